@@ -1,0 +1,72 @@
+# Cairn's build. `make run` serves on :9090 (gRPC) and :8080 (HTTP);
+# `make test` runs every test. Both work on a fresh machine with Go and npm.
+
+GO        ?= go
+TOOL      := $(GO) tool -modfile=tools/go.mod
+BIN       := bin/cairn
+CACHE     := .cache
+PROTO_DEPS := $(CACHE)/proto
+
+# google/api and google/type protos come from this npm package, checked
+# against a pinned digest.
+GOOGLE_PROTO_FILES_VERSION := 6.0.1
+GOOGLE_PROTO_FILES_SHA256  := 711763f77ea15bbc7436aac53db013b421d2c7b86ae27f4013723970ce54a96e
+GOOGLE_PROTOS := api/annotations api/http api/field_behavior api/resource api/httpbody \
+                 api/client api/launch_stage type/date
+
+GATEWAY_DIR = $(shell $(GO) list -m -f '{{.Dir}}' github.com/grpc-ecosystem/grpc-gateway/v2)
+PROTO_DEPS_STAMP := $(PROTO_DEPS)/.stamp-$(GOOGLE_PROTO_FILES_VERSION)
+
+.PHONY: all build run test test-go generate proto-deps lint check-generated clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/cairn
+
+run: build
+	./$(BIN) serve
+
+test: test-go
+
+test-go:
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+## generate: regenerate gen/ (protos) and the sqlc query packages.
+generate: proto-deps
+	$(TOOL) buf lint
+	rm -rf gen
+	$(TOOL) buf generate
+	$(TOOL) sqlc generate -f store/sqlite/sqlc.yaml
+
+## lint: buf lint and sqlc vet.
+lint: proto-deps
+	$(TOOL) buf lint
+	$(TOOL) sqlc vet -f store/sqlite/sqlc.yaml
+
+## check-generated: fail when gen/ or the sqlc output differ from a fresh generation.
+check-generated: generate
+	$(TOOL) sqlc diff -f store/sqlite/sqlc.yaml
+	@git add -N gen store >/dev/null 2>&1 || true
+	@git diff --exit-code --stat -- gen store || \
+		(echo "generated code is out of date: run 'make generate' and commit the result" >&2; exit 1)
+
+proto-deps: $(PROTO_DEPS_STAMP)
+
+$(PROTO_DEPS_STAMP):
+	rm -rf $(PROTO_DEPS) $(CACHE)/npm
+	mkdir -p $(PROTO_DEPS) $(CACHE)/npm
+	cd $(CACHE)/npm && npm pack --silent google-proto-files@$(GOOGLE_PROTO_FILES_VERSION) >/dev/null
+	echo "$(GOOGLE_PROTO_FILES_SHA256)  $(CACHE)/npm/google-proto-files-$(GOOGLE_PROTO_FILES_VERSION).tgz" | sha256sum -c --quiet
+	tar -xzf $(CACHE)/npm/google-proto-files-$(GOOGLE_PROTO_FILES_VERSION).tgz -C $(PROTO_DEPS) \
+		--strip-components=1 $(addprefix package/google/,$(addsuffix .proto,$(GOOGLE_PROTOS)))
+	cd tools && $(GO) run ./validateproto -out ../$(PROTO_DEPS)
+	mkdir -p $(PROTO_DEPS)/protoc-gen-openapiv2/options
+	cp $(GATEWAY_DIR)/protoc-gen-openapiv2/options/annotations.proto \
+	   $(GATEWAY_DIR)/protoc-gen-openapiv2/options/openapiv2.proto $(PROTO_DEPS)/protoc-gen-openapiv2/options/
+	chmod -R u+w $(PROTO_DEPS)
+	touch $@
+
+clean:
+	rm -rf bin $(CACHE)
