@@ -45,12 +45,19 @@ lint: proto-deps
 	$(TOOL) buf lint
 	$(TOOL) sqlc vet -f store/sqlite/sqlc.yaml
 
-## check-generated: fail when gen/ or the sqlc output differ from a fresh generation.
-check-generated: generate
+GENERATED := gen store/sqlite/internal/dbsqlc
+
+## check-generated: fail when gen/ or the sqlc output differ from what the
+## protos and queries generate (CI runs it on a clean checkout).
+check-generated: proto-deps
 	$(TOOL) sqlc diff -f store/sqlite/sqlc.yaml
-	@git add -N gen store >/dev/null 2>&1 || true
-	@git diff --exit-code --stat -- gen store || \
-		(echo "generated code is out of date: run 'make generate' and commit the result" >&2; exit 1)
+	$(MAKE) --no-print-directory generate
+	@changed=$$(git status --porcelain -- $(GENERATED)); \
+	if [ -n "$$changed" ]; then \
+		echo "$$changed"; \
+		echo "generated code is out of date: run 'make generate' and commit the result" >&2; \
+		exit 1; \
+	fi
 
 proto-deps: $(PROTO_DEPS_STAMP)
 

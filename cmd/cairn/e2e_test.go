@@ -1,0 +1,367 @@
+package main
+
+// End-to-end tests: the real cairn binary, built once, started on random
+// ports with a SQLite file, and called over gRPC and REST as clients do.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
+	"google.golang.org/grpc/status"
+
+	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
+)
+
+var cairnBinary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "cairn-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	cairnBinary = filepath.Join(dir, "cairn")
+	build := exec.Command("go", "build", "-o", cairnBinary, ".")
+	build.Stdout, build.Stderr = os.Stdout, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building cairn:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// cairnProcess is a running cairn binary.
+type cairnProcess struct {
+	grpcAddr, httpAddr string
+	conn               *grpc.ClientConn
+	cmd                *exec.Cmd
+	logs               *syncBuffer
+	exited             chan error
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// startCairn starts the binary on free ports with the SQLite file dbPath
+// and waits until gRPC health reports SERVING.
+func startCairn(t *testing.T, dbPath string) *cairnProcess {
+	t.Helper()
+	p := &cairnProcess{grpcAddr: freeAddr(t), httpAddr: freeAddr(t), logs: &syncBuffer{}, exited: make(chan error, 1)}
+	p.cmd = exec.Command(cairnBinary, "serve",
+		"--grpc-addr", p.grpcAddr, "--http-addr", p.httpAddr, "--store", "sqlite:"+dbPath, "--shutdown-timeout", "5s")
+	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
+	require.NoError(t, p.cmd.Start())
+	go func() { p.exited <- p.cmd.Wait() }()
+	t.Cleanup(func() {
+		if p.cmd.ProcessState == nil {
+			p.cmd.Process.Kill()
+			<-p.exited
+		}
+		if t.Failed() {
+			t.Logf("cairn log:\n%s", p.logs.String())
+		}
+	})
+
+	conn, err := grpc.NewClient(p.grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close() })
+	p.conn = conn
+	health := healthpb.NewHealthClient(conn)
+	require.Eventually(t, func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		resp, err := health.Check(ctx, &healthpb.HealthCheckRequest{})
+		return err == nil && resp.GetStatus() == healthpb.HealthCheckResponse_SERVING
+	}, 30*time.Second, 50*time.Millisecond, "cairn did not become healthy; log:\n%s", p.logs.String())
+	return p
+}
+
+// stop sends SIGTERM and returns the exit error.
+func (p *cairnProcess) stop(t *testing.T) error {
+	t.Helper()
+	require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case err := <-p.exited:
+		return err
+	case <-time.After(20 * time.Second):
+		t.Fatal("cairn did not stop within 20s of SIGTERM")
+		return nil
+	}
+}
+
+type restResponse struct {
+	status int
+	body   map[string]any
+	raw    string
+}
+
+func (p *cairnProcess) rest(t *testing.T, method, path string, body io.Reader) restResponse {
+	t.Helper()
+	req, err := http.NewRequest(method, "http://"+p.httpAddr+path, body)
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	out := restResponse{status: resp.StatusCode, raw: string(raw)}
+	_ = json.Unmarshal(raw, &out.body) // plain-text endpoints leave it nil
+	return out
+}
+
+// fieldViolations returns the fields named by the BadRequest in a REST
+// error body.
+func fieldViolations(t *testing.T, r restResponse) []string {
+	t.Helper()
+	var fields []string
+	details, _ := r.body["details"].([]any)
+	for _, d := range details {
+		detail := d.(map[string]any)
+		if detail["@type"] != "type.googleapis.com/google.rpc.BadRequest" {
+			continue
+		}
+		for _, v := range detail["fieldViolations"].([]any) {
+			fields = append(fields, v.(map[string]any)["field"].(string))
+		}
+	}
+	return fields
+}
+
+func registerBody(t *testing.T, yamlDoc string) io.Reader {
+	t.Helper()
+	b, err := json.Marshal(map[string]string{"catalogInfoYaml": yamlDoc})
+	require.NoError(t, err)
+	return bytes.NewReader(b)
+}
+
+func TestCairnServesCatalogOverGRPCAndREST(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "cairn.db")
+	p := startCairn(t, dbPath)
+	ctx := context.Background()
+	catalog := cairnv1.NewCatalogServiceClient(p.conn)
+
+	t.Run("ReflectionListsTheFourServicesHealthAndReflection", func(t *testing.T) {
+		streamCtx, cancel := context.WithCancel(ctx)
+		defer cancel() // a stream left open would hold up graceful shutdown
+		stream, err := reflectionpb.NewServerReflectionClient(p.conn).ServerReflectionInfo(streamCtx)
+		require.NoError(t, err)
+		require.NoError(t, stream.Send(&reflectionpb.ServerReflectionRequest{
+			MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{},
+		}))
+		resp, err := stream.Recv()
+		require.NoError(t, err)
+		var names []string
+		for _, s := range resp.GetListServicesResponse().GetService() {
+			names = append(names, s.GetName())
+		}
+		require.ElementsMatch(t, []string{
+			"cairn.v1.CatalogService", "cairn.v1.ProvisioningService", "cairn.v1.CostService",
+			"cairn.v1.MetricsService", "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection",
+			"grpc.reflection.v1alpha.ServerReflection",
+		}, names)
+	})
+
+	t.Run("HealthEndpointsAnswer", func(t *testing.T) {
+		require.Equal(t, http.StatusOK, p.rest(t, "GET", "/healthz", nil).status)
+		require.Equal(t, http.StatusOK, p.rest(t, "GET", "/readyz", nil).status)
+		resp, err := healthpb.NewHealthClient(p.conn).Check(ctx, &healthpb.HealthCheckRequest{Service: "cairn.v1.CatalogService"})
+		require.NoError(t, err)
+		require.Equal(t, healthpb.HealthCheckResponse_SERVING, resp.GetStatus())
+	})
+
+	var seedEtag string
+	t.Run("TheSeedCatalogInfoRegistersOverRESTAndReadsBackOverBoth", func(t *testing.T) {
+		body, err := os.ReadFile("../../deploy/examples/register-orders-service.json")
+		require.NoError(t, err)
+		r := p.rest(t, "POST", "/v1/services:register", bytes.NewReader(body))
+		require.Equal(t, http.StatusOK, r.status, r.raw)
+		require.Equal(t, "services/orders-service", r.body["name"])
+
+		got := p.rest(t, "GET", "/v1/services/orders-service", nil)
+		require.Equal(t, http.StatusOK, got.status, got.raw)
+		require.Equal(t, "team-orders", got.body["owner"])
+		require.Equal(t, "orders-platform", got.body["system"])
+		require.Equal(t, "production", got.body["lifecycle"])
+		require.Equal(t, "service", got.body["type"])
+		require.Equal(t, []any{"nodejs", "typescript"}, got.body["tags"])
+		require.Equal(t, []any{"orders-service-api"}, got.body["providesApis"])
+		require.Equal(t, true, got.body["goldenPath"])
+		require.Equal(t, "company/orders-service", got.body["annotations"].(map[string]any)["github.com/project-slug"])
+		require.Equal(t, "Grafana Dashboard", got.body["links"].([]any)[0].(map[string]any)["title"])
+
+		resp, err := catalog.GetService(ctx, &cairnv1.GetServiceRequest{Name: "services/orders-service"})
+		require.NoError(t, err)
+		require.Equal(t, got.body["etag"], resp.GetService().GetEtag())
+		seedEtag = resp.GetService().GetEtag()
+	})
+
+	t.Run("BadInputIs400WithFieldViolationsAndChangesNothing", func(t *testing.T) {
+		valid := "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: %s\nspec:\n  type: service\n  lifecycle: production\n  owner: %s\n"
+		tests := []struct {
+			name   string
+			body   io.Reader
+			status int
+			fields []string
+		}{
+			{"a name that is not a DNS-1123 label", registerBody(t, fmt.Sprintf(valid, "Orders_Service", "team-orders")), 400, []string{"catalog_info_yaml.metadata.name"}},
+			{"an empty owner", registerBody(t, fmt.Sprintf(valid, "orders-service", `""`)), 400, []string{"catalog_info_yaml.spec.owner"}},
+			{"a YAML of the wrong kind", registerBody(t, strings.Replace(fmt.Sprintf(valid, "orders-service", "team-x"), "Component", "Group", 1)), 400, []string{"catalog_info_yaml.kind"}},
+			{"a field the API does not have", strings.NewReader(`{"catalogInfoYAML": "x"}`), 400, nil},
+			{"no source at all", strings.NewReader(`{}`), 400, []string{"source"}},
+			{"a 5 MiB body", registerBody(t, strings.Repeat("#", 5<<20)), 413, nil},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				r := p.rest(t, "POST", "/v1/services:register", tt.body)
+				require.Equal(t, tt.status, r.status, r.raw)
+				require.NotEmpty(t, r.body["message"], r.raw)
+				if tt.fields != nil {
+					require.Equal(t, tt.fields, fieldViolations(t, r))
+				}
+			})
+		}
+
+		list, err := catalog.ListServices(ctx, &cairnv1.ListServicesRequest{})
+		require.NoError(t, err)
+		require.Len(t, list.GetServices(), 1, "only the seed service")
+		require.Equal(t, seedEtag, list.GetServices()[0].GetEtag(), "the seed service is unchanged")
+	})
+
+	t.Run("A5MiBMessageOverGRPCIsResourceExhausted", func(t *testing.T) {
+		_, err := catalog.RegisterService(ctx, &cairnv1.RegisterServiceRequest{
+			Source: &cairnv1.RegisterServiceRequest_CatalogInfoYaml{CatalogInfoYaml: strings.Repeat("#", 5<<20)},
+		})
+		require.Equal(t, codes.ResourceExhausted, status.Code(err), "%v", err)
+	})
+
+	t.Run("Listing250ServicesInPagesOf100ReturnsEachOnce", func(t *testing.T) {
+		for i := range 249 {
+			_, err := catalog.RegisterService(ctx, &cairnv1.RegisterServiceRequest{Source: &cairnv1.RegisterServiceRequest_Service{
+				Service: &cairnv1.Service{Name: fmt.Sprintf("services/svc-%03d", i), Type: "service", Lifecycle: "production", Owner: "team-bulk"},
+			}})
+			require.NoError(t, err)
+		}
+
+		seen := map[string]int{}
+		token, pages := "", 0
+		for {
+			r := p.rest(t, "GET", "/v1/services?pageSize=100&pageToken="+token, nil)
+			require.Equal(t, http.StatusOK, r.status, r.raw)
+			pages++
+			for _, s := range r.body["services"].([]any) {
+				seen[s.(map[string]any)["name"].(string)]++
+			}
+			token = r.body["nextPageToken"].(string)
+			if token == "" {
+				break
+			}
+		}
+		require.Equal(t, 3, pages)
+		require.Len(t, seen, 250)
+		for name, n := range seen {
+			require.Equal(t, 1, n, name)
+		}
+
+		grpcSeen := 0
+		req := &cairnv1.ListServicesRequest{PageSize: 100, Owner: "group:default/team-bulk"}
+		for {
+			resp, err := catalog.ListServices(ctx, req)
+			require.NoError(t, err)
+			grpcSeen += len(resp.GetServices())
+			if req.PageToken = resp.GetNextPageToken(); req.PageToken == "" {
+				break
+			}
+		}
+		require.Equal(t, 249, grpcSeen)
+	})
+
+	t.Run("TeamsAreListedWithCounts", func(t *testing.T) {
+		r := p.rest(t, "GET", "/v1/teams", nil)
+		require.Equal(t, http.StatusOK, r.status, r.raw)
+		require.Equal(t, []any{
+			map[string]any{"name": "teams/team-bulk", "serviceCount": float64(249), "goldenPathServiceCount": float64(0)},
+			map[string]any{"name": "teams/team-orders", "serviceCount": float64(1), "goldenPathServiceCount": float64(1)},
+		}, r.body["teams"])
+	})
+
+	t.Run("DeleteWithAStaleEtagIs409ThenDeleteAndGetIs404", func(t *testing.T) {
+		r := p.rest(t, "DELETE", "/v1/services/svc-000?etag=stale", nil)
+		require.Equal(t, http.StatusConflict, r.status, r.raw)
+		r = p.rest(t, "DELETE", "/v1/services/svc-000", nil)
+		require.Equal(t, http.StatusOK, r.status, r.raw)
+		r = p.rest(t, "GET", "/v1/services/svc-000", nil)
+		require.Equal(t, http.StatusNotFound, r.status, r.raw)
+		_, err := catalog.GetService(ctx, &cairnv1.GetServiceRequest{Name: "services/svc-000"})
+		require.Equal(t, codes.NotFound, status.Code(err))
+	})
+
+	t.Run("MethodsNotBuiltYetAnswerUnimplementedAndSaySo", func(t *testing.T) {
+		r := p.rest(t, "GET", "/v1/services/orders-service/cost", nil)
+		require.Equal(t, http.StatusNotImplemented, r.status, r.raw)
+		require.Contains(t, r.body["message"], "CostService/GetServiceCost")
+		_, err := cairnv1.NewProvisioningServiceClient(p.conn).GetServiceStatus(ctx, &cairnv1.GetServiceStatusRequest{Name: "services/orders-service"})
+		require.Equal(t, codes.Unimplemented, status.Code(err))
+	})
+
+	t.Run("MetricsExportGRPCServerMetrics", func(t *testing.T) {
+		r := p.rest(t, "GET", "/metrics", nil)
+		require.Equal(t, http.StatusOK, r.status)
+		require.Contains(t, r.raw, `grpc_server_handled_total{grpc_code="OK",grpc_method="RegisterService",grpc_service="cairn.v1.CatalogService",grpc_type="unary"}`)
+		require.Contains(t, r.raw, "grpc_server_handling_seconds_bucket")
+	})
+
+	t.Run("SIGTERMShutsDownCleanlyAndTheDataSurvivesARestart", func(t *testing.T) {
+		require.NoError(t, p.stop(t))
+		require.Contains(t, p.logs.String(), "shutting down")
+
+		again := startCairn(t, dbPath)
+		resp, err := cairnv1.NewCatalogServiceClient(again.conn).GetService(ctx, &cairnv1.GetServiceRequest{Name: "services/orders-service"})
+		require.NoError(t, err)
+		require.Equal(t, seedEtag, resp.GetService().GetEtag())
+		require.NoError(t, again.stop(t))
+	})
+}

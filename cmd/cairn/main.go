@@ -1,0 +1,56 @@
+// Command cairn is the backend of a Backstage developer portal: the service
+// catalog, self-service provisioning, cost and platform metrics, served over
+// gRPC and REST.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/cairn-dev/cairn/server"
+)
+
+const usage = `Usage: cairn <command> [flags]
+
+Commands:
+  serve    serve the gRPC API and the REST gateway (cairn serve --help lists settings)
+  help     show this text
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "cairn:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	switch args[0] {
+	case "serve":
+		cfg, err := server.LoadConfig(args[1:], os.Getenv, stderr)
+		if err != nil {
+			return err
+		}
+		return server.Run(ctx, cfg, server.NewLogger(cfg, stderr))
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", args[0])
+	}
+}

@@ -1,0 +1,165 @@
+// Package catalog is the platform's view of every service: registration from
+// Backstage catalog-info.yaml documents or structured fields, lookups,
+// filtered listing, and the teams that own services.
+package catalog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/cairn-dev/cairn/server/apierr"
+	"github.com/cairn-dev/cairn/server/pagetoken"
+	"github.com/cairn-dev/cairn/store"
+)
+
+// Catalog holds the catalog's rules over a store.
+type Catalog struct {
+	store store.CatalogStore
+}
+
+// New returns a Catalog over s.
+func New(s store.CatalogStore) *Catalog {
+	return &Catalog{store: s}
+}
+
+// RegisterCatalogInfo registers the Component described by a Backstage
+// catalog-info.yaml document. It reports whether the service was new.
+func (c *Catalog) RegisterCatalogInfo(ctx context.Context, doc string) (*store.Service, bool, error) {
+	svc, v := parseCatalogInfo(doc)
+	if err := apierr.Invalid(v...); err != nil {
+		return nil, false, err
+	}
+	return c.upsert(ctx, svc, "")
+}
+
+// Register registers a service given field by field. When ifMatch is set,
+// the service must exist with that etag.
+func (c *Catalog) Register(ctx context.Context, svc *store.Service, ifMatch string) (*store.Service, bool, error) {
+	if err := apierr.Invalid(validateService(svc, protoPaths)...); err != nil {
+		return nil, false, err
+	}
+	return c.upsert(ctx, svc, ifMatch)
+}
+
+func (c *Catalog) upsert(ctx context.Context, svc *store.Service, ifMatch string) (*store.Service, bool, error) {
+	svc.Team, _ = TeamOf(svc.Owner) // the owner was validated with the rest
+	svc.SourceTemplate = svc.Annotations[SourceTemplateAnnotation]
+	svc.GoldenPath = svc.SourceTemplate != ""
+
+	stored, created, err := c.store.UpsertService(ctx, svc, ifMatch)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, false, apierr.NotFound("service", svc.Name)
+	case errors.Is(err, store.ErrEtagMismatch):
+		return nil, false, apierr.EtagMismatch("service", svc.Name)
+	case err != nil:
+		return nil, false, err
+	}
+	return stored, created, nil
+}
+
+// Get returns the named service.
+func (c *Catalog) Get(ctx context.Context, name string) (*store.Service, error) {
+	svc, err := c.store.GetService(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, apierr.NotFound("service", name)
+	}
+	return svc, err
+}
+
+// Delete removes the named service from the catalog. When ifMatch is set,
+// only if its etag still matches.
+func (c *Catalog) Delete(ctx context.Context, name, ifMatch string) error {
+	err := c.store.DeleteService(ctx, name, ifMatch)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return apierr.NotFound("service", name)
+	case errors.Is(err, store.ErrEtagMismatch):
+		return apierr.EtagMismatch("service", name)
+	}
+	return err
+}
+
+// ListQuery selects services. Owner takes a team name or entity reference.
+type ListQuery struct {
+	Owner, System, Lifecycle, Tag string
+	GoldenPath                    *bool
+	PageSize                      int32
+	PageToken                     string
+}
+
+// List returns one page of services in name order, and the token of the
+// next page ("" on the last).
+func (c *Catalog) List(ctx context.Context, q ListQuery) ([]*store.Service, string, error) {
+	filter := store.ServiceFilter{System: q.System, Lifecycle: q.Lifecycle, Tag: q.Tag, GoldenPath: q.GoldenPath}
+	var v violations
+	if q.Owner != "" {
+		team, err := TeamOf(q.Owner)
+		if err != nil {
+			v.add("owner", "%v", err)
+		}
+		filter.Team = team
+	}
+	query := filterKey(filter)
+	after := pageAfter(&v, q.PageToken, query)
+	if err := apierr.Invalid(v...); err != nil {
+		return nil, "", err
+	}
+	size := pagetoken.Size(q.PageSize)
+	// One more than a page tells whether another page follows.
+	services, err := c.store.ListServices(ctx, filter, after, size+1)
+	if err != nil {
+		return nil, "", err
+	}
+	if len(services) <= size {
+		return services, "", nil
+	}
+	services = services[:size]
+	return services, pagetoken.Encode(services[size-1].Name, query), nil
+}
+
+// ListTeams returns one page of the teams that own services, in name order,
+// and the token of the next page ("" on the last).
+func (c *Catalog) ListTeams(ctx context.Context, pageSize int32, pageToken string) ([]store.Team, string, error) {
+	const query = "teams"
+	var v violations
+	after := pageAfter(&v, pageToken, query)
+	if err := apierr.Invalid(v...); err != nil {
+		return nil, "", err
+	}
+	size := pagetoken.Size(pageSize)
+	teams, err := c.store.ListTeams(ctx, after, size+1)
+	if err != nil {
+		return nil, "", err
+	}
+	if len(teams) <= size {
+		return teams, "", nil
+	}
+	teams = teams[:size]
+	return teams, pagetoken.Encode(teams[size-1].Name, query), nil
+}
+
+// pageAfter returns the key a page token's page starts after ("" for the
+// first page), or records why the token is refused.
+func pageAfter(v *violations, token, query string) string {
+	if token == "" {
+		return ""
+	}
+	after, err := pagetoken.Decode(token, query)
+	if err != nil {
+		v.add("page_token", "%v", err)
+	}
+	return after
+}
+
+// filterKey describes a filter for page tokens: a token is valid only with
+// the filter it was issued for.
+func filterKey(f store.ServiceFilter) string {
+	golden := ""
+	if f.GoldenPath != nil {
+		golden = strconv.FormatBool(*f.GoldenPath)
+	}
+	return fmt.Sprintf("team=%q system=%q lifecycle=%q tag=%q golden=%s", f.Team, f.System, f.Lifecycle, f.Tag, golden)
+}

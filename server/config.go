@@ -1,0 +1,142 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// EnvPrefix starts the environment variable of every setting: --grpc-addr
+// is CAIRN_GRPC_ADDR.
+const EnvPrefix = "CAIRN_"
+
+// Config is every setting of `cairn serve`. Each has a flag, an environment
+// variable and a YAML key; a flag beats the environment, which beats the
+// file, which beats the default. Defaults work on a laptop.
+type Config struct {
+	GRPCAddr        string        `yaml:"grpcAddr"`
+	HTTPAddr        string        `yaml:"httpAddr"`
+	Store           string        `yaml:"store"`
+	LogLevel        string        `yaml:"logLevel"`
+	LogFormat       string        `yaml:"logFormat"`
+	Reflection      bool          `yaml:"reflection"`
+	MaxRequestBytes int           `yaml:"maxRequestBytes"`
+	ShutdownTimeout time.Duration `yaml:"shutdownTimeout"`
+}
+
+// DefaultConfig is the configuration with nothing set.
+func DefaultConfig() Config {
+	return Config{
+		GRPCAddr:        ":9090",
+		HTTPAddr:        ":8080",
+		Store:           "sqlite:cairn.db",
+		LogLevel:        "info",
+		LogFormat:       "text",
+		Reflection:      true,
+		MaxRequestBytes: 1 << 20,
+		ShutdownTimeout: 15 * time.Second,
+	}
+}
+
+// flagSet binds every setting to a flag. The usage texts are the
+// configuration reference (`cairn serve --help`).
+func (c *Config) flagSet(name string, configFile *string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.StringVar(configFile, "config", "", "YAML file of settings (keys as in the README); unknown keys are an error")
+	fs.StringVar(&c.GRPCAddr, "grpc-addr", c.GRPCAddr, "address of the gRPC server")
+	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "address of the HTTP server: REST, /healthz, /readyz, /metrics")
+	fs.StringVar(&c.Store, "store", c.Store, "store URL: sqlite:PATH")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json")
+	fs.BoolVar(&c.Reflection, "reflection", c.Reflection, "serve gRPC server reflection")
+	fs.IntVar(&c.MaxRequestBytes, "max-request-bytes", c.MaxRequestBytes, "largest request body (REST) or message (gRPC) accepted")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long in-flight calls may finish on shutdown")
+	return fs
+}
+
+// LoadConfig reads the settings of `cairn serve` from its arguments, the
+// environment (through getenv) and the YAML file named by --config.
+func LoadConfig(args []string, getenv func(string) string, usage io.Writer) (Config, error) {
+	cfg := DefaultConfig()
+	var configFile string
+	fs := cfg.flagSet("cairn serve", &configFile)
+	fs.SetOutput(usage)
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+
+	// Flags given on the command line win: remember them, let the file and
+	// the environment fill in, then apply them again.
+	explicit := map[string]string{}
+	fs.Visit(func(f *flag.Flag) { explicit[f.Name] = f.Value.String() })
+	if configFile == "" {
+		configFile = getenv(EnvPrefix + "CONFIG")
+	}
+	if configFile != "" {
+		if err := cfg.loadFile(configFile); err != nil {
+			return Config{}, err
+		}
+	}
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if f.Name == "config" {
+			return
+		}
+		value, fromFlag := explicit[f.Name]
+		source := "--" + f.Name
+		if !fromFlag {
+			env := EnvPrefix + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+			if value = getenv(env); value == "" {
+				return
+			}
+			source = env
+		}
+		if err := f.Value.Set(value); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", source, err))
+		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return Config{}, err
+	}
+	return cfg, cfg.validate()
+}
+
+func (c *Config) loadFile(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config file: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	return nil
+}
+
+func (c *Config) validate() error {
+	var errs []error
+	if _, err := parseLogLevel(c.LogLevel); err != nil {
+		errs = append(errs, err)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("log format %q: want text or json", c.LogFormat))
+	}
+	if c.MaxRequestBytes < 1024 {
+		errs = append(errs, fmt.Errorf("max request bytes %d: want at least 1024", c.MaxRequestBytes))
+	}
+	if c.ShutdownTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("shutdown timeout %s: want a positive duration", c.ShutdownTimeout))
+	}
+	return errors.Join(errs...)
+}

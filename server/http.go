@@ -1,0 +1,191 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
+	"github.com/cairn-dev/cairn/server/apierr"
+	"github.com/cairn-dev/cairn/store"
+)
+
+// jsonMarshaler writes every field, zero or not: Backstage cards read
+// `previousMonthlyCost: 0` and `breakdown: []` rather than missing keys. It
+// refuses unknown fields, so a misspelt field is an error, not ignored.
+var jsonMarshaler = &runtime.JSONPb{
+	MarshalOptions:   protojson.MarshalOptions{EmitUnpopulated: true},
+	UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
+}
+
+// newGateway returns the REST facade: grpc-gateway handlers for the four
+// services, calling the gRPC server at grpcAddr over loopback.
+func newGateway(ctx context.Context, grpcAddr string) (http.Handler, error) {
+	conn, err := grpc.NewClient(grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return nil, fmt.Errorf("gateway client: %w", err)
+	}
+	context.AfterFunc(ctx, func() { conn.Close() })
+	mux := runtime.NewServeMux(runtime.WithMarshalerOption(runtime.MIMEWildcard, jsonMarshaler))
+	for _, register := range []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
+		cairnv1.RegisterCatalogServiceHandler,
+		cairnv1.RegisterProvisioningServiceHandler,
+		cairnv1.RegisterCostServiceHandler,
+		cairnv1.RegisterMetricsServiceHandler,
+	} {
+		if err := register(ctx, mux, conn); err != nil {
+			return nil, fmt.Errorf("gateway: %w", err)
+		}
+	}
+	return mux, nil
+}
+
+func newHTTPHandler(cfg Config, gateway http.Handler, registry *prometheus.Registry, ready *readiness) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /readyz", ready.serveHTTP)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{Registry: registry}))
+	mux.Handle("/", limitBody(int64(cfg.MaxRequestBytes), gateway))
+	return mux
+}
+
+// limitBody answers 413 for bodies over max bytes, in the gateway's error
+// shape, before the gateway sees them. The body is read here so that a
+// chunked upload without Content-Length is bounded too.
+func limitBody(max int64, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body == nil || r.Body == http.NoBody {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if r.ContentLength > max {
+			writeTooLarge(w, max)
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
+		var tooLarge *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooLarge):
+			writeTooLarge(w, max)
+			return
+		case err != nil:
+			http.Error(w, "reading the request body failed", http.StatusBadRequest)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		next.ServeHTTP(w, r)
+	})
+}
+
+func writeTooLarge(w http.ResponseWriter, max int64) {
+	st, _ := status.New(codes.ResourceExhausted, fmt.Sprintf("request body is larger than %d bytes", max)).
+		WithDetails(&errdetails.ErrorInfo{
+			Reason:   "REQUEST_TOO_LARGE",
+			Domain:   apierr.Domain,
+			Metadata: map[string]string{"limitBytes": strconv.FormatInt(max, 10)},
+		})
+	body, _ := jsonMarshaler.Marshal(st.Proto())
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Connection", "close") // the rest of the body is not read
+	w.WriteHeader(http.StatusRequestEntityTooLarge)
+	w.Write(body)
+}
+
+// readiness keeps gRPC health and /readyz in step with the store: serving
+// while the store answers, not serving while it does not or once shutting
+// down.
+type readiness struct {
+	store    store.Store
+	health   *health.Server
+	logger   *slog.Logger
+	stopping atomic.Bool
+	serving  atomic.Bool
+}
+
+const pingTimeout = 2 * time.Second
+
+func (r *readiness) check(ctx context.Context) error {
+	if r.stopping.Load() {
+		return errors.New("shutting down")
+	}
+	ctx, cancel := context.WithTimeout(ctx, pingTimeout)
+	defer cancel()
+	if err := r.store.Ping(ctx); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
+}
+
+// watch checks the store now and every interval until ctx is done.
+func (r *readiness) watch(ctx context.Context, interval time.Duration) {
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		r.update(r.check(ctx))
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+	}
+}
+
+func (r *readiness) update(err error) {
+	serving := err == nil
+	if r.serving.Swap(serving) == serving {
+		return
+	}
+	st := healthpb.HealthCheckResponse_NOT_SERVING
+	if serving {
+		st = healthpb.HealthCheckResponse_SERVING
+		r.logger.Info("ready")
+	} else {
+		r.logger.Warn("not ready", "reason", err)
+	}
+	r.health.SetServingStatus("", st)
+	for _, name := range serviceNames {
+		r.health.SetServingStatus(name, st)
+	}
+}
+
+// serviceNames are the gRPC services whose health is reported one by one.
+var serviceNames = []string{
+	cairnv1.CatalogService_ServiceDesc.ServiceName,
+	cairnv1.ProvisioningService_ServiceDesc.ServiceName,
+	cairnv1.CostService_ServiceDesc.ServiceName,
+	cairnv1.MetricsService_ServiceDesc.ServiceName,
+}
+
+func (r *readiness) shutDown() {
+	r.stopping.Store(true)
+	r.health.Shutdown() // every service NOT_SERVING, and stays so
+}
+
+func (r *readiness) serveHTTP(w http.ResponseWriter, req *http.Request) {
+	if err := r.check(req.Context()); err != nil {
+		http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	io.WriteString(w, "ready\n")
+}

@@ -1,0 +1,209 @@
+// Package server wires Cairn together: configuration, the store, the gRPC
+// server with its interceptors, health and reflection, and the HTTP server
+// with the REST gateway, health endpoints and Prometheus metrics.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"buf.build/go/protovalidate"
+	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/status"
+
+	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
+	"github.com/cairn-dev/cairn/server/catalog"
+	"github.com/cairn-dev/cairn/store"
+)
+
+// How often the store is checked to keep gRPC health current.
+const readinessInterval = 5 * time.Second
+
+// Run serves Cairn until ctx is done, then shuts down in order: health
+// NOT_SERVING, in-flight gRPC calls finished, HTTP drained, store closed.
+func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
+	st, err := openStore(ctx, cfg.Store)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := st.Close(); err != nil {
+			logger.Error("closing the store", "error", err)
+		}
+	}()
+
+	grpcLis, err := net.Listen("tcp", cfg.GRPCAddr)
+	if err != nil {
+		return fmt.Errorf("grpc listener: %w", err)
+	}
+	httpLis, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		grpcLis.Close()
+		return fmt.Errorf("http listener: %w", err)
+	}
+
+	registry := prometheus.NewRegistry()
+	grpcSrv, healthSrv, err := newGRPCServer(cfg, logger, st, registry)
+	if err != nil {
+		return err
+	}
+	gateway, err := newGateway(ctx, loopback(grpcLis.Addr()))
+	if err != nil {
+		return err
+	}
+	ready := &readiness{store: st, health: healthSrv, logger: logger}
+	httpSrv := &http.Server{
+		Handler:           newHTTPHandler(cfg, gateway, registry, ready),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+
+	var wg sync.WaitGroup
+	serveErr := make(chan error, 2)
+	wg.Go(func() {
+		if err := grpcSrv.Serve(grpcLis); err != nil {
+			serveErr <- fmt.Errorf("grpc server: %w", err)
+		}
+	})
+	wg.Go(func() {
+		if err := httpSrv.Serve(httpLis); !errors.Is(err, http.ErrServerClosed) {
+			serveErr <- fmt.Errorf("http server: %w", err)
+		}
+	})
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	wg.Go(func() { ready.watch(watchCtx, readinessInterval) })
+	logger.Info("cairn serving", "grpc", grpcLis.Addr().String(), "http", httpLis.Addr().String(), "store", redactStoreURL(cfg.Store))
+
+	select {
+	case <-ctx.Done():
+		err = nil
+	case err = <-serveErr:
+	}
+	stopWatch()
+	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+	shutdown(cfg.ShutdownTimeout, ready, grpcSrv, httpSrv, logger)
+	wg.Wait()
+	return err
+}
+
+// shutdown stops serving within timeout: health first so that load
+// balancers stop sending, then gRPC and HTTP drain their calls.
+func shutdown(timeout time.Duration, ready *readiness, grpcSrv *grpc.Server, httpSrv *http.Server, logger *slog.Logger) {
+	ready.shutDown()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+
+	stopped := make(chan struct{})
+	go func() {
+		grpcSrv.GracefulStop()
+		close(stopped)
+	}()
+	select {
+	case <-stopped:
+	case <-ctx.Done():
+		logger.Warn("gRPC calls still running at the shutdown timeout; ending them")
+		grpcSrv.Stop()
+	}
+	if err := httpSrv.Shutdown(ctx); err != nil {
+		logger.Warn("HTTP connections still open at the shutdown timeout; closing them", "error", err)
+		httpSrv.Close()
+	}
+}
+
+func newGRPCServer(cfg Config, logger *slog.Logger, st store.Store, registry *prometheus.Registry) (*grpc.Server, *health.Server, error) {
+	validator, err := protovalidate.New()
+	if err != nil {
+		return nil, nil, fmt.Errorf("protovalidate: %w", err)
+	}
+	metrics := grpcprom.NewServerMetrics(grpcprom.WithServerHandlingTimeHistogram())
+	registry.MustRegister(metrics, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	callLog := callLogger(logger)
+	logOpts := []logging.Option{logging.WithLogOnEvents(logging.FinishCall)}
+	recoverOpts := []recovery.Option{recovery.WithRecoveryHandlerContext(func(ctx context.Context, p any) error {
+		logger.ErrorContext(ctx, "handler panicked", "panic", p)
+		return status.Error(codes.Internal, "internal error")
+	})}
+	// Outermost first: metrics and logs see the status the client gets.
+	srv := grpc.NewServer(
+		grpc.MaxRecvMsgSize(cfg.MaxRequestBytes),
+		grpc.ChainUnaryInterceptor(
+			metrics.UnaryServerInterceptor(),
+			logging.UnaryServerInterceptor(callLog, logOpts...),
+			recovery.UnaryServerInterceptor(recoverOpts...),
+			rewriteErrorsUnary(logger),
+			validateUnary(validator),
+		),
+		grpc.ChainStreamInterceptor(
+			metrics.StreamServerInterceptor(),
+			logging.StreamServerInterceptor(callLog, logOpts...),
+			recovery.StreamServerInterceptor(recoverOpts...),
+			rewriteErrorsStream(logger),
+			validateStream(validator),
+		),
+	)
+
+	cairnv1.RegisterCatalogServiceServer(srv, catalog.NewServer(catalog.New(st)))
+	// Declared in the API, built by later work: every call answers
+	// UNIMPLEMENTED, which apierr.Rewrite explains.
+	cairnv1.RegisterProvisioningServiceServer(srv, cairnv1.UnimplementedProvisioningServiceServer{})
+	cairnv1.RegisterCostServiceServer(srv, cairnv1.UnimplementedCostServiceServer{})
+	cairnv1.RegisterMetricsServiceServer(srv, cairnv1.UnimplementedMetricsServiceServer{})
+
+	healthSrv := health.NewServer()
+	healthpb.RegisterHealthServer(srv, healthSrv)
+	if cfg.Reflection {
+		reflection.Register(srv)
+	}
+	metrics.InitializeMetrics(srv)
+	// NOT_SERVING until the first store check passes.
+	healthSrv.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
+	for _, name := range serviceNames {
+		healthSrv.SetServingStatus(name, healthpb.HealthCheckResponse_NOT_SERVING)
+	}
+	return srv, healthSrv, nil
+}
+
+// loopback is where the gateway reaches the gRPC server: the listener's
+// port on the loopback interface when it listens on every interface.
+func loopback(addr net.Addr) string {
+	if tcp, ok := addr.(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+		return net.JoinHostPort("127.0.0.1", fmt.Sprint(tcp.Port))
+	}
+	return addr.String()
+}
+
+func parseLogLevel(s string) (slog.Level, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("log level %q: want debug, info, warn or error", s)
+	}
+	return level, nil
+}
+
+// NewLogger returns the logger cfg asks for, writing to w.
+func NewLogger(cfg Config, w io.Writer) *slog.Logger {
+	level, _ := parseLogLevel(cfg.LogLevel) // validated by LoadConfig
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

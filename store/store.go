@@ -1,0 +1,105 @@
+// Package store defines Cairn's storage: one interface made of small
+// per-domain interfaces, implemented by each engine (store/sqlite, and
+// PostgreSQL later) and proven equal by the conformance suite in
+// store/storetest.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Store is everything Cairn keeps.
+type Store interface {
+	CatalogStore
+
+	// Ping reports whether the store can serve requests now.
+	Ping(ctx context.Context) error
+	// Close releases the store's connections.
+	Close() error
+}
+
+// Errors every engine returns, so that the layers above can tell them apart
+// without knowing the engine.
+var (
+	// ErrNotFound: the addressed record does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrEtagMismatch: the caller's etag no longer matches the record.
+	ErrEtagMismatch = errors.New("etag mismatch")
+	// ErrUnavailable: the database cannot be reached right now.
+	ErrUnavailable = errors.New("store unavailable")
+)
+
+// CatalogStore keeps the service catalog.
+type CatalogStore interface {
+	// UpsertService inserts svc, or replaces the service of the same name.
+	// When ifMatch is not empty it must equal the stored etag, else
+	// ErrEtagMismatch (and ErrNotFound when there is no such service). If the
+	// stored service already has svc's content, nothing is written. It
+	// returns the service as stored and whether it was inserted.
+	UpsertService(ctx context.Context, svc *Service, ifMatch string) (stored *Service, created bool, err error)
+	// GetService returns the named service or ErrNotFound.
+	GetService(ctx context.Context, name string) (*Service, error)
+	// ListServices returns up to limit services matching filter whose names
+	// sort after `after`, in name order.
+	ListServices(ctx context.Context, filter ServiceFilter, after string, limit int) ([]*Service, error)
+	// DeleteService removes the named service or returns ErrNotFound. When
+	// ifMatch is not empty it must equal the stored etag, else
+	// ErrEtagMismatch.
+	DeleteService(ctx context.Context, name, ifMatch string) error
+	// ListTeams returns up to limit teams that own services, whose names sort
+	// after `after`, in name order.
+	ListTeams(ctx context.Context, after string, limit int) ([]Team, error)
+}
+
+// Service is a catalog entry: a Backstage Component. Name is the bare
+// component name (`orders-service`), not the API resource name.
+type Service struct {
+	Name           string
+	Title          string
+	Description    string
+	Labels         map[string]string
+	Annotations    map[string]string
+	Tags           []string
+	Links          []Link
+	Type           string
+	Lifecycle      string
+	Owner          string
+	Team           string
+	System         string
+	ProvidesAPIs   []string
+	ConsumesAPIs   []string
+	DependsOn      []string
+	GoldenPath     bool
+	SourceTemplate string
+
+	// Set by the store.
+	CreateTime time.Time
+	UpdateTime time.Time
+	Etag       string
+}
+
+// Link is a link shown on a service's page.
+type Link struct {
+	URL   string `json:"url"`
+	Title string `json:"title,omitempty"`
+	Icon  string `json:"icon,omitempty"`
+	Type  string `json:"type,omitempty"`
+}
+
+// ServiceFilter narrows ListServices. Empty fields match everything.
+type ServiceFilter struct {
+	Team       string
+	System     string
+	Lifecycle  string
+	Tag        string
+	GoldenPath *bool
+}
+
+// Team is a team that owns services.
+type Team struct {
+	Name                   string
+	ServiceCount           int
+	GoldenPathServiceCount int
+}

@@ -1,0 +1,130 @@
+// Package storetest is the conformance suite of store.Store: every engine's
+// tests run it, so that the engines behave the same.
+package storetest
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/cairn-dev/cairn/store"
+)
+
+// Run runs the suite. newStore is called once per subtest with that
+// subtest's t, and must return a fresh, migrated, empty store that it closes
+// when t ends. Subtests run in parallel, so the stores must not share data.
+func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
+	suite := []struct {
+		name string
+		test func(t *testing.T, s store.Store)
+	}{
+		{"PingSucceeds", testPing},
+
+		{"UpsertThenGetRoundTripsEveryField", testRoundTrip},
+		{"UpsertLeavesTheCallersServiceAlone", testUpsertLeavesInput},
+		{"EmptyCollectionsComeBackNil", testEmptyCollectionsComeBackNil},
+		{"GetMissingServiceReturnsNotFound", testGetMissing},
+		{"UpdateKeepsCreateTimeAndMovesUpdateTimeAndEtag", testUpdate},
+		{"IdenticalUpsertWritesNothing", testIdenticalUpsert},
+		{"UpsertWithMatchingEtagUpdates", testUpsertMatchingEtag},
+		{"UpsertWithStaleEtagFailsAndKeepsService", testUpsertStaleEtag},
+		{"UpsertWithEtagOfMissingServiceReturnsNotFound", testUpsertEtagOfMissing},
+
+		{"DeleteRemovesService", testDelete},
+		{"DeleteWithMatchingEtagRemovesService", testDeleteMatchingEtag},
+		{"DeleteWithStaleEtagFailsAndKeepsService", testDeleteStaleEtag},
+		{"DeleteMissingServiceReturnsNotFound", testDeleteMissing},
+		{"UpsertAfterDeleteCreatesAnew", testUpsertAfterDelete},
+
+		{"ListPagesThroughEveryServiceOnceInNameOrder", testListPagination},
+		{"ListWithNonPositiveLimitReturnsNothing", testListNonPositiveLimit},
+		{"ListFiltersServices", testListFilters},
+		{"ListTagFilterFollowsTagsChangedOnUpdate", testTagFilterFollowsUpdate},
+		{"ListTagFilterForgetsDeletedService", testTagFilterForgetsDeleted},
+		{"DuplicateTagsRoundTripAndMatchOnce", testDuplicateTags},
+
+		{"ListTeamsCountsServicesAndGoldenPaths", testListTeamsCounts},
+		{"ListTeamsPagesInNameOrder", testListTeamsPagination},
+		{"ListTeamsLeavesOutServicesWithoutTeam", testListTeamsWithoutTeam},
+
+		{"ConcurrentUpsertsOfOneNameAllSucceedAndCreateOnce", testConcurrentUpsertsOfOneName},
+		{"ConcurrentUpsertsOfDifferentNamesAllLand", testConcurrentUpsertsOfDifferentNames},
+	}
+	for _, tc := range suite {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.test(t, newStore(t))
+		})
+	}
+}
+
+func testPing(t *testing.T, s store.Store) {
+	require.NoError(t, s.Ping(t.Context()))
+}
+
+// fullService is a service with every client-set field set, so that a round
+// trip that drops one shows.
+func fullService(name string) *store.Service {
+	return &store.Service{
+		Name:        name,
+		Title:       "Orders Service",
+		Description: "Takes and tracks orders.",
+		Labels:      map[string]string{"tier": "1", "region": "eu"},
+		Annotations: map[string]string{"backstage.io/techdocs-ref": "dir:.", "github.com/project-slug": "acme/orders"},
+		Tags:        []string{"go", "grpc"},
+		Links: []store.Link{
+			{URL: "https://grafana.example.com/d/orders", Title: "Dashboard", Icon: "dashboard", Type: "metrics"},
+			{URL: "https://runbooks.example.com/orders"},
+		},
+		Type:           "service",
+		Lifecycle:      "production",
+		Owner:          "group:default/payments",
+		Team:           "payments",
+		System:         "checkout",
+		ProvidesAPIs:   []string{"orders-api"},
+		ConsumesAPIs:   []string{"payments-api", "stock-api"},
+		DependsOn:      []string{"resource:default/orders-db"},
+		GoldenPath:     true,
+		SourceTemplate: "template:default/go-grpc-service",
+	}
+}
+
+// storeSetFields are the fields of store.Service that the store sets.
+var storeSetFields = map[string]bool{"CreateTime": true, "UpdateTime": true, "Etag": true}
+
+// requireEveryClientFieldSet fails when svc leaves a client-set field at its
+// zero value: it keeps fullService in step with store.Service.
+func requireEveryClientFieldSet(t *testing.T, svc *store.Service) {
+	t.Helper()
+	v := reflect.ValueOf(*svc)
+	for i := range v.NumField() {
+		field := v.Type().Field(i).Name
+		if !storeSetFields[field] {
+			require.False(t, v.Field(i).IsZero(), "fullService leaves %s unset", field)
+		}
+	}
+}
+
+// upsert stores svc unconditionally, failing the test on error.
+func upsert(t *testing.T, s store.Store, svc *store.Service) *store.Service {
+	t.Helper()
+	stored, _, err := s.UpsertService(t.Context(), svc, "")
+	require.NoError(t, err)
+	return stored
+}
+
+// requireStored fails unless the store holds want.
+func requireStored(t *testing.T, s store.Store, want *store.Service) {
+	t.Helper()
+	got, err := s.GetService(t.Context(), want.Name)
+	require.NoError(t, err)
+	require.Equal(t, want, got)
+}
+
+// requireNotFound fails unless the named service is gone.
+func requireNotFound(t *testing.T, s store.Store, name string) {
+	t.Helper()
+	_, err := s.GetService(t.Context(), name)
+	require.ErrorIs(t, err, store.ErrNotFound)
+}
