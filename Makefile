@@ -14,10 +14,13 @@ GOOGLE_PROTO_FILES_SHA256  := 711763f77ea15bbc7436aac53db013b421d2c7b86ae27f4013
 GOOGLE_PROTOS := api/annotations api/http api/field_behavior api/resource api/httpbody \
                  api/client api/launch_stage type/date
 
+# One sqlc configuration, query set and generated package per store engine.
+SQLC_CONFIGS := store/sqlite/sqlc.yaml store/postgres/sqlc.yaml
+
 GATEWAY_DIR = $(shell $(GO) list -m -f '{{.Dir}}' github.com/grpc-ecosystem/grpc-gateway/v2)
 PROTO_DEPS_STAMP := $(PROTO_DEPS)/.stamp-$(GOOGLE_PROTO_FILES_VERSION)
 
-.PHONY: all build run test test-go generate proto-deps lint check-generated clean
+.PHONY: all build run test test-deps test-go generate proto-deps lint check-generated clean
 
 all: build
 
@@ -27,9 +30,20 @@ build:
 run: build
 	./$(BIN) serve
 
-test: test-go
+test: test-deps test-go
+
+# The store tests run a throwaway PostgreSQL from Debian's package; install it
+# where it is missing (as root, or through sudo).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+test-deps:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "installing PostgreSQL for the store tests"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql >/dev/null; \
+	fi
 
 test-go:
+	@unformatted=$$(gofmt -l cmd server store internal 2>/dev/null); \
+	if [ -n "$$unformatted" ]; then echo "not gofmt'd: $$unformatted" >&2; exit 1; fi
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 
@@ -38,19 +52,19 @@ generate: proto-deps
 	$(TOOL) buf lint
 	rm -rf gen
 	$(TOOL) buf generate
-	$(TOOL) sqlc generate -f store/sqlite/sqlc.yaml
+	for c in $(SQLC_CONFIGS); do $(TOOL) sqlc generate -f $$c || exit 1; done
 
 ## lint: buf lint and sqlc vet.
 lint: proto-deps
 	$(TOOL) buf lint
-	$(TOOL) sqlc vet -f store/sqlite/sqlc.yaml
+	for c in $(SQLC_CONFIGS); do $(TOOL) sqlc vet -f $$c || exit 1; done
 
-GENERATED := gen store/sqlite/internal/dbsqlc
+GENERATED := gen store/sqlite/internal/dbsqlc store/postgres/internal/dbsqlc
 
 ## check-generated: fail when gen/ or the sqlc output differ from what the
 ## protos and queries generate (CI runs it on a clean checkout).
 check-generated: proto-deps
-	$(TOOL) sqlc diff -f store/sqlite/sqlc.yaml
+	for c in $(SQLC_CONFIGS); do $(TOOL) sqlc diff -f $$c || exit 1; done
 	$(MAKE) --no-print-directory generate
 	@changed=$$(git status --porcelain -- $(GENERATED)); \
 	if [ -n "$$changed" ]; then \

@@ -24,6 +24,7 @@ type Config struct {
 	GRPCAddr        string        `yaml:"grpcAddr"`
 	HTTPAddr        string        `yaml:"httpAddr"`
 	Store           string        `yaml:"store"`
+	MigrateOnStart  bool          `yaml:"migrateOnStart"`
 	LogLevel        string        `yaml:"logLevel"`
 	LogFormat       string        `yaml:"logFormat"`
 	Reflection      bool          `yaml:"reflection"`
@@ -37,6 +38,7 @@ func DefaultConfig() Config {
 		GRPCAddr:        ":9090",
 		HTTPAddr:        ":8080",
 		Store:           "sqlite:cairn.db",
+		MigrateOnStart:  true,
 		LogLevel:        "info",
 		LogFormat:       "text",
 		Reflection:      true,
@@ -52,7 +54,8 @@ func (c *Config) flagSet(name string, configFile *string) *flag.FlagSet {
 	fs.StringVar(configFile, "config", "", "YAML file of settings (keys as in the README); unknown keys are an error")
 	fs.StringVar(&c.GRPCAddr, "grpc-addr", c.GRPCAddr, "address of the gRPC server")
 	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "address of the HTTP server: REST, /healthz, /readyz, /metrics")
-	fs.StringVar(&c.Store, "store", c.Store, "store URL: sqlite:PATH")
+	fs.StringVar(&c.Store, "store", c.Store, "store URL: sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DB")
+	fs.BoolVar(&c.MigrateOnStart, "migrate-on-start", c.MigrateOnStart, "apply store migrations at start; when false, run `cairn migrate` first")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json")
 	fs.BoolVar(&c.Reflection, "reflection", c.Reflection, "serve gRPC server reflection")

@@ -38,7 +38,7 @@ const readinessInterval = 5 * time.Second
 // Run serves Cairn until ctx is done, then shuts down in order: health
 // NOT_SERVING, in-flight gRPC calls finished, HTTP drained, store closed.
 func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
-	st, err := openStore(ctx, cfg.Store)
+	st, err := openAndMigrate(ctx, cfg.Store, cfg.MigrateOnStart, logger)
 	if err != nil {
 		return err
 	}

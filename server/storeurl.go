@@ -2,16 +2,21 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/cairn-dev/cairn/store"
+	"github.com/cairn-dev/cairn/store/postgres"
 	"github.com/cairn-dev/cairn/store/sqlite"
 )
 
-// openStore opens the store a URL names and brings its schema up to date.
-func openStore(ctx context.Context, rawURL string) (store.Store, error) {
+// OpenStore opens the store a URL names: `sqlite:PATH` or
+// `postgres://...` (also `postgresql://...`). It does not migrate.
+func OpenStore(ctx context.Context, rawURL string) (store.Store, error) {
 	scheme, rest, _ := strings.Cut(rawURL, ":")
 	switch scheme {
 	case "sqlite":
@@ -19,17 +24,49 @@ func openStore(ctx context.Context, rawURL string) (store.Store, error) {
 		if path == "" {
 			return nil, fmt.Errorf("store %q: want sqlite:PATH, such as sqlite:cairn.db", rawURL)
 		}
-		st, err := sqlite.Open(ctx, path)
-		if err != nil {
-			return nil, err
+		return sqlite.Open(ctx, path)
+	case "postgres", "postgresql":
+		return postgres.Open(ctx, rawURL)
+	default:
+		return nil, fmt.Errorf("store %q: unsupported scheme %q; want sqlite:PATH or postgres://...", redactStoreURL(rawURL), scheme)
+	}
+}
+
+// Backoff between attempts to reach a store that is not up yet.
+const (
+	firstRetryDelay = 500 * time.Millisecond
+	maxRetryDelay   = 15 * time.Second
+)
+
+// openAndMigrate opens the store and, when migrate is set, brings its schema
+// up to date. While the database cannot be reached it waits and tries
+// again, so that Cairn and its database can start in either order.
+func openAndMigrate(ctx context.Context, rawURL string, migrate bool, logger *slog.Logger) (store.Store, error) {
+	st, err := OpenStore(ctx, rawURL)
+	if err != nil {
+		return nil, err
+	}
+	if !migrate {
+		return st, nil
+	}
+	delay := firstRetryDelay
+	for {
+		err := st.Migrate(ctx)
+		if err == nil {
+			return st, nil
 		}
-		if err := st.Migrate(ctx); err != nil {
+		if !errors.Is(err, store.ErrUnavailable) {
 			st.Close()
 			return nil, err
 		}
-		return st, nil
-	default:
-		return nil, fmt.Errorf("store %q: unsupported scheme %q; this version of Cairn supports sqlite:PATH", redactStoreURL(rawURL), scheme)
+		logger.Warn("store unreachable; retrying", "store", redactStoreURL(rawURL), "in", delay, "error", err)
+		select {
+		case <-ctx.Done():
+			st.Close()
+			return nil, fmt.Errorf("store %s: %w", redactStoreURL(rawURL), err)
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, maxRetryDelay)
 	}
 }
 
@@ -40,4 +77,19 @@ func redactStoreURL(rawURL string) string {
 		return rawURL
 	}
 	return u.Redacted()
+}
+
+// Migrate applies the store's pending migrations and returns, for operators
+// who run `cairn migrate` before starting Cairn with --migrate-on-start=false.
+func Migrate(ctx context.Context, cfg Config, logger *slog.Logger) error {
+	st, err := OpenStore(ctx, cfg.Store)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		return err
+	}
+	logger.Info("store schema is up to date", "store", redactStoreURL(cfg.Store))
+	return nil
 }

@@ -1,6 +1,6 @@
 // Package store defines Cairn's storage: one interface made of small
-// per-domain interfaces, implemented by each engine (store/sqlite, and
-// PostgreSQL later) and proven equal by the conformance suite in
+// per-domain interfaces, implemented by each engine (store/sqlite,
+// store/postgres) and proven equal by the conformance suite in
 // store/storetest.
 package store
 
@@ -14,6 +14,8 @@ import (
 type Store interface {
 	CatalogStore
 
+	// Migrate brings the schema up to date. Running it again is a no-op.
+	Migrate(ctx context.Context) error
 	// Ping reports whether the store can serve requests now.
 	Ping(ctx context.Context) error
 	// Close releases the store's connections.

@@ -20,6 +20,7 @@ const usage = `Usage: cairn <command> [flags]
 
 Commands:
   serve    serve the gRPC API and the REST gateway (cairn serve --help lists settings)
+  migrate  apply the store's schema migrations and exit (takes the same settings)
   help     show this text
 `
 
@@ -41,12 +42,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return errors.New("no command given")
 	}
 	switch args[0] {
-	case "serve":
+	case "serve", "migrate":
 		cfg, err := server.LoadConfig(args[1:], os.Getenv, stderr)
 		if err != nil {
 			return err
 		}
-		return server.Run(ctx, cfg, server.NewLogger(cfg, stderr))
+		logger := server.NewLogger(cfg, stderr)
+		if args[0] == "migrate" {
+			return server.Migrate(ctx, cfg, logger)
+		}
+		return server.Run(ctx, cfg, logger)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -108,16 +108,12 @@ func (c *Catalog) List(ctx context.Context, q ListQuery) ([]*store.Service, stri
 		return nil, "", err
 	}
 	size := pagetoken.Size(q.PageSize)
-	// One more than a page tells whether another page follows.
 	services, err := c.store.ListServices(ctx, filter, after, size+1)
 	if err != nil {
 		return nil, "", err
 	}
-	if len(services) <= size {
-		return services, "", nil
-	}
-	services = services[:size]
-	return services, pagetoken.Encode(services[size-1].Name, query), nil
+	services, next := pagetoken.Page(services, size, query, func(s *store.Service) string { return s.Name })
+	return services, next, nil
 }
 
 // ListTeams returns one page of the teams that own services, in name order,
@@ -134,11 +130,8 @@ func (c *Catalog) ListTeams(ctx context.Context, pageSize int32, pageToken strin
 	if err != nil {
 		return nil, "", err
 	}
-	if len(teams) <= size {
-		return teams, "", nil
-	}
-	teams = teams[:size]
-	return teams, pagetoken.Encode(teams[size-1].Name, query), nil
+	teams, next := pagetoken.Page(teams, size, query, func(t store.Team) string { return t.Name })
+	return teams, next, nil
 }
 
 // pageAfter returns the key a page token's page starts after ("" for the

@@ -45,7 +45,7 @@ var (
 // fieldPaths names a service's fields in the caller's terms: Backstage's
 // YAML paths for catalog-info documents, the proto's for structured input.
 type fieldPaths struct {
-	name, title, description, labels, annotations, tags, links string
+	name, title, description, labels, annotations, tags, links           string
 	typ, lifecycle, owner, system, providesAPIs, consumesAPIs, dependsOn string
 }
 

@@ -70,3 +70,14 @@ func Size(requested int32) int {
 	}
 	return int(requested)
 }
+
+// Page cuts items, fetched as up to size+1 rows so that one more than a page
+// tells whether another page follows, to one page, and returns the token of
+// the next page ("" on the last). key is the sort key of an item.
+func Page[T any](items []T, size int, query string, key func(T) string) ([]T, string) {
+	if len(items) <= size {
+		return items, ""
+	}
+	items = items[:size]
+	return items, Encode(key(items[size-1]), query)
+}

@@ -15,8 +15,24 @@ import (
 
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store {
-		return openMigrated(t, filepath.Join(t.TempDir(), "cairn.db"))
+		path := filepath.Join(t.TempDir(), "cairn.db")
+		return conformanceStore{Store: openMigrated(t, path), path: path}
 	})
+}
+
+// conformanceStore is a store the conformance suite can make fail half way
+// through a write.
+type conformanceStore struct {
+	*sqlite.Store
+	path string
+}
+
+// FailTagWrites implements storetest.TagWriteFailer with a trigger.
+func (s conformanceStore) FailTagWrites(t *testing.T) {
+	_, err := rawDB(t, s.path).ExecContext(t.Context(), `
+		CREATE TRIGGER fail_tag_writes BEFORE INSERT ON service_tags
+		BEGIN SELECT RAISE(ABORT, '`+storetest.TagWriteFailure+`'); END`)
+	require.NoError(t, err)
 }
 
 func TestMigrateTwiceIsNoOp(t *testing.T) {

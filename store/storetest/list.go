@@ -118,6 +118,23 @@ func testDuplicateTags(t *testing.T, s store.Store) {
 	require.Equal(t, []string{"orders"}, listNames(t, s, store.ServiceFilter{Tag: "go"}))
 }
 
+// byteOrdered are names in byte order, the order Go compares strings in:
+// upper case before lower case, accented letters after every ASCII one.
+// Collations that sort for people reorder them.
+var byteOrdered = []string{"B", "a", "a-c", "a0", "ab", "z", "é"}
+
+func testListByteOrder(t *testing.T, s store.Store) {
+	// Stored out of order, so that the order listed is the store's doing.
+	for _, i := range rand.Perm(len(byteOrdered)) {
+		upsert(t, s, &store.Service{Name: byteOrdered[i]})
+	}
+
+	require.Equal(t, byteOrdered, listNames(t, s, store.ServiceFilter{}))
+	page, err := s.ListServices(t.Context(), store.ServiceFilter{}, "a", 100)
+	require.NoError(t, err)
+	require.Equal(t, byteOrdered[2:], names(page), "after a")
+}
+
 // listNames lists the names of all the services filter matches.
 func listNames(t *testing.T, s store.Store, filter store.ServiceFilter) []string {
 	t.Helper()

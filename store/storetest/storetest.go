@@ -13,13 +13,15 @@ import (
 
 // Run runs the suite. newStore is called once per subtest with that
 // subtest's t, and must return a fresh, migrated, empty store that it closes
-// when t ends. Subtests run in parallel, so the stores must not share data.
+// when t ends, and that implements TagWriteFailer. Subtests run in parallel,
+// so the stores must not share data.
 func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	suite := []struct {
 		name string
 		test func(t *testing.T, s store.Store)
 	}{
 		{"PingSucceeds", testPing},
+		{"MigrateAgainIsANoOp", testMigrateAgain},
 
 		{"UpsertThenGetRoundTripsEveryField", testRoundTrip},
 		{"UpsertLeavesTheCallersServiceAlone", testUpsertLeavesInput},
@@ -30,6 +32,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"UpsertWithMatchingEtagUpdates", testUpsertMatchingEtag},
 		{"UpsertWithStaleEtagFailsAndKeepsService", testUpsertStaleEtag},
 		{"UpsertWithEtagOfMissingServiceReturnsNotFound", testUpsertEtagOfMissing},
+		{"UpsertFailingHalfWayWritesNothing", testUpsertFailingHalfWay},
 
 		{"DeleteRemovesService", testDelete},
 		{"DeleteWithMatchingEtagRemovesService", testDeleteMatchingEtag},
@@ -43,10 +46,12 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ListTagFilterFollowsTagsChangedOnUpdate", testTagFilterFollowsUpdate},
 		{"ListTagFilterForgetsDeletedService", testTagFilterForgetsDeleted},
 		{"DuplicateTagsRoundTripAndMatchOnce", testDuplicateTags},
+		{"ListOrdersNamesByBytes", testListByteOrder},
 
 		{"ListTeamsCountsServicesAndGoldenPaths", testListTeamsCounts},
 		{"ListTeamsPagesInNameOrder", testListTeamsPagination},
 		{"ListTeamsLeavesOutServicesWithoutTeam", testListTeamsWithoutTeam},
+		{"ListTeamsOrdersNamesByBytes", testListTeamsByteOrder},
 
 		{"ConcurrentUpsertsOfOneNameAllSucceedAndCreateOnce", testConcurrentUpsertsOfOneName},
 		{"ConcurrentUpsertsOfDifferentNamesAllLand", testConcurrentUpsertsOfDifferentNames},
@@ -61,6 +66,16 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 
 func testPing(t *testing.T, s store.Store) {
 	require.NoError(t, s.Ping(t.Context()))
+}
+
+func testMigrateAgain(t *testing.T, s store.Store) {
+	stored := upsert(t, s, fullService("orders"))
+
+	require.NoError(t, s.Migrate(t.Context()))
+	require.NoError(t, s.Migrate(t.Context()))
+
+	requireStored(t, s, stored)
+	require.Equal(t, []string{"orders"}, listNames(t, s, store.ServiceFilter{Tag: stored.Tags[0]}))
 }
 
 // fullService is a service with every client-set field set, so that a round

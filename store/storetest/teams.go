@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -65,4 +66,25 @@ func testListTeamsWithoutTeam(t *testing.T, s store.Store) {
 	teams, err := s.ListTeams(t.Context(), "", 100)
 	require.NoError(t, err)
 	require.Equal(t, []store.Team{{Name: "payments", ServiceCount: 1}}, teams)
+}
+
+func testListTeamsByteOrder(t *testing.T, s store.Store) {
+	for _, i := range rand.Perm(len(byteOrdered)) {
+		upsert(t, s, &store.Service{Name: fmt.Sprintf("svc-%d", i), Team: byteOrdered[i]})
+	}
+
+	require.Equal(t, byteOrdered, teamNames(t, s, ""))
+	require.Equal(t, byteOrdered[2:], teamNames(t, s, "a"), "after a")
+}
+
+// teamNames lists the names of all the teams after `after`.
+func teamNames(t *testing.T, s store.Store, after string) []string {
+	t.Helper()
+	teams, err := s.ListTeams(t.Context(), after, 1000)
+	require.NoError(t, err)
+	var out []string
+	for _, team := range teams {
+		out = append(out, team.Name)
+	}
+	return out
 }

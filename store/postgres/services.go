@@ -1,0 +1,211 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/cairn-dev/cairn/store"
+	"github.com/cairn-dev/cairn/store/postgres/internal/dbsqlc"
+)
+
+// errNameTaken: a service was to be inserted, but another transaction
+// inserted one of the same name first.
+var errNameTaken = errors.New("service name taken by a concurrent write")
+
+// UpsertService implements store.CatalogStore.
+func (s *Store) UpsertService(ctx context.Context, svc *store.Service, ifMatch string) (*store.Service, bool, error) {
+	var (
+		stored  *store.Service
+		created bool
+	)
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		q := s.queries.WithTx(tx)
+		var err error
+		stored, created, err = upsertService(ctx, q, svc, ifMatch)
+		if errors.Is(err, errNameTaken) {
+			// The insert that found the name taken locked the row that
+			// took it, which a second try therefore finds: as an update,
+			// it cannot find the name taken again.
+			stored, created, err = upsertService(ctx, q, svc, ifMatch)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, false, failed(fmt.Sprintf("upsert service %q", svc.Name), err)
+	}
+	return stored, created, nil
+}
+
+// upsertService is one try of UpsertService, in a transaction. It locks the
+// stored service, if any, so that concurrent writes of it take turns
+// between its checks and its write. A service that does not exist yet has
+// no row to lock: when another transaction inserts it first, it returns
+// errNameTaken.
+func upsertService(ctx context.Context, q *dbsqlc.Queries, svc *store.Service, ifMatch string) (*store.Service, bool, error) {
+	existing, err := serviceOrNil(q.LockService(ctx, svc.Name))
+	if err != nil {
+		return nil, false, err
+	}
+	if err := checkIfMatch(ifMatch, existing); err != nil {
+		return nil, false, err
+	}
+	if existing != nil && store.SameContent(existing, svc) {
+		return existing, false, nil
+	}
+	stored, err := writeService(ctx, q, svc, existing != nil, time.Now())
+	if err != nil {
+		return nil, false, err
+	}
+	return stored, existing == nil, nil
+}
+
+// GetService implements store.CatalogStore.
+func (s *Store) GetService(ctx context.Context, name string) (*store.Service, error) {
+	svc, err := serviceOrNil(s.queries.GetService(ctx, name))
+	if err == nil && svc == nil {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return nil, failed(fmt.Sprintf("get service %q", name), err)
+	}
+	return svc, nil
+}
+
+// ListServices implements store.CatalogStore.
+func (s *Store) ListServices(ctx context.Context, filter store.ServiceFilter, after string, limit int) ([]*store.Service, error) {
+	rows, err := s.queries.ListServices(ctx, dbsqlc.ListServicesParams{
+		After:      after,
+		Team:       optionalString(filter.Team),
+		System:     optionalString(filter.System),
+		Lifecycle:  optionalString(filter.Lifecycle),
+		Tag:        optionalString(filter.Tag),
+		GoldenPath: optionalBool(filter.GoldenPath),
+		// PostgreSQL rejects a negative LIMIT.
+		MaxServices: int64(max(limit, 0)),
+	})
+	if err != nil {
+		return nil, failed("list services", err)
+	}
+	services := make([]*store.Service, 0, len(rows))
+	for _, row := range rows {
+		svc, err := fromRow(row)
+		if err != nil {
+			return nil, failed("list services", err)
+		}
+		services = append(services, svc)
+	}
+	return services, nil
+}
+
+// DeleteService implements store.CatalogStore.
+func (s *Store) DeleteService(ctx context.Context, name, ifMatch string) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		q := s.queries.WithTx(tx)
+		existing, err := serviceOrNil(q.LockService(ctx, name))
+		switch {
+		case err != nil:
+			return err
+		case existing == nil:
+			return store.ErrNotFound
+		}
+		if err := checkIfMatch(ifMatch, existing); err != nil {
+			return err
+		}
+		// The service's tag rows go with it: ON DELETE CASCADE.
+		return q.DeleteService(ctx, name)
+	})
+	if err != nil {
+		return failed(fmt.Sprintf("delete service %q", name), err)
+	}
+	return nil
+}
+
+// ListTeams implements store.CatalogStore. Services without a team belong
+// to none: the empty team never sorts after `after`.
+func (s *Store) ListTeams(ctx context.Context, after string, limit int) ([]store.Team, error) {
+	rows, err := s.queries.ListTeams(ctx, dbsqlc.ListTeamsParams{
+		After:    after,
+		MaxTeams: int64(max(limit, 0)),
+	})
+	if err != nil {
+		return nil, failed("list teams", err)
+	}
+	teams := make([]store.Team, 0, len(rows))
+	for _, row := range rows {
+		teams = append(teams, store.Team{
+			Name:                   row.Team,
+			ServiceCount:           int(row.ServiceCount),
+			GoldenPathServiceCount: int(row.GoldenPathServiceCount),
+		})
+	}
+	return teams, nil
+}
+
+// serviceOrNil is the service GetService or LockService read, or nil when
+// there is none.
+func serviceOrNil(row dbsqlc.Service, err error) (*store.Service, error) {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return fromRow(row)
+}
+
+// checkIfMatch enforces a write's ifMatch against the stored service, nil
+// when there is none.
+func checkIfMatch(ifMatch string, stored *store.Service) error {
+	switch {
+	case ifMatch == "":
+		return nil
+	case stored == nil:
+		return store.ErrNotFound
+	case ifMatch != stored.Etag:
+		return store.ErrEtagMismatch
+	default:
+		return nil
+	}
+}
+
+// writeService inserts svc stamped at now or, when replace is set, replaces
+// the stored service of its name, keeping its create time; it keeps the tag
+// rows in step and returns the service as stored. An insert that finds the
+// name taken returns errNameTaken.
+func writeService(ctx context.Context, q *dbsqlc.Queries, svc *store.Service, replace bool, now time.Time) (*store.Service, error) {
+	row, err := q.WriteService(ctx, toParams(svc, replace, now))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, errNameTaken
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := q.DeleteServiceTags(ctx, svc.Name); err != nil {
+		return nil, err
+	}
+	if len(svc.Tags) > 0 {
+		err := q.InsertServiceTags(ctx, dbsqlc.InsertServiceTagsParams{ServiceName: svc.Name, Tags: svc.Tags})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return fromRow(row)
+}
+
+// optionalString is an optional query argument: empty is NULL, which
+// matches everything.
+func optionalString(s string) pgtype.Text {
+	return pgtype.Text{String: s, Valid: s != ""}
+}
+
+func optionalBool(b *bool) pgtype.Bool {
+	if b == nil {
+		return pgtype.Bool{}
+	}
+	return pgtype.Bool{Bool: *b, Valid: true}
+}
