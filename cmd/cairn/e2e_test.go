@@ -1,7 +1,7 @@
 package main
 
 // End-to-end tests: the real cairn binary, built once, started on random
-// ports with a SQLite file, and called over gRPC and REST as clients do.
+// ports with each store engine, and called over gRPC and REST as clients do.
 
 import (
 	"bytes"
@@ -29,6 +29,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
+	"github.com/cairn-dev/cairn/internal/pgtest"
 )
 
 var cairnBinary string
@@ -46,9 +47,18 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "building cairn:", err)
 		os.Exit(1)
 	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	defer os.RemoveAll(dir)
+	pgtest.Main(m)
+}
+
+// engines are the stores every end-to-end test runs against: a fresh store
+// of each kind per call.
+var engines = []struct {
+	name     string
+	storeURL func(t *testing.T) string
+}{
+	{"sqlite", func(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "cairn.db") }},
+	{"postgres", func(t *testing.T) string { return pgtest.Shared(t).NewDatabase(t) }},
 }
 
 // cairnProcess is a running cairn binary.
@@ -85,13 +95,21 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-// startCairn starts the binary on free ports with the SQLite file dbPath
+// startCairn starts the binary on free ports with the store at storeURL
 // and waits until gRPC health reports SERVING.
-func startCairn(t *testing.T, dbPath string) *cairnProcess {
+func startCairn(t *testing.T, storeURL string) *cairnProcess {
+	t.Helper()
+	p := launchCairn(t, storeURL)
+	p.waitHealth(t, healthpb.HealthCheckResponse_SERVING)
+	return p
+}
+
+// launchCairn starts the binary and returns without waiting for it.
+func launchCairn(t *testing.T, storeURL string) *cairnProcess {
 	t.Helper()
 	p := &cairnProcess{grpcAddr: freeAddr(t), httpAddr: freeAddr(t), logs: &syncBuffer{}, exited: make(chan error, 1)}
 	p.cmd = exec.Command(cairnBinary, "serve",
-		"--grpc-addr", p.grpcAddr, "--http-addr", p.httpAddr, "--store", "sqlite:"+dbPath, "--shutdown-timeout", "5s")
+		"--grpc-addr", p.grpcAddr, "--http-addr", p.httpAddr, "--store", storeURL, "--shutdown-timeout", "5s")
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 	require.NoError(t, p.cmd.Start())
 	go func() { p.exited <- p.cmd.Wait() }()
@@ -109,14 +127,19 @@ func startCairn(t *testing.T, dbPath string) *cairnProcess {
 	require.NoError(t, err)
 	t.Cleanup(func() { conn.Close() })
 	p.conn = conn
-	health := healthpb.NewHealthClient(conn)
+	return p
+}
+
+// waitHealth waits until gRPC health reports want for the whole server.
+func (p *cairnProcess) waitHealth(t *testing.T, want healthpb.HealthCheckResponse_ServingStatus) {
+	t.Helper()
+	health := healthpb.NewHealthClient(p.conn)
 	require.Eventually(t, func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		resp, err := health.Check(ctx, &healthpb.HealthCheckRequest{})
-		return err == nil && resp.GetStatus() == healthpb.HealthCheckResponse_SERVING
-	}, 30*time.Second, 50*time.Millisecond, "cairn did not become healthy; log:\n%s", p.logs.String())
-	return p
+		return err == nil && resp.GetStatus() == want
+	}, 30*time.Second, 50*time.Millisecond, "health did not become %s; log:\n%s", want, p.logs.String())
 }
 
 // stop sends SIGTERM and returns the exit error.
@@ -179,8 +202,13 @@ func registerBody(t *testing.T, yamlDoc string) io.Reader {
 }
 
 func TestCairnServesCatalogOverGRPCAndREST(t *testing.T) {
-	dbPath := filepath.Join(t.TempDir(), "cairn.db")
-	p := startCairn(t, dbPath)
+	for _, engine := range engines {
+		t.Run(engine.name, func(t *testing.T) { testCatalog(t, engine.storeURL(t)) })
+	}
+}
+
+func testCatalog(t *testing.T, storeURL string) {
+	p := startCairn(t, storeURL)
 	ctx := context.Background()
 	catalog := cairnv1.NewCatalogServiceClient(p.conn)
 
@@ -358,10 +386,66 @@ func TestCairnServesCatalogOverGRPCAndREST(t *testing.T) {
 		require.NoError(t, p.stop(t))
 		require.Contains(t, p.logs.String(), "shutting down")
 
-		again := startCairn(t, dbPath)
+		again := startCairn(t, storeURL)
 		resp, err := cairnv1.NewCatalogServiceClient(again.conn).GetService(ctx, &cairnv1.GetServiceRequest{Name: "services/orders-service"})
 		require.NoError(t, err)
 		require.Equal(t, seedEtag, resp.GetService().GetEtag())
 		require.NoError(t, again.stop(t))
+	})
+}
+
+func TestPostgresOutageAnswersUnavailableAndRecoversWithNothingLost(t *testing.T) {
+	pg := pgtest.New(t)
+	storeURL := pg.NewDatabase(t)
+	p := startCairn(t, storeURL)
+	ctx := context.Background()
+	catalog := cairnv1.NewCatalogServiceClient(p.conn)
+
+	body, err := os.ReadFile("../../deploy/examples/register-orders-service.json")
+	require.NoError(t, err)
+	r := p.rest(t, "POST", "/v1/services:register", bytes.NewReader(body))
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+	etag := r.body["etag"]
+
+	pg.Stop(t)
+	require.Eventually(t, func() bool {
+		return p.rest(t, "GET", "/v1/services/orders-service", nil).status == http.StatusServiceUnavailable
+	}, 10*time.Second, 50*time.Millisecond, "reads did not answer 503 while PostgreSQL was down")
+	doc, err := os.ReadFile("../../deploy/examples/catalog-info.yaml")
+	require.NoError(t, err)
+	r = p.rest(t, "POST", "/v1/services:register", registerBody(t, strings.Replace(string(doc), "lifecycle: production", "lifecycle: deprecated", 1)))
+	require.Equal(t, http.StatusServiceUnavailable, r.status, r.raw)
+	require.Equal(t, "STORE_UNAVAILABLE", r.body["details"].([]any)[0].(map[string]any)["reason"])
+	_, err = catalog.GetService(ctx, &cairnv1.GetServiceRequest{Name: "services/orders-service"})
+	require.Equal(t, codes.Unavailable, status.Code(err), "%v", err)
+	p.waitHealth(t, healthpb.HealthCheckResponse_NOT_SERVING)
+	require.Equal(t, http.StatusServiceUnavailable, p.rest(t, "GET", "/readyz", nil).status)
+
+	pg.Start(t)
+	p.waitHealth(t, healthpb.HealthCheckResponse_SERVING)
+	require.Equal(t, http.StatusOK, p.rest(t, "GET", "/readyz", nil).status)
+	require.Eventually(t, func() bool {
+		r = p.rest(t, "GET", "/v1/services/orders-service", nil)
+		return r.status == http.StatusOK
+	}, 10*time.Second, 50*time.Millisecond, "reads did not recover: %s", r.raw)
+	require.Equal(t, etag, r.body["etag"], "the service is as it was before the outage")
+	_, err = catalog.RegisterService(ctx, &cairnv1.RegisterServiceRequest{Source: &cairnv1.RegisterServiceRequest_Service{
+		Service: &cairnv1.Service{Name: "services/after-outage", Type: "service", Lifecycle: "production", Owner: "team-orders"},
+	}})
+	require.NoError(t, err)
+
+	t.Run("CairnStartedBeforeItsDatabaseWaitsForIt", func(t *testing.T) {
+		require.NoError(t, p.stop(t))
+		pg.Stop(t)
+		early := launchCairn(t, storeURL)
+		require.Eventually(t, func() bool {
+			return strings.Contains(early.logs.String(), "store unreachable; retrying")
+		}, 10*time.Second, 50*time.Millisecond)
+		pg.Start(t)
+		early.waitHealth(t, healthpb.HealthCheckResponse_SERVING)
+		resp, err := cairnv1.NewCatalogServiceClient(early.conn).ListServices(ctx, &cairnv1.ListServicesRequest{})
+		require.NoError(t, err)
+		require.Len(t, resp.GetServices(), 2)
+		require.NoError(t, early.stop(t))
 	})
 }
