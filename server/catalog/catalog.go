@@ -10,6 +10,7 @@ import (
 	"strconv"
 
 	"github.com/cairn-dev/cairn/server/apierr"
+	"github.com/cairn-dev/cairn/server/entityref"
 	"github.com/cairn-dev/cairn/server/pagetoken"
 	"github.com/cairn-dev/cairn/store"
 )
@@ -44,7 +45,7 @@ func (c *Catalog) Register(ctx context.Context, svc *store.Service, ifMatch stri
 }
 
 func (c *Catalog) upsert(ctx context.Context, svc *store.Service, ifMatch string) (*store.Service, bool, error) {
-	svc.Team, _ = TeamOf(svc.Owner) // the owner was validated with the rest
+	svc.Team, _ = entityref.Team(svc.Owner) // the owner was validated with the rest
 	svc.SourceTemplate = svc.Annotations[SourceTemplateAnnotation]
 	svc.GoldenPath = svc.SourceTemplate != ""
 
@@ -96,7 +97,7 @@ func (c *Catalog) List(ctx context.Context, q ListQuery) ([]*store.Service, stri
 	filter := store.ServiceFilter{System: q.System, Lifecycle: q.Lifecycle, Tag: q.Tag, GoldenPath: q.GoldenPath}
 	var v violations
 	if q.Owner != "" {
-		team, err := TeamOf(q.Owner)
+		team, err := entityref.Team(q.Owner)
 		if err != nil {
 			v.add("owner", "%v", err)
 		}

@@ -180,6 +180,11 @@ func TestRegisterCatalogInfoRejectsBadDocumentsWithEveryViolation(t *testing.T) 
 			want: []string{"catalog_info_yaml"},
 		},
 		{
+			name: "NUL characters in free text",
+			doc:  componentYAML(map[string]string{"name": "  name: payments-api\n  description: \"a\\0b\"\n  annotations: {note: \"x\\0\"}"}),
+			want: []string{"catalog_info_yaml.metadata.description", "catalog_info_yaml.metadata.annotations[note]"},
+		},
+		{
 			name: "two documents",
 			doc:  componentYAML(nil) + "---\n" + componentYAML(nil),
 			want: []string{"catalog_info_yaml"},
@@ -297,34 +302,6 @@ func TestListTeamsCountsServicesAndGoldenPaths(t *testing.T) {
 		{Name: "team-orders", ServiceCount: 2, GoldenPathServiceCount: 1},
 		{Name: "team-payments", ServiceCount: 1, GoldenPathServiceCount: 0},
 	}, teams)
-}
-
-func TestTeamOf(t *testing.T) {
-	tests := []struct {
-		owner, team string
-		ok          bool
-	}{
-		{"team-orders", "team-orders", true},
-		{"group:team-orders", "team-orders", true},
-		{"group:default/team-orders", "team-orders", true},
-		{"Group:default/team-orders", "team-orders", true},
-		{"user:default/jane", "jane", true},
-		{"", "", false},
-		{"api:default/orders", "", false},
-		{"group:default/Team_Orders", "", false},
-		{"group:default/", "", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.owner, func(t *testing.T) {
-			team, err := TeamOf(tt.owner)
-			if !tt.ok {
-				require.Error(t, err)
-				return
-			}
-			require.NoError(t, err)
-			require.Equal(t, tt.team, team)
-		})
-	}
 }
 
 func FuzzParseCatalogInfo(f *testing.F) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/cairn-dev/cairn/server/apierr"
+	"github.com/cairn-dev/cairn/server/entityref"
 	"github.com/cairn-dev/cairn/store"
 )
 
@@ -23,7 +24,6 @@ const (
 	maxTitleLength       = 253
 	maxDescriptionLength = 4096
 	maxWordLength        = 63 // spec.type, spec.lifecycle
-	maxRefLength         = 253
 	maxListLength        = 100
 	maxMapEntries        = 100
 	maxAnnotationValue   = 4096
@@ -38,8 +38,6 @@ var (
 	// annotations: an optional DNS prefix and a name.
 	qualifiedKey = regexp.MustCompile(`^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$`)
 	word         = regexp.MustCompile(`^[A-Za-z0-9][-A-Za-z0-9_.]*$`)
-	// An entity reference: [kind:][namespace/]name.
-	entityRef = regexp.MustCompile(`^(?:([A-Za-z][A-Za-z0-9]*):)?(?:([a-z0-9][-a-z0-9]*)/)?([A-Za-z0-9][-A-Za-z0-9_.]*)$`)
 )
 
 // fieldPaths names a service's fields in the caller's terms: Backstage's
@@ -79,19 +77,15 @@ func (v *violations) add(field, format string, args ...any) {
 func validateService(s *store.Service, p fieldPaths) violations {
 	var v violations
 	validateName(&v, p.name, s.Name)
-	if len(s.Title) > maxTitleLength {
-		v.add(p.title, "must be at most %d bytes", maxTitleLength)
-	}
-	if len(s.Description) > maxDescriptionLength {
-		v.add(p.description, "must be at most %d bytes", maxDescriptionLength)
-	}
+	validateText(&v, p.title, s.Title, maxTitleLength)
+	validateText(&v, p.description, s.Description, maxDescriptionLength)
 	validateKeyedMap(&v, p.labels, s.Labels, maxWordLength)
 	validateKeyedMap(&v, p.annotations, s.Annotations, maxAnnotationValue)
 	validateTags(&v, p.tags, s.Tags)
 	validateLinks(&v, p.links, s.Links)
 	validateWord(&v, p.typ, s.Type)
 	validateWord(&v, p.lifecycle, s.Lifecycle)
-	if _, err := TeamOf(s.Owner); err != nil {
+	if _, err := entityref.Team(s.Owner); err != nil {
 		v.add(p.owner, "%v", err)
 	}
 	if s.System != "" && !validRef(s.System) {
@@ -114,6 +108,17 @@ func validateName(v *violations, field, name string) {
 	}
 }
 
+// validateText checks free text. NUL is refused: PostgreSQL cannot store it,
+// and every engine must accept the same input.
+func validateText(v *violations, field, text string, maxLength int) {
+	switch {
+	case len(text) > maxLength:
+		v.add(field, "must be at most %d bytes", maxLength)
+	case strings.ContainsRune(text, 0):
+		v.add(field, "must not contain NUL characters")
+	}
+}
+
 func validateWord(v *violations, field, value string) {
 	switch {
 	case value == "":
@@ -131,8 +136,8 @@ func validateKeyedMap(v *violations, field string, m map[string]string, maxValue
 	for _, key := range slices.Sorted(maps.Keys(m)) {
 		if !qualifiedKey.MatchString(key) {
 			v.add(field+"["+key+"]", "key must be an optional DNS prefix and '/', then a name of at most 63 characters")
-		} else if len(m[key]) > maxValue {
-			v.add(field+"["+key+"]", "value must be at most %d bytes", maxValue)
+		} else {
+			validateText(v, field+"["+key+"]", m[key], maxValue)
 		}
 	}
 }
@@ -163,9 +168,9 @@ func validateLinks(v *violations, field string, links []store.Link) {
 		case len(link.URL) > maxURLLength || err != nil || !u.IsAbs() || u.Host == "":
 			v.add(at+".url", "must be an absolute URL of at most %d bytes", maxURLLength)
 		}
-		if len(link.Title) > maxTitleLength || len(link.Icon) > maxWordLength || len(link.Type) > maxWordLength {
-			v.add(at, "title must be at most %d bytes, icon and type at most %d", maxTitleLength, maxWordLength)
-		}
+		validateText(v, at+".title", link.Title, maxTitleLength)
+		validateText(v, at+".icon", link.Icon, maxWordLength)
+		validateText(v, at+".type", link.Type, maxWordLength)
 	}
 }
 
@@ -182,27 +187,6 @@ func validateRefs(v *violations, field string, refs []string) {
 }
 
 func validRef(ref string) bool {
-	return len(ref) <= maxRefLength && entityRef.MatchString(ref)
-}
-
-// TeamOf returns the team named by a service's owner: the name part of a
-// Backstage entity reference (`team-orders`, `group:team-orders`,
-// `group:default/team-orders`). The team names a Kubernetes namespace and an
-// API resource (`teams/{team}`), so it must be a DNS-1123 label.
-func TeamOf(owner string) (string, error) {
-	if owner == "" {
-		return "", fmt.Errorf("is required")
-	}
-	m := entityRef.FindStringSubmatch(owner)
-	if m == nil || len(owner) > maxRefLength {
-		return "", fmt.Errorf("must be a team name or an entity reference such as `group:default/team-orders`")
-	}
-	kind, team := strings.ToLower(m[1]), m[3]
-	if kind != "" && kind != "group" && kind != "user" {
-		return "", fmt.Errorf("must refer to a group or a user, not a %s", m[1])
-	}
-	if len(team) > 63 || !dns1123Label.MatchString(team) {
-		return "", fmt.Errorf("team %q must be a DNS-1123 label (lowercase letters, digits and '-'), since it names the team's namespace", team)
-	}
-	return team, nil
+	_, ok := entityref.Parse(ref)
+	return ok
 }
