@@ -1,5 +1,6 @@
-# Cairn's build. `make run` serves on :9090 (gRPC) and :8080 (HTTP);
-# `make test` runs every test. Both work on a fresh machine with Go and npm.
+# Cairn's build. `make run` serves on :9090 (gRPC) and :8080 (HTTP) without
+# authentication; `make test` runs every test. Both work on a fresh machine
+# with Go and npm.
 
 GO        ?= go
 TOOL      := $(GO) tool -modfile=tools/go.mod
@@ -27,8 +28,10 @@ all: build
 build:
 	$(GO) build -o $(BIN) ./cmd/cairn
 
+# Authentication is off for a local trial; `cairn serve` refuses to start
+# without it otherwise (see the README's Security section).
 run: build
-	./$(BIN) serve
+	./$(BIN) serve --auth-mode none
 
 test: test-deps test-go
 

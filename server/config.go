@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/cairn-dev/cairn/server/auth"
 )
 
 // EnvPrefix starts the environment variable of every setting: --grpc-addr
@@ -30,6 +32,20 @@ type Config struct {
 	Reflection      bool          `yaml:"reflection"`
 	MaxRequestBytes int           `yaml:"maxRequestBytes"`
 	ShutdownTimeout time.Duration `yaml:"shutdownTimeout"`
+	CallTimeout     time.Duration `yaml:"callTimeout"`
+	RateLimit       float64       `yaml:"rateLimit"`
+	RateBurst       int           `yaml:"rateBurst"`
+	TLS             TLSConfig     `yaml:"tls"`
+	// Auth is set in the file only (tokens and JWKS settings), except its
+	// mode, which --auth-mode also sets.
+	Auth auth.Config `yaml:"auth"`
+}
+
+// TLSConfig turns TLS on for both ports. The files are read again when they
+// change, so rotated certificates are served without a restart.
+type TLSConfig struct {
+	CertFile string `yaml:"certFile"`
+	KeyFile  string `yaml:"keyFile"`
 }
 
 // DefaultConfig is the configuration with nothing set.
@@ -44,6 +60,10 @@ func DefaultConfig() Config {
 		Reflection:      true,
 		MaxRequestBytes: 1 << 20,
 		ShutdownTimeout: 15 * time.Second,
+		CallTimeout:     30 * time.Second,
+		RateLimit:       500,
+		RateBurst:       1000,
+		Auth:            auth.Config{Mode: auth.ModeRequired},
 	}
 }
 
@@ -61,8 +81,20 @@ func (c *Config) flagSet(name string, configFile *string) *flag.FlagSet {
 	fs.BoolVar(&c.Reflection, "reflection", c.Reflection, "serve gRPC server reflection")
 	fs.IntVar(&c.MaxRequestBytes, "max-request-bytes", c.MaxRequestBytes, "largest request body (REST) or message (gRPC) accepted")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long in-flight calls may finish on shutdown")
+	fs.DurationVar(&c.CallTimeout, "call-timeout", c.CallTimeout, "deadline of every unary call; a caller's own deadline may be shorter")
+	fs.Float64Var(&c.RateLimit, "rate-limit", c.RateLimit, "calls per second each principal may make (0: no limit)")
+	fs.IntVar(&c.RateBurst, "rate-burst", c.RateBurst, "calls a principal may make at once above its rate")
+	fs.StringVar(&c.TLS.CertFile, "tls-cert-file", c.TLS.CertFile, "PEM certificate for both ports; TLS is off when empty")
+	fs.StringVar(&c.TLS.KeyFile, "tls-key-file", c.TLS.KeyFile, "PEM private key of --tls-cert-file")
+	fs.Var((*modeFlag)(&c.Auth.Mode), "auth-mode", "required (every call but health and reflection authenticated) or none (no authentication: development only)")
 	return fs
 }
+
+// modeFlag lets --auth-mode set the auth section's mode.
+type modeFlag auth.Mode
+
+func (m *modeFlag) String() string     { return string(*m) }
+func (m *modeFlag) Set(v string) error { *m = modeFlag(v); return nil }
 
 // LoadConfig reads the settings of `cairn serve` from its arguments, the
 // environment (through getenv) and the YAML file named by --config.
@@ -140,6 +172,18 @@ func (c *Config) validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("shutdown timeout %s: want a positive duration", c.ShutdownTimeout))
+	}
+	if c.CallTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("call timeout %s: want a positive duration", c.CallTimeout))
+	}
+	if c.RateLimit < 0 || (c.RateLimit > 0 && c.RateBurst < 1) {
+		errs = append(errs, fmt.Errorf("rate limit %g with burst %d: want a limit of 0 (off), or above 0 with a burst of at least 1", c.RateLimit, c.RateBurst))
+	}
+	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
+		errs = append(errs, errors.New("tls: give both a certificate file and a key file, or neither"))
+	}
+	if err := c.Auth.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/cairn-dev/cairn/server/auth"
 )
 
 func writeConfig(t *testing.T, text string) string {
@@ -17,14 +19,31 @@ func writeConfig(t *testing.T, text string) string {
 	return path
 }
 
+// env is an environment with authentication turned off, unless vars say
+// otherwise: most settings are valid without it.
 func env(vars map[string]string) func(string) string {
-	return func(k string) string { return vars[k] }
+	return func(k string) string {
+		if v, ok := vars[k]; ok {
+			return v
+		}
+		if k == "CAIRN_AUTH_MODE" {
+			return "none"
+		}
+		return ""
+	}
+}
+
+func TestLoadConfigRefusesAuthenticationWithNothingToCheckWith(t *testing.T) {
+	_, err := LoadConfig(nil, func(string) string { return "" }, io.Discard)
+	require.ErrorContains(t, err, "auth.mode is required but no tokens or backstage.jwksUrl are configured")
 }
 
 func TestLoadConfigWithNothingSetGivesTheDefaults(t *testing.T) {
 	cfg, err := LoadConfig(nil, env(nil), io.Discard)
 	require.NoError(t, err)
-	require.Equal(t, DefaultConfig(), cfg)
+	want := DefaultConfig()
+	want.Auth.Mode = auth.ModeNone
+	require.Equal(t, want, cfg)
 	require.Equal(t, ":9090", cfg.GRPCAddr)
 	require.Equal(t, ":8080", cfg.HTTPAddr)
 	require.Equal(t, "sqlite:cairn.db", cfg.Store)
@@ -66,6 +85,9 @@ func TestLoadConfigRefuses(t *testing.T) {
 		{name: "an unknown log level", args: []string{"--log-level", "loud"}, want: "log level"},
 		{name: "a missing file", args: []string{"--config", "/nonexistent/cairn.yaml"}, want: "config file"},
 		{name: "a stray argument", args: []string{"extra"}, want: "unexpected argument"},
+		{name: "an unknown auth mode", args: []string{"--auth-mode", "maybe"}, want: "auth.mode"},
+		{name: "a certificate without its key", args: []string{"--tls-cert-file", "cert.pem"}, want: "tls"},
+		{name: "a negative rate limit", args: []string{"--rate-limit", "-1"}, want: "rate limit"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -77,4 +99,23 @@ func TestLoadConfigRefuses(t *testing.T) {
 			require.ErrorContains(t, err, tt.want)
 		})
 	}
+}
+
+func TestLoadConfigReadsTheAuthSectionOfTheFile(t *testing.T) {
+	file := writeConfig(t, `
+auth:
+  mode: required
+  tokens:
+    - name: backstage-proxy
+      sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+      roles: [viewer]
+tls:
+  certFile: /etc/cairn/tls.crt
+  keyFile: /etc/cairn/tls.key
+`)
+	cfg, err := LoadConfig([]string{"--config", file}, func(string) string { return "" }, io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, auth.ModeRequired, cfg.Auth.Mode)
+	require.Equal(t, "backstage-proxy", cfg.Auth.Tokens[0].Name)
+	require.Equal(t, TLSConfig{CertFile: "/etc/cairn/tls.crt", KeyFile: "/etc/cairn/tls.key"}, cfg.TLS)
 }

@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
+	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -22,6 +25,7 @@ import (
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
+	"google.golang.org/grpc/test/bufconn"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
@@ -37,26 +41,63 @@ var jsonMarshaler = &runtime.JSONPb{
 	UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
 }
 
-// newGateway returns the REST facade: grpc-gateway handlers for the four
-// services, calling the gRPC server at grpcAddr over loopback.
-func newGateway(ctx context.Context, grpcAddr string) (http.Handler, error) {
-	conn, err := grpc.NewClient(grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+// newGateway returns the REST facade: grpc-gateway handlers for every
+// service, calling the gRPC server through its in-process listener.
+func newGateway(ctx context.Context, lis *bufconn.Listener) (http.Handler, error) {
+	conn, err := grpc.NewClient("passthrough:///cairn",
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
+		grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		return nil, fmt.Errorf("gateway client: %w", err)
 	}
 	context.AfterFunc(ctx, func() { conn.Close() })
-	mux := runtime.NewServeMux(runtime.WithMarshalerOption(runtime.MIMEWildcard, jsonMarshaler))
+	mux := runtime.NewServeMux(
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, jsonMarshaler),
+		runtime.WithIncomingHeaderMatcher(incomingHeader),
+		runtime.WithOutgoingHeaderMatcher(outgoingHeader),
+		runtime.WithErrorHandler(errorWithRetryAfter),
+	)
 	for _, register := range []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
 		cairnv1.RegisterCatalogServiceHandler,
 		cairnv1.RegisterProvisioningServiceHandler,
 		cairnv1.RegisterCostServiceHandler,
 		cairnv1.RegisterMetricsServiceHandler,
+		cairnv1.RegisterAuditServiceHandler,
 	} {
 		if err := register(ctx, mux, conn); err != nil {
 			return nil, fmt.Errorf("gateway: %w", err)
 		}
 	}
 	return mux, nil
+}
+
+// incomingHeader passes the caller's request id to gRPC besides what the
+// gateway passes by default (Authorization among them).
+func incomingHeader(key string) (string, bool) {
+	if strings.EqualFold(key, RequestIDHeader) {
+		return RequestIDHeader, true
+	}
+	return runtime.DefaultHeaderMatcher(key)
+}
+
+// outgoingHeader returns the request id as X-Request-Id.
+func outgoingHeader(key string) (string, bool) {
+	if key == RequestIDHeader {
+		return "X-Request-Id", true
+	}
+	return runtime.MetadataHeaderPrefix + key, true
+}
+
+// errorWithRetryAfter is the gateway's error handler plus a Retry-After
+// header on 429s, from the status's RetryInfo.
+func errorWithRetryAfter(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
+	for _, d := range status.Convert(err).Details() {
+		if info, ok := d.(*errdetails.RetryInfo); ok {
+			seconds := math.Ceil(info.GetRetryDelay().AsDuration().Seconds())
+			w.Header().Set("Retry-After", strconv.Itoa(max(int(seconds), 1)))
+		}
+	}
+	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)
 }
 
 func newHTTPHandler(cfg Config, gateway http.Handler, registry *prometheus.Registry, ready *readiness) http.Handler {
@@ -171,6 +212,7 @@ func (r *readiness) update(err error) {
 
 // serviceNames are the gRPC services whose health is reported one by one.
 var serviceNames = []string{
+	cairnv1.AuditService_ServiceDesc.ServiceName,
 	cairnv1.CatalogService_ServiceDesc.ServiceName,
 	cairnv1.ProvisioningService_ServiceDesc.ServiceName,
 	cairnv1.CostService_ServiceDesc.ServiceName,

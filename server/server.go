@@ -5,6 +5,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -26,9 +27,13 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/status"
+	"google.golang.org/grpc/test/bufconn"
 
 	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
+	"github.com/cairn-dev/cairn/server/audit"
+	"github.com/cairn-dev/cairn/server/auth"
 	"github.com/cairn-dev/cairn/server/catalog"
+	"github.com/cairn-dev/cairn/server/tlsreload"
 	"github.com/cairn-dev/cairn/store"
 )
 
@@ -48,6 +53,22 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		}
 	}()
 
+	authenticator, err := auth.NewAuthenticator(ctx, cfg.Auth, &http.Client{Timeout: 10 * time.Second})
+	if err != nil {
+		return err
+	}
+	if cfg.Auth.Mode == auth.ModeNone {
+		logger.Warn("authentication is off (auth mode none): every caller acts as an admin; use it for development only")
+	}
+	var tlsConfig *tls.Config
+	if cfg.TLS.CertFile != "" {
+		reloader, err := tlsreload.New(cfg.TLS.CertFile, cfg.TLS.KeyFile)
+		if err != nil {
+			return err
+		}
+		tlsConfig = reloader.TLSConfig()
+	}
+
 	grpcLis, err := net.Listen("tcp", cfg.GRPCAddr)
 	if err != nil {
 		return fmt.Errorf("grpc listener: %w", err)
@@ -57,13 +78,29 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		grpcLis.Close()
 		return fmt.Errorf("http listener: %w", err)
 	}
+	if tlsConfig != nil {
+		// TLS ends at the listeners, so that the in-process gateway
+		// connection below needs none.
+		grpcLis = tls.NewListener(grpcLis, tlsConfig)
+		httpLis = tls.NewListener(httpLis, tlsConfig)
+	}
+	// The gateway reaches the gRPC server in process, through every
+	// interceptor, without a port or TLS between them.
+	gatewayLis := bufconn.Listen(1 << 20)
 
 	registry := prometheus.NewRegistry()
-	grpcSrv, healthSrv, err := newGRPCServer(cfg, logger, st, registry)
+	g := &guard{
+		authenticator: authenticator,
+		audit:         st,
+		limiter:       newPrincipalLimiter(cfg.RateLimit, cfg.RateBurst),
+		callTimeout:   cfg.CallTimeout,
+		logger:        logger,
+	}
+	grpcSrv, healthSrv, err := newGRPCServer(cfg, logger, st, g, registry)
 	if err != nil {
 		return err
 	}
-	gateway, err := newGateway(ctx, loopback(grpcLis.Addr()))
+	gateway, err := newGateway(ctx, gatewayLis)
 	if err != nil {
 		return err
 	}
@@ -77,11 +114,13 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 
 	var wg sync.WaitGroup
 	serveErr := make(chan error, 2)
-	wg.Go(func() {
-		if err := grpcSrv.Serve(grpcLis); err != nil {
-			serveErr <- fmt.Errorf("grpc server: %w", err)
-		}
-	})
+	for _, lis := range []net.Listener{grpcLis, gatewayLis} {
+		wg.Go(func() {
+			if err := grpcSrv.Serve(lis); err != nil {
+				serveErr <- fmt.Errorf("grpc server: %w", err)
+			}
+		})
+	}
 	wg.Go(func() {
 		if err := httpSrv.Serve(httpLis); !errors.Is(err, http.ErrServerClosed) {
 			serveErr <- fmt.Errorf("http server: %w", err)
@@ -89,7 +128,8 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	})
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	wg.Go(func() { ready.watch(watchCtx, readinessInterval) })
-	logger.Info("cairn serving", "grpc", grpcLis.Addr().String(), "http", httpLis.Addr().String(), "store", redactStoreURL(cfg.Store))
+	logger.Info("cairn serving", "grpc", grpcLis.Addr().String(), "http", httpLis.Addr().String(),
+		"tls", tlsConfig != nil, "auth", cfg.Auth.Mode, "store", redactStoreURL(cfg.Store))
 
 	select {
 	case <-ctx.Done():
@@ -127,7 +167,7 @@ func shutdown(timeout time.Duration, ready *readiness, grpcSrv *grpc.Server, htt
 	}
 }
 
-func newGRPCServer(cfg Config, logger *slog.Logger, st store.Store, registry *prometheus.Registry) (*grpc.Server, *health.Server, error) {
+func newGRPCServer(cfg Config, logger *slog.Logger, st store.Store, g *guard, registry *prometheus.Registry) (*grpc.Server, *health.Server, error) {
 	validator, err := protovalidate.New()
 	if err != nil {
 		return nil, nil, fmt.Errorf("protovalidate: %w", err)
@@ -141,13 +181,15 @@ func newGRPCServer(cfg Config, logger *slog.Logger, st store.Store, registry *pr
 		logger.ErrorContext(ctx, "handler panicked", "panic", p)
 		return status.Error(codes.Internal, "internal error")
 	})}
-	// Outermost first: metrics and logs see the status the client gets.
-	srv := grpc.NewServer(
+	// Outermost first: metrics and logs see the status the client gets; the
+	// guard admits the caller before anything reads the request.
+	opts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(cfg.MaxRequestBytes),
 		grpc.ChainUnaryInterceptor(
 			metrics.UnaryServerInterceptor(),
 			logging.UnaryServerInterceptor(callLog, logOpts...),
 			recovery.UnaryServerInterceptor(recoverOpts...),
+			g.unary(),
 			rewriteErrorsUnary(logger),
 			validateUnary(validator),
 		),
@@ -155,10 +197,12 @@ func newGRPCServer(cfg Config, logger *slog.Logger, st store.Store, registry *pr
 			metrics.StreamServerInterceptor(),
 			logging.StreamServerInterceptor(callLog, logOpts...),
 			recovery.StreamServerInterceptor(recoverOpts...),
+			g.stream(),
 			rewriteErrorsStream(logger),
 			validateStream(validator),
 		),
-	)
+	}
+	srv := grpc.NewServer(opts...)
 
 	cairnv1.RegisterCatalogServiceServer(srv, catalog.NewServer(catalog.New(st)))
 	// Declared in the API, built by later work: every call answers
@@ -166,6 +210,7 @@ func newGRPCServer(cfg Config, logger *slog.Logger, st store.Store, registry *pr
 	cairnv1.RegisterProvisioningServiceServer(srv, cairnv1.UnimplementedProvisioningServiceServer{})
 	cairnv1.RegisterCostServiceServer(srv, cairnv1.UnimplementedCostServiceServer{})
 	cairnv1.RegisterMetricsServiceServer(srv, cairnv1.UnimplementedMetricsServiceServer{})
+	cairnv1.RegisterAuditServiceServer(srv, audit.NewServer(st))
 
 	healthSrv := health.NewServer()
 	healthpb.RegisterHealthServer(srv, healthSrv)
@@ -179,15 +224,6 @@ func newGRPCServer(cfg Config, logger *slog.Logger, st store.Store, registry *pr
 		healthSrv.SetServingStatus(name, healthpb.HealthCheckResponse_NOT_SERVING)
 	}
 	return srv, healthSrv, nil
-}
-
-// loopback is where the gateway reaches the gRPC server: the listener's
-// port on the loopback interface when it listens on every interface.
-func loopback(addr net.Addr) string {
-	if tcp, ok := addr.(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
-		return net.JoinHostPort("127.0.0.1", fmt.Sprint(tcp.Port))
-	}
-	return addr.String()
 }
 
 func parseLogLevel(s string) (slog.Level, error) {

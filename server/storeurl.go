@@ -38,20 +38,22 @@ const (
 	maxRetryDelay   = 15 * time.Second
 )
 
-// openAndMigrate opens the store and, when migrate is set, brings its schema
-// up to date. While the database cannot be reached it waits and tries
-// again, so that Cairn and its database can start in either order.
+// openAndMigrate opens the store and brings its schema up to date, or when
+// migrate is false checks that an operator did (`cairn migrate`). While the
+// database cannot be reached it waits and tries again, so that Cairn and its
+// database can start in either order.
 func openAndMigrate(ctx context.Context, rawURL string, migrate bool, logger *slog.Logger) (store.Store, error) {
 	st, err := OpenStore(ctx, rawURL)
 	if err != nil {
 		return nil, err
 	}
+	prepare := st.Migrate
 	if !migrate {
-		return st, nil
+		prepare = st.CheckSchema
 	}
 	delay := firstRetryDelay
 	for {
-		err := st.Migrate(ctx)
+		err := prepare(ctx)
 		if err == nil {
 			return st, nil
 		}

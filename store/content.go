@@ -54,6 +54,22 @@ func ContentEtag(s *Service) string {
 	return hex.EncodeToString(sum[:8])
 }
 
+// CheckIfMatch enforces a write's ifMatch, as CatalogStore's methods define
+// it, against the stored service, nil when there is none: nil when ifMatch
+// is empty or equals the stored etag, else ErrNotFound or ErrEtagMismatch.
+func CheckIfMatch(ifMatch string, stored *Service) error {
+	switch {
+	case ifMatch == "":
+		return nil
+	case stored == nil:
+		return ErrNotFound
+	case ifMatch != stored.Etag:
+		return ErrEtagMismatch
+	default:
+		return nil
+	}
+}
+
 // canonical encodes a service's content. Marshalling strings, maps and
 // slices cannot fail, and map keys come out sorted.
 func canonical(s *Service) []byte {

@@ -13,9 +13,17 @@ import (
 // Store is everything Cairn keeps.
 type Store interface {
 	CatalogStore
+	AuditStore
 
 	// Migrate brings the schema up to date. Running it again is a no-op.
 	Migrate(ctx context.Context) error
+	// CheckSchema reports whether the schema is the one this binary
+	// migrates to, without changing it: nil when every migration is
+	// applied, ErrSchemaOutdated when some are not (a new, empty database
+	// included), ErrSchemaNewer when the database records a migration this
+	// binary does not know, and ErrUnavailable when the database cannot be
+	// reached. The error names the migrations at fault.
+	CheckSchema(ctx context.Context) error
 	// Ping reports whether the store can serve requests now.
 	Ping(ctx context.Context) error
 	// Close releases the store's connections.
@@ -31,6 +39,11 @@ var (
 	ErrEtagMismatch = errors.New("etag mismatch")
 	// ErrUnavailable: the database cannot be reached right now.
 	ErrUnavailable = errors.New("store unavailable")
+	// ErrSchemaOutdated: migrations this binary knows are not applied yet.
+	ErrSchemaOutdated = errors.New("store schema is out of date: run `cairn migrate`")
+	// ErrSchemaNewer: a newer binary migrated the schema, which this one
+	// may not read or write correctly; migrating will not help.
+	ErrSchemaNewer = errors.New("store schema is newer than this Cairn: upgrade Cairn")
 )
 
 // CatalogStore keeps the service catalog.
@@ -104,4 +117,32 @@ type Team struct {
 	Name                   string
 	ServiceCount           int
 	GoldenPathServiceCount int
+}
+
+// AuditStore keeps the audit log: one event per mutating call.
+type AuditStore interface {
+	// AppendAuditEvent records e and returns it with its ID set.
+	AppendAuditEvent(ctx context.Context, e AuditEvent) (AuditEvent, error)
+	// ListAuditEvents returns up to limit events matching filter, newest
+	// first (by ID), with IDs below `before` (0: from the newest).
+	ListAuditEvents(ctx context.Context, filter AuditFilter, before int64, limit int) ([]AuditEvent, error)
+}
+
+// AuditEvent is the record of one mutating call, allowed or denied.
+type AuditEvent struct {
+	ID        int64 // set by the store, increasing
+	Time      time.Time
+	Principal string // who called; "anonymous" when not authenticated
+	Action    string // the RPC, such as cairn.v1.CatalogService/RegisterService
+	Target    string // the resource acted on, such as services/orders-service; may be empty
+	RequestID string
+	Outcome   string // succeeded, failed or denied
+	Code      string // the canonical status code, such as OK or PERMISSION_DENIED
+}
+
+// AuditFilter narrows ListAuditEvents. Empty fields match everything; Start
+// is inclusive and End exclusive.
+type AuditFilter struct {
+	Principal, Action, Target, Outcome string
+	Start, End                         time.Time
 }

@@ -6,6 +6,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -61,6 +63,31 @@ var engines = []struct {
 	{"postgres", func(t *testing.T) string { return pgtest.Shared(t).NewDatabase(t) }},
 }
 
+// adminToken is the bearer token the tests call with: the config file each
+// test writes holds only its SHA-256.
+const adminToken = "e2e-admin-token-7c1f0b9d"
+
+// bearer sends adminToken with every gRPC call.
+type bearer struct{}
+
+func (bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer " + adminToken}, nil
+}
+
+func (bearer) RequireTransportSecurity() bool { return false }
+
+// writeConfig writes a config file with authentication required and one
+// admin token, plus extra YAML.
+func writeConfig(t *testing.T, extra string) string {
+	t.Helper()
+	sum := sha256.Sum256([]byte(adminToken))
+	config := fmt.Sprintf("auth:\n  mode: required\n  tokens:\n    - name: e2e-admin\n      sha256: %s\n      roles: [admin]\n%s",
+		hex.EncodeToString(sum[:]), extra)
+	path := filepath.Join(t.TempDir(), "cairn.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(config), 0o600))
+	return path
+}
+
 // cairnProcess is a running cairn binary.
 type cairnProcess struct {
 	grpcAddr, httpAddr string
@@ -105,11 +132,12 @@ func startCairn(t *testing.T, storeURL string) *cairnProcess {
 }
 
 // launchCairn starts the binary and returns without waiting for it.
-func launchCairn(t *testing.T, storeURL string) *cairnProcess {
+func launchCairn(t *testing.T, storeURL string, args ...string) *cairnProcess {
 	t.Helper()
 	p := &cairnProcess{grpcAddr: freeAddr(t), httpAddr: freeAddr(t), logs: &syncBuffer{}, exited: make(chan error, 1)}
-	p.cmd = exec.Command(cairnBinary, "serve",
-		"--grpc-addr", p.grpcAddr, "--http-addr", p.httpAddr, "--store", storeURL, "--shutdown-timeout", "5s")
+	p.cmd = exec.Command(cairnBinary, append([]string{"serve",
+		"--grpc-addr", p.grpcAddr, "--http-addr", p.httpAddr, "--store", storeURL, "--shutdown-timeout", "5s",
+		"--config", writeConfig(t, "")}, args...)...)
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 	require.NoError(t, p.cmd.Start())
 	go func() { p.exited <- p.cmd.Wait() }()
@@ -123,7 +151,7 @@ func launchCairn(t *testing.T, storeURL string) *cairnProcess {
 		}
 	})
 
-	conn, err := grpc.NewClient(p.grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(p.grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithPerRPCCredentials(bearer{}))
 	require.NoError(t, err)
 	t.Cleanup(func() { conn.Close() })
 	p.conn = conn
@@ -166,6 +194,7 @@ func (p *cairnProcess) rest(t *testing.T, method, path string, body io.Reader) r
 	req, err := http.NewRequest(method, "http://"+p.httpAddr+path, body)
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+adminToken)
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
@@ -227,7 +256,7 @@ func testCatalog(t *testing.T, storeURL string) {
 			names = append(names, s.GetName())
 		}
 		require.ElementsMatch(t, []string{
-			"cairn.v1.CatalogService", "cairn.v1.ProvisioningService", "cairn.v1.CostService",
+			"cairn.v1.AuditService", "cairn.v1.CatalogService", "cairn.v1.ProvisioningService", "cairn.v1.CostService",
 			"cairn.v1.MetricsService", "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection",
 			"grpc.reflection.v1alpha.ServerReflection",
 		}, names)
@@ -448,4 +477,38 @@ func TestPostgresOutageAnswersUnavailableAndRecoversWithNothingLost(t *testing.T
 		require.Len(t, resp.GetServices(), 2)
 		require.NoError(t, early.stop(t))
 	})
+}
+
+func TestCairnRefusesToStartWithAuthenticationRequiredAndNothingToCheckItWith(t *testing.T) {
+	cmd := exec.Command(cairnBinary, "serve", "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0",
+		"--store", "sqlite:"+filepath.Join(t.TempDir(), "cairn.db"))
+	out, err := cmd.CombinedOutput()
+	require.Error(t, err)
+	require.Contains(t, string(out), "no tokens or backstage.jwksUrl are configured")
+}
+
+func TestMutationsAreAuditedAndListedForAdmins(t *testing.T) {
+	p := startCairn(t, engines[0].storeURL(t))
+	body, err := os.ReadFile("../../deploy/examples/register-orders-service.json")
+	require.NoError(t, err)
+	req, err := http.NewRequest(http.MethodPost, "http://"+p.httpAddr+"/v1/services:register", bytes.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("X-Request-Id", "e2e-request-1")
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, "e2e-request-1", resp.Header.Get("X-Request-Id"))
+
+	r := p.rest(t, "GET", "/v1/auditEvents?action=cairn.v1.CatalogService/RegisterService", nil)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+	events := r.body["auditEvents"].([]any)
+	require.Len(t, events, 1)
+	event := events[0].(map[string]any)
+	require.Equal(t, "e2e-admin", event["principal"])
+	require.Equal(t, "services/orders-service", event["target"])
+	require.Equal(t, "e2e-request-1", event["requestId"])
+	require.Equal(t, "succeeded", event["outcome"])
+	require.Equal(t, "OK", event["code"])
 }

@@ -137,3 +137,8 @@ func (e *Error) status() error {
 	}
 	return withDetails.Err()
 }
+
+// PermissionDenied reports that the caller may not do what it asked.
+func PermissionDenied(reason, message string) error {
+	return &Error{Code: codes.PermissionDenied, Reason: reason, Message: message}
+}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 
 	"github.com/cairn-dev/cairn/server/apierr"
+	"github.com/cairn-dev/cairn/server/auth"
 	"github.com/cairn-dev/cairn/server/entityref"
 	"github.com/cairn-dev/cairn/server/pagetoken"
 	"github.com/cairn-dev/cairn/store"
@@ -46,6 +47,20 @@ func (c *Catalog) Register(ctx context.Context, svc *store.Service, ifMatch stri
 
 func (c *Catalog) upsert(ctx context.Context, svc *store.Service, ifMatch string) (*store.Service, bool, error) {
 	svc.Team, _ = entityref.Team(svc.Owner) // the owner was validated with the rest
+	// The caller must act for the new owner, and for the current one: a team
+	// cannot take over, or give away, a service that is not its own.
+	if err := checkTeam(ctx, svc.Team); err != nil {
+		return nil, false, err
+	}
+	existing, err := c.store.GetService(ctx, svc.Name)
+	switch {
+	case err == nil:
+		if err := checkTeam(ctx, existing.Team); err != nil {
+			return nil, false, err
+		}
+	case !errors.Is(err, store.ErrNotFound):
+		return nil, false, err
+	}
 	svc.SourceTemplate = svc.Annotations[SourceTemplateAnnotation]
 	svc.GoldenPath = svc.SourceTemplate != ""
 
@@ -73,7 +88,14 @@ func (c *Catalog) Get(ctx context.Context, name string) (*store.Service, error) 
 // Delete removes the named service from the catalog. When ifMatch is set,
 // only if its etag still matches.
 func (c *Catalog) Delete(ctx context.Context, name, ifMatch string) error {
-	err := c.store.DeleteService(ctx, name, ifMatch)
+	existing, err := c.Get(ctx, name)
+	if err != nil {
+		return err
+	}
+	if err := checkTeam(ctx, existing.Team); err != nil {
+		return err
+	}
+	err = c.store.DeleteService(ctx, name, ifMatch)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return apierr.NotFound("service", name)
@@ -81,6 +103,20 @@ func (c *Catalog) Delete(ctx context.Context, name, ifMatch string) error {
 		return apierr.EtagMismatch("service", name)
 	}
 	return err
+}
+
+// checkTeam refuses callers who do not act for team: only its members and
+// admins change its services.
+func checkTeam(ctx context.Context, team string) error {
+	p, ok := auth.FromContext(ctx)
+	if ok && (p.Has(auth.RoleAdmin) || p.InTeam(team)) {
+		return nil
+	}
+	caller := "an unauthenticated caller"
+	if ok {
+		caller = p.Name
+	}
+	return apierr.PermissionDenied("NOT_TEAM_MEMBER", fmt.Sprintf("%s may not change services of team %q", caller, team))
 }
 
 // ListQuery selects services. Owner takes a team name or entity reference.

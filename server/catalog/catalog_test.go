@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"github.com/cairn-dev/cairn/server/apierr"
+	"github.com/cairn-dev/cairn/server/auth"
 	"github.com/cairn-dev/cairn/store"
 	"github.com/cairn-dev/cairn/store/sqlite"
 )
@@ -25,6 +26,12 @@ func newCatalog(t *testing.T) *Catalog {
 	t.Cleanup(func() { st.Close() })
 	require.NoError(t, st.Migrate(ctx))
 	return New(st)
+}
+
+// adminContext is the context of a call by an admin, who may change every
+// team's services.
+func adminContext() context.Context {
+	return auth.NewContext(context.Background(), &auth.Principal{Name: "admin", Roles: []auth.Role{auth.RoleAdmin}, AllTeams: true})
 }
 
 func seedCatalogInfo(t *testing.T) string {
@@ -69,7 +76,7 @@ func violationsOf(t *testing.T, err error) map[string]string {
 
 func TestRegisterCatalogInfoKeepsEveryFieldOfTheSeedDocument(t *testing.T) {
 	c := newCatalog(t)
-	svc, created, err := c.RegisterCatalogInfo(context.Background(), seedCatalogInfo(t))
+	svc, created, err := c.RegisterCatalogInfo(adminContext(), seedCatalogInfo(t))
 	require.NoError(t, err)
 	require.True(t, created)
 
@@ -93,14 +100,14 @@ func TestRegisterCatalogInfoKeepsEveryFieldOfTheSeedDocument(t *testing.T) {
 	require.True(t, svc.GoldenPath)
 	require.Equal(t, "template:default/node-microservice", svc.SourceTemplate)
 
-	got, err := c.Get(context.Background(), "orders-service")
+	got, err := c.Get(adminContext(), "orders-service")
 	require.NoError(t, err)
 	require.Equal(t, svc, got)
 }
 
 func TestRegisterIsAnUpsertByName(t *testing.T) {
 	c := newCatalog(t)
-	ctx := context.Background()
+	ctx := adminContext()
 	first, created, err := c.RegisterCatalogInfo(ctx, componentYAML(nil))
 	require.NoError(t, err)
 	require.True(t, created)
@@ -203,7 +210,7 @@ func TestRegisterCatalogInfoRejectsBadDocumentsWithEveryViolation(t *testing.T) 
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newCatalog(t)
-			ctx := context.Background()
+			ctx := adminContext()
 			_, _, err := c.RegisterCatalogInfo(ctx, tt.doc)
 			fields := violationsOf(t, err)
 			for _, f := range tt.want {
@@ -220,7 +227,7 @@ func TestRegisterCatalogInfoRejectsBadDocumentsWithEveryViolation(t *testing.T) 
 
 func TestRegisterStructuredChecksTheEtag(t *testing.T) {
 	c := newCatalog(t)
-	ctx := context.Background()
+	ctx := adminContext()
 	svc := &store.Service{Name: "billing", Type: "service", Lifecycle: "production", Owner: "team-billing"}
 	stored, created, err := c.Register(ctx, svc, "")
 	require.NoError(t, err)
@@ -238,7 +245,7 @@ func TestRegisterStructuredChecksTheEtag(t *testing.T) {
 
 func TestDeleteAndGetOfAMissingServiceAreNotFound(t *testing.T) {
 	c := newCatalog(t)
-	ctx := context.Background()
+	ctx := adminContext()
 	var apiErr *apierr.Error
 	_, err := c.Get(ctx, "ghost")
 	require.ErrorAs(t, err, &apiErr)
@@ -249,7 +256,7 @@ func TestDeleteAndGetOfAMissingServiceAreNotFound(t *testing.T) {
 
 func TestListPagesReturnEachServiceOnceAndRefuseTokensOfOtherFilters(t *testing.T) {
 	c := newCatalog(t)
-	ctx := context.Background()
+	ctx := adminContext()
 	for i := range 25 {
 		team := "team-a"
 		if i%2 == 1 {
@@ -287,7 +294,7 @@ func TestListPagesReturnEachServiceOnceAndRefuseTokensOfOtherFilters(t *testing.
 
 func TestListTeamsCountsServicesAndGoldenPaths(t *testing.T) {
 	c := newCatalog(t)
-	ctx := context.Background()
+	ctx := adminContext()
 	_, _, err := c.RegisterCatalogInfo(ctx, seedCatalogInfo(t))
 	require.NoError(t, err)
 	_, _, err = c.Register(ctx, &store.Service{Name: "orders-worker", Type: "service", Lifecycle: "production", Owner: "group:team-orders"}, "")
@@ -316,4 +323,31 @@ func FuzzParseCatalogInfo(f *testing.F) {
 			require.Empty(t, validateService(svc, protoPaths))
 		}
 	})
+}
+
+func TestADeveloperChangesOnlyTheirOwnTeamsServices(t *testing.T) {
+	c := newCatalog(t)
+	_, _, err := c.Register(adminContext(), &store.Service{Name: "billing", Type: "service", Lifecycle: "production", Owner: "team-billing"}, "")
+	require.NoError(t, err)
+	developer := auth.NewContext(context.Background(), &auth.Principal{
+		Name: "user:default/jane", Roles: []auth.Role{auth.RoleDeveloper}, Teams: []string{"team-orders"},
+	})
+	denied := func(err error) {
+		t.Helper()
+		var apiErr *apierr.Error
+		require.ErrorAs(t, err, &apiErr)
+		require.Equal(t, codes.PermissionDenied, apiErr.Code)
+	}
+
+	_, _, err = c.Register(developer, &store.Service{Name: "orders", Type: "service", Lifecycle: "production", Owner: "team-orders"}, "")
+	require.NoError(t, err, "their own team")
+	_, _, err = c.Register(developer, &store.Service{Name: "payments", Type: "service", Lifecycle: "production", Owner: "team-payments"}, "")
+	denied(err)
+	_, _, err = c.Register(developer, &store.Service{Name: "billing", Type: "service", Lifecycle: "production", Owner: "team-orders"}, "")
+	denied(err) // taking over another team's service
+	_, _, err = c.Register(developer, &store.Service{Name: "orders", Type: "service", Lifecycle: "production", Owner: "team-billing"}, "")
+	denied(err) // giving their service away
+	denied(c.Delete(developer, "billing", ""))
+	require.NoError(t, c.Delete(developer, "orders", ""))
+	denied(c.Delete(context.Background(), "billing", ""))
 }

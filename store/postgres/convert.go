@@ -1,12 +1,12 @@
 package postgres
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/cairn-dev/cairn/store"
+	"github.com/cairn-dev/cairn/store/internal/jsoncol"
 	"github.com/cairn-dev/cairn/store/postgres/internal/dbsqlc"
 )
 
@@ -25,13 +25,13 @@ func toParams(svc *store.Service, replace bool, now time.Time) dbsqlc.WriteServi
 		System:         svc.System,
 		GoldenPath:     svc.GoldenPath,
 		SourceTemplate: svc.SourceTemplate,
-		Labels:         encodeMap(svc.Labels),
-		Annotations:    encodeMap(svc.Annotations),
-		Tags:           encodeList(svc.Tags),
-		Links:          encodeList(svc.Links),
-		ProvidesApis:   encodeList(svc.ProvidesAPIs),
-		ConsumesApis:   encodeList(svc.ConsumesAPIs),
-		DependsOn:      encodeList(svc.DependsOn),
+		Labels:         jsoncol.EncodeMap(svc.Labels),
+		Annotations:    jsoncol.EncodeMap(svc.Annotations),
+		Tags:           jsoncol.EncodeList(svc.Tags),
+		Links:          jsoncol.EncodeList(svc.Links),
+		ProvidesApis:   jsoncol.EncodeList(svc.ProvidesAPIs),
+		ConsumesApis:   jsoncol.EncodeList(svc.ConsumesAPIs),
+		DependsOn:      jsoncol.EncodeList(svc.DependsOn),
 		Etag:           store.ContentEtag(svc),
 		CreateTime:     now,
 		UpdateTime:     now,
@@ -58,13 +58,13 @@ func fromRow(row dbsqlc.Service) (*store.Service, error) {
 		Etag:           row.Etag,
 	}
 	err := errors.Join(
-		decodeMap(row.Labels, &svc.Labels),
-		decodeMap(row.Annotations, &svc.Annotations),
-		decodeList(row.Tags, &svc.Tags),
-		decodeList(row.Links, &svc.Links),
-		decodeList(row.ProvidesApis, &svc.ProvidesAPIs),
-		decodeList(row.ConsumesApis, &svc.ConsumesAPIs),
-		decodeList(row.DependsOn, &svc.DependsOn),
+		jsoncol.DecodeMap(row.Labels, &svc.Labels),
+		jsoncol.DecodeMap(row.Annotations, &svc.Annotations),
+		jsoncol.DecodeList(row.Tags, &svc.Tags),
+		jsoncol.DecodeList(row.Links, &svc.Links),
+		jsoncol.DecodeList(row.ProvidesApis, &svc.ProvidesAPIs),
+		jsoncol.DecodeList(row.ConsumesApis, &svc.ConsumesAPIs),
+		jsoncol.DecodeList(row.DependsOn, &svc.DependsOn),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("decode service %q: %w", row.Name, err)
@@ -72,45 +72,31 @@ func fromRow(row dbsqlc.Service) (*store.Service, error) {
 	return svc, nil
 }
 
-// The JSONB columns always hold an array or an object, never null. Encoding
-// string maps and slices of strings or Links cannot fail.
-
-func encodeList[T string | store.Link](list []T) []byte {
-	if len(list) == 0 {
-		return []byte("[]")
+// toAuditParams is the row that records e. Its time is cut to the whole
+// microseconds timestamptz keeps here, not by however pgx sends it: its
+// binary format truncates, but its text format leaves the server to round.
+func toAuditParams(e store.AuditEvent) dbsqlc.AppendAuditEventParams {
+	return dbsqlc.AppendAuditEventParams{
+		Time:      e.Time.Truncate(time.Microsecond),
+		Principal: e.Principal,
+		Action:    e.Action,
+		Target:    e.Target,
+		RequestID: e.RequestID,
+		Outcome:   e.Outcome,
+		Code:      e.Code,
 	}
-	b, _ := json.Marshal(list)
-	return b
 }
 
-func encodeMap(m map[string]string) []byte {
-	if len(m) == 0 {
-		return []byte("{}")
+// fromAuditRow is the event a row records, its time in UTC.
+func fromAuditRow(row dbsqlc.AuditEvent) store.AuditEvent {
+	return store.AuditEvent{
+		ID:        row.ID,
+		Time:      row.Time.UTC(),
+		Principal: row.Principal,
+		Action:    row.Action,
+		Target:    row.Target,
+		RequestID: row.RequestID,
+		Outcome:   row.Outcome,
+		Code:      row.Code,
 	}
-	b, _ := json.Marshal(m)
-	return b
-}
-
-// decodeList sets *dst to the list in data, leaving it nil when empty.
-func decodeList[T string | store.Link](data []byte, dst *[]T) error {
-	var list []T
-	if err := json.Unmarshal(data, &list); err != nil {
-		return err
-	}
-	if len(list) > 0 {
-		*dst = list
-	}
-	return nil
-}
-
-// decodeMap sets *dst to the map in data, leaving it nil when empty.
-func decodeMap(data []byte, dst *map[string]string) error {
-	var m map[string]string
-	if err := json.Unmarshal(data, &m); err != nil {
-		return err
-	}
-	if len(m) > 0 {
-		*dst = m
-	}
-	return nil
 }

@@ -4,22 +4,14 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
-	"regexp"
-	"strconv"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/cairn-dev/cairn/store/internal/migrations"
 )
 
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
-
-// migration is one schema change, read from migrations/NNNN_name.sql.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
 
 // The runner's own table is created outside the migrations, since it
 // records them.
@@ -38,7 +30,7 @@ const migrationLock = 0x636169726e // "cairn"
 // order, each in its own transaction. Running it again is a no-op, and so is
 // running it while another process does.
 func (s *Store) Migrate(ctx context.Context) error {
-	migrations, err := readMigrations(migrationFiles)
+	known, err := migrations.Read(migrationFiles)
 	if err != nil {
 		return fmt.Errorf("postgres: migrate: %w", err)
 	}
@@ -49,9 +41,9 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return failed("migrate", err)
 	}
-	for _, m := range migrations {
+	for _, m := range known {
 		if err := s.inMigrationTx(ctx, func(tx pgx.Tx) error { return applyMigration(ctx, tx, m) }); err != nil {
-			return failed(fmt.Sprintf("migrate %04d_%s", m.version, m.name), err)
+			return failed("migrate "+m.String(), err)
 		}
 	}
 	return nil
@@ -70,59 +62,59 @@ func (s *Store) inMigrationTx(ctx context.Context, fn func(tx pgx.Tx) error) err
 // applyMigration applies m unless it is recorded as applied. It checks
 // under the migration lock, so that two processes migrating at once cannot
 // both apply it.
-func applyMigration(ctx context.Context, tx pgx.Tx, m migration) error {
+func applyMigration(ctx context.Context, tx pgx.Tx, m migrations.Migration) error {
 	var applied bool
 	err := tx.QueryRow(ctx,
-		`SELECT EXISTS (SELECT 1 FROM cairn_schema_migrations WHERE version = $1)`, m.version,
+		`SELECT EXISTS (SELECT 1 FROM cairn_schema_migrations WHERE version = $1)`, m.Version,
 	).Scan(&applied)
 	if err != nil || applied {
 		return err
 	}
 	// Without arguments, pgx sends the file as one simple query, which may
 	// hold several statements.
-	if _, err := tx.Exec(ctx, m.sql); err != nil {
+	if _, err := tx.Exec(ctx, m.SQL); err != nil {
 		return err
 	}
 	_, err = tx.Exec(ctx,
-		`INSERT INTO cairn_schema_migrations (version, name) VALUES ($1, $2)`, m.version, m.name,
+		`INSERT INTO cairn_schema_migrations (version, name) VALUES ($1, $2)`, m.Version, m.Name,
 	)
 	return err
 }
 
-// readMigrations reads the migrations in fsys's migrations directory, in
-// version order. Versions must be unique.
-func readMigrations(fsys fs.FS) ([]migration, error) {
-	entries, err := fs.ReadDir(fsys, "migrations")
+// CheckSchema implements store.Store. It reads the runner's table, and
+// writes nothing: not even that table, which a new database lacks. It takes
+// no lock: a migration in progress shows once it commits.
+func (s *Store) CheckSchema(ctx context.Context) error {
+	known, err := migrations.Read(migrationFiles)
+	if err != nil {
+		return fmt.Errorf("postgres: check schema: %w", err)
+	}
+	applied, err := s.appliedMigrations(ctx)
+	if err != nil {
+		return failed("check schema", err)
+	}
+	if err := migrations.Check(known, applied); err != nil {
+		return fmt.Errorf("postgres: check schema: %w", err)
+	}
+	return nil
+}
+
+// appliedMigrations reads the migrations the runner's table records, none
+// when there is no such table yet. The table is looked up on the search
+// path, as the runner creates it.
+func (s *Store) appliedMigrations(ctx context.Context) ([]migrations.Migration, error) {
+	var hasTable bool
+	err := s.pool.QueryRow(ctx, `SELECT to_regclass('cairn_schema_migrations') IS NOT NULL`).Scan(&hasTable)
+	if err != nil || !hasTable {
+		return nil, err
+	}
+	rows, err := s.pool.Query(ctx, `SELECT version, name FROM cairn_schema_migrations ORDER BY version`)
 	if err != nil {
 		return nil, err
 	}
-	migrations := make([]migration, 0, len(entries))
-	for _, e := range entries { // ReadDir sorts by file name, so by version
-		m, err := parseMigrationName(e.Name())
-		if err != nil {
-			return nil, err
-		}
-		if n := len(migrations); n > 0 && migrations[n-1].version == m.version {
-			return nil, fmt.Errorf("migration version %d used twice", m.version)
-		}
-		sqlText, err := fs.ReadFile(fsys, "migrations/"+e.Name())
-		if err != nil {
-			return nil, err
-		}
-		m.sql = string(sqlText)
-		migrations = append(migrations, m)
-	}
-	return migrations, nil
-}
-
-var migrationFileName = regexp.MustCompile(`^(\d{4})_(\w+)\.sql$`)
-
-// parseMigrationName reads the version and name of NNNN_name.sql.
-func parseMigrationName(file string) (migration, error) {
-	match := migrationFileName.FindStringSubmatch(file)
-	if match == nil || match[1] == "0000" {
-		return migration{}, fmt.Errorf("migration file %q is not named NNNN_name.sql, NNNN from 0001", file)
-	}
-	version, _ := strconv.Atoi(match[1]) // four digits always parse
-	return migration{version: version, name: match[2]}, nil
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (migrations.Migration, error) {
+		var m migrations.Migration
+		err := row.Scan(&m.Version, &m.Name)
+		return m, err
+	})
 }

@@ -23,12 +23,12 @@ func TestConformance(t *testing.T) {
 	server := pgtest.Shared(t)
 	storetest.Run(t, func(t *testing.T) store.Store {
 		url := server.NewDatabase(t)
-		return conformanceStore{Store: openMigrated(t, url), url: url}
+		return conformanceStore{Store: open(t, url), url: url}
 	})
 }
 
 // conformanceStore is a store the conformance suite can make fail half way
-// through a write.
+// through a write, or look migrated by a newer Cairn.
 type conformanceStore struct {
 	*postgres.Store
 	url string
@@ -41,6 +41,13 @@ func (s conformanceStore) FailTagWrites(t *testing.T) {
 		BEGIN RAISE EXCEPTION '`+storetest.TagWriteFailure+`'; END $$;
 		CREATE TRIGGER fail_tag_writes BEFORE INSERT ON service_tags
 		FOR EACH ROW EXECUTE FUNCTION fail_tag_write()`)
+}
+
+// RecordMigration implements storetest.MigrationRecorder.
+func (s conformanceStore) RecordMigration(t *testing.T, version int, name string) {
+	_, err := connect(t, s.url).Exec(t.Context(),
+		`INSERT INTO cairn_schema_migrations (version, name) VALUES ($1, $2)`, version, name)
+	require.NoError(t, err)
 }
 
 func TestMigrateRecordsEachMigrationOnce(t *testing.T) {
@@ -105,6 +112,7 @@ func TestOpenNeedsNoServerAndCallsAreUnavailableWithoutOne(t *testing.T) {
 
 	require.ErrorIs(t, s.Ping(t.Context()), store.ErrUnavailable)
 	require.ErrorIs(t, s.Migrate(t.Context()), store.ErrUnavailable)
+	require.ErrorIs(t, s.CheckSchema(t.Context()), store.ErrUnavailable)
 	_, err := s.GetService(t.Context(), "orders")
 	require.ErrorIs(t, err, store.ErrUnavailable)
 	_, _, err = s.UpsertService(t.Context(), &store.Service{Name: "orders"}, "")
@@ -123,6 +131,10 @@ func TestMissingDatabaseIsNotUnavailable(t *testing.T) {
 	_, err := s.GetService(t.Context(), "orders")
 	require.Error(t, err)
 	require.NotErrorIs(t, err, store.ErrUnavailable, "waiting will not make the database appear")
+	err = s.CheckSchema(t.Context())
+	require.Error(t, err)
+	require.NotErrorIs(t, err, store.ErrUnavailable, "waiting will not make the database appear")
+	require.NotErrorIs(t, err, store.ErrSchemaOutdated, "migrating will not make the database appear")
 }
 
 func TestUnavailableWhileServerIsDown(t *testing.T) {
@@ -145,7 +157,12 @@ func TestUnavailableWhileServerIsDown(t *testing.T) {
 	_, _, err = s.UpsertService(t.Context(), &store.Service{Name: "cart"}, "")
 	require.ErrorIs(t, err, store.ErrUnavailable)
 	require.ErrorIs(t, s.DeleteService(t.Context(), "orders", ""), store.ErrUnavailable)
+	_, err = s.AppendAuditEvent(t.Context(), store.AuditEvent{Time: time.Now(), Principal: "anonymous"})
+	require.ErrorIs(t, err, store.ErrUnavailable)
+	_, err = s.ListAuditEvents(t.Context(), store.AuditFilter{}, 0, 10)
+	require.ErrorIs(t, err, store.ErrUnavailable)
 	require.ErrorIs(t, s.Migrate(t.Context()), store.ErrUnavailable)
+	require.ErrorIs(t, s.CheckSchema(t.Context()), store.ErrUnavailable)
 
 	server.Start(t)
 	// Should a pooled connection that the stop ended be left, it fails the
@@ -158,6 +175,7 @@ func TestUnavailableWhileServerIsDown(t *testing.T) {
 	require.Equal(t, orders, got)
 	_, _, err = s.UpsertService(t.Context(), &store.Service{Name: "cart"}, "")
 	require.NoError(t, err)
+	require.NoError(t, s.CheckSchema(t.Context()))
 }
 
 // open opens the database at url, closing it when the test ends.

@@ -51,7 +51,7 @@ func upsertService(ctx context.Context, q *dbsqlc.Queries, svc *store.Service, i
 	if err != nil {
 		return nil, false, err
 	}
-	if err := checkIfMatch(ifMatch, existing); err != nil {
+	if err := store.CheckIfMatch(ifMatch, existing); err != nil {
 		return nil, false, err
 	}
 	if existing != nil && store.SameContent(existing, svc) {
@@ -113,7 +113,7 @@ func (s *Store) DeleteService(ctx context.Context, name, ifMatch string) error {
 		case existing == nil:
 			return store.ErrNotFound
 		}
-		if err := checkIfMatch(ifMatch, existing); err != nil {
+		if err := store.CheckIfMatch(ifMatch, existing); err != nil {
 			return err
 		}
 		// The service's tag rows go with it: ON DELETE CASCADE.
@@ -156,21 +156,6 @@ func serviceOrNil(row dbsqlc.Service, err error) (*store.Service, error) {
 		return nil, err
 	}
 	return fromRow(row)
-}
-
-// checkIfMatch enforces a write's ifMatch against the stored service, nil
-// when there is none.
-func checkIfMatch(ifMatch string, stored *store.Service) error {
-	switch {
-	case ifMatch == "":
-		return nil
-	case stored == nil:
-		return store.ErrNotFound
-	case ifMatch != stored.Etag:
-		return store.ErrEtagMismatch
-	default:
-		return nil
-	}
 }
 
 // writeService inserts svc stamped at now or, when replace is set, replaces

@@ -1,17 +1,18 @@
 package sqlite
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/cairn-dev/cairn/store"
+	"github.com/cairn-dev/cairn/store/internal/jsoncol"
 	"github.com/cairn-dev/cairn/store/sqlite/internal/dbsqlc"
 )
 
 // toParams is the row that stores svc, stamped at now. The create time is
-// only used when the row is new.
+// only used when the row is new. The JSON columns are TEXT, which sqlc
+// reads and writes as strings.
 func toParams(svc *store.Service, now time.Time) dbsqlc.UpsertServiceParams {
 	micros := now.UnixMicro()
 	return dbsqlc.UpsertServiceParams{
@@ -25,13 +26,13 @@ func toParams(svc *store.Service, now time.Time) dbsqlc.UpsertServiceParams {
 		System:         svc.System,
 		GoldenPath:     svc.GoldenPath,
 		SourceTemplate: svc.SourceTemplate,
-		Labels:         encodeMap(svc.Labels),
-		Annotations:    encodeMap(svc.Annotations),
-		Tags:           encodeList(svc.Tags),
-		Links:          encodeList(svc.Links),
-		ProvidesApis:   encodeList(svc.ProvidesAPIs),
-		ConsumesApis:   encodeList(svc.ConsumesAPIs),
-		DependsOn:      encodeList(svc.DependsOn),
+		Labels:         string(jsoncol.EncodeMap(svc.Labels)),
+		Annotations:    string(jsoncol.EncodeMap(svc.Annotations)),
+		Tags:           string(jsoncol.EncodeList(svc.Tags)),
+		Links:          string(jsoncol.EncodeList(svc.Links)),
+		ProvidesApis:   string(jsoncol.EncodeList(svc.ProvidesAPIs)),
+		ConsumesApis:   string(jsoncol.EncodeList(svc.ConsumesAPIs)),
+		DependsOn:      string(jsoncol.EncodeList(svc.DependsOn)),
 		Etag:           store.ContentEtag(svc),
 		CreateTime:     micros,
 		UpdateTime:     micros,
@@ -56,13 +57,13 @@ func fromRow(row dbsqlc.Service) (*store.Service, error) {
 		Etag:           row.Etag,
 	}
 	err := errors.Join(
-		decodeMap(row.Labels, &svc.Labels),
-		decodeMap(row.Annotations, &svc.Annotations),
-		decodeList(row.Tags, &svc.Tags),
-		decodeList(row.Links, &svc.Links),
-		decodeList(row.ProvidesApis, &svc.ProvidesAPIs),
-		decodeList(row.ConsumesApis, &svc.ConsumesAPIs),
-		decodeList(row.DependsOn, &svc.DependsOn),
+		jsoncol.DecodeMap([]byte(row.Labels), &svc.Labels),
+		jsoncol.DecodeMap([]byte(row.Annotations), &svc.Annotations),
+		jsoncol.DecodeList([]byte(row.Tags), &svc.Tags),
+		jsoncol.DecodeList([]byte(row.Links), &svc.Links),
+		jsoncol.DecodeList([]byte(row.ProvidesApis), &svc.ProvidesAPIs),
+		jsoncol.DecodeList([]byte(row.ConsumesApis), &svc.ConsumesAPIs),
+		jsoncol.DecodeList([]byte(row.DependsOn), &svc.DependsOn),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("decode service %q: %w", row.Name, err)
@@ -70,45 +71,29 @@ func fromRow(row dbsqlc.Service) (*store.Service, error) {
 	return svc, nil
 }
 
-// The JSON columns always hold an array or an object, never null. Encoding
-// string maps and slices of strings or Links cannot fail.
-
-func encodeList[T string | store.Link](list []T) string {
-	if len(list) == 0 {
-		return "[]"
+// toAuditParams is the row that records e, its time in whole microseconds.
+func toAuditParams(e store.AuditEvent) dbsqlc.AppendAuditEventParams {
+	return dbsqlc.AppendAuditEventParams{
+		Time:      e.Time.UnixMicro(),
+		Principal: e.Principal,
+		Action:    e.Action,
+		Target:    e.Target,
+		RequestID: e.RequestID,
+		Outcome:   e.Outcome,
+		Code:      e.Code,
 	}
-	b, _ := json.Marshal(list)
-	return string(b)
 }
 
-func encodeMap(m map[string]string) string {
-	if len(m) == 0 {
-		return "{}"
+// fromAuditRow is the event a row records.
+func fromAuditRow(row dbsqlc.AuditEvent) store.AuditEvent {
+	return store.AuditEvent{
+		ID:        row.ID,
+		Time:      time.UnixMicro(row.Time).UTC(),
+		Principal: row.Principal,
+		Action:    row.Action,
+		Target:    row.Target,
+		RequestID: row.RequestID,
+		Outcome:   row.Outcome,
+		Code:      row.Code,
 	}
-	b, _ := json.Marshal(m)
-	return string(b)
-}
-
-// decodeList sets *dst to the list in text, leaving it nil when empty.
-func decodeList[T string | store.Link](text string, dst *[]T) error {
-	var list []T
-	if err := json.Unmarshal([]byte(text), &list); err != nil {
-		return err
-	}
-	if len(list) > 0 {
-		*dst = list
-	}
-	return nil
-}
-
-// decodeMap sets *dst to the map in text, leaving it nil when empty.
-func decodeMap(text string, dst *map[string]string) error {
-	var m map[string]string
-	if err := json.Unmarshal([]byte(text), &m); err != nil {
-		return err
-	}
-	if len(m) > 0 {
-		*dst = m
-	}
-	return nil
 }

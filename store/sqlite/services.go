@@ -23,7 +23,7 @@ func (s *Store) UpsertService(ctx context.Context, svc *store.Service, ifMatch s
 		if err != nil {
 			return err
 		}
-		if err := checkIfMatch(ifMatch, existing); err != nil {
+		if err := store.CheckIfMatch(ifMatch, existing); err != nil {
 			return err
 		}
 		if existing != nil && store.SameContent(existing, svc) {
@@ -89,7 +89,7 @@ func (s *Store) DeleteService(ctx context.Context, name, ifMatch string) error {
 		case existing == nil:
 			return store.ErrNotFound
 		}
-		if err := checkIfMatch(ifMatch, existing); err != nil {
+		if err := store.CheckIfMatch(ifMatch, existing); err != nil {
 			return err
 		}
 		// The service's tag rows go with it: ON DELETE CASCADE.
@@ -132,21 +132,6 @@ func findService(ctx context.Context, q *dbsqlc.Queries, name string) (*store.Se
 		return nil, err
 	}
 	return fromRow(row)
-}
-
-// checkIfMatch enforces a write's ifMatch against the stored service, nil
-// when there is none.
-func checkIfMatch(ifMatch string, stored *store.Service) error {
-	switch {
-	case ifMatch == "":
-		return nil
-	case stored == nil:
-		return store.ErrNotFound
-	case ifMatch != stored.Etag:
-		return store.ErrEtagMismatch
-	default:
-		return nil
-	}
 }
 
 // writeService inserts or replaces svc, stamped at now, keeps its tag rows in

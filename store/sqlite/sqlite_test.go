@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -16,12 +17,12 @@ import (
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store {
 		path := filepath.Join(t.TempDir(), "cairn.db")
-		return conformanceStore{Store: openMigrated(t, path), path: path}
+		return conformanceStore{Store: open(t, path), path: path}
 	})
 }
 
 // conformanceStore is a store the conformance suite can make fail half way
-// through a write.
+// through a write, or look migrated by a newer Cairn.
 type conformanceStore struct {
 	*sqlite.Store
 	path string
@@ -32,6 +33,14 @@ func (s conformanceStore) FailTagWrites(t *testing.T) {
 	_, err := rawDB(t, s.path).ExecContext(t.Context(), `
 		CREATE TRIGGER fail_tag_writes BEFORE INSERT ON service_tags
 		BEGIN SELECT RAISE(ABORT, '`+storetest.TagWriteFailure+`'); END`)
+	require.NoError(t, err)
+}
+
+// RecordMigration implements storetest.MigrationRecorder.
+func (s conformanceStore) RecordMigration(t *testing.T, version int, name string) {
+	_, err := rawDB(t, s.path).ExecContext(t.Context(),
+		`INSERT INTO cairn_schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+		version, name, time.Now().UnixMicro())
 	require.NoError(t, err)
 }
 
@@ -109,13 +118,20 @@ func TestPingAfterCloseIsUnavailable(t *testing.T) {
 	require.ErrorIs(t, s.Ping(t.Context()), store.ErrUnavailable)
 }
 
-// openMigrated opens and migrates the database at path, closing it when the
-// test ends.
-func openMigrated(t *testing.T, path string) *sqlite.Store {
+// open opens the database at path, closing it when the test ends.
+func open(t *testing.T, path string) *sqlite.Store {
 	t.Helper()
 	s, err := sqlite.Open(t.Context(), path)
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// openMigrated opens and migrates the database at path, closing it when the
+// test ends.
+func openMigrated(t *testing.T, path string) *sqlite.Store {
+	t.Helper()
+	s := open(t, path)
 	require.NoError(t, s.Migrate(t.Context()))
 	return s
 }

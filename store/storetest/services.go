@@ -11,7 +11,7 @@ import (
 
 func testRoundTrip(t *testing.T, s store.Store) {
 	in := fullService("orders")
-	requireEveryClientFieldSet(t, in)
+	requireEveryClientFieldSet(t, *in, "CreateTime", "UpdateTime", "Etag")
 
 	before := time.Now()
 	stored, created, err := s.UpsertService(t.Context(), in, "")

@@ -4,6 +4,7 @@ package storetest
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -12,16 +13,25 @@ import (
 )
 
 // Run runs the suite. newStore is called once per subtest with that
-// subtest's t, and must return a fresh, migrated, empty store that it closes
-// when t ends, and that implements TagWriteFailer. Subtests run in parallel,
-// so the stores must not share data.
+// subtest's t, and must return a store of a fresh, empty database that has
+// not been migrated, that it closes when t ends, and that implements
+// TagWriteFailer and MigrationRecorder. Most subtests migrate it first.
+// Subtests run in parallel, so the stores must not share data.
 func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
+	// The one test of a store as newStore returns it.
+	t.Run("CheckSchemaOfNewDatabaseIsOutdatedUntilMigrated", func(t *testing.T) {
+		t.Parallel()
+		testCheckSchemaOfNewDatabase(t, newStore(t))
+	})
+
+	// The tests of a store once migrated.
 	suite := []struct {
 		name string
 		test func(t *testing.T, s store.Store)
 	}{
 		{"PingSucceeds", testPing},
 		{"MigrateAgainIsANoOp", testMigrateAgain},
+		{"CheckSchemaRefusesSchemaOfNewerCairn", testCheckSchemaOfNewerSchema},
 
 		{"UpsertThenGetRoundTripsEveryField", testRoundTrip},
 		{"UpsertLeavesTheCallersServiceAlone", testUpsertLeavesInput},
@@ -55,11 +65,21 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 
 		{"ConcurrentUpsertsOfOneNameAllSucceedAndCreateOnce", testConcurrentUpsertsOfOneName},
 		{"ConcurrentUpsertsOfDifferentNamesAllLand", testConcurrentUpsertsOfDifferentNames},
+
+		{"AppendAuditEventReturnsIncreasingIDsAndRoundTripsEveryField", testAuditRoundTrip},
+		{"ListAuditEventsReturnsNewestFirstByID", testAuditNewestFirst},
+		{"ListAuditEventsPagesThroughEveryEventOnce", testAuditPagination},
+		{"ListAuditEventsWithNonPositiveLimitReturnsNothing", testAuditNonPositiveLimit},
+		{"ListAuditEventsFiltersEvents", testAuditFilters},
+		{"ConcurrentAuditAppendsAllLandWithDistinctIDs", testConcurrentAuditAppends},
+		{"AuditEventsSurviveMigrateAgain", testAuditEventsSurviveMigrateAgain},
 	}
 	for _, tc := range suite {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			tc.test(t, newStore(t))
+			s := newStore(t)
+			require.NoError(t, s.Migrate(t.Context()))
+			tc.test(t, s)
 		})
 	}
 }
@@ -74,6 +94,7 @@ func testMigrateAgain(t *testing.T, s store.Store) {
 	require.NoError(t, s.Migrate(t.Context()))
 	require.NoError(t, s.Migrate(t.Context()))
 
+	require.NoError(t, s.CheckSchema(t.Context()))
 	requireStored(t, s, stored)
 	require.Equal(t, []string{"orders"}, listNames(t, s, store.ServiceFilter{Tag: stored.Tags[0]}))
 }
@@ -105,18 +126,17 @@ func fullService(name string) *store.Service {
 	}
 }
 
-// storeSetFields are the fields of store.Service that the store sets.
-var storeSetFields = map[string]bool{"CreateTime": true, "UpdateTime": true, "Etag": true}
-
-// requireEveryClientFieldSet fails when svc leaves a client-set field at its
-// zero value: it keeps fullService in step with store.Service.
-func requireEveryClientFieldSet(t *testing.T, svc *store.Service) {
+// requireEveryClientFieldSet fails when the struct v leaves a field at its
+// zero value, other than the named fields, which the store sets: it keeps
+// the values the tests fill in full (fullService, fullAuditEvent) in step
+// with their types.
+func requireEveryClientFieldSet(t *testing.T, v any, storeSet ...string) {
 	t.Helper()
-	v := reflect.ValueOf(*svc)
-	for i := range v.NumField() {
-		field := v.Type().Field(i).Name
-		if !storeSetFields[field] {
-			require.False(t, v.Field(i).IsZero(), "fullService leaves %s unset", field)
+	rv := reflect.ValueOf(v)
+	for i := range rv.NumField() {
+		field := rv.Type().Field(i).Name
+		if !slices.Contains(storeSet, field) {
+			require.False(t, rv.Field(i).IsZero(), "%T leaves %s unset", v, field)
 		}
 	}
 }

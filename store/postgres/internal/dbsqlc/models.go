@@ -8,6 +8,17 @@ import (
 	"time"
 )
 
+type AuditEvent struct {
+	ID        int64
+	Time      time.Time
+	Principal string
+	Action    string
+	Target    string
+	RequestID string
+	Outcome   string
+	Code      string
+}
+
 type Service struct {
 	Name           string
 	Title          string

@@ -4,6 +4,17 @@
 
 package dbsqlc
 
+type AuditEvent struct {
+	ID        int64
+	Time      int64
+	Principal string
+	Action    string
+	Target    string
+	RequestID string
+	Outcome   string
+	Code      string
+}
+
 type Service struct {
 	Name           string
 	Title          string

@@ -1,0 +1,80 @@
+// Package audit serves the audit log that the server's guard writes: one
+// event for every mutating call, allowed or denied.
+package audit
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
+	"github.com/cairn-dev/cairn/server/apierr"
+	"github.com/cairn-dev/cairn/server/pagetoken"
+	"github.com/cairn-dev/cairn/store"
+)
+
+// Server serves AuditService.
+type Server struct {
+	cairnv1.UnimplementedAuditServiceServer
+	store store.AuditStore
+}
+
+// NewServer returns the AuditService over s.
+func NewServer(s store.AuditStore) *Server {
+	return &Server{store: s}
+}
+
+// ListAuditEvents implements AuditService.
+func (s *Server) ListAuditEvents(ctx context.Context, req *cairnv1.ListAuditEventsRequest) (*cairnv1.ListAuditEventsResponse, error) {
+	filter := store.AuditFilter{
+		Principal: req.GetPrincipal(),
+		Action:    req.GetAction(),
+		Target:    req.GetTarget(),
+		Outcome:   req.GetOutcome(),
+	}
+	if req.GetStartTime() != nil {
+		filter.Start = req.GetStartTime().AsTime()
+	}
+	if req.GetEndTime() != nil {
+		filter.End = req.GetEndTime().AsTime()
+	}
+	query := filterKey(filter)
+	var before int64
+	if req.GetPageToken() != "" {
+		after, err := pagetoken.Decode(req.GetPageToken(), query)
+		if err == nil {
+			before, err = strconv.ParseInt(after, 10, 64)
+		}
+		if err != nil {
+			return nil, apierr.Invalid(apierr.FieldViolation{Field: "page_token", Description: err.Error()})
+		}
+	}
+	size := pagetoken.Size(req.GetPageSize())
+	events, err := s.store.ListAuditEvents(ctx, filter, before, size+1)
+	if err != nil {
+		return nil, err
+	}
+	events, next := pagetoken.Page(events, size, query, func(e store.AuditEvent) string { return strconv.FormatInt(e.ID, 10) })
+	resp := &cairnv1.ListAuditEventsResponse{NextPageToken: next, AuditEvents: make([]*cairnv1.AuditEvent, 0, len(events))}
+	for _, e := range events {
+		resp.AuditEvents = append(resp.AuditEvents, &cairnv1.AuditEvent{
+			Name:      fmt.Sprintf("auditEvents/%d", e.ID),
+			Time:      timestamppb.New(e.Time),
+			Principal: e.Principal,
+			Action:    e.Action,
+			Target:    e.Target,
+			RequestId: e.RequestID,
+			Outcome:   e.Outcome,
+			Code:      e.Code,
+		})
+	}
+	return resp, nil
+}
+
+func filterKey(f store.AuditFilter) string {
+	return fmt.Sprintf("principal=%q action=%q target=%q outcome=%q start=%s end=%s",
+		f.Principal, f.Action, f.Target, f.Outcome, f.Start.Format(time.RFC3339Nano), f.End.Format(time.RFC3339Nano))
+}

@@ -1,0 +1,54 @@
+// Package jsoncol encodes and decodes the collections of a store.Service
+// that the engines keep in JSON columns. A column always holds an array or
+// an object, never null, and an empty one reads back as nil.
+package jsoncol
+
+import (
+	"encoding/json"
+
+	"github.com/cairn-dev/cairn/store"
+)
+
+// Encoding string maps and slices of strings or Links cannot fail.
+
+// EncodeList is the column that keeps list: [] when it is empty.
+func EncodeList[T string | store.Link](list []T) []byte {
+	if len(list) == 0 {
+		return []byte("[]")
+	}
+	b, _ := json.Marshal(list)
+	return b
+}
+
+// EncodeMap is the column that keeps m: {} when it is empty.
+func EncodeMap(m map[string]string) []byte {
+	if len(m) == 0 {
+		return []byte("{}")
+	}
+	b, _ := json.Marshal(m)
+	return b
+}
+
+// DecodeList sets *dst to the list in data, leaving it nil when empty.
+func DecodeList[T string | store.Link](data []byte, dst *[]T) error {
+	var list []T
+	if err := json.Unmarshal(data, &list); err != nil {
+		return err
+	}
+	if len(list) > 0 {
+		*dst = list
+	}
+	return nil
+}
+
+// DecodeMap sets *dst to the map in data, leaving it nil when empty.
+func DecodeMap(data []byte, dst *map[string]string) error {
+	var m map[string]string
+	if err := json.Unmarshal(data, &m); err != nil {
+		return err
+	}
+	if len(m) > 0 {
+		*dst = m
+	}
+	return nil
+}
