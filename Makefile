@@ -21,7 +21,7 @@ SQLC_CONFIGS := store/sqlite/sqlc.yaml store/postgres/sqlc.yaml
 GATEWAY_DIR = $(shell $(GO) list -m -f '{{.Dir}}' github.com/grpc-ecosystem/grpc-gateway/v2)
 PROTO_DEPS_STAMP := $(PROTO_DEPS)/.stamp-$(GOOGLE_PROTO_FILES_VERSION)
 
-.PHONY: all build run test test-deps test-go generate proto-deps lint check-generated clean
+.PHONY: all build run test test-deps test-go fuzz-short generate proto-deps lint check-generated clean
 
 all: build
 
@@ -49,6 +49,17 @@ test-go:
 	if [ -n "$$unformatted" ]; then echo "not gofmt'd: $$unformatted" >&2; exit 1; fi
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
+
+# Every fuzz target, as package:target.
+FUZZ_TARGETS := ./server/catalog:FuzzParseCatalogInfo ./server/pagetoken:FuzzDecode \
+                ./server/auth:FuzzAuthenticateStaticToken ./server/auth:FuzzAuthenticateJWT
+FUZZ_TIME ?= 10s
+
+## fuzz-short: run each fuzz target briefly, beyond its seed corpus.
+fuzz-short:
+	for t in $(FUZZ_TARGETS); do \
+		$(GO) test $${t%%:*} -run XXX -fuzz "^$${t##*:}$$" -fuzztime $(FUZZ_TIME) || exit 1; \
+	done
 
 ## generate: regenerate gen/ (protos) and the sqlc query packages.
 generate: proto-deps
