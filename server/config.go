@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/cairn-dev/cairn/server/auth"
+	"github.com/cairn-dev/cairn/server/kube"
 )
 
 // EnvPrefix starts the environment variable of every setting: --grpc-addr
@@ -36,9 +37,23 @@ type Config struct {
 	RateLimit       float64       `yaml:"rateLimit"`
 	RateBurst       int           `yaml:"rateBurst"`
 	TLS             TLSConfig     `yaml:"tls"`
+	Kubernetes      KubeConfig    `yaml:"kubernetes"`
 	// Auth is set in the file only (tokens and JWKS settings), except its
 	// mode, which --auth-mode also sets.
 	Auth auth.Config `yaml:"auth"`
+}
+
+// KubeConfig is where provisioning happens.
+type KubeConfig struct {
+	// Kubeconfig is a kubeconfig file; else $KUBECONFIG; else the in-cluster
+	// service account; else provisioning is off.
+	Kubeconfig      string `yaml:"kubeconfig"`
+	ClaimGroup      string `yaml:"claimGroup"`
+	ClaimVersion    string `yaml:"claimVersion"`
+	ArgoCDNamespace string `yaml:"argocdNamespace"`
+	ArgoCDProject   string `yaml:"argocdProject"`
+	// LeaseNamespace holds the Lease the replicas elect a leader with.
+	LeaseNamespace string `yaml:"leaseNamespace"`
 }
 
 // TLSConfig turns TLS on for both ports. The files are read again when they
@@ -64,6 +79,13 @@ func DefaultConfig() Config {
 		RateLimit:       500,
 		RateBurst:       1000,
 		Auth:            auth.Config{Mode: auth.ModeRequired},
+		Kubernetes: KubeConfig{
+			ClaimGroup:      kube.DefaultClaimGroup,
+			ClaimVersion:    kube.DefaultClaimVersion,
+			ArgoCDNamespace: kube.DefaultArgoCDNamespace,
+			ArgoCDProject:   kube.DefaultArgoCDProject,
+			LeaseNamespace:  "default",
+		},
 	}
 }
 
@@ -86,6 +108,12 @@ func (c *Config) flagSet(name string, configFile *string) *flag.FlagSet {
 	fs.IntVar(&c.RateBurst, "rate-burst", c.RateBurst, "calls a principal may make at once above its rate")
 	fs.StringVar(&c.TLS.CertFile, "tls-cert-file", c.TLS.CertFile, "PEM certificate for both ports; TLS is off when empty")
 	fs.StringVar(&c.TLS.KeyFile, "tls-key-file", c.TLS.KeyFile, "PEM private key of --tls-cert-file")
+	fs.StringVar(&c.Kubernetes.Kubeconfig, "kubeconfig", c.Kubernetes.Kubeconfig, "kubeconfig file of the cluster to provision on; else $KUBECONFIG, else in-cluster")
+	fs.StringVar(&c.Kubernetes.ClaimGroup, "claim-group", c.Kubernetes.ClaimGroup, "API group of the platform's claims (DatabaseClaim, BucketClaim)")
+	fs.StringVar(&c.Kubernetes.ClaimVersion, "claim-version", c.Kubernetes.ClaimVersion, "API version of the platform's claims")
+	fs.StringVar(&c.Kubernetes.ArgoCDNamespace, "argocd-namespace", c.Kubernetes.ArgoCDNamespace, "namespace of Argo CD's Applications")
+	fs.StringVar(&c.Kubernetes.ArgoCDProject, "argocd-project", c.Kubernetes.ArgoCDProject, "Argo CD project of a team's Applications; {team} is replaced")
+	fs.StringVar(&c.Kubernetes.LeaseNamespace, "lease-namespace", c.Kubernetes.LeaseNamespace, "namespace of the Lease that elects the reconciling replica")
 	fs.Var((*modeFlag)(&c.Auth.Mode), "auth-mode", "required (every call but health and reflection authenticated) or none (no authentication: development only)")
 	return fs
 }
@@ -157,6 +185,14 @@ func (c *Config) loadFile(path string) error {
 		return fmt.Errorf("config file %s: %w", path, err)
 	}
 	return nil
+}
+
+// settings are the names provisioning writes objects under.
+func (k KubeConfig) settings() kube.Settings {
+	return kube.Settings{
+		ClaimGroup: k.ClaimGroup, ClaimVersion: k.ClaimVersion,
+		ArgoCDNamespace: k.ArgoCDNamespace, ArgoCDProject: k.ArgoCDProject,
+	}
 }
 
 func (c *Config) validate() error {

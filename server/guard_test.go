@@ -32,6 +32,8 @@ import (
 	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
 	"github.com/cairn-dev/cairn/server/auth"
 	"github.com/cairn-dev/cairn/server/auth/authtest"
+	"github.com/cairn-dev/cairn/server/kube"
+	"github.com/cairn-dev/cairn/server/provisioning"
 	"github.com/cairn-dev/cairn/store"
 	"github.com/cairn-dev/cairn/store/sqlite"
 )
@@ -111,7 +113,9 @@ func newGuarded(t *testing.T, configure func(*Config)) *guarded {
 		authenticator: authenticator, audit: st, logger: logger, callTimeout: cfg.CallTimeout,
 		limiter: newPrincipalLimiter(cfg.RateLimit, cfg.RateBurst),
 	}
-	srv, _, err := newGRPCServer(cfg, logger, st, g, prometheus.NewRegistry())
+	registry := prometheus.NewRegistry()
+	provisioner := provisioning.New(st, nil, kube.DefaultSettings(), provisioning.NewMetrics(registry), logger)
+	srv, _, err := newGRPCServer(cfg, logger, st, provisioner, g, registry)
 	require.NoError(t, err)
 	lis := bufconn.Listen(1 << 20)
 	go srv.Serve(lis)

@@ -33,6 +33,8 @@ import (
 	"github.com/cairn-dev/cairn/server/audit"
 	"github.com/cairn-dev/cairn/server/auth"
 	"github.com/cairn-dev/cairn/server/catalog"
+	"github.com/cairn-dev/cairn/server/kube"
+	"github.com/cairn-dev/cairn/server/provisioning"
 	"github.com/cairn-dev/cairn/server/tlsreload"
 	"github.com/cairn-dev/cairn/store"
 )
@@ -89,6 +91,10 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	gatewayLis := bufconn.Listen(1 << 20)
 
 	registry := prometheus.NewRegistry()
+	provisioner, err := startProvisioning(ctx, cfg, st, registry, logger)
+	if err != nil {
+		return err
+	}
 	g := &guard{
 		authenticator: authenticator,
 		audit:         st,
@@ -96,7 +102,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		callTimeout:   cfg.CallTimeout,
 		logger:        logger,
 	}
-	grpcSrv, healthSrv, err := newGRPCServer(cfg, logger, st, g, registry)
+	grpcSrv, healthSrv, err := newGRPCServer(cfg, logger, st, provisioner, g, registry)
 	if err != nil {
 		return err
 	}
@@ -167,7 +173,7 @@ func shutdown(timeout time.Duration, ready *readiness, grpcSrv *grpc.Server, htt
 	}
 }
 
-func newGRPCServer(cfg Config, logger *slog.Logger, st store.Store, g *guard, registry *prometheus.Registry) (*grpc.Server, *health.Server, error) {
+func newGRPCServer(cfg Config, logger *slog.Logger, st store.Store, provisioner *provisioning.Provisioner, g *guard, registry *prometheus.Registry) (*grpc.Server, *health.Server, error) {
 	validator, err := protovalidate.New()
 	if err != nil {
 		return nil, nil, fmt.Errorf("protovalidate: %w", err)
@@ -207,7 +213,7 @@ func newGRPCServer(cfg Config, logger *slog.Logger, st store.Store, g *guard, re
 	cairnv1.RegisterCatalogServiceServer(srv, catalog.NewServer(catalog.New(st)))
 	// Declared in the API, built by later work: every call answers
 	// UNIMPLEMENTED, which apierr.Rewrite explains.
-	cairnv1.RegisterProvisioningServiceServer(srv, cairnv1.UnimplementedProvisioningServiceServer{})
+	cairnv1.RegisterProvisioningServiceServer(srv, provisioning.NewServer(provisioner))
 	cairnv1.RegisterCostServiceServer(srv, cairnv1.UnimplementedCostServiceServer{})
 	cairnv1.RegisterMetricsServiceServer(srv, cairnv1.UnimplementedMetricsServiceServer{})
 	cairnv1.RegisterAuditServiceServer(srv, audit.NewServer(st))
@@ -242,4 +248,38 @@ func NewLogger(cfg Config, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// startProvisioning connects to the cluster, when one is configured, starts
+// the informers, and runs the reconciler on whichever replica leads. With
+// no cluster the provisioner answers FAILED_PRECONDITION and the rest of
+// Cairn works on.
+func startProvisioning(ctx context.Context, cfg Config, st store.Store, registry *prometheus.Registry, logger *slog.Logger) (*provisioning.Provisioner, error) {
+	metrics := provisioning.NewMetrics(registry)
+	settings := cfg.Kubernetes.settings()
+	restConfig, err := kube.RESTConfig(cfg.Kubernetes.Kubeconfig)
+	if errors.Is(err, kube.ErrNotConfigured) {
+		logger.Warn("provisioning is off: " + err.Error())
+		return provisioning.New(st, nil, settings, metrics, logger), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	cluster, err := kube.NewCluster(restConfig, settings)
+	if err != nil {
+		return nil, err
+	}
+	cluster.Start(ctx)
+	provisioner := provisioning.New(st, cluster, settings, metrics, logger)
+	go func() {
+		if !cluster.WaitForSync(ctx) {
+			return
+		}
+		err := kube.RunAsLeader(ctx, restConfig, cfg.Kubernetes.LeaseNamespace, logger, provisioner.Run)
+		if err != nil {
+			logger.Error("leader election failed: this replica will not reconcile", "error", err)
+		}
+	}()
+	logger.Info("provisioning on Kubernetes", "host", restConfig.Host, "claims", settings.ClaimGroup+"/"+settings.ClaimVersion)
+	return provisioner, nil
 }

@@ -14,6 +14,7 @@ import (
 type Store interface {
 	CatalogStore
 	AuditStore
+	ProvisioningStore
 
 	// Migrate brings the schema up to date. Running it again is a no-op.
 	Migrate(ctx context.Context) error
@@ -37,6 +38,10 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrEtagMismatch: the caller's etag no longer matches the record.
 	ErrEtagMismatch = errors.New("etag mismatch")
+	// ErrAlreadyExists: a record with that key exists already.
+	ErrAlreadyExists = errors.New("already exists")
+	// ErrConflict: the record is not in a state that allows the change.
+	ErrConflict = errors.New("conflict")
 	// ErrUnavailable: the database cannot be reached right now.
 	ErrUnavailable = errors.New("store unavailable")
 	// ErrSchemaOutdated: migrations this binary knows are not applied yet.
@@ -145,4 +150,87 @@ type AuditEvent struct {
 type AuditFilter struct {
 	Principal, Action, Target, Outcome string
 	Start, End                         time.Time
+}
+
+// ProvisioningStore keeps what Cairn was asked to provision, which the
+// reconciler applies to the cluster, and production promotions. Intent is
+// written before anything is applied, so a crash loses nothing.
+type ProvisioningStore interface {
+	// CreateProvisioning records p and, unless the catalog holds a service
+	// of that name already, svc, in one transaction. A provisioning with
+	// p.RequestID already recorded is returned as it is, with created false
+	// and nothing written; another provisioning of the same service is
+	// ErrAlreadyExists. Generation starts at 1, AppliedGeneration at 0.
+	CreateProvisioning(ctx context.Context, p Provisioning, svc *Service) (stored Provisioning, created bool, err error)
+	// GetProvisioning returns the service's provisioning or ErrNotFound.
+	GetProvisioning(ctx context.Context, service string) (Provisioning, error)
+	// ListProvisionings returns up to limit provisionings whose service
+	// names sort after `after`, in name order.
+	ListProvisionings(ctx context.Context, after string, limit int) ([]Provisioning, error)
+	// UpdateProvisioningSpec replaces the spec and moves Generation up by
+	// one, if Generation still equals generation (else ErrConflict).
+	UpdateProvisioningSpec(ctx context.Context, service string, spec ProvisioningSpec, generation int64) (Provisioning, error)
+	// MarkProvisioningApplied records that the reconciler applied
+	// generation; it never moves AppliedGeneration back.
+	MarkProvisioningApplied(ctx context.Context, service string, generation int64) error
+	// MarkProvisioningReady records when every resource was first ready;
+	// later calls leave the first time in place.
+	MarkProvisioningReady(ctx context.Context, service string, at time.Time) error
+
+	// CreatePromotion records a pending promotion with a new ID. One with
+	// the same service and RequestID already recorded is returned as it is,
+	// with created false.
+	CreatePromotion(ctx context.Context, p Promotion) (stored Promotion, created bool, err error)
+	// GetPromotion returns the promotion or ErrNotFound.
+	GetPromotion(ctx context.Context, service string, id int64) (Promotion, error)
+	// ListPromotions returns up to limit of the service's promotions with
+	// IDs below `before` (0: from the newest), newest first.
+	ListPromotions(ctx context.Context, service string, before int64, limit int) ([]Promotion, error)
+	// DecidePromotion moves a pending promotion to state (approved or
+	// denied) with its decider, reason and time; one that is not pending
+	// is ErrConflict.
+	DecidePromotion(ctx context.Context, service string, id int64, state, decider, reason string, at time.Time) (Promotion, error)
+}
+
+// Provisioning is what Cairn was asked to provision for one service.
+type Provisioning struct {
+	Service           string
+	RequestID         string // the create request's request_id; may be empty
+	Requester         string // the principal who asked
+	Spec              ProvisioningSpec
+	Generation        int64 // moves up with every change of Spec
+	AppliedGeneration int64 // the last Generation the reconciler applied
+	CreateTime        time.Time
+	UpdateTime        time.Time
+	ReadyTime         time.Time // when every resource was first ready; zero until then
+}
+
+// ProvisioningSpec is what to provision. It is stored as one document.
+type ProvisioningSpec struct {
+	Owner              string   `json:"owner"`
+	Team               string   `json:"team"`
+	Description        string   `json:"description,omitempty"`
+	Template           string   `json:"template,omitempty"`
+	RepositoryURL      string   `json:"repositoryUrl,omitempty"`
+	Database           string   `json:"database,omitempty"` // "" for none
+	DatabaseSize       string   `json:"databaseSize,omitempty"`
+	DatabaseVersion    string   `json:"databaseVersion,omitempty"`
+	Bucket             bool     `json:"bucket,omitempty"`
+	Environments       []string `json:"environments,omitempty"`
+	ReplicaCount       int32    `json:"replicaCount,omitempty"`
+	ProductionRevision string   `json:"productionRevision,omitempty"` // "" until a promotion is approved
+}
+
+// Promotion is a request to deploy a revision of a service to production.
+type Promotion struct {
+	Service    string
+	ID         int64 // set by the store, increasing
+	RequestID  string
+	Revision   string
+	State      string // pending, approved or denied
+	Requester  string
+	Decider    string
+	Reason     string
+	CreateTime time.Time
+	DecideTime time.Time // zero while pending
 }

@@ -409,8 +409,15 @@ func testCatalog(t *testing.T, storeURL string) {
 		r := p.rest(t, "GET", "/v1/services/orders-service/cost", nil)
 		require.Equal(t, http.StatusNotImplemented, r.status, r.raw)
 		require.Contains(t, r.body["message"], "CostService/GetServiceCost")
-		_, err := cairnv1.NewProvisioningServiceClient(p.conn).GetServiceStatus(ctx, &cairnv1.GetServiceStatusRequest{Name: "services/orders-service"})
+		_, err := cairnv1.NewMetricsServiceClient(p.conn).GetServiceDora(ctx, &cairnv1.GetServiceDoraRequest{Name: "services/orders-service"})
 		require.Equal(t, codes.Unimplemented, status.Code(err))
+	})
+
+	t.Run("ProvisioningWithoutAClusterIsAFailedPreconditionThatSaysHowToConfigureOne", func(t *testing.T) {
+		r := p.rest(t, "GET", "/v1/services/orders-service/status", nil)
+		require.Equal(t, http.StatusBadRequest, r.status, r.raw)
+		require.Equal(t, float64(codes.FailedPrecondition), r.body["code"])
+		require.Contains(t, r.body["message"], "--kubeconfig")
 	})
 
 	t.Run("MetricsExportGRPCServerMetrics", func(t *testing.T) {

@@ -140,3 +140,18 @@ const (
 )
 
 func invalid(reason string) error { return &authError{ErrInvalidCredentials, reason} }
+
+// ActsFor reports whether the principal in ctx may act on team's
+// resources: an admin, or a member of the team.
+func ActsFor(ctx context.Context, team string) bool {
+	p, ok := FromContext(ctx)
+	return ok && (p.Has(RoleAdmin) || p.InTeam(team))
+}
+
+// Name is the name of the principal in ctx, or "anonymous".
+func Name(ctx context.Context) string {
+	if p, ok := FromContext(ctx); ok {
+		return p.Name
+	}
+	return "anonymous"
+}

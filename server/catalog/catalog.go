@@ -108,15 +108,10 @@ func (c *Catalog) Delete(ctx context.Context, name, ifMatch string) error {
 // checkTeam refuses callers who do not act for team: only its members and
 // admins change its services.
 func checkTeam(ctx context.Context, team string) error {
-	p, ok := auth.FromContext(ctx)
-	if ok && (p.Has(auth.RoleAdmin) || p.InTeam(team)) {
+	if auth.ActsFor(ctx, team) {
 		return nil
 	}
-	caller := "an unauthenticated caller"
-	if ok {
-		caller = p.Name
-	}
-	return apierr.PermissionDenied("NOT_TEAM_MEMBER", fmt.Sprintf("%s may not change services of team %q", caller, team))
+	return apierr.PermissionDenied("NOT_TEAM_MEMBER", fmt.Sprintf("%s may not change services of team %q", auth.Name(ctx), team))
 }
 
 // ListQuery selects services. Owner takes a team name or entity reference.

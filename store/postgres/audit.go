@@ -2,9 +2,6 @@ package postgres
 
 import (
 	"context"
-	"time"
-
-	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/cairn-dev/cairn/store"
 	"github.com/cairn-dev/cairn/store/internal/auditlog"
@@ -41,10 +38,4 @@ func (s *Store) ListAuditEvents(ctx context.Context, filter store.AuditFilter, b
 		events = append(events, fromAuditRow(row))
 	}
 	return events, nil
-}
-
-// optionalTime is an optional time argument: the zero time is NULL, which
-// matches everything.
-func optionalTime(t time.Time) pgtype.Timestamptz {
-	return pgtype.Timestamptz{Time: t, Valid: !t.IsZero()}
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgtype"
+
 	"github.com/cairn-dev/cairn/store"
 	"github.com/cairn-dev/cairn/store/internal/jsoncol"
 	"github.com/cairn-dev/cairn/store/postgres/internal/dbsqlc"
@@ -99,4 +101,68 @@ func fromAuditRow(row dbsqlc.AuditEvent) store.AuditEvent {
 		Outcome:   row.Outcome,
 		Code:      row.Code,
 	}
+}
+
+// toProvisioningParams is the row that records p, stamped at now, cut to
+// whole microseconds (see toAuditParams). The store sets the generations,
+// and the ready time is NULL.
+func toProvisioningParams(p store.Provisioning, now time.Time) dbsqlc.InsertProvisioningParams {
+	now = now.Truncate(time.Microsecond)
+	return dbsqlc.InsertProvisioningParams{
+		Service:    p.Service,
+		RequestID:  p.RequestID,
+		Requester:  p.Requester,
+		Spec:       jsoncol.EncodeSpec(p.Spec),
+		CreateTime: now,
+		UpdateTime: now,
+	}
+}
+
+// fromProvisioningRow is the provisioning a row records, its times in UTC.
+func fromProvisioningRow(row dbsqlc.Provisioning) (store.Provisioning, error) {
+	p := store.Provisioning{
+		Service:           row.Service,
+		RequestID:         row.RequestID,
+		Requester:         row.Requester,
+		Generation:        row.Generation,
+		AppliedGeneration: row.AppliedGeneration,
+		CreateTime:        row.CreateTime.UTC(),
+		UpdateTime:        row.UpdateTime.UTC(),
+		ReadyTime:         timeOrZero(row.ReadyTime),
+	}
+	if err := jsoncol.DecodeSpec(row.Spec, &p.Spec); err != nil {
+		return store.Provisioning{}, fmt.Errorf("decode provisioning %q: %w", row.Service, err)
+	}
+	return p, nil
+}
+
+// fromPromotionRow is the promotion a row records, its times in UTC.
+func fromPromotionRow(row dbsqlc.Promotion) store.Promotion {
+	return store.Promotion{
+		Service:    row.Service,
+		ID:         row.ID,
+		RequestID:  row.RequestID,
+		Revision:   row.Revision,
+		State:      row.State,
+		Requester:  row.Requester,
+		Decider:    row.Decider,
+		Reason:     row.Reason,
+		CreateTime: row.CreateTime.UTC(),
+		DecideTime: timeOrZero(row.DecideTime),
+	}
+}
+
+// optionalTime is an optional time: the zero time is NULL, which as a
+// filter matches everything.
+func optionalTime(t time.Time) pgtype.Timestamptz {
+	return pgtype.Timestamptz{Time: t, Valid: !t.IsZero()}
+}
+
+// timeOrZero is the time an optional column keeps, in UTC: the zero time
+// for NULL.
+func timeOrZero(t pgtype.Timestamptz) time.Time {
+	if !t.Valid {
+		return time.Time{}
+	}
+	return t.Time.UTC()
 }

@@ -182,6 +182,19 @@ func writeService(ctx context.Context, q *dbsqlc.Queries, svc *store.Service, re
 	return fromRow(row)
 }
 
+// createServiceIfMissing inserts svc, stamped at now, as writeService does,
+// unless the catalog holds a service of its name already, which it leaves
+// as it is (and locked until the transaction ends). The insert itself
+// finds the name taken, even by a transaction that has not committed yet:
+// it waits for that one to end.
+func createServiceIfMissing(ctx context.Context, q *dbsqlc.Queries, svc *store.Service, now time.Time) error {
+	_, err := writeService(ctx, q, svc, false, now)
+	if errors.Is(err, errNameTaken) {
+		return nil
+	}
+	return err
+}
+
 // optionalString is an optional query argument: empty is NULL, which
 // matches everything.
 func optionalString(s string) pgtype.Text {

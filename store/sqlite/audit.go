@@ -2,9 +2,7 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"time"
 
 	"github.com/cairn-dev/cairn/store"
 	"github.com/cairn-dev/cairn/store/internal/auditlog"
@@ -56,10 +54,4 @@ func (s *Store) ListAuditEvents(ctx context.Context, filter store.AuditFilter, b
 		events = append(events, fromAuditRow(row))
 	}
 	return events, nil
-}
-
-// optionalMicros is an optional time argument in unix microseconds: the
-// zero time is NULL, which matches everything.
-func optionalMicros(t time.Time) sql.NullInt64 {
-	return sql.NullInt64{Int64: t.UnixMicro(), Valid: !t.IsZero()}
 }

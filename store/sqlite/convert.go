@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -96,4 +97,67 @@ func fromAuditRow(row dbsqlc.AuditEvent) store.AuditEvent {
 		Outcome:   row.Outcome,
 		Code:      row.Code,
 	}
+}
+
+// toProvisioningParams is the row that records p, stamped at now. The
+// store sets the generations, and the ready time is NULL.
+func toProvisioningParams(p store.Provisioning, now time.Time) dbsqlc.InsertProvisioningParams {
+	micros := now.UnixMicro()
+	return dbsqlc.InsertProvisioningParams{
+		Service:    p.Service,
+		RequestID:  p.RequestID,
+		Requester:  p.Requester,
+		Spec:       string(jsoncol.EncodeSpec(p.Spec)),
+		CreateTime: micros,
+		UpdateTime: micros,
+	}
+}
+
+// fromProvisioningRow is the provisioning a row records.
+func fromProvisioningRow(row dbsqlc.Provisioning) (store.Provisioning, error) {
+	p := store.Provisioning{
+		Service:           row.Service,
+		RequestID:         row.RequestID,
+		Requester:         row.Requester,
+		Generation:        row.Generation,
+		AppliedGeneration: row.AppliedGeneration,
+		CreateTime:        time.UnixMicro(row.CreateTime).UTC(),
+		UpdateTime:        time.UnixMicro(row.UpdateTime).UTC(),
+		ReadyTime:         timeOrZero(row.ReadyTime),
+	}
+	if err := jsoncol.DecodeSpec([]byte(row.Spec), &p.Spec); err != nil {
+		return store.Provisioning{}, fmt.Errorf("decode provisioning %q: %w", row.Service, err)
+	}
+	return p, nil
+}
+
+// fromPromotionRow is the promotion a row records.
+func fromPromotionRow(row dbsqlc.Promotion) store.Promotion {
+	return store.Promotion{
+		Service:    row.Service,
+		ID:         row.ID,
+		RequestID:  row.RequestID,
+		Revision:   row.Revision,
+		State:      row.State,
+		Requester:  row.Requester,
+		Decider:    row.Decider,
+		Reason:     row.Reason,
+		CreateTime: time.UnixMicro(row.CreateTime).UTC(),
+		DecideTime: timeOrZero(row.DecideTime),
+	}
+}
+
+// optionalMicros is an optional time in unix microseconds: the zero time
+// is NULL, which as a filter matches everything.
+func optionalMicros(t time.Time) sql.NullInt64 {
+	return sql.NullInt64{Int64: t.UnixMicro(), Valid: !t.IsZero()}
+}
+
+// timeOrZero is the time an optional column of unix microseconds keeps:
+// the zero time for NULL.
+func timeOrZero(micros sql.NullInt64) time.Time {
+	if !micros.Valid {
+		return time.Time{}
+	}
+	return time.UnixMicro(micros.Int64).UTC()
 }

@@ -153,6 +153,19 @@ func writeService(ctx context.Context, q *dbsqlc.Queries, svc *store.Service, no
 	return fromRow(row)
 }
 
+// createServiceIfMissing inserts svc, stamped at now, as writeService does,
+// unless the catalog holds a service of its name already, which it leaves
+// as it is. The transaction of q holds the write lock (see dsn): no other
+// can insert the service between the check and the write.
+func createServiceIfMissing(ctx context.Context, q *dbsqlc.Queries, svc *store.Service, now time.Time) error {
+	existing, err := findService(ctx, q, svc.Name)
+	if err != nil || existing != nil {
+		return err
+	}
+	_, err = writeService(ctx, q, svc, now)
+	return err
+}
+
 // optionalString is an optional query argument: empty is NULL, which
 // matches everything.
 func optionalString(s string) sql.NullString {

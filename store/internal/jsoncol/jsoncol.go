@@ -1,6 +1,7 @@
-// Package jsoncol encodes and decodes the collections of a store.Service
-// that the engines keep in JSON columns. A column always holds an array or
-// an object, never null, and an empty one reads back as nil.
+// Package jsoncol encodes and decodes what the engines keep in JSON
+// columns: the collections of a store.Service, and a store.ProvisioningSpec.
+// A column always holds an array or an object, never null, and an empty
+// collection reads back as nil.
 package jsoncol
 
 import (
@@ -9,7 +10,8 @@ import (
 	"github.com/cairn-dev/cairn/store"
 )
 
-// Encoding string maps and slices of strings or Links cannot fail.
+// Encoding string maps, slices of strings or Links, and specs (strings,
+// numbers, booleans and a slice of strings) cannot fail.
 
 // EncodeList is the column that keeps list: [] when it is empty.
 func EncodeList[T string | store.Link](list []T) []byte {
@@ -50,5 +52,25 @@ func DecodeMap(data []byte, dst *map[string]string) error {
 	if len(m) > 0 {
 		*dst = m
 	}
+	return nil
+}
+
+// EncodeSpec is the column that keeps spec: an object.
+func EncodeSpec(spec store.ProvisioningSpec) []byte {
+	b, _ := json.Marshal(spec)
+	return b
+}
+
+// DecodeSpec sets *dst to the spec in data, its environments nil when
+// there are none.
+func DecodeSpec(data []byte, dst *store.ProvisioningSpec) error {
+	var spec store.ProvisioningSpec
+	if err := json.Unmarshal(data, &spec); err != nil {
+		return err
+	}
+	if len(spec.Environments) == 0 {
+		spec.Environments = nil
+	}
+	*dst = spec
 	return nil
 }

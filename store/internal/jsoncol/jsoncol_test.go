@@ -48,3 +48,38 @@ func TestDecodeRejectsWrongJSON(t *testing.T) {
 	var labels map[string]string
 	require.Error(t, DecodeMap([]byte(`["go"]`), &labels))
 }
+
+func TestSpecRoundTrip(t *testing.T) {
+	spec := store.ProvisioningSpec{
+		Owner: "group:default/payments", Team: "payments", Description: "Takes orders.",
+		Template: "template:default/go-grpc-service", RepositoryURL: "https://github.com/acme/orders",
+		Database: "postgresql", DatabaseSize: "small", DatabaseVersion: "16", Bucket: true,
+		Environments: []string{"staging", "production"}, ReplicaCount: 3, ProductionRevision: "4f2c1e9",
+	}
+	var got store.ProvisioningSpec
+	require.NoError(t, DecodeSpec(EncodeSpec(spec), &got))
+	require.Equal(t, spec, got)
+}
+
+func TestSpecEncodesAsObject(t *testing.T) {
+	require.JSONEq(t, `{"owner": "", "team": ""}`, string(EncodeSpec(store.ProvisioningSpec{})))
+}
+
+func TestSpecEmptyEnvironmentsDecodeAsNil(t *testing.T) {
+	got := store.ProvisioningSpec{Owner: "stale", Environments: []string{"staging"}}
+	require.NoError(t, DecodeSpec([]byte(`{"owner": "group:default/payments", "team": "payments", "environments": []}`), &got))
+	require.Equal(t, store.ProvisioningSpec{Owner: "group:default/payments", Team: "payments"}, got)
+}
+
+func TestSpecDecodeIgnoresUnknownFields(t *testing.T) {
+	var got store.ProvisioningSpec
+	require.NoError(t, DecodeSpec([]byte(`{"owner": "group:default/payments", "team": "payments", "region": "eu"}`), &got))
+	require.Equal(t, store.ProvisioningSpec{Owner: "group:default/payments", Team: "payments"}, got)
+}
+
+func TestSpecDecodeRejectsWrongJSON(t *testing.T) {
+	var got store.ProvisioningSpec
+	require.Error(t, DecodeSpec([]byte(`["go"]`), &got))
+	require.Error(t, DecodeSpec([]byte(`{"replicaCount": "three"}`), &got))
+	require.Error(t, DecodeSpec([]byte(`{`), &got))
+}

@@ -6,6 +6,8 @@ package dbsqlc
 
 import (
 	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 type AuditEvent struct {
@@ -17,6 +19,31 @@ type AuditEvent struct {
 	RequestID string
 	Outcome   string
 	Code      string
+}
+
+type Promotion struct {
+	ID         int64
+	Service    string
+	RequestID  string
+	Revision   string
+	State      string
+	Requester  string
+	Decider    string
+	Reason     string
+	CreateTime time.Time
+	DecideTime pgtype.Timestamptz
+}
+
+type Provisioning struct {
+	Service           string
+	RequestID         string
+	Requester         string
+	Spec              []byte
+	Generation        int64
+	AppliedGeneration int64
+	CreateTime        time.Time
+	UpdateTime        time.Time
+	ReadyTime         pgtype.Timestamptz
 }
 
 type Service struct {

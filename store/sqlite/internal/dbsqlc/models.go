@@ -4,6 +4,10 @@
 
 package dbsqlc
 
+import (
+	"database/sql"
+)
+
 type AuditEvent struct {
 	ID        int64
 	Time      int64
@@ -13,6 +17,31 @@ type AuditEvent struct {
 	RequestID string
 	Outcome   string
 	Code      string
+}
+
+type Promotion struct {
+	ID         int64
+	Service    string
+	RequestID  string
+	Revision   string
+	State      string
+	Requester  string
+	Decider    string
+	Reason     string
+	CreateTime int64
+	DecideTime sql.NullInt64
+}
+
+type Provisioning struct {
+	Service           string
+	RequestID         string
+	Requester         string
+	Spec              string
+	Generation        int64
+	AppliedGeneration int64
+	CreateTime        int64
+	UpdateTime        int64
+	ReadyTime         sql.NullInt64
 }
 
 type Service struct {

@@ -1,0 +1,279 @@
+package kube
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/dynamic/dynamicinformer"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// ErrNotConfigured means Cairn has no Kubernetes cluster to talk to.
+var ErrNotConfigured = errors.New("no Kubernetes cluster is configured: set --kubeconfig (or KUBECONFIG), or run Cairn in a cluster")
+
+// RESTConfig finds the cluster: the kubeconfig file given, else $KUBECONFIG,
+// else the in-cluster service account. ErrNotConfigured when there is none.
+func RESTConfig(kubeconfig string) (*rest.Config, error) {
+	if kubeconfig == "" {
+		kubeconfig = os.Getenv("KUBECONFIG")
+	}
+	if kubeconfig != "" {
+		cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+		if err != nil {
+			return nil, fmt.Errorf("kubeconfig %s: %w", kubeconfig, err)
+		}
+		return cfg, nil
+	}
+	cfg, err := rest.InClusterConfig()
+	if errors.Is(err, rest.ErrNotInCluster) {
+		return nil, ErrNotConfigured
+	}
+	return cfg, err
+}
+
+// indexByService finds a service's objects in the informer caches.
+const indexByService = "service"
+
+// resyncPeriod is how often informers replay their caches to handlers.
+const resyncPeriod = 10 * time.Minute
+
+// Cluster is Cairn's view of one Kubernetes API server: server-side apply
+// for the objects it owns, and informers that keep every Application and
+// claim in memory, so that status reads never call the API server.
+type Cluster struct {
+	client   dynamic.Interface
+	settings Settings
+	kinds    []Kind
+	informer map[string]cache.SharedIndexInformer // by kind
+	stale    atomic.Bool
+
+	mu             sync.Mutex
+	handlers       []func(service string)
+	manualHandlers []func(kind string)
+}
+
+// NewCluster returns a Cluster for the API server of cfg. Start runs its
+// informers.
+func NewCluster(cfg *rest.Config, settings Settings) (*Cluster, error) {
+	cfg = rest.CopyConfig(cfg)
+	cfg.UserAgent = "cairn"
+	client, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	c := &Cluster{client: client, settings: settings, kinds: Kinds(settings), informer: map[string]cache.SharedIndexInformer{}}
+	factory := dynamicinformer.NewDynamicSharedInformerFactory(client, resyncPeriod)
+	for _, kind := range c.kinds {
+		inf := factory.ForResource(kind.GroupVersionResource()).Informer()
+		if err := inf.AddIndexers(cache.Indexers{indexByService: serviceOf}); err != nil {
+			return nil, err
+		}
+		// A broken watch marks the view stale until the informer lists again.
+		if err := inf.SetWatchErrorHandler(func(r *cache.Reflector, err error) {
+			c.stale.Store(true)
+			cache.DefaultWatchErrorHandler(context.Background(), r, err)
+		}); err != nil {
+			return nil, err
+		}
+		if _, err := inf.AddEventHandler(cache.ResourceEventHandlerDetailedFuncs{
+			AddFunc: func(obj any, isInInitialList bool) {
+				if kind.Claim && !isInInitialList && !managedByCairn(obj) {
+					c.manualClaimAdded(kind.Kind)
+				}
+				c.changed(obj)
+			},
+			UpdateFunc: func(_, obj any) { c.changed(obj) },
+			DeleteFunc: c.changed,
+		}); err != nil {
+			return nil, err
+		}
+		c.informer[kind.Kind] = inf
+	}
+	return c, nil
+}
+
+// serviceOf indexes objects by the service they belong to, from the name
+// label every object Cairn writes carries. Claims of the platform's kinds
+// that someone else made are indexed too: they count as manual
+// provisioning.
+func serviceOf(obj any) ([]string, error) {
+	u, ok := obj.(*unstructured.Unstructured)
+	if !ok {
+		return nil, nil
+	}
+	if name := u.GetLabels()[LabelName]; name != "" {
+		return []string{name}, nil
+	}
+	return nil, nil
+}
+
+// Start runs the informers until ctx is done. Until their first lists
+// arrive the view is stale.
+func (c *Cluster) Start(ctx context.Context) {
+	c.stale.Store(true)
+	for _, inf := range c.informer {
+		go inf.Run(ctx.Done())
+	}
+	go c.watchFreshness(ctx)
+}
+
+// WaitForSync waits until the informers hold the cluster's objects.
+func (c *Cluster) WaitForSync(ctx context.Context) bool {
+	synced := make([]cache.InformerSynced, 0, len(c.informer))
+	for _, inf := range c.informer {
+		synced = append(synced, inf.HasSynced)
+	}
+	return cache.WaitForCacheSync(ctx.Done(), synced...)
+}
+
+// watchFreshness clears the stale mark once the API server answers again.
+func (c *Cluster) watchFreshness(ctx context.Context) {
+	ticker := time.NewTicker(2 * time.Second)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+		if !c.stale.Load() || !c.WaitForSync(ctx) {
+			continue
+		}
+		kind := c.kinds[0]
+		_, err := c.client.Resource(kind.GroupVersionResource()).List(ctx, metav1.ListOptions{Limit: 1})
+		if err == nil {
+			// The informers relist by themselves once the server is back.
+			c.stale.Store(false)
+		}
+	}
+}
+
+// Stale reports whether a watch broke since the view was last known good.
+func (c *Cluster) Stale() bool { return c.stale.Load() }
+
+// OnChange registers fn to be called with the service of every object
+// that changes.
+func (c *Cluster) OnChange(fn func(service string)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.handlers = append(c.handlers, fn)
+}
+
+// OnManualClaim registers fn to be called with the kind of every claim of
+// the platform's kinds that appears on the cluster without Cairn (not those
+// already there when Cairn starts).
+func (c *Cluster) OnManualClaim(fn func(kind string)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.manualHandlers = append(c.manualHandlers, fn)
+}
+
+func (c *Cluster) manualClaimAdded(kind string) {
+	c.mu.Lock()
+	handlers := c.manualHandlers
+	c.mu.Unlock()
+	for _, fn := range handlers {
+		fn(kind)
+	}
+}
+
+func managedByCairn(obj any) bool {
+	u, ok := obj.(*unstructured.Unstructured)
+	return ok && u.GetLabels()[LabelManagedBy] == ManagedBy
+}
+
+func (c *Cluster) changed(obj any) {
+	if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tombstone.Obj
+	}
+	names, _ := serviceOf(obj)
+	if len(names) == 0 {
+		return
+	}
+	c.mu.Lock()
+	handlers := c.handlers
+	c.mu.Unlock()
+	for _, fn := range handlers {
+		fn(names[0])
+	}
+}
+
+// Objects returns the cached Applications and claims of a service.
+func (c *Cluster) Objects(service string) (applications, claims []*unstructured.Unstructured) {
+	for _, kind := range c.kinds {
+		items, _ := c.informer[kind.Kind].GetIndexer().ByIndex(indexByService, service)
+		for _, item := range items {
+			u := item.(*unstructured.Unstructured)
+			if kind.Claim {
+				claims = append(claims, u)
+			} else {
+				applications = append(applications, u)
+			}
+		}
+	}
+	return applications, claims
+}
+
+// Apply writes obj by server-side apply as field manager cairn, taking the
+// fields it sets from any other manager: re-applying the same object
+// converges instead of duplicating.
+func (c *Cluster) Apply(ctx context.Context, obj *unstructured.Unstructured) error {
+	gvr, err := c.resourceOf(obj)
+	if err != nil {
+		return err
+	}
+	_, err = c.client.Resource(gvr).Namespace(obj.GetNamespace()).
+		Apply(ctx, obj.GetName(), obj, metav1.ApplyOptions{FieldManager: FieldManager, Force: true})
+	if err != nil {
+		return fmt.Errorf("apply %s %s/%s: %w", obj.GetKind(), obj.GetNamespace(), obj.GetName(), err)
+	}
+	return nil
+}
+
+// RequestSync asks Argo CD to sync an Application to revision, as `argocd
+// app sync` does: by setting its operation field. It is a merge patch, not
+// an apply, so that the reconciler's later applies never write it again.
+func (c *Cluster) RequestSync(ctx context.Context, namespace, name, revision, initiatedBy string) error {
+	patch := fmt.Appendf(nil, `{"operation":{"initiatedBy":{"username":%q},"sync":{"revision":%q}}}`, initiatedBy, revision)
+	_, err := c.client.Resource(ApplicationKind.GroupVersionResource()).Namespace(namespace).
+		Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: FieldManager + "-sync"})
+	if err != nil {
+		return fmt.Errorf("sync %s/%s: %w", namespace, name, err)
+	}
+	return nil
+}
+
+// Delete removes an object Cairn applied; one already gone is not an error.
+func (c *Cluster) Delete(ctx context.Context, obj *unstructured.Unstructured) error {
+	gvr, err := c.resourceOf(obj)
+	if err != nil {
+		return err
+	}
+	err = c.client.Resource(gvr).Namespace(obj.GetNamespace()).Delete(ctx, obj.GetName(), metav1.DeleteOptions{})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("delete %s %s/%s: %w", obj.GetKind(), obj.GetNamespace(), obj.GetName(), err)
+	}
+	return nil
+}
+
+func (c *Cluster) resourceOf(obj *unstructured.Unstructured) (schema.GroupVersionResource, error) {
+	for _, kind := range c.kinds {
+		if kind.GroupVersionKind == obj.GroupVersionKind() {
+			return kind.GroupVersionResource(), nil
+		}
+	}
+	return schema.GroupVersionResource{}, fmt.Errorf("kubernetes: Cairn does not manage %s", obj.GroupVersionKind())
+}

@@ -1,0 +1,361 @@
+// Package provisioning gives services their infrastructure: it records a
+// create request and its catalog entry in one transaction, and a reconciler
+// applies the service's Crossplane claims and Argo CD Applications to
+// Kubernetes with server-side apply, so that a retry or a restart converges
+// on the same objects. Status comes from informers, never from a live call
+// per request. Production promotion waits for an approver of the owning
+// team who is not the requester.
+package provisioning
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/cairn-dev/cairn/server/apierr"
+	"github.com/cairn-dev/cairn/server/auth"
+	"github.com/cairn-dev/cairn/server/entityref"
+	"github.com/cairn-dev/cairn/server/kube"
+	"github.com/cairn-dev/cairn/store"
+)
+
+// Provisioner holds provisioning's rules over the store and the cluster.
+type Provisioner struct {
+	store    store.Store
+	cluster  *kube.Cluster // nil when no cluster is configured
+	settings kube.Settings
+	metrics  *Metrics
+	logger   *slog.Logger
+
+	// kick wakes the reconciler when a provisioning changes.
+	kick chan struct{}
+
+	mu       sync.Mutex
+	watchers map[string]map[chan struct{}]struct{} // by service
+}
+
+// New returns a Provisioner. cluster is nil when Cairn has no cluster:
+// provisioning calls then answer FAILED_PRECONDITION, and the rest of Cairn
+// works on.
+func New(st store.Store, cluster *kube.Cluster, settings kube.Settings, metrics *Metrics, logger *slog.Logger) *Provisioner {
+	p := &Provisioner{
+		store: st, cluster: cluster, settings: settings, metrics: metrics, logger: logger,
+		kick:     make(chan struct{}, 1),
+		watchers: map[string]map[chan struct{}]struct{}{},
+	}
+	if cluster != nil {
+		cluster.OnChange(p.notify)
+		cluster.OnManualClaim(metrics.manualClaim)
+	}
+	return p
+}
+
+func (p *Provisioner) requireCluster() error {
+	if p.cluster != nil {
+		return nil
+	}
+	return &apierr.Error{
+		Code:    codes.FailedPrecondition,
+		Reason:  "NO_CLUSTER",
+		Message: "provisioning needs a Kubernetes cluster, and none is configured: start Cairn with --kubeconfig (or KUBECONFIG), or run it in a cluster",
+	}
+}
+
+// Request is a create request in domain terms.
+type Request struct {
+	Name, Description, Owner, Template    string
+	Database, DatabaseSize, RepositoryURL string
+	Bucket                                bool
+	Environments                          []string
+	ReplicaCount                          int32
+	RequestID                             string
+	ValidateOnly                          bool
+}
+
+// Created is what a create returns.
+type Created struct {
+	Provisioning store.Provisioning
+	Objects      []*unstructured.Unstructured
+}
+
+// Create records the intent to provision a service and its catalog entry,
+// and wakes the reconciler. With ValidateOnly it returns the objects it
+// would apply and changes nothing. A request_id seen before returns what
+// that request recorded.
+func (p *Provisioner) Create(ctx context.Context, r Request) (Created, error) {
+	if err := p.requireCluster(); err != nil {
+		return Created{}, err
+	}
+	spec, err := specOf(r)
+	if err != nil {
+		return Created{}, err
+	}
+	if err := checkTeam(ctx, spec.Team); err != nil {
+		return Created{}, err
+	}
+	objects := kube.Objects(p.plan(r.Name, spec), p.settings)
+	if r.ValidateOnly {
+		return Created{Provisioning: store.Provisioning{Service: r.Name, Spec: spec}, Objects: objects}, nil
+	}
+	stored, created, err := p.store.CreateProvisioning(ctx, store.Provisioning{
+		Service: r.Name, RequestID: r.RequestID, Requester: auth.Name(ctx), Spec: spec,
+	}, catalogEntry(r.Name, spec))
+	switch {
+	case errors.Is(err, store.ErrAlreadyExists):
+		p.metrics.serviceCreated(spec, "conflict")
+		return Created{}, &apierr.Error{
+			Code: codes.AlreadyExists, Reason: "SERVICE_ALREADY_PROVISIONED",
+			Message:  fmt.Sprintf("service %q is provisioned already; change its resources instead", r.Name),
+			Metadata: map[string]string{"service": r.Name},
+		}
+	case err != nil:
+		return Created{}, err
+	}
+	if created {
+		p.metrics.serviceCreated(spec, "accepted")
+		p.wake()
+	} else {
+		objects = kube.Objects(p.plan(r.Name, stored.Spec), p.settings)
+	}
+	return Created{Provisioning: stored, Objects: objects}, nil
+}
+
+// specOf checks a create request and turns it into what is stored.
+func specOf(r Request) (store.ProvisioningSpec, error) {
+	team, err := entityref.Team(r.Owner)
+	if err != nil {
+		return store.ProvisioningSpec{}, apierr.Invalid(apierr.FieldViolation{Field: "owner", Description: err.Error()})
+	}
+	spec := store.ProvisioningSpec{
+		Owner: r.Owner, Team: team, Description: r.Description, Template: r.Template,
+		RepositoryURL: r.RepositoryURL, Bucket: r.Bucket, ReplicaCount: r.ReplicaCount,
+		Environments: r.Environments,
+	}
+	if r.Database != "" && r.Database != "none" {
+		spec.Database = r.Database
+		spec.DatabaseSize = cmpOr(r.DatabaseSize, kube.DefaultDatabaseSize)
+	}
+	if len(spec.Environments) == 0 {
+		spec.Environments = []string{kube.EnvironmentStaging}
+	}
+	plan := kube.Plan{Service: r.Name, Team: team, Namespace: team, RepositoryURL: r.RepositoryURL,
+		Database: spec.Database, DatabaseSize: spec.DatabaseSize, Bucket: spec.Bucket,
+		Environments: spec.Environments, ReplicaCount: spec.ReplicaCount}
+	if err := plan.Validate(); err != nil {
+		return store.ProvisioningSpec{}, apierr.Invalid(apierr.FieldViolation{Field: "request", Description: err.Error()})
+	}
+	return spec, nil
+}
+
+func cmpOr(s, fallback string) string {
+	if s == "" {
+		return fallback
+	}
+	return s
+}
+
+// plan is what the reconciler applies for a service's spec.
+func (p *Provisioner) plan(service string, spec store.ProvisioningSpec) kube.Plan {
+	return kube.Plan{
+		Service: service, Team: spec.Team, Namespace: spec.Team,
+		Template: spec.Template, RepositoryURL: spec.RepositoryURL,
+		Database: spec.Database, DatabaseSize: spec.DatabaseSize, DatabaseVersion: spec.DatabaseVersion,
+		Bucket: spec.Bucket, Environments: spec.Environments, ReplicaCount: spec.ReplicaCount,
+		ProductionRevision: spec.ProductionRevision,
+	}
+}
+
+// catalogEntry is the catalog's view of a service Cairn creates: made by
+// Cairn, so on the golden path.
+func catalogEntry(name string, spec store.ProvisioningSpec) *store.Service {
+	return &store.Service{
+		Name: name, Description: spec.Description, Type: "service", Lifecycle: "experimental",
+		Owner: spec.Owner, Team: spec.Team, GoldenPath: true, SourceTemplate: spec.Template,
+		Annotations: map[string]string{"argocd/app-name": name},
+	}
+}
+
+func checkTeam(ctx context.Context, team string) error {
+	if auth.ActsFor(ctx, team) {
+		return nil
+	}
+	return apierr.PermissionDenied("NOT_TEAM_MEMBER", fmt.Sprintf("%s may not change services of team %q", auth.Name(ctx), team))
+}
+
+// provisioningOf returns a service's provisioning, or NOT_FOUND.
+func (p *Provisioner) provisioningOf(ctx context.Context, service string) (store.Provisioning, error) {
+	prov, err := p.store.GetProvisioning(ctx, service)
+	if errors.Is(err, store.ErrNotFound) {
+		return prov, &apierr.Error{
+			Code: codes.NotFound, Reason: "PROVISIONING_NOT_FOUND",
+			Message:  fmt.Sprintf("service %q has no infrastructure provisioned by Cairn", service),
+			Metadata: map[string]string{"service": service},
+		}
+	}
+	return prov, err
+}
+
+// Status is a service's status from the informer caches.
+func (p *Provisioner) Status(ctx context.Context, service string) (store.Provisioning, Snapshot, error) {
+	if err := p.requireCluster(); err != nil {
+		return store.Provisioning{}, Snapshot{}, err
+	}
+	prov, err := p.provisioningOf(ctx, service)
+	if err != nil {
+		return prov, Snapshot{}, err
+	}
+	apps, claims := p.cluster.Objects(service)
+	return prov, Snapshot{Applications: apps, Claims: claims, Stale: p.cluster.Stale(), ObserveTime: time.Now()}, nil
+}
+
+// Watch calls send with the service's status now and after every change,
+// until ctx is done or send fails.
+func (p *Provisioner) Watch(ctx context.Context, service string, send func(store.Provisioning, Snapshot) error) error {
+	changed := make(chan struct{}, 1)
+	p.mu.Lock()
+	if p.watchers[service] == nil {
+		p.watchers[service] = map[chan struct{}]struct{}{}
+	}
+	p.watchers[service][changed] = struct{}{}
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		delete(p.watchers[service], changed)
+		if len(p.watchers[service]) == 0 {
+			delete(p.watchers, service)
+		}
+		p.mu.Unlock()
+	}()
+	for {
+		prov, snap, err := p.Status(ctx, service)
+		if err != nil {
+			return err
+		}
+		if err := send(prov, snap); err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-changed:
+		}
+	}
+}
+
+// notify tells the watchers of a service that its objects changed, and
+// lets the reconciler look at its readiness.
+func (p *Provisioner) notify(service string) {
+	p.mu.Lock()
+	for ch := range p.watchers[service] {
+		select {
+		case ch <- struct{}{}:
+		default: // a change is already pending for this watcher
+		}
+	}
+	p.mu.Unlock()
+	p.wake()
+}
+
+func (p *Provisioner) wake() {
+	select {
+	case p.kick <- struct{}{}:
+	default:
+	}
+}
+
+// resourceKinds are the resources a service can have besides deployments.
+const (
+	resourceDatabase = "database"
+	resourceBucket   = "bucket"
+)
+
+// AddResource adds a database or a bucket to a provisioned service.
+func (p *Provisioner) AddResource(ctx context.Context, service, kind, engine, size, version string) (store.ProvisioningSpec, error) {
+	return p.changeSpec(ctx, service, func(spec *store.ProvisioningSpec) error {
+		switch kind {
+		case resourceDatabase:
+			if spec.Database != "" {
+				return alreadyHas(service, kind)
+			}
+			if !slices.Contains(kube.DatabaseEngines, engine) {
+				return apierr.Invalid(apierr.FieldViolation{Field: "resource.engine", Description: fmt.Sprintf("must be one of %v", kube.DatabaseEngines)})
+			}
+			spec.Database, spec.DatabaseSize, spec.DatabaseVersion = engine, cmpOr(size, kube.DefaultDatabaseSize), version
+		case resourceBucket:
+			if spec.Bucket {
+				return alreadyHas(service, kind)
+			}
+			spec.Bucket = true
+		default:
+			return apierr.Invalid(apierr.FieldViolation{Field: "resource.kind", Description: "must be database or bucket"})
+		}
+		return nil
+	})
+}
+
+// RemoveResource removes a service's database or bucket. A database of a
+// service deployed to production goes only with force, by an admin.
+func (p *Provisioner) RemoveResource(ctx context.Context, service, kind string, force bool) error {
+	_, err := p.changeSpec(ctx, service, func(spec *store.ProvisioningSpec) error {
+		switch {
+		case kind == resourceDatabase && spec.Database != "":
+			if slices.Contains(spec.Environments, kube.EnvironmentProduction) {
+				principal, _ := auth.FromContext(ctx)
+				if !force || !principal.Has(auth.RoleAdmin) {
+					return apierr.PermissionDenied("PRODUCTION_DATABASE", fmt.Sprintf(
+						"%s's database serves production: removing it needs force=true and the admin role", service))
+				}
+			}
+			spec.Database, spec.DatabaseSize, spec.DatabaseVersion = "", "", ""
+		case kind == resourceBucket && spec.Bucket:
+			spec.Bucket = false
+		default:
+			return apierr.NotFound("resource", "services/"+service+"/resources/"+kind)
+		}
+		return nil
+	})
+	return err
+}
+
+func alreadyHas(service, kind string) error {
+	return &apierr.Error{
+		Code: codes.AlreadyExists, Reason: "RESOURCE_EXISTS",
+		Message: fmt.Sprintf("service %q has a %s already", service, kind),
+	}
+}
+
+// changeSpec applies change to a service's spec as its team, and wakes the
+// reconciler.
+func (p *Provisioner) changeSpec(ctx context.Context, service string, change func(*store.ProvisioningSpec) error) (store.ProvisioningSpec, error) {
+	if err := p.requireCluster(); err != nil {
+		return store.ProvisioningSpec{}, err
+	}
+	prov, err := p.provisioningOf(ctx, service)
+	if err != nil {
+		return store.ProvisioningSpec{}, err
+	}
+	if err := checkTeam(ctx, prov.Spec.Team); err != nil {
+		return store.ProvisioningSpec{}, err
+	}
+	spec := prov.Spec
+	spec.Environments = slices.Clone(spec.Environments)
+	if err := change(&spec); err != nil {
+		return store.ProvisioningSpec{}, err
+	}
+	updated, err := p.store.UpdateProvisioningSpec(ctx, service, spec, prov.Generation)
+	if errors.Is(err, store.ErrConflict) {
+		return store.ProvisioningSpec{}, apierr.EtagMismatch("service", service)
+	}
+	if err != nil {
+		return store.ProvisioningSpec{}, err
+	}
+	p.wake()
+	return updated.Spec, nil
+}

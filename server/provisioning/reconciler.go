@@ -1,0 +1,134 @@
+package provisioning
+
+import (
+	"context"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/cairn-dev/cairn/server/kube"
+	"github.com/cairn-dev/cairn/store"
+)
+
+const (
+	// resyncInterval is how often every service is applied again, so that
+	// drift on the cluster is undone.
+	resyncInterval = time.Minute
+	// retryInterval is how soon a failed apply is tried again.
+	retryInterval = 5 * time.Second
+	// listPage is how many provisionings one store read takes.
+	listPage = 200
+)
+
+// Run reconciles until ctx is done: it applies every provisioning whose
+// spec changed since it was last applied, re-applies everything now and
+// then, removes the objects a spec no longer has, and records when a
+// service first became ready. Only the leader runs it.
+func (p *Provisioner) Run(ctx context.Context) {
+	if p.cluster == nil {
+		return
+	}
+	resync := time.NewTicker(resyncInterval)
+	defer resync.Stop()
+	full := true
+	for {
+		var retry <-chan time.Time
+		if !p.reconcileAll(ctx, full) {
+			retry = time.After(retryInterval)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-p.kick:
+			full = false
+		case <-retry:
+			full = false
+		case <-resync.C:
+			full = true
+		}
+	}
+}
+
+// reconcileAll reconciles every provisioning that needs it, and reports
+// whether all went well.
+func (p *Provisioner) reconcileAll(ctx context.Context, full bool) bool {
+	ok := true
+	for after := ""; ; {
+		page, err := p.store.ListProvisionings(ctx, after, listPage)
+		if err != nil {
+			p.logger.Warn("reconciler: listing provisionings", "error", err)
+			return false
+		}
+		for _, prov := range page {
+			if full || prov.AppliedGeneration < prov.Generation {
+				if err := p.apply(ctx, prov); err != nil {
+					p.logger.Warn("reconciler: applying", "service", prov.Service, "error", err)
+					ok = false
+					continue
+				}
+			}
+			if prov.ReadyTime.IsZero() {
+				p.observeReady(ctx, prov)
+			}
+		}
+		if len(page) < listPage {
+			return ok
+		}
+		after = page[len(page)-1].Service
+	}
+}
+
+// apply brings the cluster in line with one provisioning's spec.
+func (p *Provisioner) apply(ctx context.Context, prov store.Provisioning) error {
+	desired := kube.Objects(p.plan(prov.Service, prov.Spec), p.settings)
+	wanted := map[string]bool{}
+	for _, obj := range desired {
+		if err := p.cluster.Apply(ctx, obj); err != nil {
+			return err
+		}
+		wanted[objectKey(obj)] = true
+	}
+	apps, claims := p.cluster.Objects(prov.Service)
+	for _, obj := range append(apps, claims...) {
+		if obj.GetLabels()[kube.LabelManagedBy] != kube.ManagedBy || wanted[objectKey(obj)] {
+			continue
+		}
+		if err := p.cluster.Delete(ctx, obj); err != nil {
+			return err
+		}
+	}
+	return p.store.MarkProvisioningApplied(ctx, prov.Service, prov.Generation)
+}
+
+func objectKey(obj *unstructured.Unstructured) string {
+	return obj.GetKind() + "/" + obj.GetNamespace() + "/" + obj.GetName()
+}
+
+// observeReady records the first time every resource of a service is ready,
+// with how long each took.
+func (p *Provisioner) observeReady(ctx context.Context, prov store.Provisioning) {
+	apps, claims := p.cluster.Objects(prov.Service)
+	snap := Snapshot{Applications: apps, Claims: claims}
+	if phaseOf(prov, snap, statusOf(prov, snap)) != PhaseReady {
+		return
+	}
+	now := time.Now()
+	if err := p.store.MarkProvisioningReady(ctx, prov.Service, now); err != nil {
+		p.logger.Warn("reconciler: recording readiness", "service", prov.Service, "error", err)
+		return
+	}
+	for _, claim := range claims {
+		readyAt := now
+		if cond, ok := condition(claim, "Ready"); ok {
+			if t, err := time.Parse(time.RFC3339, stringOf(cond["lastTransitionTime"])); err == nil {
+				readyAt = t
+			}
+		}
+		p.metrics.provisioned(claim.GetKind(), readyAt.Sub(prov.CreateTime).Seconds())
+	}
+}
+
+func stringOf(v any) string {
+	s, _ := v.(string)
+	return s
+}
