@@ -40,6 +40,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
+	"github.com/cairn-dev/cairn/internal/kubetest"
 	"github.com/cairn-dev/cairn/internal/pgtest"
 )
 
@@ -59,7 +60,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	defer os.RemoveAll(dir)
-	pgtest.Main(m)
+	kubetest.Run(func() { pgtest.Main(m) })
 }
 
 // engines are the stores every end-to-end test runs against: a fresh store
@@ -87,14 +88,18 @@ func (bearer) RequireTransportSecurity() bool { return false }
 
 // writeConfig writes a config file with authentication required and one
 // admin token, plus extra YAML.
-func writeConfig(t *testing.T, extra string) string {
+func writeConfig(t *testing.T, extraTokens string) string {
 	t.Helper()
-	sum := sha256.Sum256([]byte(adminToken))
 	config := fmt.Sprintf("auth:\n  mode: required\n  tokens:\n    - name: e2e-admin\n      sha256: %s\n      roles: [admin]\n%s",
-		hex.EncodeToString(sum[:]), extra)
+		tokenHash(adminToken), extraTokens)
 	path := filepath.Join(t.TempDir(), "cairn.yaml")
 	require.NoError(t, os.WriteFile(path, []byte(config), 0o600))
 	return path
+}
+
+func tokenHash(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
 }
 
 // cairnProcess is a running cairn binary.
@@ -143,10 +148,16 @@ func startCairn(t *testing.T, storeURL string) *cairnProcess {
 // launchCairn starts the binary and returns without waiting for it.
 func launchCairn(t *testing.T, storeURL string, args ...string) *cairnProcess {
 	t.Helper()
+	return launchCairnWithConfig(t, storeURL, writeConfig(t, ""), args...)
+}
+
+// launchCairnWithConfig starts the binary with the config file given.
+func launchCairnWithConfig(t *testing.T, storeURL, configFile string, args ...string) *cairnProcess {
+	t.Helper()
 	p := &cairnProcess{grpcAddr: freeAddr(t), httpAddr: freeAddr(t), logs: &syncBuffer{}, exited: make(chan error, 1)}
 	p.cmd = exec.Command(cairnBinary, append([]string{"serve",
 		"--grpc-addr", p.grpcAddr, "--http-addr", p.httpAddr, "--store", storeURL, "--shutdown-timeout", "5s",
-		"--config", writeConfig(t, "")}, args...)...)
+		"--config", configFile}, args...)...)
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 	require.NoError(t, p.cmd.Start())
 	go func() { p.exited <- p.cmd.Wait() }()
@@ -200,10 +211,16 @@ type restResponse struct {
 
 func (p *cairnProcess) rest(t *testing.T, method, path string, body io.Reader) restResponse {
 	t.Helper()
+	return p.restAs(t, adminToken, method, path, body)
+}
+
+// restAs calls the REST facade with the given bearer token.
+func (p *cairnProcess) restAs(t *testing.T, token, method, path string, body io.Reader) restResponse {
+	t.Helper()
 	req, err := http.NewRequest(method, "http://"+p.httpAddr+path, body)
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+adminToken)
+	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()

@@ -81,13 +81,6 @@ func NewCluster(cfg *rest.Config, settings Settings) (*Cluster, error) {
 		if err := inf.AddIndexers(cache.Indexers{indexByService: serviceOf}); err != nil {
 			return nil, err
 		}
-		// A broken watch marks the view stale until the informer lists again.
-		if err := inf.SetWatchErrorHandler(func(r *cache.Reflector, err error) {
-			c.stale.Store(true)
-			cache.DefaultWatchErrorHandler(context.Background(), r, err)
-		}); err != nil {
-			return nil, err
-		}
 		if _, err := inf.AddEventHandler(cache.ResourceEventHandlerDetailedFuncs{
 			AddFunc: func(obj any, isInInitialList bool) {
 				if kind.Claim && !isInInitialList && !managedByCairn(obj) {
@@ -139,26 +132,43 @@ func (c *Cluster) WaitForSync(ctx context.Context) bool {
 	return cache.WaitForCacheSync(ctx.Done(), synced...)
 }
 
-// watchFreshness clears the stale mark once the API server answers again.
+// probeInterval is how often the API server is asked whether it answers.
+const probeInterval = 2 * time.Second
+
+// watchFreshness keeps the stale mark: set until the informers have
+// listed, and while the API server does not answer. A broken watch alone
+// does not tell, as client-go keeps retrying it quietly while the server is
+// away; one small list every probeInterval does.
 func (c *Cluster) watchFreshness(ctx context.Context) {
-	ticker := time.NewTicker(2 * time.Second)
-	defer ticker.Stop()
 	for {
+		synced := c.synced()
+		c.stale.Store(!synced || c.probe(ctx) != nil)
+		wait := probeInterval
+		if !synced {
+			wait = 100 * time.Millisecond // clear the mark soon after the first lists
+		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-ticker.C:
-		}
-		if !c.stale.Load() || !c.WaitForSync(ctx) {
-			continue
-		}
-		kind := c.kinds[0]
-		_, err := c.client.Resource(kind.GroupVersionResource()).List(ctx, metav1.ListOptions{Limit: 1})
-		if err == nil {
-			// The informers relist by themselves once the server is back.
-			c.stale.Store(false)
+		case <-time.After(wait):
 		}
 	}
+}
+
+func (c *Cluster) synced() bool {
+	for _, inf := range c.informer {
+		if !inf.HasSynced() {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *Cluster) probe(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, probeInterval)
+	defer cancel()
+	_, err := c.client.Resource(ApplicationKind.GroupVersionResource()).List(ctx, metav1.ListOptions{Limit: 1})
+	return err
 }
 
 // Stale reports whether a watch broke since the view was last known good.
