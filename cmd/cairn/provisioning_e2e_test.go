@@ -241,9 +241,18 @@ func TestProvisioningOnKubernetes(t *testing.T) {
 		}, 30*time.Second, 100*time.Millisecond, "status stayed stale: %s", r.raw)
 	})
 
-	t.Run("ProvisioningMetricsAreExported", func(t *testing.T) {
+	t.Run("ProvisioningMetricsAreExportedAndCountClaimsMadeByHand", func(t *testing.T) {
 		r := p.rest(t, "GET", "/metrics", nil)
 		require.Contains(t, r.raw, `platform_service_creations_total{status="accepted",team="team-orders",template="node-microservice"}`)
 		require.Contains(t, r.raw, `platform_self_service_provisions_total{resource_type="DatabaseClaim"}`)
+
+		manual := kube.DatabaseClaim(servicePlan("legacy-reports"), kube.DefaultSettings())
+		manual.SetLabels(nil) // made with kubectl, not by Cairn
+		_, err := env.Dynamic().Resource(kube.DatabaseClaimKind(kube.DefaultSettings()).GroupVersionResource()).
+			Namespace("team-orders").Create(context.Background(), manual, metav1.CreateOptions{})
+		require.NoError(t, err)
+		require.Eventually(t, func() bool {
+			return strings.Contains(p.rest(t, "GET", "/metrics", nil).raw, `platform_manual_provisions_total{resource_type="DatabaseClaim"} 1`)
+		}, 30*time.Second, 100*time.Millisecond, "a claim made by hand was not counted")
 	})
 }
