@@ -13,15 +13,18 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/cairn-dev/cairn/internal/cli"
 	"github.com/cairn-dev/cairn/server"
 )
 
 const usage = `Usage: cairn <command> [flags]
 
 Commands:
-  serve    serve the gRPC API and the REST gateway (cairn serve --help lists settings)
-  migrate  apply the store's schema migrations and exit (takes the same settings)
-  help     show this text
+  serve      serve the gRPC API and the REST gateway (cairn serve --help lists settings)
+  migrate    apply the store's schema migrations and exit (takes the same settings)
+  service    create a service's infrastructure, or show its status (cairn service help)
+  promotion  request, approve, deny or list production promotions (cairn promotion help)
+  help       show this text
 `
 
 func main() {
@@ -32,7 +35,7 @@ func main() {
 	case errors.Is(err, flag.ErrHelp):
 	case err != nil:
 		fmt.Fprintln(os.Stderr, "cairn:", err)
-		os.Exit(1)
+		os.Exit(cli.ExitCode(err))
 	}
 }
 
@@ -52,6 +55,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return server.Migrate(ctx, cfg, logger)
 		}
 		return server.Run(ctx, cfg, logger)
+	case "service", "promotion":
+		return cli.Run(ctx, args, stdout, stderr, os.Getenv)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -1,0 +1,88 @@
+package cli
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/structpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
+)
+
+func TestStatusText(t *testing.T) {
+	deployed := timestamppb.New(time.Date(2026, 3, 4, 15, 4, 5, 0, time.FixedZone("CET", 3600)))
+	s := &cairnv1.GetServiceStatusResponse{
+		Service: "orders-service", Phase: "provisioning",
+		ProvisioningDuration: durationpb.New(83*time.Second + 400*time.Millisecond),
+		Deployments: []*cairnv1.DeploymentStatus{
+			{Environment: "production", SyncStatus: "OutOfSync", HealthStatus: "Missing"},
+			{Environment: "staging", SyncStatus: "Synced", HealthStatus: "Healthy", Revision: "abc123", LastDeployTime: deployed},
+		},
+		Infrastructure: []*cairnv1.InfrastructureStatus{
+			{Resource: "orders-service-bucket", Kind: "BucketClaim", Ready: true, Reason: "Available"},
+			{Resource: "orders-service-db", Kind: "DatabaseClaim", Reason: "Creating", Message: "waiting for\nthe RDS instance"},
+		},
+	}
+	require.Equal(t, `service: orders-service  phase: provisioning  stale: no  provisioning: 1m23s
+
+ENVIRONMENT  SYNC       HEALTH   REVISION  LAST DEPLOY
+production   OutOfSync  Missing  -         -
+staging      Synced     Healthy  abc123    2026-03-04T14:04:05Z
+
+RESOURCE               KIND           READY  REASON     MESSAGE
+orders-service-bucket  BucketClaim    yes    Available  -
+orders-service-db      DatabaseClaim  no     Creating   waiting for the RDS instance
+`, statusText(s))
+}
+
+func TestStatusTextOfAPendingServiceOnAStaleView(t *testing.T) {
+	s := &cairnv1.GetServiceStatusResponse{Service: "orders-service", Phase: "pending", Stale: true}
+	require.Equal(t, `service: orders-service  phase: pending  stale: YES (Cairn's watch on the cluster is broken; this may be out of date)  provisioning: -
+
+no deployments yet
+
+no infrastructure yet
+`, statusText(s))
+}
+
+func TestCreateText(t *testing.T) {
+	claim, err := structpb.NewStruct(map[string]any{"kind": "DatabaseClaim", "metadata": map[string]any{"name": "orders-db", "namespace": "team-orders"}})
+	require.NoError(t, err)
+	app, err := structpb.NewStruct(map[string]any{"kind": "Application", "metadata": map[string]any{"name": "orders-staging", "namespace": "argocd"}})
+	require.NoError(t, err)
+	r := &cairnv1.CreateServiceResponse{
+		Service: "orders", Status: "validated", Repository: "https://git.example/orders.git",
+		Resources: []string{"database:postgresql", "bucket"}, Environments: []string{"staging"},
+		Objects: []*structpb.Struct{claim, app},
+	}
+	require.Equal(t, `service:       orders
+status:        validated
+resources:     database:postgresql, bucket
+environments:  staging
+repository:    https://git.example/orders.git
+
+KIND           NAMESPACE    NAME
+DatabaseClaim  team-orders  orders-db
+Application    argocd       orders-staging
+`, createText(r))
+}
+
+func TestPromotionsText(t *testing.T) {
+	require.Equal(t, "no promotions\n", promotionsText(nil))
+	require.Equal(t, `NAME                          REVISION  STATE     REQUESTER         DECIDER
+services/orders/promotions/2  v1.3.0    pending   orders-developer  -
+services/orders/promotions/1  v1.2.3    approved  orders-developer  orders-approver
+`, promotionsText([]*cairnv1.Promotion{
+		{Name: "services/orders/promotions/2", Revision: "v1.3.0", State: "pending", Requester: "orders-developer"},
+		{Name: "services/orders/promotions/1", Revision: "v1.2.3", State: "approved", Requester: "orders-developer", Decider: "orders-approver"},
+	}))
+}
+
+func TestDuration(t *testing.T) {
+	require.Equal(t, "-", duration(nil))
+	require.Equal(t, "350ms", duration(durationpb.New(350*time.Millisecond)))
+	require.Equal(t, "2h0m5s", duration(durationpb.New(2*time.Hour+5*time.Second+300*time.Millisecond)))
+}
