@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/cairn-dev/cairn/server/auth"
+	"github.com/cairn-dev/cairn/server/cost"
 	"github.com/cairn-dev/cairn/server/kube"
 )
 
@@ -38,6 +39,9 @@ type Config struct {
 	RateBurst       int           `yaml:"rateBurst"`
 	TLS             TLSConfig     `yaml:"tls"`
 	Kubernetes      KubeConfig    `yaml:"kubernetes"`
+	// Cost is set in the file only: the currency and the price table cost
+	// estimates use (see cost.DefaultConfig for the defaults and sources).
+	Cost cost.Config `yaml:"cost"`
 	// Auth is set in the file only (tokens and JWKS settings), except its
 	// mode, which --auth-mode also sets.
 	Auth auth.Config `yaml:"auth"`
@@ -86,6 +90,7 @@ func DefaultConfig() Config {
 			ArgoCDProject:   kube.DefaultArgoCDProject,
 			LeaseNamespace:  "default",
 		},
+		Cost: cost.DefaultConfig(),
 	}
 }
 
@@ -219,6 +224,9 @@ func (c *Config) validate() error {
 		errs = append(errs, errors.New("tls: give both a certificate file and a key file, or neither"))
 	}
 	if err := c.Auth.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Cost.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

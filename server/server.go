@@ -33,6 +33,7 @@ import (
 	"github.com/cairn-dev/cairn/server/audit"
 	"github.com/cairn-dev/cairn/server/auth"
 	"github.com/cairn-dev/cairn/server/catalog"
+	"github.com/cairn-dev/cairn/server/cost"
 	"github.com/cairn-dev/cairn/server/kube"
 	"github.com/cairn-dev/cairn/server/provisioning"
 	"github.com/cairn-dev/cairn/server/tlsreload"
@@ -214,7 +215,7 @@ func newGRPCServer(cfg Config, logger *slog.Logger, st store.Store, provisioner 
 	// Declared in the API, built by later work: every call answers
 	// UNIMPLEMENTED, which apierr.Rewrite explains.
 	cairnv1.RegisterProvisioningServiceServer(srv, provisioning.NewServer(provisioner))
-	cairnv1.RegisterCostServiceServer(srv, cairnv1.UnimplementedCostServiceServer{})
+	cairnv1.RegisterCostServiceServer(srv, cost.NewServer(st, cfg.Cost))
 	cairnv1.RegisterMetricsServiceServer(srv, cairnv1.UnimplementedMetricsServiceServer{})
 	cairnv1.RegisterAuditServiceServer(srv, audit.NewServer(st))
 

@@ -93,7 +93,7 @@ func (p *Provisioner) Create(ctx context.Context, r Request) (Created, error) {
 	if err := p.requireCluster(); err != nil {
 		return Created{}, err
 	}
-	spec, err := specOf(r)
+	spec, err := SpecOf(r)
 	if err != nil {
 		return Created{}, err
 	}
@@ -127,8 +127,9 @@ func (p *Provisioner) Create(ctx context.Context, r Request) (Created, error) {
 	return Created{Provisioning: stored, Objects: objects}, nil
 }
 
-// specOf checks a create request and turns it into what is stored.
-func specOf(r Request) (store.ProvisioningSpec, error) {
+// SpecOf checks a create request and turns it into what is stored. Cost
+// estimates check a planned create with it too, so that both refuse alike.
+func SpecOf(r Request) (store.ProvisioningSpec, error) {
 	team, err := entityref.Team(r.Owner)
 	if err != nil {
 		return store.ProvisioningSpec{}, apierr.Invalid(apierr.FieldViolation{Field: "owner", Description: err.Error()})

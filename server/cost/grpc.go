@@ -1,0 +1,171 @@
+package cost
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
+	"github.com/cairn-dev/cairn/server/apierr"
+	"github.com/cairn-dev/cairn/server/provisioning"
+	"github.com/cairn-dev/cairn/store"
+)
+
+// Trends of a breakdown line against the month before.
+const (
+	TrendUp     = "up"
+	TrendDown   = "down"
+	TrendStable = "stable"
+)
+
+// monthLayout is the API's month, YYYY-MM.
+const monthLayout = "2006-01"
+
+// Store is what the cost service reads: the catalog and provisionings.
+type Store interface {
+	GetService(ctx context.Context, name string) (*store.Service, error)
+	GetProvisioning(ctx context.Context, service string) (store.Provisioning, error)
+}
+
+// Server serves CostService. Methods it does not implement yet answer
+// UNIMPLEMENTED through the embedded UnimplementedCostServiceServer.
+type Server struct {
+	cairnv1.UnimplementedCostServiceServer
+	store  Store
+	config Config
+	now    func() time.Time
+}
+
+// NewServer returns the CostService over st, pricing with cfg, which should
+// have passed Validate.
+func NewServer(st Store, cfg Config) *Server {
+	return &Server{store: st, config: cfg, now: time.Now}
+}
+
+// EstimateServiceCost implements CostService: it checks the planned create
+// as CreateService would and prices what it would provision. It touches
+// neither the store nor a cluster.
+func (s *Server) EstimateServiceCost(_ context.Context, req *cairnv1.EstimateServiceCostRequest) (*cairnv1.EstimateServiceCostResponse, error) {
+	r := req.GetRequest()
+	if r == nil {
+		return nil, apierr.Invalid(apierr.FieldViolation{Field: "request", Description: "is required: the CreateService request to estimate"})
+	}
+	spec, err := provisioning.SpecOf(provisioning.Request{
+		Name: r.GetName(), Description: r.GetDescription(), Owner: r.GetOwner(), Template: r.GetTemplate(),
+		Database: r.GetDatabase(), DatabaseSize: r.GetDatabaseSize(), RepositoryURL: r.GetRepositoryUrl(),
+		Bucket: r.GetBucket(), Environments: r.GetEnvironments(), ReplicaCount: r.GetReplicaCount(),
+	})
+	if err != nil {
+		return nil, underRequest(err)
+	}
+	lines := s.config.Prices.Estimate(r.GetName(), spec)
+	return &cairnv1.EstimateServiceCostResponse{
+		ServiceName:      r.GetName(),
+		TotalMonthlyCost: Sum(lines).Float64(),
+		Currency:         s.config.Currency,
+		Breakdown:        breakdown(lines, lines),
+	}, nil
+}
+
+// underRequest points the field violations of a create request's check at
+// the estimate's `request` field.
+func underRequest(err error) error {
+	var apiErr *apierr.Error
+	if !errors.As(err, &apiErr) || len(apiErr.Violations) == 0 {
+		return err
+	}
+	moved := *apiErr
+	moved.Violations = make([]apierr.FieldViolation, len(apiErr.Violations))
+	for i, v := range apiErr.Violations {
+		if v.Field != "request" {
+			v.Field = "request." + v.Field
+		}
+		moved.Violations[i] = v
+	}
+	return apierr.Invalid(moved.Violations...)
+}
+
+// GetServiceCost implements CostService: the estimate of the service's
+// provisioning for the month and the month before. A month is charged in
+// full if the provisioning existed before it ended (no proration), so the
+// month a service is provisioned in goes up from zero. Both months are
+// priced from the provisioning's current spec: Cairn keeps no history of
+// specs yet.
+func (s *Server) GetServiceCost(ctx context.Context, req *cairnv1.GetServiceCostRequest) (*cairnv1.GetServiceCostResponse, error) {
+	name := strings.TrimPrefix(req.GetName(), "services/")
+	now := s.now().UTC()
+	start := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	if req.GetMonth() != "" {
+		var err error
+		// protovalidate checked the pattern; this catches a caller that
+		// skipped the interceptors.
+		if start, err = time.Parse(monthLayout, req.GetMonth()); err != nil {
+			return nil, apierr.Invalid(apierr.FieldViolation{Field: "month", Description: "must be YYYY-MM, such as 2026-03"})
+		}
+	}
+	end := start.AddDate(0, 1, 0)
+
+	if _, err := s.store.GetService(ctx, name); errors.Is(err, store.ErrNotFound) {
+		return nil, apierr.NotFound("service", name)
+	} else if err != nil {
+		return nil, err
+	}
+	var current, previous []Line
+	prov, err := s.store.GetProvisioning(ctx, name)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		// Not provisioned by Cairn: nothing to estimate.
+	case err != nil:
+		return nil, err
+	default:
+		lines := s.config.Prices.Estimate(name, prov.Spec)
+		if prov.CreateTime.Before(end) {
+			current = lines
+		}
+		if prov.CreateTime.Before(start) {
+			previous = lines
+		}
+	}
+	return &cairnv1.GetServiceCostResponse{
+		ServiceName:         name,
+		TotalMonthlyCost:    Sum(current).Float64(),
+		PreviousMonthlyCost: Sum(previous).Float64(),
+		Currency:            s.config.Currency,
+		Breakdown:           breakdown(current, previous),
+		LastUpdated:         timestamppb.New(now),
+		Month:               start.Format(monthLayout),
+	}, nil
+}
+
+// breakdown is the month's lines with their trend against the previous
+// month's line of the same resource (zero when it had none).
+func breakdown(current, previous []Line) []*cairnv1.CostBreakdown {
+	before := make(map[string]Micros, len(previous))
+	for _, l := range previous {
+		before[l.Resource] += l.MonthlyCost
+	}
+	out := make([]*cairnv1.CostBreakdown, 0, len(current))
+	for _, l := range current {
+		out = append(out, &cairnv1.CostBreakdown{
+			Resource:    l.Resource,
+			Type:        l.Type,
+			MonthlyCost: l.MonthlyCost.Float64(),
+			Trend:       trend(l.MonthlyCost, before[l.Resource]),
+			Source:      l.Source,
+		})
+	}
+	return out
+}
+
+func trend(now, before Micros) string {
+	switch {
+	case now > before:
+		return TrendUp
+	case now < before:
+		return TrendDown
+	}
+	return TrendStable
+}
