@@ -60,7 +60,8 @@ test-go:
 
 # Every fuzz target, as package:target.
 FUZZ_TARGETS := ./server/catalog:FuzzParseCatalogInfo ./server/pagetoken:FuzzDecode \
-                ./server/auth:FuzzAuthenticateStaticToken ./server/auth:FuzzAuthenticateJWT
+                ./server/auth:FuzzAuthenticateStaticToken ./server/auth:FuzzAuthenticateJWT \
+                ./server/cost/focus:FuzzRead
 FUZZ_TIME ?= 10s
 
 ## fuzz-short: run each fuzz target briefly, beyond its seed corpus.

@@ -123,9 +123,11 @@ func newGuarded(t *testing.T, configure func(*Config)) *guarded {
 
 	gatewayCtx, cancel := context.WithCancel(ctx)
 	t.Cleanup(cancel)
-	gateway, err := newGateway(gatewayCtx, lis)
+	gatewayConn, err := dialInProcess(gatewayCtx, lis)
 	require.NoError(t, err)
-	httpSrv := httptest.NewServer(newHTTPHandler(cfg, gateway, prometheus.NewRegistry(), &readiness{store: st}))
+	gateway, err := newGateway(gatewayCtx, gatewayConn)
+	require.NoError(t, err)
+	httpSrv := httptest.NewServer(newHTTPHandler(cfg, gateway, focusImportHandler(gatewayConn), prometheus.NewRegistry(), &readiness{store: st}))
 	t.Cleanup(httpSrv.Close)
 
 	conn, err := grpc.NewClient("passthrough:///cairn",

@@ -41,9 +41,9 @@ var jsonMarshaler = &runtime.JSONPb{
 	UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
 }
 
-// newGateway returns the REST facade: grpc-gateway handlers for every
-// service, calling the gRPC server through its in-process listener.
-func newGateway(ctx context.Context, lis *bufconn.Listener) (http.Handler, error) {
+// dialInProcess connects to the gRPC server through its in-process
+// listener: the REST facade's way in, through every interceptor.
+func dialInProcess(ctx context.Context, lis *bufconn.Listener) (*grpc.ClientConn, error) {
 	conn, err := grpc.NewClient("passthrough:///cairn",
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
 		grpc.WithTransportCredentials(insecure.NewCredentials()))
@@ -51,6 +51,12 @@ func newGateway(ctx context.Context, lis *bufconn.Listener) (http.Handler, error
 		return nil, fmt.Errorf("gateway client: %w", err)
 	}
 	context.AfterFunc(ctx, func() { conn.Close() })
+	return conn, nil
+}
+
+// newGateway returns the REST facade: grpc-gateway handlers for every
+// service, calling the gRPC server over conn.
+func newGateway(ctx context.Context, conn *grpc.ClientConn) (http.Handler, error) {
 	mux := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, jsonMarshaler),
 		runtime.WithIncomingHeaderMatcher(incomingHeader),
@@ -100,8 +106,11 @@ func errorWithRetryAfter(ctx context.Context, mux *runtime.ServeMux, m runtime.M
 	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)
 }
 
-func newHTTPHandler(cfg Config, gateway http.Handler, registry *prometheus.Registry, ready *readiness) http.Handler {
+func newHTTPHandler(cfg Config, gateway, focusImport http.Handler, registry *prometheus.Registry, ready *readiness) http.Handler {
 	mux := http.NewServeMux()
+	// Billing files are larger than any other body: the import streams them
+	// and bounds them itself.
+	mux.Handle("POST /v1/costs:importFocus", focusImport)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		io.WriteString(w, "ok\n")
 	})

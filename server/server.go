@@ -107,13 +107,17 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	gateway, err := newGateway(ctx, gatewayLis)
+	gatewayConn, err := dialInProcess(ctx, gatewayLis)
+	if err != nil {
+		return err
+	}
+	gateway, err := newGateway(ctx, gatewayConn)
 	if err != nil {
 		return err
 	}
 	ready := &readiness{store: st, health: healthSrv, logger: logger}
 	httpSrv := &http.Server{
-		Handler:           newHTTPHandler(cfg, gateway, registry, ready),
+		Handler:           newHTTPHandler(cfg, gateway, focusImportHandler(gatewayConn), registry, ready),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),

@@ -7,6 +7,7 @@ package store
 import (
 	"context"
 	"errors"
+	"iter"
 	"time"
 )
 
@@ -15,6 +16,7 @@ type Store interface {
 	CatalogStore
 	AuditStore
 	ProvisioningStore
+	BillingStore
 
 	// Migrate brings the schema up to date. Running it again is a no-op.
 	Migrate(ctx context.Context) error
@@ -233,4 +235,54 @@ type Promotion struct {
 	Reason     string
 	CreateTime time.Time
 	DecideTime time.Time // zero while pending
+}
+
+// BillingStore keeps imported billing data: the rows of FinOps FOCUS files.
+type BillingStore interface {
+	// ReplaceBilling imports rows from source in one transaction: the first
+	// row of each month (by ChargePeriodStart, UTC) replaces every row that
+	// source imported for that month before, so a re-import replaces and
+	// never doubles. An error from rows, or from the store, rolls back the
+	// whole import: earlier data stays as it was.
+	ReplaceBilling(ctx context.Context, source string, rows iter.Seq2[BillingRow, error]) (BillingImport, error)
+	// ServiceBilling returns a service's billed cost in a month (YYYY-MM),
+	// summed per resource, in resource order; none when nothing was billed.
+	ServiceBilling(ctx context.Context, service, month string) ([]BilledResource, error)
+	// LastBillingImport is when billing was last imported, or the zero time.
+	LastBillingImport(ctx context.Context) (time.Time, error)
+}
+
+// BillingRow is one charge from a FOCUS file.
+type BillingRow struct {
+	ChargePeriodStart time.Time
+	ChargePeriodEnd   time.Time
+	ChargeCategory    string // Usage, Purchase, Tax, Credit, Adjustment
+	// Service is the Cairn service the row maps to by its tag; empty when
+	// the row carries no such tag (unmapped cost is kept and reported).
+	Service         string
+	ResourceID      string
+	ServiceName     string // the provider's service, such as Amazon RDS
+	ServiceCategory string // FOCUS's category, such as Databases or Storage
+	Currency        string // ISO 4217
+	// Costs in micro-units of Currency.
+	BilledCost    int64
+	EffectiveCost int64
+	ListCost      int64
+}
+
+// BillingImport summarises one import.
+type BillingImport struct {
+	Rows         int64
+	Months       []string // the months replaced, YYYY-MM, sorted
+	UnmappedRows int64
+	UnmappedCost int64 // EffectiveCost micro-units of the unmapped rows
+	Currency     string
+}
+
+// BilledResource is a service's billed cost of one resource in a month.
+type BilledResource struct {
+	ResourceID      string
+	ServiceCategory string
+	EffectiveCost   int64 // micro-units of Currency
+	Currency        string
 }

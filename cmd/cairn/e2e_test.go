@@ -226,8 +226,13 @@ func (p *cairnProcess) restAs(t *testing.T, token, method, path string, body io.
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
-	out := restResponse{status: resp.StatusCode, raw: string(raw)}
-	_ = json.Unmarshal(raw, &out.body) // plain-text endpoints leave it nil
+	return decodeResponse(resp.StatusCode, raw)
+}
+
+// decodeResponse reads a REST response; plain-text bodies leave body nil.
+func decodeResponse(status int, raw []byte) restResponse {
+	out := restResponse{status: status, raw: string(raw)}
+	_ = json.Unmarshal(raw, &out.body)
 	return out
 }
 

@@ -24,6 +24,7 @@ Commands:
   migrate    apply the store's schema migrations and exit (takes the same settings)
   service    create a service's infrastructure, or show its status (cairn service help)
   promotion  request, approve, deny or list production promotions (cairn promotion help)
+  cost       import FinOps FOCUS billing files (cairn cost help)
   help       show this text
 `
 
@@ -55,7 +56,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return server.Migrate(ctx, cfg, logger)
 		}
 		return server.Run(ctx, cfg, logger)
-	case "service", "promotion":
+	case "service", "promotion", "cost":
 		return cli.Run(ctx, args, stdout, stderr, os.Getenv)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)

@@ -1,7 +1,7 @@
-// Package cli is cairn's operator commands, `cairn service ...` and
-// `cairn promotion ...`: thin clients of ProvisioningService over gRPC that
-// print for people (text tables) or for programs (protojson, one object a
-// line).
+// Package cli is cairn's operator commands, `cairn service ...`,
+// `cairn promotion ...` and `cairn cost ...`: thin clients of Cairn's API
+// over gRPC that print for people (text tables) or for programs (protojson,
+// one object a line).
 package cli
 
 import (
@@ -30,6 +30,7 @@ type action func(ctx context.Context, c *client, args []string) error
 var groups = map[string][]command{
 	"service":   {serviceCreate(), serviceStatus()},
 	"promotion": {promotionRequest(), promotionDecide("approve"), promotionDecide("deny"), promotionList()},
+	"cost":      {costImport()},
 }
 
 // UsageError is a command line that cannot be run as given.
@@ -54,11 +55,11 @@ func ExitCode(err error) int {
 	return 1
 }
 
-// Run runs `cairn service ...` or `cairn promotion ...`; args starts with
+// Run runs `cairn service ...`, `cairn promotion ...` or `cairn cost ...`; args starts with
 // the group's name. getenv supplies CAIRN_SERVER and CAIRN_TOKEN.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	if len(args) == 0 || groups[args[0]] == nil {
-		return usageErrorf("cli.Run needs a command group, service or promotion")
+		return usageErrorf("cli.Run needs a command group: service, promotion or cost")
 	}
 	group, commands := args[0], groups[args[0]]
 	if len(args) < 2 {

@@ -24,10 +24,12 @@ const (
 // monthLayout is the API's month, YYYY-MM.
 const monthLayout = "2006-01"
 
-// Store is what the cost service reads: the catalog and provisionings.
+// Store is what the cost service uses: the catalog, provisionings, and
+// imported billing data.
 type Store interface {
 	GetService(ctx context.Context, name string) (*store.Service, error)
 	GetProvisioning(ctx context.Context, service string) (store.Provisioning, error)
+	store.BillingStore
 }
 
 // Server serves CostService. Methods it does not implement yet answer
@@ -88,12 +90,9 @@ func underRequest(err error) error {
 	return apierr.Invalid(moved.Violations...)
 }
 
-// GetServiceCost implements CostService: the estimate of the service's
-// provisioning for the month and the month before. A month is charged in
-// full if the provisioning existed before it ended (no proration), so the
-// month a service is provisioned in goes up from zero. Both months are
-// priced from the provisioning's current spec: Cairn keeps no history of
-// specs yet.
+// GetServiceCost implements CostService: the service's cost of the month
+// and the month before, per resource, in the Backstage cost card's shape;
+// each line says whether it was billed or estimated.
 func (s *Server) GetServiceCost(ctx context.Context, req *cairnv1.GetServiceCostRequest) (*cairnv1.GetServiceCostResponse, error) {
 	name := strings.TrimPrefix(req.GetName(), "services/")
 	now := s.now().UTC()
@@ -106,28 +105,15 @@ func (s *Server) GetServiceCost(ctx context.Context, req *cairnv1.GetServiceCost
 			return nil, apierr.Invalid(apierr.FieldViolation{Field: "month", Description: "must be YYYY-MM, such as 2026-03"})
 		}
 	}
-	end := start.AddDate(0, 1, 0)
 
 	if _, err := s.store.GetService(ctx, name); errors.Is(err, store.ErrNotFound) {
 		return nil, apierr.NotFound("service", name)
 	} else if err != nil {
 		return nil, err
 	}
-	var current, previous []Line
-	prov, err := s.store.GetProvisioning(ctx, name)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		// Not provisioned by Cairn: nothing to estimate.
-	case err != nil:
+	current, previous, lastUpdated, err := s.monthLines(ctx, name, start, now)
+	if err != nil {
 		return nil, err
-	default:
-		lines := s.config.Prices.Estimate(name, prov.Spec)
-		if prov.CreateTime.Before(end) {
-			current = lines
-		}
-		if prov.CreateTime.Before(start) {
-			previous = lines
-		}
 	}
 	return &cairnv1.GetServiceCostResponse{
 		ServiceName:         name,
@@ -135,9 +121,93 @@ func (s *Server) GetServiceCost(ctx context.Context, req *cairnv1.GetServiceCost
 		PreviousMonthlyCost: Sum(previous).Float64(),
 		Currency:            s.config.Currency,
 		Breakdown:           breakdown(current, previous),
-		LastUpdated:         timestamppb.New(now),
+		LastUpdated:         timestamppb.New(lastUpdated),
 		Month:               start.Format(monthLayout),
 	}, nil
+}
+
+// monthLines are a service's cost lines of the month starting at start and
+// of the month before: billed where billing data for the month was
+// imported, estimated where not.
+func (s *Server) monthLines(ctx context.Context, name string, start, now time.Time) (current, previous []Line, lastUpdated time.Time, err error) {
+	lastUpdated = now
+	billedNow, err := s.billedLines(ctx, name, start)
+	if err != nil {
+		return nil, nil, now, err
+	}
+	billedBefore, err := s.billedLines(ctx, name, start.AddDate(0, -1, 0))
+	if err != nil {
+		return nil, nil, now, err
+	}
+	if billedNow != nil || billedBefore != nil {
+		if lastUpdated, err = s.store.LastBillingImport(ctx); err != nil {
+			return nil, nil, now, err
+		}
+	}
+	estimatedNow, estimatedBefore, err := s.estimatedLines(ctx, name, start)
+	if err != nil {
+		return nil, nil, now, err
+	}
+	return billedOr(billedNow, estimatedNow), billedOr(billedBefore, estimatedBefore), lastUpdated, nil
+}
+
+// billedOr prefers a month's billed lines to its estimate.
+func billedOr(billed, estimated []Line) []Line {
+	if billed != nil {
+		return billed
+	}
+	return estimated
+}
+
+// billedLines are the service's imported billing of a month, one line per
+// resource; nil when none was imported.
+func (s *Server) billedLines(ctx context.Context, name string, month time.Time) ([]Line, error) {
+	billed, err := s.store.ServiceBilling(ctx, name, month.Format(monthLayout))
+	if err != nil || len(billed) == 0 {
+		return nil, err
+	}
+	lines := make([]Line, 0, len(billed))
+	for _, b := range billed {
+		lines = append(lines, Line{
+			Resource: b.ResourceID, Type: lineType(b.ServiceCategory),
+			MonthlyCost: Micros(b.EffectiveCost), Source: SourceBilled,
+		})
+	}
+	return lines, nil
+}
+
+// lineType names a FOCUS service category the way estimates name theirs.
+func lineType(category string) string {
+	switch category {
+	case "Databases":
+		return TypeDatabase
+	case "Storage":
+		return TypeStorage
+	}
+	return strings.ToLower(category)
+}
+
+// estimatedLines are the estimate of the service's provisioning for the
+// month starting at start and the month before. A month is charged in full
+// if the provisioning existed before it ended (no proration), so the month
+// a service is provisioned in goes up from zero. Both months are priced
+// from the provisioning's current spec: Cairn keeps no history of specs.
+func (s *Server) estimatedLines(ctx context.Context, name string, start time.Time) (current, previous []Line, err error) {
+	prov, err := s.store.GetProvisioning(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, nil // not provisioned by Cairn: nothing to estimate
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	lines := s.config.Prices.Estimate(name, prov.Spec)
+	if prov.CreateTime.Before(start.AddDate(0, 1, 0)) {
+		current = lines
+	}
+	if prov.CreateTime.Before(start) {
+		previous = lines
+	}
+	return current, previous, nil
 }
 
 // breakdown is the month's lines with their trend against the previous
@@ -160,11 +230,13 @@ func breakdown(current, previous []Line) []*cairnv1.CostBreakdown {
 	return out
 }
 
+// trend compares a line with the month before: within 1% is stable, as
+// billed months differ by their number of days.
 func trend(now, before Micros) string {
 	switch {
-	case now > before:
+	case now*100 > before*101:
 		return TrendUp
-	case now < before:
+	case now*100 < before*99:
 		return TrendDown
 	}
 	return TrendStable

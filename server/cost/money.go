@@ -60,6 +60,9 @@ func ParseMicros(s string) (Micros, error) {
 	if frac != "" {
 		f, _ = strconv.ParseUint(frac+strings.Repeat("0", 6-len(frac)), 10, 64) // six digits at most: cannot fail
 	}
+	if w*microsPerUnit+f > math.MaxInt64 { // 9223372036854.999999 passes the check on w alone
+		return 0, fmt.Errorf("amount %q: too large", in)
+	}
 	m := Micros(w*microsPerUnit + f)
 	if neg {
 		m = -m

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/cairn-dev/cairn/server/cost/focus"
 	"github.com/cairn-dev/cairn/server/kube"
 	"github.com/cairn-dev/cairn/store"
 )
@@ -25,6 +26,7 @@ const (
 	TypeStorage  = "storage"
 
 	SourceEstimated = "estimated"
+	SourceBilled    = "billed"
 )
 
 // Config is the `cost:` section of Cairn's configuration. Every amount is in
@@ -37,6 +39,9 @@ type Config struct {
 	// Currency is the ISO 4217 code of every amount, such as USD.
 	Currency string     `yaml:"currency"`
 	Prices   PriceTable `yaml:"prices"`
+	// MappingTag is the tag of imported billing rows whose value names the
+	// row's service.
+	MappingTag string `yaml:"mappingTag"`
 }
 
 // PriceTable is what the resources a service can ask for cost.
@@ -111,7 +116,8 @@ func usd(s string) Micros {
 // billed once).
 func DefaultConfig() Config {
 	return Config{
-		Currency: "USD",
+		Currency:   "USD",
+		MappingTag: focus.DefaultMappingTag,
 		Prices: PriceTable{
 			Database: DatabasePrices{
 				MultiAZ:     true,
@@ -161,6 +167,9 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("cost: currency %q: want an ISO 4217 code of three capital letters, such as USD", c.Currency))
 	}
 	errs = append(errs, c.Prices.validate()...)
+	if c.MappingTag == "" {
+		errs = append(errs, errors.New("cost: mappingTag: want the billing tag that names a row's service, such as app.kubernetes.io/name"))
+	}
 	return errors.Join(errs...)
 }
 
@@ -279,3 +288,5 @@ func (d DatabasePrices) monthly(engine, size string) Micros {
 	}
 	return instances*e.InstanceHourly[size]*HoursPerMonth + volumes*e.StorageGBMonth*Micros(d.AllocatedGB)
 }
+
+func (c Config) mappingTag() string { return c.MappingTag }

@@ -103,6 +103,16 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ConcurrentDecisionsOfOnePromotionOneWins", testConcurrentDecisions},
 		{"GetOrDecideMissingPromotionIsNotFound", testMissingPromotion},
 		{"DecidePromotionToNeitherApprovedNorDeniedFailsAndChangesNothing", testDecidePromotionUnknownState},
+
+		{"ReplaceBillingSumsEachServicesResourcesPerMonth", testReplaceBillingSumsEachServicesResourcesPerMonth},
+		{"ReplaceBillingSummarisesTheImport", testReplaceBillingSummarisesTheImport},
+		{"ReimportOfAMonthReplacesItAndKeepsTheOthers", testReimportOfAMonthReplacesItAndKeepsTheOthers},
+		{"ReplaceBillingKeepsOtherSourcesRowsOfTheMonth", testReplaceBillingKeepsOtherSourcesRowsOfTheMonth},
+		{"ReplaceBillingFailingHalfWayRollsBackTheWholeImportAndReturnsTheRowsError", testReplaceBillingFailingHalfWayRollsBackTheWholeImport},
+		{"ReplaceBillingOfMixedCurrenciesFailsAndWritesNothing", testReplaceBillingOfMixedCurrenciesFailsAndWritesNothing},
+		{"LastBillingImportMovesWithEachImport", testLastBillingImportMovesWithEachImport},
+		{"ReplaceBillingOfNoRowsImportsNothing", testReplaceBillingOfNoRowsImportsNothing},
+		{"ReplaceBillingOfManyRowsKeepsEveryOne", testReplaceBillingOfManyRowsKeepsEveryOne},
 	}
 	for _, tc := range suite {
 		t.Run(tc.name, func(t *testing.T) {

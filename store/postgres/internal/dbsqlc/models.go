@@ -21,6 +21,29 @@ type AuditEvent struct {
 	Code      string
 }
 
+type BillingImport struct {
+	Source     string
+	Month      string
+	ImportedAt time.Time
+}
+
+type BillingRow struct {
+	ID                int64
+	Source            string
+	Month             string
+	ChargePeriodStart time.Time
+	ChargePeriodEnd   time.Time
+	ChargeCategory    string
+	Service           string
+	ResourceID        string
+	ServiceName       string
+	ServiceCategory   string
+	Currency          string
+	BilledCost        int64
+	EffectiveCost     int64
+	ListCost          int64
+}
+
 type Promotion struct {
 	ID         int64
 	Service    string

@@ -19,6 +19,29 @@ type AuditEvent struct {
 	Code      string
 }
 
+type BillingImport struct {
+	Source     string
+	Month      string
+	ImportedAt int64
+}
+
+type BillingRow struct {
+	ID                int64
+	Source            string
+	Month             string
+	ChargePeriodStart int64
+	ChargePeriodEnd   int64
+	ChargeCategory    string
+	Service           string
+	ResourceID        string
+	ServiceName       string
+	ServiceCategory   string
+	Currency          string
+	BilledCost        int64
+	EffectiveCost     int64
+	ListCost          int64
+}
+
 type Promotion struct {
 	ID         int64
 	Service    string

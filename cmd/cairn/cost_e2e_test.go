@@ -1,0 +1,177 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// focusRow is one charge of the test's billing file; cents keep the
+// expected sums exact and independent of Cairn's arithmetic.
+type focusRow struct {
+	month, service, resource, category string
+	cents                              int64
+}
+
+// focusFile renders rows as a FOCUS CSV file, columns in FOCUS's order,
+// with one extra column Cairn ignores.
+func focusFile(rows []focusRow) string {
+	var b strings.Builder
+	b.WriteString("BilledCost,EffectiveCost,ListCost,BillingCurrency,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,ResourceId,ServiceName,ServiceCategory,Tags,RegionId\n")
+	for _, r := range rows {
+		tags := `"{}"`
+		if r.service != "" {
+			tags = fmt.Sprintf(`"{""app.kubernetes.io/name"":""%s"",""team"":""x""}"`, r.service)
+		}
+		cost := fmt.Sprintf("%d.%02d", r.cents/100, r.cents%100)
+		fmt.Fprintf(&b, "%s,%s,%s,USD,%s-03T00:00:00Z,%s-04T00:00:00Z,Usage,%s,Amazon RDS,%s,%s,us-east-1\n",
+			cost, cost, cost, r.month, r.month, r.resource, r.category, tags)
+	}
+	return b.String()
+}
+
+func (p *cairnProcess) importFocus(t *testing.T, source, csv string) restResponse {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, "http://"+p.httpAddr+"/v1/costs:importFocus?source="+source, strings.NewReader(csv))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "text/csv")
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var buf bytes.Buffer
+	_, err = buf.ReadFrom(resp.Body)
+	require.NoError(t, err)
+	return decodeResponse(resp.StatusCode, buf.Bytes())
+}
+
+func TestFocusImportFeedsTheCostCard(t *testing.T) {
+	p := startCairn(t, engines[0].storeURL(t))
+	for _, name := range []string{"orders-service", "payments-api", "search-api"} {
+		r := p.rest(t, "POST", "/v1/services:register", strings.NewReader(fmt.Sprintf(
+			`{"service": {"name": "services/%s", "type": "service", "lifecycle": "production", "owner": "team-x"}}`, name)))
+		require.Equal(t, http.StatusOK, r.status, r.raw)
+	}
+	rows := []focusRow{
+		{"2026-10", "orders-service", "arn:aws:rds:orders-db", "Databases", 10000},
+		{"2026-10", "orders-service", "arn:aws:s3:::orders-bucket", "Storage", 250},
+		{"2026-10", "payments-api", "arn:aws:rds:payments-db", "Databases", 20000},
+		{"2026-10", "search-api", "i-0search", "Compute", 5000},
+		{"2026-10", "", "arn:aws:ec2:nat-gateway", "Networking", 3210},
+		{"2026-11", "orders-service", "arn:aws:rds:orders-db", "Databases", 6000},
+		{"2026-11", "orders-service", "arn:aws:rds:orders-db", "Databases", 6000},
+		{"2026-11", "orders-service", "arn:aws:s3:::orders-bucket", "Storage", 250},
+		{"2026-11", "payments-api", "arn:aws:rds:payments-db", "Databases", 15000},
+		{"2026-11", "search-api", "i-0search", "Compute", 5020},
+		{"2026-11", "", "arn:aws:ec2:nat-gateway", "Networking", 3000},
+	}
+	csv := focusFile(rows)
+
+	// What the cost card should say, worked out from the rows.
+	expected := func(service, month string) (total int64, perResource map[string]int64) {
+		perResource = map[string]int64{}
+		for _, r := range rows {
+			if r.service == service && r.month == month {
+				total += r.cents
+				perResource[r.resource] += r.cents
+			}
+		}
+		return total, perResource
+	}
+	trendOf := func(now, before int64) string {
+		switch {
+		case now*100 > before*101:
+			return "up"
+		case now*100 < before*99:
+			return "down"
+		}
+		return "stable"
+	}
+	requireCard := func(t *testing.T, service string) {
+		t.Helper()
+		r := p.rest(t, "GET", "/v1/services/"+service+"/cost?month=2026-11", nil)
+		require.Equal(t, http.StatusOK, r.status, r.raw)
+		total, lines := expected(service, "2026-11")
+		previous, before := expected(service, "2026-10")
+		require.InDelta(t, float64(total)/100, r.body["totalMonthlyCost"], 1e-9)
+		require.InDelta(t, float64(previous)/100, r.body["previousMonthlyCost"], 1e-9)
+		require.Equal(t, "USD", r.body["currency"])
+		require.Equal(t, "2026-11", r.body["month"])
+		breakdown := r.body["breakdown"].([]any)
+		require.Len(t, breakdown, len(lines))
+		resources := make([]string, 0, len(lines))
+		for resource := range lines {
+			resources = append(resources, resource)
+		}
+		sort.Strings(resources)
+		for i, resource := range resources {
+			line := breakdown[i].(map[string]any)
+			require.Equal(t, resource, line["resource"])
+			require.InDelta(t, float64(lines[resource])/100, line["monthlyCost"], 1e-9)
+			require.Equal(t, trendOf(lines[resource], before[resource]), line["trend"], resource)
+			require.Equal(t, "billed", line["source"])
+		}
+	}
+
+	r := p.importFocus(t, "aws-cur", csv)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+	require.Equal(t, float64(len(rows)), asNumber(r.body["rowCount"]))
+	require.Equal(t, float64(2), asNumber(r.body["unmappedRowCount"]))
+	require.InDelta(t, 62.10, r.body["unmappedCost"], 1e-9)
+	for _, service := range []string{"orders-service", "payments-api", "search-api"} {
+		requireCard(t, service)
+	}
+	orders := p.rest(t, "GET", "/v1/services/orders-service/cost?month=2026-11", nil)
+	require.Equal(t, []any{"up", "stable"}, []any{
+		orders.body["breakdown"].([]any)[0].(map[string]any)["trend"],
+		orders.body["breakdown"].([]any)[1].(map[string]any)["trend"],
+	}, "the database grew from 100.00 to 120.00; the bucket stayed")
+
+	t.Run("ReimportingReplacesAndNeverDoubles", func(t *testing.T) {
+		r := p.importFocus(t, "aws-cur", csv)
+		require.Equal(t, http.StatusOK, r.status, r.raw)
+		requireCard(t, "orders-service")
+	})
+
+	t.Run("AMalformedRowRejectsTheWholeFileWithItsRowNumber", func(t *testing.T) {
+		lines := strings.Split(csv, "\n")
+		lines[4] = strings.Replace(lines[4], "2026-10-03T00:00:00Z", "yesterday", 1) // line 5 of the file
+		r := p.importFocus(t, "aws-cur", strings.Join(lines, "\n"))
+		require.Equal(t, http.StatusBadRequest, r.status, r.raw)
+		require.Contains(t, r.body["message"], "row 5")
+		requireCard(t, "orders-service") // earlier data intact
+	})
+
+	t.Run("TheCommandImportsAFile", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "focus.csv")
+		require.NoError(t, os.WriteFile(path, []byte(csv), 0o600))
+		cmd := exec.Command(cairnBinary, "cost", "import", path, "--source", "aws-cur", "--server", p.grpcAddr)
+		cmd.Env = append(os.Environ(), "CAIRN_TOKEN="+adminToken)
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, string(out))
+		require.Contains(t, string(out), fmt.Sprintf("imported %d rows", len(rows)))
+		requireCard(t, "orders-service")
+	})
+}
+
+// asNumber reads a JSON number, which protojson writes for int64 as a
+// string.
+func asNumber(v any) float64 {
+	switch n := v.(type) {
+	case float64:
+		return n
+	case string:
+		var f float64
+		fmt.Sscan(n, &f)
+		return f
+	}
+	return -1
+}

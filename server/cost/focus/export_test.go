@@ -1,0 +1,7 @@
+package focus
+
+// Exported for the tests of package focus_test.
+var (
+	ParseMicros = parseMicros
+	TagValue    = tagValue
+)

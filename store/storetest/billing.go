@@ -1,0 +1,333 @@
+package storetest
+
+import (
+	"fmt"
+	"iter"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/cairn-dev/cairn/store"
+)
+
+// The months the billing tests import.
+var (
+	january  = time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC)
+	february = time.Date(2031, 2, 1, 0, 0, 0, 0, time.UTC)
+	march    = time.Date(2031, 3, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// The resources the billing tests bill.
+const (
+	ordersDB     = "arn:aws:rds:eu-west-1:123456789012:db:orders"
+	ordersAssets = "arn:aws:s3:::orders-assets"
+	// Sorts before the others in byte order, after them in most
+	// languages'.
+	ordersQueue = "Orders-Queue"
+	cartCache   = "arn:aws:elasticache:eu-west-1:123456789012:cluster:cart"
+	searchIndex = "arn:aws:es:eu-west-1:123456789012:domain/search"
+	ciRunner    = "arn:aws:ec2:eu-west-1:123456789012:instance/i-0abc"
+)
+
+// charge is a row of a FOCUS file, in euros, its billed and list costs
+// apart from its effective cost, so that summing the wrong one shows.
+func charge(service, resourceID, category string, start time.Time, effectiveCost int64) store.BillingRow {
+	return store.BillingRow{
+		ChargePeriodStart: start,
+		ChargePeriodEnd:   start.Add(time.Hour),
+		ChargeCategory:    "Usage",
+		Service:           service,
+		ResourceID:        resourceID,
+		ServiceName:       "Amazon " + category,
+		ServiceCategory:   category,
+		Currency:          "EUR",
+		BilledCost:        effectiveCost + 7,
+		EffectiveCost:     effectiveCost,
+		ListCost:          2 * effectiveCost,
+	}
+}
+
+// twoMonths is a file of two months for three services, with unmapped
+// rows, the months interleaved: only the first row of each month replaces
+// the rows imported before.
+func twoMonths() []store.BillingRow {
+	day := func(month time.Time, d int) time.Time { return month.AddDate(0, 0, d-1).Add(9 * time.Hour) }
+	return []store.BillingRow{
+		charge("orders", ordersDB, "Databases", day(february, 2), 1_600_000),
+		charge("orders", ordersDB, "Databases", day(january, 3), 1_500_000),
+		charge("orders", ordersAssets, "Storage", day(january, 5), 120_000),
+		charge("orders", ordersQueue, "Integration", day(january, 6), 10_000),
+		charge("cart", cartCache, "Databases", day(january, 7), 800_000),
+		// 00:30 on 1 February in Paris is still January in UTC.
+		charge("search", searchIndex, "Analytics", time.Date(2031, 2, 1, 0, 30, 0, 0, time.FixedZone("CET", 3600)), 4_000_000),
+		charge("", ciRunner, "Compute", day(january, 9), 300_000),
+		charge("orders", ordersDB, "Databases", day(january, 20), 2_250_000),
+		charge("orders", ordersAssets, "Storage", day(february, 5), 65_000),
+		charge("orders", ordersAssets, "Storage", day(february, 6), 65_000),
+		charge("cart", cartCache, "Databases", day(february, 7), 900_000),
+		charge("search", searchIndex, "Analytics", day(february, 8), 4_100_000),
+		charge("", ciRunner, "Compute", day(february, 9), 310_000),
+		charge("", ciRunner, "Compute", day(january, 10), 50_000),
+	}
+}
+
+// billed is a resource's cost in euros as ServiceBilling returns it.
+func billed(resourceID, category string, effectiveCost int64) store.BilledResource {
+	return store.BilledResource{ResourceID: resourceID, ServiceCategory: category, EffectiveCost: effectiveCost, Currency: "EUR"}
+}
+
+// twoMonthsBilling is what ServiceBilling returns once twoMonths is
+// imported, by service and month.
+var twoMonthsBilling = map[[2]string][]store.BilledResource{
+	{"orders", "2031-01"}: {billed(ordersQueue, "Integration", 10_000), billed(ordersDB, "Databases", 3_750_000), billed(ordersAssets, "Storage", 120_000)},
+	{"orders", "2031-02"}: {billed(ordersDB, "Databases", 1_600_000), billed(ordersAssets, "Storage", 130_000)},
+	{"cart", "2031-01"}:   {billed(cartCache, "Databases", 800_000)},
+	{"cart", "2031-02"}:   {billed(cartCache, "Databases", 900_000)},
+	{"search", "2031-01"}: {billed(searchIndex, "Analytics", 4_000_000)},
+	{"search", "2031-02"}: {billed(searchIndex, "Analytics", 4_100_000)},
+}
+
+func testReplaceBillingSumsEachServicesResourcesPerMonth(t *testing.T, s store.Store) {
+	importBilling(t, s, "aws", twoMonths()...)
+
+	requireBillingOf(t, s, twoMonthsBilling)
+	requireBilling(t, s, "orders", "2031-03")
+	requireBilling(t, s, "payments", "2031-01")
+	requireBilling(t, s, "", "2031-01", billed(ciRunner, "Compute", 350_000))
+}
+
+func testReplaceBillingSummarisesTheImport(t *testing.T, s store.Store) {
+	got := importBilling(t, s, "aws", twoMonths()...)
+
+	require.Equal(t, store.BillingImport{
+		Rows:         14,
+		Months:       []string{"2031-01", "2031-02"},
+		UnmappedRows: 3,
+		UnmappedCost: 660_000,
+		Currency:     "EUR",
+	}, got)
+}
+
+func testReimportOfAMonthReplacesItAndKeepsTheOthers(t *testing.T, s store.Store) {
+	importBilling(t, s, "aws", twoMonths()...)
+
+	// Again, in full: nothing doubles.
+	importBilling(t, s, "aws", twoMonths()...)
+	requireBillingOf(t, s, twoMonthsBilling)
+
+	// January alone, corrected: January is the new rows alone, February as
+	// it was.
+	got := importBilling(t, s, "aws",
+		charge("orders", ordersDB, "Databases", january.Add(time.Hour), 1_000_000),
+		charge("orders", ordersDB, "Databases", january.Add(2*time.Hour), 500_000),
+	)
+	require.Equal(t, []string{"2031-01"}, got.Months)
+	want := maps(twoMonthsBilling)
+	want[[2]string{"orders", "2031-01"}] = []store.BilledResource{billed(ordersDB, "Databases", 1_500_000)}
+	want[[2]string{"cart", "2031-01"}] = nil
+	want[[2]string{"search", "2031-01"}] = nil
+	requireBillingOf(t, s, want)
+	requireBilling(t, s, "", "2031-01")
+	requireBilling(t, s, "", "2031-02", billed(ciRunner, "Compute", 310_000))
+}
+
+func testReplaceBillingKeepsOtherSourcesRowsOfTheMonth(t *testing.T, s store.Store) {
+	const ordersSQL = "projects/acme/instances/orders-sql"
+	importBilling(t, s, "aws", twoMonths()...)
+	importBilling(t, s, "gcp", charge("orders", ordersSQL, "Databases", january.Add(time.Hour), 700_000))
+
+	want := maps(twoMonthsBilling)
+	want[[2]string{"orders", "2031-01"}] = []store.BilledResource{
+		billed(ordersQueue, "Integration", 10_000),
+		billed(ordersDB, "Databases", 3_750_000),
+		billed(ordersAssets, "Storage", 120_000),
+		billed(ordersSQL, "Databases", 700_000),
+	}
+	requireBillingOf(t, s, want)
+
+	// Replacing aws's months leaves gcp's rows alone, and the other way
+	// round.
+	importBilling(t, s, "aws", twoMonths()...)
+	requireBillingOf(t, s, want)
+	importBilling(t, s, "gcp", charge("orders", ordersSQL, "Databases", january.Add(time.Hour), 710_000))
+	want[[2]string{"orders", "2031-01"}][3].EffectiveCost = 710_000
+	requireBillingOf(t, s, want)
+}
+
+// rowError is the error of a file's row, as a parser would yield it.
+type rowError struct{ line int }
+
+func (e *rowError) Error() string { return fmt.Sprintf("line %d: malformed charge", e.line) }
+
+func testReplaceBillingFailingHalfWayRollsBackTheWholeImport(t *testing.T, s store.Store) {
+	importBilling(t, s, "aws", twoMonths()...)
+	last := lastBillingImport(t, s)
+
+	// January first, whose rows it deletes, then March, whose rows it
+	// inserts, then the error.
+	yielded := &rowError{line: 42}
+	rows := func(yield func(store.BillingRow, error) bool) {
+		_ = yield(charge("orders", ordersDB, "Databases", january, 1_000_000), nil) &&
+			yield(charge("orders", ordersDB, "Databases", march, 2_000_000), nil) &&
+			yield(charge("cart", cartCache, "Databases", march, 3_000_000), nil) &&
+			yield(store.BillingRow{}, yielded)
+	}
+	got, err := s.ReplaceBilling(t.Context(), "aws", rows)
+	require.ErrorIs(t, err, yielded)
+	var asRowError *rowError
+	require.ErrorAs(t, err, &asRowError)
+	require.Equal(t, 42, asRowError.line)
+	require.NotErrorIs(t, err, store.ErrUnavailable)
+	require.Zero(t, got)
+
+	requireBillingOf(t, s, twoMonthsBilling)
+	requireBilling(t, s, "orders", "2031-03")
+	requireBilling(t, s, "cart", "2031-03")
+	require.Equal(t, last, lastBillingImport(t, s))
+
+	// The store is left able to import.
+	importBilling(t, s, "aws", charge("orders", ordersDB, "Databases", march, 2_000_000))
+	requireBilling(t, s, "orders", "2031-03", billed(ordersDB, "Databases", 2_000_000))
+}
+
+func testReplaceBillingOfMixedCurrenciesFailsAndWritesNothing(t *testing.T, s store.Store) {
+	importBilling(t, s, "aws", twoMonths()...)
+	last := lastBillingImport(t, s)
+
+	dollars := charge("orders", ordersDB, "Databases", march, 2_000_000)
+	dollars.Currency = "USD"
+	rows := slices.Values([]store.BillingRow{
+		charge("orders", ordersDB, "Databases", january, 1_000_000),
+		charge("orders", ordersDB, "Databases", march, 2_000_000),
+		dollars,
+	})
+	_, err := s.ReplaceBilling(t.Context(), "aws", withoutErrors(rows))
+	require.ErrorContains(t, err, "USD")
+
+	requireBillingOf(t, s, twoMonthsBilling)
+	requireBilling(t, s, "orders", "2031-03")
+	require.Equal(t, last, lastBillingImport(t, s))
+}
+
+func testLastBillingImportMovesWithEachImport(t *testing.T, s store.Store) {
+	require.Zero(t, lastBillingImport(t, s), "before any import")
+
+	before := time.Now()
+	importBilling(t, s, "aws", twoMonths()...)
+	after := time.Now()
+	first := lastBillingImport(t, s)
+	requireStoreTime(t, first, before, after)
+
+	// Another source's import, of one month, is an import too.
+	before = time.Now()
+	importBilling(t, s, "gcp", charge("orders", "projects/acme/instances/orders-sql", "Databases", march, 1))
+	after = time.Now()
+	second := lastBillingImport(t, s)
+	requireStoreTime(t, second, before, after)
+	require.False(t, second.Before(first))
+}
+
+func testReplaceBillingOfNoRowsImportsNothing(t *testing.T, s store.Store) {
+	got := importBilling(t, s, "aws")
+	require.Zero(t, got.Rows)
+	require.Empty(t, got.Months)
+	require.Zero(t, lastBillingImport(t, s), "importing nothing is no import")
+
+	importBilling(t, s, "aws", twoMonths()...)
+	last := lastBillingImport(t, s)
+	got = importBilling(t, s, "aws")
+	require.Zero(t, got.Rows)
+	require.Empty(t, got.Months)
+	requireBillingOf(t, s, twoMonthsBilling)
+	require.Equal(t, last, lastBillingImport(t, s))
+}
+
+// importBilling imports rows from source, failing the test on error.
+func importBilling(t *testing.T, s store.Store, source string, rows ...store.BillingRow) store.BillingImport {
+	t.Helper()
+	got, err := s.ReplaceBilling(t.Context(), source, withoutErrors(slices.Values(rows)))
+	require.NoError(t, err)
+	return got
+}
+
+// withoutErrors is rows, each without an error.
+func withoutErrors(rows iter.Seq[store.BillingRow]) iter.Seq2[store.BillingRow, error] {
+	return func(yield func(store.BillingRow, error) bool) {
+		for row := range rows {
+			if !yield(row, nil) {
+				return
+			}
+		}
+	}
+}
+
+// requireBilling fails unless ServiceBilling of service and month returns
+// want: nothing when want is empty.
+func requireBilling(t *testing.T, s store.Store, service, month string, want ...store.BilledResource) {
+	t.Helper()
+	got, err := s.ServiceBilling(t.Context(), service, month)
+	require.NoError(t, err)
+	if len(want) == 0 {
+		require.Empty(t, got, "billing of %q in %s", service, month)
+		return
+	}
+	require.Equal(t, want, got, "billing of %q in %s", service, month)
+}
+
+// requireBillingOf fails unless ServiceBilling returns want for each of its
+// services and months.
+func requireBillingOf(t *testing.T, s store.Store, want map[[2]string][]store.BilledResource) {
+	t.Helper()
+	for key, resources := range want {
+		requireBilling(t, s, key[0], key[1], resources...)
+	}
+}
+
+// maps is a copy of billing, its lists copied.
+func maps(billing map[[2]string][]store.BilledResource) map[[2]string][]store.BilledResource {
+	c := make(map[[2]string][]store.BilledResource, len(billing))
+	for key, resources := range billing {
+		c[key] = slices.Clone(resources)
+	}
+	return c
+}
+
+func lastBillingImport(t *testing.T, s store.Store) time.Time {
+	t.Helper()
+	at, err := s.LastBillingImport(t.Context())
+	require.NoError(t, err)
+	return at
+}
+
+func testReplaceBillingOfManyRowsKeepsEveryOne(t *testing.T, s store.Store) {
+	// More rows than an engine may write at once, over a month's end.
+	const n = 25_000
+	rows := func(yield func(store.BillingRow, error) bool) {
+		for i := range n {
+			start := february.Add(time.Duration(i-n/2) * time.Minute)
+			if !yield(charge("orders", fmt.Sprintf("volume-%02d", i%10), "Storage", start, int64(i)), nil) {
+				return
+			}
+		}
+	}
+	got, err := s.ReplaceBilling(t.Context(), "aws", rows)
+	require.NoError(t, err)
+	require.Equal(t, store.BillingImport{Rows: n, Months: []string{"2031-01", "2031-02"}, Currency: "EUR"}, got)
+
+	// Each month holds half the rows: volume-d's costs are d, d+10, ...
+	sums := func(from, to int) []store.BilledResource {
+		var resources []store.BilledResource
+		for d := range 10 {
+			var sum int64
+			for i := from + d; i < to; i += 10 {
+				sum += int64(i)
+			}
+			resources = append(resources, billed(fmt.Sprintf("volume-%02d", d), "Storage", sum))
+		}
+		return resources
+	}
+	requireBilling(t, s, "orders", "2031-01", sums(0, n/2)...)
+	requireBilling(t, s, "orders", "2031-02", sums(n/2, n)...)
+}
