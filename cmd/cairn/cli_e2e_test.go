@@ -73,8 +73,11 @@ func TestCLIProvisionsFollowsAndPromotesAService(t *testing.T) {
 
 	require.Eventually(t, func() bool {
 		r = runCLI(t, addr, ordersDeveloperToken, "service", "status", "orders-cli")
-		return r.code == 0 && strings.Contains(r.stdout, "phase: provisioning") && strings.Contains(r.stdout, "orders-cli-db")
-	}, 60*time.Second, 250*time.Millisecond, "status did not show the applied claims: %+v", r)
+		// The claims and Applications are applied one after the other:
+		// wait for both tables.
+		return r.code == 0 && strings.Contains(r.stdout, "phase: provisioning") &&
+			strings.Contains(r.stdout, "orders-cli-db") && strings.Contains(r.stdout, "ENVIRONMENT  SYNC")
+	}, 60*time.Second, 250*time.Millisecond, "status did not show the applied objects: %+v", r)
 	require.Contains(t, r.stdout, "service: orders-cli  phase: provisioning  stale: no")
 	require.Contains(t, r.stdout, "ENVIRONMENT  SYNC")
 	require.Regexp(t, `orders-cli-db +DatabaseClaim +no`, r.stdout)

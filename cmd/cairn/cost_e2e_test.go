@@ -135,6 +135,36 @@ func TestFocusImportFeedsTheCostCard(t *testing.T) {
 		orders.body["breakdown"].([]any)[1].(map[string]any)["trend"],
 	}, "the database grew from 100.00 to 120.00; the bucket stayed")
 
+	t.Run("TeamShowbackSumsTheTeamsServices", func(t *testing.T) {
+		r := p.rest(t, "GET", "/v1/teams/team-x/cost?month=2026-11", nil)
+		require.Equal(t, http.StatusOK, r.status, r.raw)
+		var total, previous int64
+		for _, service := range []string{"orders-service", "payments-api", "search-api"} {
+			now, _ := expected(service, "2026-11")
+			before, _ := expected(service, "2026-10")
+			total, previous = total+now, previous+before
+		}
+		require.InDelta(t, float64(total)/100, r.body["totalMonthlyCost"], 1e-9)
+		require.InDelta(t, float64(previous)/100, r.body["previousMonthlyCost"], 1e-9)
+		services := r.body["services"].([]any)
+		require.Len(t, services, 3)
+		require.Equal(t, "payments-api", services[1].(map[string]any)["serviceName"])
+		require.Equal(t, "down", services[1].(map[string]any)["trend"])
+	})
+
+	t.Run("AnomaliesAreTheServicesGrowingPastTheThreshold", func(t *testing.T) {
+		r := p.rest(t, "GET", "/v1/costAnomalies?month=2026-11", nil)
+		require.Equal(t, http.StatusOK, r.status, r.raw)
+		anomalies := r.body["anomalies"].([]any)
+		require.Len(t, anomalies, 1, "orders-service grew 19.5%%; payments-api fell; search-api grew 0.4%%")
+		orders := anomalies[0].(map[string]any)
+		require.Equal(t, "orders-service", orders["serviceName"])
+		require.InDelta(t, (12250.0-10250.0)*100/10250.0, orders["growthPercent"], 1e-9)
+		r = p.rest(t, "GET", "/v1/costAnomalies?month=2026-11&thresholdPercent=25", nil)
+		require.Equal(t, http.StatusOK, r.status, r.raw)
+		require.Empty(t, r.body["anomalies"])
+	})
+
 	t.Run("ReimportingReplacesAndNeverDoubles", func(t *testing.T) {
 		r := p.importFocus(t, "aws-cur", csv)
 		require.Equal(t, http.StatusOK, r.status, r.raw)

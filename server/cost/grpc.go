@@ -28,6 +28,7 @@ const monthLayout = "2006-01"
 // imported billing data.
 type Store interface {
 	GetService(ctx context.Context, name string) (*store.Service, error)
+	ListServices(ctx context.Context, filter store.ServiceFilter, after string, limit int) ([]*store.Service, error)
 	GetProvisioning(ctx context.Context, service string) (store.Provisioning, error)
 	store.BillingStore
 }
@@ -96,16 +97,10 @@ func underRequest(err error) error {
 func (s *Server) GetServiceCost(ctx context.Context, req *cairnv1.GetServiceCostRequest) (*cairnv1.GetServiceCostResponse, error) {
 	name := strings.TrimPrefix(req.GetName(), "services/")
 	now := s.now().UTC()
-	start := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
-	if req.GetMonth() != "" {
-		var err error
-		// protovalidate checked the pattern; this catches a caller that
-		// skipped the interceptors.
-		if start, err = time.Parse(monthLayout, req.GetMonth()); err != nil {
-			return nil, apierr.Invalid(apierr.FieldViolation{Field: "month", Description: "must be YYYY-MM, such as 2026-03"})
-		}
+	start, err := monthStart(req.GetMonth(), now)
+	if err != nil {
+		return nil, err
 	}
-
 	if _, err := s.store.GetService(ctx, name); errors.Is(err, store.ErrNotFound) {
 		return nil, apierr.NotFound("service", name)
 	} else if err != nil {
@@ -124,6 +119,21 @@ func (s *Server) GetServiceCost(ctx context.Context, req *cairnv1.GetServiceCost
 		LastUpdated:         timestamppb.New(lastUpdated),
 		Month:               start.Format(monthLayout),
 	}, nil
+}
+
+// monthStart is the first instant of a YYYY-MM month, or of now's month
+// when month is empty.
+func monthStart(month string, now time.Time) (time.Time, error) {
+	if month == "" {
+		return time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC), nil
+	}
+	// protovalidate checked the pattern; this catches a caller that skipped
+	// the interceptors.
+	start, err := time.Parse(monthLayout, month)
+	if err != nil {
+		return start, apierr.Invalid(apierr.FieldViolation{Field: "month", Description: "must be YYYY-MM, such as 2026-03"})
+	}
+	return start, nil
 }
 
 // monthLines are a service's cost lines of the month starting at start and

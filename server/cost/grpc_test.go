@@ -165,6 +165,6 @@ func TestGetServiceCostOfAServiceWithoutProvisioningIsZero(t *testing.T) {
 }
 
 func TestOtherCostMethodsStillAnswerUnimplemented(t *testing.T) {
-	_, err := NewServer(nil, DefaultConfig()).GetTeamCost(t.Context(), &cairnv1.GetTeamCostRequest{Name: "teams/a"})
+	_, err := NewServer(nil, DefaultConfig()).GetTeamBudget(t.Context(), &cairnv1.GetTeamBudgetRequest{Name: "teams/a/budget"})
 	require.Equal(t, codes.Unimplemented, status.Code(err))
 }

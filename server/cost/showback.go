@@ -1,0 +1,150 @@
+package cost
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
+	"github.com/cairn-dev/cairn/server/apierr"
+	"github.com/cairn-dev/cairn/server/pagetoken"
+	"github.com/cairn-dev/cairn/store"
+)
+
+// DefaultAnomalyThresholdPercent is the month-over-month growth past which a
+// service is an anomaly: the cost card highlights the same 10%.
+const DefaultAnomalyThresholdPercent = 10
+
+// servicePage is how many catalog entries one store read takes.
+const servicePage = 500
+
+// serviceTotals is one service's cost of a month and the month before.
+type serviceTotals struct {
+	service, team     string
+	current, previous Micros
+}
+
+// totals returns the month's and the previous month's totals of every
+// service the filter selects, in name order.
+func (s *Server) totals(ctx context.Context, filter store.ServiceFilter, start, now time.Time) ([]serviceTotals, error) {
+	var out []serviceTotals
+	for after := ""; ; {
+		services, err := s.store.ListServices(ctx, filter, after, servicePage)
+		if err != nil {
+			return nil, err
+		}
+		for _, svc := range services {
+			current, previous, _, err := s.monthLines(ctx, svc.Name, start, now)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, serviceTotals{service: svc.Name, team: svc.Team, current: Sum(current), previous: Sum(previous)})
+		}
+		if len(services) < servicePage {
+			return out, nil
+		}
+		after = services[len(services)-1].Name
+	}
+}
+
+// GetTeamCost implements CostService: a team's showback for a month, in
+// total and per service, billed where imported and estimated where not.
+func (s *Server) GetTeamCost(ctx context.Context, req *cairnv1.GetTeamCostRequest) (*cairnv1.GetTeamCostResponse, error) {
+	team := strings.TrimPrefix(req.GetName(), "teams/")
+	now := s.now().UTC()
+	start, err := monthStart(req.GetMonth(), now)
+	if err != nil {
+		return nil, err
+	}
+	totals, err := s.totals(ctx, store.ServiceFilter{Team: team}, start, now)
+	if err != nil {
+		return nil, err
+	}
+	resp := &cairnv1.GetTeamCostResponse{
+		Team: team, Month: start.Format(monthLayout), Currency: s.config.Currency,
+		Services: make([]*cairnv1.ServiceCostSummary, 0, len(totals)),
+	}
+	var current, previous Micros
+	for _, t := range totals {
+		current += t.current
+		previous += t.previous
+		resp.Services = append(resp.Services, &cairnv1.ServiceCostSummary{
+			ServiceName: t.service, MonthlyCost: t.current.Float64(),
+			PreviousMonthlyCost: t.previous.Float64(), Trend: trend(t.current, t.previous),
+		})
+	}
+	resp.TotalMonthlyCost, resp.PreviousMonthlyCost = current.Float64(), previous.Float64()
+	return resp, nil
+}
+
+// ListCostAnomalies implements CostService: the services whose cost grew
+// past the threshold over the previous month, largest growth first. A
+// service that cost nothing the month before has no growth rate and is not
+// listed.
+func (s *Server) ListCostAnomalies(ctx context.Context, req *cairnv1.ListCostAnomaliesRequest) (*cairnv1.ListCostAnomaliesResponse, error) {
+	now := s.now().UTC()
+	start, err := monthStart(req.GetMonth(), now)
+	if err != nil {
+		return nil, err
+	}
+	threshold := req.GetThresholdPercent()
+	if threshold == 0 {
+		threshold = DefaultAnomalyThresholdPercent
+	}
+	totals, err := s.totals(ctx, store.ServiceFilter{}, start, now)
+	if err != nil {
+		return nil, err
+	}
+	var anomalies []*cairnv1.CostAnomaly
+	for _, t := range totals {
+		if t.previous <= 0 {
+			continue
+		}
+		growth := float64(t.current-t.previous) * 100 / float64(t.previous)
+		if growth > threshold {
+			anomalies = append(anomalies, &cairnv1.CostAnomaly{
+				ServiceName: t.service, Team: t.team, MonthlyCost: t.current.Float64(),
+				PreviousMonthlyCost: t.previous.Float64(), GrowthPercent: growth,
+			})
+		}
+	}
+	slices.SortStableFunc(anomalies, func(a, b *cairnv1.CostAnomaly) int {
+		switch {
+		case a.GrowthPercent > b.GrowthPercent:
+			return -1
+		case a.GrowthPercent < b.GrowthPercent:
+			return 1
+		}
+		return strings.Compare(a.ServiceName, b.ServiceName)
+	})
+	return pageAnomalies(anomalies, req)
+}
+
+// pageAnomalies cuts the sorted anomalies to the requested page. The token
+// holds the position: the list is computed afresh on every call.
+func pageAnomalies(anomalies []*cairnv1.CostAnomaly, req *cairnv1.ListCostAnomaliesRequest) (*cairnv1.ListCostAnomaliesResponse, error) {
+	query := req.GetMonth() + "|" + strconv.FormatFloat(req.GetThresholdPercent(), 'g', -1, 64)
+	offset := 0
+	if req.GetPageToken() != "" {
+		after, err := pagetoken.Decode(req.GetPageToken(), query)
+		if err == nil {
+			offset, err = strconv.Atoi(after)
+		}
+		if err != nil {
+			return nil, apierr.Invalid(apierr.FieldViolation{Field: "page_token", Description: err.Error()})
+		}
+	}
+	offset = min(offset, len(anomalies))
+	size := pagetoken.Size(req.GetPageSize())
+	page := anomalies[offset:min(offset+size, len(anomalies))]
+	resp := &cairnv1.ListCostAnomaliesResponse{Anomalies: page}
+	if offset+size < len(anomalies) {
+		resp.NextPageToken = pagetoken.Encode(strconv.Itoa(offset+size), query)
+	}
+	if resp.Anomalies == nil {
+		resp.Anomalies = []*cairnv1.CostAnomaly{}
+	}
+	return resp, nil
+}
