@@ -17,6 +17,7 @@ type Store interface {
 	AuditStore
 	ProvisioningStore
 	BillingStore
+	BudgetStore
 
 	// Migrate brings the schema up to date. Running it again is a no-op.
 	Migrate(ctx context.Context) error
@@ -285,4 +286,21 @@ type BilledResource struct {
 	ServiceCategory string
 	EffectiveCost   int64 // micro-units of Currency
 	Currency        string
+}
+
+// BudgetStore keeps each team's monthly budget.
+type BudgetStore interface {
+	// PutBudget inserts the team's budget, or replaces the one it has, and
+	// returns it as stored, with UpdateTime set.
+	PutBudget(ctx context.Context, b Budget) (Budget, error)
+	// GetBudget returns the team's budget or ErrNotFound.
+	GetBudget(ctx context.Context, team string) (Budget, error)
+}
+
+// Budget is a team's monthly budget.
+type Budget struct {
+	Team          string
+	MonthlyAmount int64 // micro-units of Currency
+	Currency      string
+	UpdateTime    time.Time // set by the store
 }

@@ -24,13 +24,15 @@ const (
 // monthLayout is the API's month, YYYY-MM.
 const monthLayout = "2006-01"
 
-// Store is what the cost service uses: the catalog, provisionings, and
-// imported billing data.
+// Store is what the cost service uses: the catalog, provisionings,
+// imported billing data, and teams' budgets.
 type Store interface {
 	GetService(ctx context.Context, name string) (*store.Service, error)
 	ListServices(ctx context.Context, filter store.ServiceFilter, after string, limit int) ([]*store.Service, error)
 	GetProvisioning(ctx context.Context, service string) (store.Provisioning, error)
 	store.BillingStore
+	PutBudget(ctx context.Context, b store.Budget) (store.Budget, error)
+	GetBudget(ctx context.Context, team string) (store.Budget, error)
 }
 
 // Server serves CostService. Methods it does not implement yet answer

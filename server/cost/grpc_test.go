@@ -165,6 +165,6 @@ func TestGetServiceCostOfAServiceWithoutProvisioningIsZero(t *testing.T) {
 }
 
 func TestOtherCostMethodsStillAnswerUnimplemented(t *testing.T) {
-	_, err := NewServer(nil, DefaultConfig()).GetTeamBudget(t.Context(), &cairnv1.GetTeamBudgetRequest{Name: "teams/a/budget"})
+	_, err := NewServer(nil, DefaultConfig()).GetServiceDailyCost(t.Context(), &cairnv1.GetServiceDailyCostRequest{Name: "services/a"})
 	require.Equal(t, codes.Unimplemented, status.Code(err))
 }

@@ -117,6 +117,10 @@ func TestOpenNeedsNoServerAndCallsAreUnavailableWithoutOne(t *testing.T) {
 	require.ErrorIs(t, err, store.ErrUnavailable)
 	_, _, err = s.UpsertService(t.Context(), &store.Service{Name: "orders"}, "")
 	require.ErrorIs(t, err, store.ErrUnavailable)
+	_, err = s.GetBudget(t.Context(), "payments")
+	require.ErrorIs(t, err, store.ErrUnavailable)
+	_, err = s.PutBudget(t.Context(), store.Budget{Team: "payments", MonthlyAmount: 1, Currency: "USD"})
+	require.ErrorIs(t, err, store.ErrUnavailable)
 }
 
 func TestOpenRejectsMalformedURLWithoutShowingItsPassword(t *testing.T) {

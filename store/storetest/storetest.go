@@ -113,6 +113,10 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"LastBillingImportMovesWithEachImport", testLastBillingImportMovesWithEachImport},
 		{"ReplaceBillingOfNoRowsImportsNothing", testReplaceBillingOfNoRowsImportsNothing},
 		{"ReplaceBillingOfManyRowsKeepsEveryOne", testReplaceBillingOfManyRowsKeepsEveryOne},
+
+		{"PutBudgetThenGetRoundTripsEveryField", testBudgetRoundTrip},
+		{"PutBudgetOfATeamWithOneReplacesIt", testBudgetUpsertReplaces},
+		{"GetBudgetOfATeamWithoutOneIsNotFound", testBudgetNotFound},
 	}
 	for _, tc := range suite {
 		t.Run(tc.name, func(t *testing.T) {

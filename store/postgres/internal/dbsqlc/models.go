@@ -96,3 +96,10 @@ type ServiceTag struct {
 	ServiceName string
 	Tag         string
 }
+
+type TeamBudget struct {
+	Team          string
+	MonthlyAmount int64
+	Currency      string
+	UpdateTime    time.Time
+}

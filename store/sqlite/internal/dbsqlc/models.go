@@ -94,3 +94,10 @@ type ServiceTag struct {
 	ServiceName string
 	Tag         string
 }
+
+type TeamBudget struct {
+	Team          string
+	MonthlyAmount int64
+	Currency      string
+	UpdateTime    int64
+}
