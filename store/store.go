@@ -251,6 +251,11 @@ type BillingStore interface {
 	ServiceBilling(ctx context.Context, service, month string) ([]BilledResource, error)
 	// LastBillingImport is when billing was last imported, or the zero time.
 	LastBillingImport(ctx context.Context) (time.Time, error)
+	// DailyBilling returns the summed EffectiveCost of the given services'
+	// rows per UTC day of their ChargePeriodStart, for the days in
+	// [from, to), both UTC midnights, in day order: only the days that have
+	// rows. None for no services.
+	DailyBilling(ctx context.Context, services []string, from, to time.Time) ([]DailyCost, error)
 }
 
 // BillingRow is one charge from a FOCUS file.
@@ -286,6 +291,12 @@ type BilledResource struct {
 	ServiceCategory string
 	EffectiveCost   int64 // micro-units of Currency
 	Currency        string
+}
+
+// DailyCost is the billed cost of a day.
+type DailyCost struct {
+	Day           time.Time // UTC midnight
+	EffectiveCost int64     // micro-units of the billing's currency
 }
 
 // BudgetStore keeps each team's monthly budget.

@@ -163,8 +163,3 @@ func TestGetServiceCostOfAServiceWithoutProvisioningIsZero(t *testing.T) {
 	require.Empty(t, resp.GetBreakdown())
 	require.NotNil(t, resp.GetLastUpdated())
 }
-
-func TestOtherCostMethodsStillAnswerUnimplemented(t *testing.T) {
-	_, err := NewServer(nil, DefaultConfig()).GetServiceDailyCost(t.Context(), &cairnv1.GetServiceDailyCostRequest{Name: "services/a"})
-	require.Equal(t, codes.Unimplemented, status.Code(err))
-}

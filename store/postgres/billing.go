@@ -108,3 +108,19 @@ func (s *Store) LastBillingImport(ctx context.Context) (time.Time, error) {
 	}
 	return at.UTC(), nil
 }
+
+// DailyBilling implements store.BillingStore.
+func (s *Store) DailyBilling(ctx context.Context, services []string, from, to time.Time) ([]store.DailyCost, error) {
+	if len(services) == 0 {
+		return nil, nil
+	}
+	rows, err := s.queries.DailyBilling(ctx, dbsqlc.DailyBillingParams{Services: services, DayFrom: from, DayTo: to})
+	if err != nil {
+		return nil, failed(fmt.Sprintf("daily billing of %d services", len(services)), err)
+	}
+	days := make([]store.DailyCost, 0, len(rows))
+	for _, row := range rows {
+		days = append(days, store.DailyCost{Day: row.Day.UTC(), EffectiveCost: row.EffectiveCost})
+	}
+	return days, nil
+}

@@ -152,3 +152,21 @@ func (p *preparedTx) ExecContext(ctx context.Context, query string, args ...any)
 	}
 	return stmt.ExecContext(ctx, args...)
 }
+
+// DailyBilling implements store.BillingStore.
+func (s *Store) DailyBilling(ctx context.Context, services []string, from, to time.Time) ([]store.DailyCost, error) {
+	if len(services) == 0 {
+		return nil, nil
+	}
+	rows, err := s.queries.DailyBilling(ctx, dbsqlc.DailyBillingParams{
+		Services: services, DayFrom: from.UnixMicro(), DayTo: to.UnixMicro(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: daily billing of %d services: %w", len(services), err)
+	}
+	days := make([]store.DailyCost, 0, len(rows))
+	for _, row := range rows {
+		days = append(days, store.DailyCost{Day: time.UnixMicro(row.Day).UTC(), EffectiveCost: row.EffectiveCost})
+	}
+	return days, nil
+}

@@ -331,3 +331,88 @@ func testReplaceBillingOfManyRowsKeepsEveryOne(t *testing.T, s store.Store) {
 	requireBilling(t, s, "orders", "2031-01", sums(0, n/2)...)
 	requireBilling(t, s, "orders", "2031-02", sums(n/2, n)...)
 }
+
+// dailyRows are charges of three services over a few days, several a day,
+// some on the edges of days.
+func dailyRows() []store.BillingRow {
+	at := func(d, h, m int) time.Time { return time.Date(2031, 1, d, h, m, 0, 0, time.UTC) }
+	return []store.BillingRow{
+		charge("orders", ordersDB, "Databases", at(2, 23, 59), 1_000_000),
+		charge("orders", ordersDB, "Databases", at(3, 0, 0), 2_000_000),
+		charge("orders", ordersAssets, "Storage", at(3, 12, 0), 30_000),
+		charge("cart", cartCache, "Databases", at(3, 23, 59), 400_000),
+		// 00:30 on 5 January in Paris is still 4 January in UTC.
+		charge("cart", cartCache, "Databases", time.Date(2031, 1, 5, 0, 30, 0, 0, time.FixedZone("CET", 3600)), 500_000),
+		charge("orders", ordersQueue, "Integration", at(6, 0, 0), 7_000),
+		charge("search", searchIndex, "Analytics", at(3, 9, 0), 9_000_000),
+		charge("search", searchIndex, "Analytics", at(5, 9, 0), 9_000_000),
+		charge("", ciRunner, "Compute", at(3, 9, 0), 300_000),
+	}
+}
+
+// day is a day of January 2031, at UTC midnight.
+func day(d int) time.Time { return time.Date(2031, 1, d, 0, 0, 0, 0, time.UTC) }
+
+// dailyBilling is DailyBilling's answer, failing the test on error.
+func dailyBilling(t *testing.T, s store.Store, services []string, from, to time.Time) []store.DailyCost {
+	t.Helper()
+	got, err := s.DailyBilling(t.Context(), services, from, to)
+	require.NoError(t, err)
+	return got
+}
+
+func testDailyBillingSumsEachDayAcrossTheServices(t *testing.T, s store.Store) {
+	importBilling(t, s, "aws", dailyRows()...)
+	importBilling(t, s, "gcp", charge("orders", "projects/acme/instances/orders-sql", "Databases", day(4).Add(time.Hour), 60_000))
+
+	got := dailyBilling(t, s, []string{"orders", "cart"}, day(1), day(10))
+	require.Equal(t, []store.DailyCost{
+		{Day: day(2), EffectiveCost: 1_000_000},
+		{Day: day(3), EffectiveCost: 2_430_000},
+		{Day: day(4), EffectiveCost: 560_000},
+		{Day: day(6), EffectiveCost: 7_000},
+	}, got)
+	for _, d := range got {
+		require.Equal(t, time.UTC, d.Day.Location())
+	}
+
+	require.Equal(t, []store.DailyCost{
+		{Day: day(3), EffectiveCost: 400_000},
+	}, dailyBilling(t, s, []string{"cart"}, day(3), day(4)))
+}
+
+func testDailyBillingKeepsToItsRange(t *testing.T, s store.Store) {
+	importBilling(t, s, "aws", dailyRows()...)
+
+	// From is inclusive, to exclusive.
+	require.Equal(t, []store.DailyCost{
+		{Day: day(3), EffectiveCost: 2_430_000},
+		{Day: day(4), EffectiveCost: 500_000},
+	}, dailyBilling(t, s, []string{"orders", "cart"}, day(3), day(5)))
+	require.Equal(t, []store.DailyCost{
+		{Day: day(6), EffectiveCost: 7_000},
+	}, dailyBilling(t, s, []string{"orders", "cart"}, day(6), day(7)))
+	require.Empty(t, dailyBilling(t, s, []string{"orders", "cart"}, day(7), day(30)))
+	require.Empty(t, dailyBilling(t, s, []string{"orders", "cart"}, day(3), day(3)))
+}
+
+func testDailyBillingLeavesOtherServicesOut(t *testing.T, s store.Store) {
+	importBilling(t, s, "aws", dailyRows()...)
+
+	require.Equal(t, []store.DailyCost{
+		{Day: day(3), EffectiveCost: 9_000_000},
+		{Day: day(5), EffectiveCost: 9_000_000},
+	}, dailyBilling(t, s, []string{"search"}, day(1), day(10)))
+	require.Equal(t, []store.DailyCost{
+		{Day: day(3), EffectiveCost: 300_000},
+	}, dailyBilling(t, s, []string{""}, day(1), day(10)), "the unmapped rows, asked for")
+	require.Empty(t, dailyBilling(t, s, []string{"payments"}, day(1), day(10)))
+}
+
+func testDailyBillingOfNothingIsEmpty(t *testing.T, s store.Store) {
+	require.Empty(t, dailyBilling(t, s, []string{"orders"}, day(1), day(10)), "before any import")
+
+	importBilling(t, s, "aws", dailyRows()...)
+	require.Empty(t, dailyBilling(t, s, nil, day(1), day(10)), "of no services")
+	require.Empty(t, dailyBilling(t, s, []string{}, day(1), day(10)), "of no services")
+}

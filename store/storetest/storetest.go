@@ -113,6 +113,10 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"LastBillingImportMovesWithEachImport", testLastBillingImportMovesWithEachImport},
 		{"ReplaceBillingOfNoRowsImportsNothing", testReplaceBillingOfNoRowsImportsNothing},
 		{"ReplaceBillingOfManyRowsKeepsEveryOne", testReplaceBillingOfManyRowsKeepsEveryOne},
+		{"DailyBillingSumsEachDayAcrossTheServices", testDailyBillingSumsEachDayAcrossTheServices},
+		{"DailyBillingKeepsToItsRangeFromInclusiveToExclusive", testDailyBillingKeepsToItsRange},
+		{"DailyBillingLeavesOtherServicesOut", testDailyBillingLeavesOtherServicesOut},
+		{"DailyBillingOfNothingIsEmpty", testDailyBillingOfNothingIsEmpty},
 
 		{"PutBudgetThenGetRoundTripsEveryField", testBudgetRoundTrip},
 		{"PutBudgetOfATeamWithOneReplacesIt", testBudgetUpsertReplaces},

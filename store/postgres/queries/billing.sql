@@ -33,3 +33,16 @@ ORDER BY resource_id, service_category, currency;
 -- The latest import, MAX(imported_at), as a row: none when nothing was
 -- imported. The table holds a row per source and month.
 SELECT imported_at FROM billing_imports ORDER BY imported_at DESC LIMIT 1;
+
+-- name: DailyBilling :many
+-- Sums the services' effective cost per UTC day of charge_period_start,
+-- for starts in [@day_from, @day_to), by the index on (service, month).
+-- The day is cast back to timestamptz, at UTC midnight. SUM of bigint is
+-- numeric: cast back, failing should it overflow.
+SELECT CAST(date_trunc('day', charge_period_start AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS timestamptz) AS day,
+       SUM(effective_cost)::bigint AS effective_cost
+FROM billing_rows
+WHERE service = ANY(@services::text[])
+  AND charge_period_start >= @day_from AND charge_period_start < @day_to
+GROUP BY 1
+ORDER BY 1;

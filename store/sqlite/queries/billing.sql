@@ -33,3 +33,20 @@ ORDER BY resource_id, service_category, currency;
 -- The latest import, MAX(imported_at), as a row: none when nothing was
 -- imported. The table holds a row per source and month.
 SELECT imported_at FROM billing_imports ORDER BY imported_at DESC LIMIT 1;
+
+-- name: DailyBilling :many
+-- Sums the services' effective cost per UTC day of charge_period_start,
+-- for starts in [@day_from, @day_to) (unix microseconds), by the index on
+-- (service, month). A day is its first microsecond: times are unix
+-- microseconds, so a day is the start less its remainder of 86400000000,
+-- taken so that it is never negative (SQLite's % keeps the dividend's
+-- sign, for a start before 1970). The slice comes last: sqlc numbers the
+-- other parameters (?1, ?2), which the slice's expansion into several
+-- would shift were it first.
+SELECT CAST(charge_period_start - ((charge_period_start % 86400000000) + 86400000000) % 86400000000 AS INTEGER) AS day,
+       CAST(SUM(effective_cost) AS INTEGER) AS effective_cost
+FROM billing_rows
+WHERE charge_period_start >= @day_from AND charge_period_start < @day_to
+  AND service IN (sqlc.slice('services'))
+GROUP BY day
+ORDER BY day;

@@ -10,6 +10,51 @@ import (
 	"time"
 )
 
+const dailyBilling = `-- name: DailyBilling :many
+SELECT CAST(date_trunc('day', charge_period_start AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS timestamptz) AS day,
+       SUM(effective_cost)::bigint AS effective_cost
+FROM billing_rows
+WHERE service = ANY($1::text[])
+  AND charge_period_start >= $2 AND charge_period_start < $3
+GROUP BY 1
+ORDER BY 1
+`
+
+type DailyBillingParams struct {
+	Services []string
+	DayFrom  time.Time
+	DayTo    time.Time
+}
+
+type DailyBillingRow struct {
+	Day           time.Time
+	EffectiveCost int64
+}
+
+// Sums the services' effective cost per UTC day of charge_period_start,
+// for starts in [@day_from, @day_to), by the index on (service, month).
+// The day is cast back to timestamptz, at UTC midnight. SUM of bigint is
+// numeric: cast back, failing should it overflow.
+func (q *Queries) DailyBilling(ctx context.Context, arg DailyBillingParams) ([]DailyBillingRow, error) {
+	rows, err := q.db.Query(ctx, dailyBilling, arg.Services, arg.DayFrom, arg.DayTo)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []DailyBillingRow
+	for rows.Next() {
+		var i DailyBillingRow
+		if err := rows.Scan(&i.Day, &i.EffectiveCost); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const deleteBillingMonth = `-- name: DeleteBillingMonth :exec
 DELETE FROM billing_rows WHERE source = $1 AND month = $2
 `

@@ -7,7 +7,72 @@ package dbsqlc
 
 import (
 	"context"
+	"strings"
 )
+
+const dailyBilling = `-- name: DailyBilling :many
+SELECT CAST(charge_period_start - ((charge_period_start % 86400000000) + 86400000000) % 86400000000 AS INTEGER) AS day,
+       CAST(SUM(effective_cost) AS INTEGER) AS effective_cost
+FROM billing_rows
+WHERE charge_period_start >= ?1 AND charge_period_start < ?2
+  AND service IN (/*SLICE:services*/?)
+GROUP BY day
+ORDER BY day
+`
+
+type DailyBillingParams struct {
+	DayFrom  int64
+	DayTo    int64
+	Services []string
+}
+
+type DailyBillingRow struct {
+	Day           int64
+	EffectiveCost int64
+}
+
+// Sums the services' effective cost per UTC day of charge_period_start,
+// for starts in [@day_from, @day_to) (unix microseconds), by the index on
+// (service, month). A day is its first microsecond: times are unix
+// microseconds, so a day is the start less its remainder of 86400000000,
+// taken so that it is never negative (SQLite's % keeps the dividend's
+// sign, for a start before 1970). The slice comes last: sqlc numbers the
+// other parameters (?1, ?2), which the slice's expansion into several
+// would shift were it first.
+func (q *Queries) DailyBilling(ctx context.Context, arg DailyBillingParams) ([]DailyBillingRow, error) {
+	query := dailyBilling
+	var queryParams []interface{}
+	queryParams = append(queryParams, arg.DayFrom)
+	queryParams = append(queryParams, arg.DayTo)
+	if len(arg.Services) > 0 {
+		for _, v := range arg.Services {
+			queryParams = append(queryParams, v)
+		}
+		query = strings.Replace(query, "/*SLICE:services*/?", strings.Repeat(",?", len(arg.Services))[1:], 1)
+	} else {
+		query = strings.Replace(query, "/*SLICE:services*/?", "NULL", 1)
+	}
+	rows, err := q.db.QueryContext(ctx, query, queryParams...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []DailyBillingRow
+	for rows.Next() {
+		var i DailyBillingRow
+		if err := rows.Scan(&i.Day, &i.EffectiveCost); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
 
 const deleteBillingMonth = `-- name: DeleteBillingMonth :exec
 DELETE FROM billing_rows WHERE source = ?1 AND month = ?2
