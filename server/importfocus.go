@@ -1,8 +1,6 @@
 package server
 
 import (
-	"errors"
-	"io"
 	"net/http"
 	"strings"
 
@@ -13,11 +11,8 @@ import (
 	"google.golang.org/grpc/status"
 
 	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
+	"github.com/cairn-dev/cairn/server/cost"
 )
-
-// focusChunkBytes is how much of an uploaded file each stream message
-// carries: well under the gRPC message limit.
-const focusChunkBytes = 256 << 10
 
 // maxFocusBytes bounds one uploaded billing file.
 const maxFocusBytes = 4 << 30
@@ -47,30 +42,11 @@ func focusImportHandler(conn *grpc.ClientConn) http.Handler {
 			writeStatus(w, status.Convert(err), 0)
 			return
 		}
-		source := r.URL.Query().Get("source")
-		body := http.MaxBytesReader(w, r.Body, maxFocusBytes)
-		buf := make([]byte, focusChunkBytes)
-		first := true
-		for {
-			n, readErr := io.ReadFull(body, buf)
-			if n > 0 || first {
-				msg := &cairnv1.ImportFocusCsvRequest{Data: buf[:n]}
-				if first {
-					msg.Source, first = source, false
-				}
-				if err := stream.Send(msg); err != nil {
-					break // the server ended the call: CloseAndRecv says why
-				}
-			}
-			if errors.Is(readErr, io.EOF) || errors.Is(readErr, io.ErrUnexpectedEOF) {
-				break
-			}
-			if readErr != nil {
-				writeStatus(w, status.New(codes.InvalidArgument, "reading the upload: "+readErr.Error()), http.StatusBadRequest)
-				return
-			}
+		resp, err := cost.UploadFocus(stream, r.URL.Query().Get("source"), http.MaxBytesReader(w, r.Body, maxFocusBytes))
+		if _, fromServer := status.FromError(err); err != nil && !fromServer {
+			writeStatus(w, status.New(codes.InvalidArgument, "reading the upload: "+err.Error()), http.StatusBadRequest)
+			return
 		}
-		resp, err := stream.CloseAndRecv()
 		if err != nil {
 			writeStatus(w, status.Convert(err), 0)
 			return

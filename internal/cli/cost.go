@@ -2,17 +2,14 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 
 	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
+	"github.com/cairn-dev/cairn/server/cost"
 )
-
-// importChunkBytes is how much of the file each stream message carries.
-const importChunkBytes = 256 << 10
 
 func costImport() command {
 	return command{
@@ -43,28 +40,11 @@ func costImport() command {
 
 // importFocus streams r to ImportFocusCsv.
 func (c *client) importFocus(ctx context.Context, source string, r io.Reader) (*cairnv1.ImportFocusCsvResponse, error) {
+	ctx, cancel := context.WithCancel(ctx) // abandons the import if reading the file fails
+	defer cancel()
 	stream, err := cairnv1.NewCostServiceClient(c.conn).ImportFocusCsv(ctx)
 	if err != nil {
 		return nil, err
 	}
-	buf := make([]byte, importChunkBytes)
-	for first := true; ; first = false {
-		n, readErr := io.ReadFull(r, buf)
-		if n > 0 || first {
-			msg := &cairnv1.ImportFocusCsvRequest{Data: buf[:n]}
-			if first {
-				msg.Source = source
-			}
-			if err := stream.Send(msg); err != nil {
-				break // the server ended the call: CloseAndRecv says why
-			}
-		}
-		if errors.Is(readErr, io.EOF) || errors.Is(readErr, io.ErrUnexpectedEOF) {
-			break
-		}
-		if readErr != nil {
-			return nil, readErr
-		}
-	}
-	return stream.CloseAndRecv()
+	return cost.UploadFocus(stream, source, r)
 }

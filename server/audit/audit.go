@@ -42,15 +42,9 @@ func (s *Server) ListAuditEvents(ctx context.Context, req *cairnv1.ListAuditEven
 		filter.End = req.GetEndTime().AsTime()
 	}
 	query := filterKey(filter)
-	var before int64
-	if req.GetPageToken() != "" {
-		after, err := pagetoken.Decode(req.GetPageToken(), query)
-		if err == nil {
-			before, err = strconv.ParseInt(after, 10, 64)
-		}
-		if err != nil {
-			return nil, apierr.Invalid(apierr.FieldViolation{Field: "page_token", Description: err.Error()})
-		}
+	before, err := pagetoken.DecodeInt(req.GetPageToken(), query)
+	if err != nil {
+		return nil, apierr.Invalid(apierr.FieldViolation{Field: "page_token", Description: err.Error()})
 	}
 	size := pagetoken.Size(req.GetPageSize())
 	events, err := s.store.ListAuditEvents(ctx, filter, before, size+1)

@@ -18,7 +18,10 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+
+	"github.com/cairn-dev/cairn/server/apierr"
 )
 
 // Role is what a principal may do; a rule table maps RPCs to roles.
@@ -146,6 +149,15 @@ func invalid(reason string) error { return &authError{ErrInvalidCredentials, rea
 func ActsFor(ctx context.Context, team string) bool {
 	p, ok := FromContext(ctx)
 	return ok && (p.Has(RoleAdmin) || p.InTeam(team))
+}
+
+// RequireTeam refuses, with PERMISSION_DENIED, a caller in ctx who does not
+// act for team; action says what was refused, such as "change services of".
+func RequireTeam(ctx context.Context, team, action string) error {
+	if ActsFor(ctx, team) {
+		return nil
+	}
+	return apierr.PermissionDenied("NOT_TEAM_MEMBER", fmt.Sprintf("%s may not %s team %q", Name(ctx), action, team))
 }
 
 // Name is the name of the principal in ctx, or "anonymous".

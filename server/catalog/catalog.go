@@ -49,13 +49,13 @@ func (c *Catalog) upsert(ctx context.Context, svc *store.Service, ifMatch string
 	svc.Team, _ = entityref.Team(svc.Owner) // the owner was validated with the rest
 	// The caller must act for the new owner, and for the current one: a team
 	// cannot take over, or give away, a service that is not its own.
-	if err := checkTeam(ctx, svc.Team); err != nil {
+	if err := auth.RequireTeam(ctx, svc.Team, "change services of"); err != nil {
 		return nil, false, err
 	}
 	existing, err := c.store.GetService(ctx, svc.Name)
 	switch {
 	case err == nil:
-		if err := checkTeam(ctx, existing.Team); err != nil {
+		if err := auth.RequireTeam(ctx, existing.Team, "change services of"); err != nil {
 			return nil, false, err
 		}
 	case !errors.Is(err, store.ErrNotFound):
@@ -92,7 +92,7 @@ func (c *Catalog) Delete(ctx context.Context, name, ifMatch string) error {
 	if err != nil {
 		return err
 	}
-	if err := checkTeam(ctx, existing.Team); err != nil {
+	if err := auth.RequireTeam(ctx, existing.Team, "change services of"); err != nil {
 		return err
 	}
 	err = c.store.DeleteService(ctx, name, ifMatch)
@@ -103,15 +103,6 @@ func (c *Catalog) Delete(ctx context.Context, name, ifMatch string) error {
 		return apierr.EtagMismatch("service", name)
 	}
 	return err
-}
-
-// checkTeam refuses callers who do not act for team: only its members and
-// admins change its services.
-func checkTeam(ctx context.Context, team string) error {
-	if auth.ActsFor(ctx, team) {
-		return nil
-	}
-	return apierr.PermissionDenied("NOT_TEAM_MEMBER", fmt.Sprintf("%s may not change services of team %q", auth.Name(ctx), team))
 }
 
 // ListQuery selects services. Owner takes a team name or entity reference.

@@ -2,7 +2,6 @@ package cost
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"time"
 
@@ -29,9 +28,7 @@ func (s *Server) GetServiceDailyCost(ctx context.Context, req *cairnv1.GetServic
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.store.GetService(ctx, name); errors.Is(err, store.ErrNotFound) {
-		return nil, apierr.NotFound("service", name)
-	} else if err != nil {
+	if err := s.requireService(ctx, name); err != nil {
 		return nil, err
 	}
 	days, err := s.dailyCosts(ctx, []string{name}, from, to)

@@ -103,9 +103,7 @@ func (s *Server) GetServiceCost(ctx context.Context, req *cairnv1.GetServiceCost
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.store.GetService(ctx, name); errors.Is(err, store.ErrNotFound) {
-		return nil, apierr.NotFound("service", name)
-	} else if err != nil {
+	if err := s.requireService(ctx, name); err != nil {
 		return nil, err
 	}
 	current, previous, lastUpdated, err := s.monthLines(ctx, name, start, now)
@@ -121,6 +119,15 @@ func (s *Server) GetServiceCost(ctx context.Context, req *cairnv1.GetServiceCost
 		LastUpdated:         timestamppb.New(lastUpdated),
 		Month:               start.Format(monthLayout),
 	}, nil
+}
+
+// requireService answers NOT_FOUND for a service the catalog does not hold.
+func (s *Server) requireService(ctx context.Context, name string) error {
+	_, err := s.store.GetService(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return apierr.NotFound("service", name)
+	}
+	return err
 }
 
 // monthStart is the first instant of a YYYY-MM month, or of now's month

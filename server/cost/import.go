@@ -88,3 +88,37 @@ func (s *Server) importFocus(ctx context.Context, source string, r io.Reader) (s
 	}
 	return summary, err
 }
+
+// focusChunkBytes is how much of a file each ImportFocusCsv message
+// carries: well under the gRPC message limit.
+const focusChunkBytes = 256 << 10
+
+// UploadFocus sends r to ImportFocusCsv, source in the first message, and
+// returns the server's answer. An error reading r is returned as it is,
+// not as a gRPC status, so that callers can tell it from the server's; they
+// must then cancel the stream's context.
+func UploadFocus(stream cairnv1.CostService_ImportFocusCsvClient, source string, r io.Reader) (*cairnv1.ImportFocusCsvResponse, error) {
+	buf := make([]byte, focusChunkBytes)
+	for first := true; ; first = false {
+		n, readErr := io.ReadFull(r, buf)
+		if n > 0 || first {
+			msg := &cairnv1.ImportFocusCsvRequest{Data: buf[:n]}
+			if first {
+				msg.Source = source
+			}
+			if err := stream.Send(msg); err != nil {
+				break // the server ended the call: CloseAndRecv says why
+			}
+		}
+		if errors.Is(readErr, io.EOF) || errors.Is(readErr, io.ErrUnexpectedEOF) {
+			break
+		}
+		if readErr != nil {
+			// Not CloseSend, which would import the file cut short: the
+			// caller's cancelled context abandons the call, and the import
+			// rolls back.
+			return nil, readErr
+		}
+	}
+	return stream.CloseAndRecv()
+}

@@ -126,17 +126,11 @@ func (s *Server) ListCostAnomalies(ctx context.Context, req *cairnv1.ListCostAno
 // holds the position: the list is computed afresh on every call.
 func pageAnomalies(anomalies []*cairnv1.CostAnomaly, req *cairnv1.ListCostAnomaliesRequest) (*cairnv1.ListCostAnomaliesResponse, error) {
 	query := req.GetMonth() + "|" + strconv.FormatFloat(req.GetThresholdPercent(), 'g', -1, 64)
-	offset := 0
-	if req.GetPageToken() != "" {
-		after, err := pagetoken.Decode(req.GetPageToken(), query)
-		if err == nil {
-			offset, err = strconv.Atoi(after)
-		}
-		if err != nil {
-			return nil, apierr.Invalid(apierr.FieldViolation{Field: "page_token", Description: err.Error()})
-		}
+	skip, err := pagetoken.DecodeInt(req.GetPageToken(), query)
+	if err != nil {
+		return nil, apierr.Invalid(apierr.FieldViolation{Field: "page_token", Description: err.Error()})
 	}
-	offset = min(offset, len(anomalies))
+	offset := int(min(skip, int64(len(anomalies))))
 	size := pagetoken.Size(req.GetPageSize())
 	page := anomalies[offset:min(offset+size, len(anomalies))]
 	resp := &cairnv1.ListCostAnomaliesResponse{Anomalies: page}

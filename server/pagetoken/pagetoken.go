@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"strconv"
 )
 
 // ErrInvalid means the token was not made by Encode.
@@ -80,4 +81,21 @@ func Page[T any](items []T, size int, query string, key func(T) string) ([]T, st
 	}
 	items = items[:size]
 	return items, Encode(key(items[size-1]), query)
+}
+
+// DecodeInt is Decode for lists keyed by an integer, such as an ID or an
+// offset: 0 for the first page (an empty token).
+func DecodeInt(tok, query string) (int64, error) {
+	if tok == "" {
+		return 0, nil
+	}
+	after, err := Decode(tok, query)
+	if err != nil {
+		return 0, err
+	}
+	n, err := strconv.ParseInt(after, 10, 64)
+	if err != nil || n < 0 {
+		return 0, ErrInvalid
+	}
+	return n, nil
 }

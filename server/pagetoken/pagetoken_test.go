@@ -50,3 +50,20 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestDecodeIntReadsTheIntegerKeyOfAPage(t *testing.T) {
+	first, err := DecodeInt("", "q")
+	require.NoError(t, err)
+	require.Zero(t, first)
+
+	after, err := DecodeInt(Encode("250", "q"), "q")
+	require.NoError(t, err)
+	require.EqualValues(t, 250, after)
+
+	_, err = DecodeInt(Encode("not-a-number", "q"), "q")
+	require.ErrorIs(t, err, ErrInvalid)
+	_, err = DecodeInt(Encode("-1", "q"), "q")
+	require.ErrorIs(t, err, ErrInvalid)
+	_, err = DecodeInt(Encode("250", "q"), "other")
+	require.ErrorIs(t, err, ErrQueryChanged)
+}

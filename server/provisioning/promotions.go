@@ -34,7 +34,7 @@ func (p *Provisioner) RequestPromotion(ctx context.Context, service, revision, r
 	if err != nil {
 		return store.Promotion{}, err
 	}
-	if err := checkTeam(ctx, prov.Spec.Team); err != nil {
+	if err := auth.RequireTeam(ctx, prov.Spec.Team, "change services of"); err != nil {
 		return store.Promotion{}, err
 	}
 	if !slices.Contains(prov.Spec.Environments, kube.EnvironmentProduction) {
@@ -70,12 +70,11 @@ func (p *Provisioner) Decide(ctx context.Context, service string, id int64, appr
 	if err != nil {
 		return store.Promotion{}, err
 	}
+	if err := auth.RequireTeam(ctx, prov.Spec.Team, "decide promotions of"); err != nil {
+		return store.Promotion{}, err
+	}
 	decider := auth.Name(ctx)
-	switch {
-	case !auth.ActsFor(ctx, prov.Spec.Team):
-		return store.Promotion{}, apierr.PermissionDenied("NOT_TEAM_MEMBER",
-			fmt.Sprintf("%s may not decide promotions of team %q", decider, prov.Spec.Team))
-	case decider == promotion.Requester:
+	if decider == promotion.Requester {
 		return store.Promotion{}, apierr.PermissionDenied("OWN_REQUEST",
 			"a promotion is decided by someone other than its requester")
 	}
@@ -117,15 +116,9 @@ func (p *Provisioner) promote(ctx context.Context, prov store.Provisioning, prom
 // ListPromotions returns a page of a service's promotions, newest first.
 func (p *Provisioner) ListPromotions(ctx context.Context, service string, pageSize int32, pageToken string) ([]store.Promotion, string, error) {
 	query := "promotions of " + service
-	var before int64
-	if pageToken != "" {
-		after, err := pagetoken.Decode(pageToken, query)
-		if err == nil {
-			_, err = fmt.Sscan(after, &before)
-		}
-		if err != nil {
-			return nil, "", apierr.Invalid(apierr.FieldViolation{Field: "page_token", Description: err.Error()})
-		}
+	before, err := pagetoken.DecodeInt(pageToken, query)
+	if err != nil {
+		return nil, "", apierr.Invalid(apierr.FieldViolation{Field: "page_token", Description: err.Error()})
 	}
 	size := pagetoken.Size(pageSize)
 	promotions, err := p.store.ListPromotions(ctx, service, before, size+1)

@@ -97,7 +97,7 @@ func (p *Provisioner) Create(ctx context.Context, r Request) (Created, error) {
 	if err != nil {
 		return Created{}, err
 	}
-	if err := checkTeam(ctx, spec.Team); err != nil {
+	if err := auth.RequireTeam(ctx, spec.Team, "change services of"); err != nil {
 		return Created{}, err
 	}
 	objects := kube.Objects(p.plan(r.Name, spec), p.settings)
@@ -181,13 +181,6 @@ func catalogEntry(name string, spec store.ProvisioningSpec) *store.Service {
 		Owner: spec.Owner, Team: spec.Team, GoldenPath: true, SourceTemplate: spec.Template,
 		Annotations: map[string]string{"argocd/app-name": name},
 	}
-}
-
-func checkTeam(ctx context.Context, team string) error {
-	if auth.ActsFor(ctx, team) {
-		return nil
-	}
-	return apierr.PermissionDenied("NOT_TEAM_MEMBER", fmt.Sprintf("%s may not change services of team %q", auth.Name(ctx), team))
 }
 
 // provisioningOf returns a service's provisioning, or NOT_FOUND.
@@ -342,7 +335,7 @@ func (p *Provisioner) changeSpec(ctx context.Context, service string, change fun
 	if err != nil {
 		return store.ProvisioningSpec{}, err
 	}
-	if err := checkTeam(ctx, prov.Spec.Team); err != nil {
+	if err := auth.RequireTeam(ctx, prov.Spec.Team, "change services of"); err != nil {
 		return store.ProvisioningSpec{}, err
 	}
 	spec := prov.Spec
