@@ -115,7 +115,7 @@ func newGuarded(t *testing.T, configure func(*Config)) *guarded {
 	}
 	registry := prometheus.NewRegistry()
 	provisioner := provisioning.New(st, nil, kube.DefaultSettings(), provisioning.NewMetrics(registry), logger)
-	srv, _, err := newGRPCServer(cfg, logger, st, provisioner, g, registry)
+	srv, _, err := newGRPCServer(cfg, logger, st, provisioner, nil, g, registry)
 	require.NoError(t, err)
 	lis := bufconn.Listen(1 << 20)
 	go srv.Serve(lis)

@@ -92,9 +92,13 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	gatewayLis := bufconn.Listen(1 << 20)
 
 	registry := prometheus.NewRegistry()
-	provisioner, err := startProvisioning(ctx, cfg, st, registry, logger)
+	provisioner, cluster, err := startProvisioning(ctx, cfg, st, registry, logger)
 	if err != nil {
 		return err
+	}
+	var workloads cost.Workloads // none without a cluster
+	if cluster != nil {
+		workloads = cluster
 	}
 	g := &guard{
 		authenticator: authenticator,
@@ -103,7 +107,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		callTimeout:   cfg.CallTimeout,
 		logger:        logger,
 	}
-	grpcSrv, healthSrv, err := newGRPCServer(cfg, logger, st, provisioner, g, registry)
+	grpcSrv, healthSrv, err := newGRPCServer(cfg, logger, st, provisioner, workloads, g, registry)
 	if err != nil {
 		return err
 	}
@@ -178,7 +182,7 @@ func shutdown(timeout time.Duration, ready *readiness, grpcSrv *grpc.Server, htt
 	}
 }
 
-func newGRPCServer(cfg Config, logger *slog.Logger, st store.Store, provisioner *provisioning.Provisioner, g *guard, registry *prometheus.Registry) (*grpc.Server, *health.Server, error) {
+func newGRPCServer(cfg Config, logger *slog.Logger, st store.Store, provisioner *provisioning.Provisioner, workloads cost.Workloads, g *guard, registry *prometheus.Registry) (*grpc.Server, *health.Server, error) {
 	validator, err := protovalidate.New()
 	if err != nil {
 		return nil, nil, fmt.Errorf("protovalidate: %w", err)
@@ -219,7 +223,7 @@ func newGRPCServer(cfg Config, logger *slog.Logger, st store.Store, provisioner 
 	// Declared in the API, built by later work: every call answers
 	// UNIMPLEMENTED, which apierr.Rewrite explains.
 	cairnv1.RegisterProvisioningServiceServer(srv, provisioning.NewServer(provisioner))
-	cairnv1.RegisterCostServiceServer(srv, cost.NewServer(st, cfg.Cost))
+	cairnv1.RegisterCostServiceServer(srv, cost.NewServer(st, cfg.Cost, workloads))
 	cairnv1.RegisterMetricsServiceServer(srv, cairnv1.UnimplementedMetricsServiceServer{})
 	cairnv1.RegisterAuditServiceServer(srv, audit.NewServer(st))
 
@@ -257,22 +261,22 @@ func NewLogger(cfg Config, w io.Writer) *slog.Logger {
 
 // startProvisioning connects to the cluster, when one is configured, starts
 // the informers, and runs the reconciler on whichever replica leads. With
-// no cluster the provisioner answers FAILED_PRECONDITION and the rest of
-// Cairn works on.
-func startProvisioning(ctx context.Context, cfg Config, st store.Store, registry *prometheus.Registry, logger *slog.Logger) (*provisioning.Provisioner, error) {
+// no cluster the provisioner answers FAILED_PRECONDITION, the cluster is
+// nil, and the rest of Cairn works on.
+func startProvisioning(ctx context.Context, cfg Config, st store.Store, registry *prometheus.Registry, logger *slog.Logger) (*provisioning.Provisioner, *kube.Cluster, error) {
 	metrics := provisioning.NewMetrics(registry)
 	settings := cfg.Kubernetes.settings()
 	restConfig, err := kube.RESTConfig(cfg.Kubernetes.Kubeconfig)
 	if errors.Is(err, kube.ErrNotConfigured) {
 		logger.Warn("provisioning is off: " + err.Error())
-		return provisioning.New(st, nil, settings, metrics, logger), nil
+		return provisioning.New(st, nil, settings, metrics, logger), nil, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cluster, err := kube.NewCluster(restConfig, settings)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cluster.Start(ctx)
 	provisioner := provisioning.New(st, cluster, settings, metrics, logger)
@@ -286,5 +290,5 @@ func startProvisioning(ctx context.Context, cfg Config, st store.Store, registry
 		}
 	}()
 	logger.Info("provisioning on Kubernetes", "host", restConfig.Host, "claims", settings.ClaimGroup+"/"+settings.ClaimVersion)
-	return provisioner, nil
+	return provisioner, cluster, nil
 }

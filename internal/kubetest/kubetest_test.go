@@ -7,10 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -342,4 +344,60 @@ func pick(v any, fields ...string) map[string]any {
 		out[field] = at(v, field)
 	}
 	return out
+}
+
+func TestDeploymentsNamingTheirServiceAreItsWorkloads(t *testing.T) {
+	env := kubetest.Shared(t)
+	env.CreateNamespace(t, "shipping")
+	cluster := startCluster(t, env)
+	deployments := env.Dynamic().Resource(schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}).Namespace("shipping")
+	deployment := func(name string, labels map[string]any, replicas int64, requests ...map[string]any) *unstructured.Unstructured {
+		containers := []any{}
+		for i, r := range requests {
+			containers = append(containers, map[string]any{
+				"name": name + "-" + string(rune('a'+i)), "image": "registry.company.com/shipping/" + name,
+				"resources": map[string]any{"requests": r},
+			})
+		}
+		return &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "apps/v1", "kind": "Deployment",
+			"metadata": map[string]any{"name": name, "namespace": "shipping", "labels": labels},
+			"spec": map[string]any{
+				"replicas": replicas,
+				"selector": map[string]any{"matchLabels": map[string]any{"app": name}},
+				"template": map[string]any{
+					"metadata": map[string]any{"labels": map[string]any{"app": name}},
+					"spec":     map[string]any{"containers": containers},
+				},
+			},
+		}}
+	}
+	for _, d := range []*unstructured.Unstructured{
+		deployment("tracker", map[string]any{kube.LabelName: "tracker"}, 3,
+			map[string]any{"cpu": "250m", "memory": "512Mi"}, map[string]any{"cpu": "50m", "memory": "64Mi"}),
+		deployment("tracker-worker", map[string]any{kube.LabelName: "tracker"}, 1, map[string]any{"cpu": "1", "memory": "1Gi"}),
+		deployment("unlabelled", map[string]any{"app": "unlabelled"}, 5, map[string]any{"cpu": "4"}),
+	} {
+		_, err := deployments.Create(t.Context(), d, metav1.CreateOptions{})
+		require.NoError(t, err)
+	}
+
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		workloads := cluster.Workloads("tracker")
+		require.Len(c, workloads, 2)
+		require.Equal(c, kube.Workload{Namespace: "shipping", Name: "tracker", Replicas: 3, CPUMillis: 300,
+			MemoryBytes: 576 << 20, CreateTime: workloads[0].CreateTime}, workloads[0])
+		require.Equal(c, kube.Workload{Namespace: "shipping", Name: "tracker-worker", Replicas: 1, CPUMillis: 1000,
+			MemoryBytes: 1 << 30, CreateTime: workloads[1].CreateTime}, workloads[1])
+		require.False(c, workloads[0].CreateTime.IsZero())
+	}, 30*time.Second, 50*time.Millisecond)
+	require.Empty(t, cluster.Workloads("unlabelled"))
+
+	// A scale shows in the cache as the API server records it.
+	_, err := deployments.Patch(t.Context(), "tracker", types.MergePatchType, []byte(`{"spec":{"replicas":6}}`), metav1.PatchOptions{})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		w := cluster.Workloads("tracker")
+		return len(w) == 2 && w[0].Replicas == 6
+	}, 30*time.Second, 50*time.Millisecond)
 }

@@ -3,6 +3,7 @@ package cost
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -39,20 +40,23 @@ type Store interface {
 // UNIMPLEMENTED through the embedded UnimplementedCostServiceServer.
 type Server struct {
 	cairnv1.UnimplementedCostServiceServer
-	store  Store
-	config Config
-	now    func() time.Time
+	store     Store
+	config    Config
+	workloads Workloads // nil without a cluster
+	now       func() time.Time
 }
 
 // NewServer returns the CostService over st, pricing with cfg, which should
-// have passed Validate.
-func NewServer(st Store, cfg Config) *Server {
-	return &Server{store: st, config: cfg, now: time.Now}
+// have passed Validate, and estimating services' Deployments from
+// workloads, when there is a cluster (else nil).
+func NewServer(st Store, cfg Config, workloads Workloads) *Server {
+	return &Server{store: st, config: cfg, workloads: workloads, now: time.Now}
 }
 
 // EstimateServiceCost implements CostService: it checks the planned create
-// as CreateService would and prices what it would provision. It touches
-// neither the store nor a cluster.
+// as CreateService would and prices what it would provision and what the
+// service would run (PlannedWorkload). It touches neither the store nor a
+// cluster.
 func (s *Server) EstimateServiceCost(_ context.Context, req *cairnv1.EstimateServiceCostRequest) (*cairnv1.EstimateServiceCostResponse, error) {
 	r := req.GetRequest()
 	if r == nil {
@@ -66,7 +70,7 @@ func (s *Server) EstimateServiceCost(_ context.Context, req *cairnv1.EstimateSer
 	if err != nil {
 		return nil, underRequest(err)
 	}
-	lines := s.config.Prices.Estimate(r.GetName(), spec)
+	lines := append(s.config.Prices.Estimate(r.GetName(), spec), s.config.plannedLines(r.GetName(), spec)...)
 	return &cairnv1.EstimateServiceCostResponse{
 		ServiceName:      r.GetName(),
 		TotalMonthlyCost: Sum(lines).Float64(),
@@ -206,25 +210,32 @@ func lineType(category string) string {
 	return strings.ToLower(category)
 }
 
-// estimatedLines are the estimate of the service's provisioning for the
-// month starting at start and the month before. A month is charged in full
-// if the provisioning existed before it ended (no proration), so the month
-// a service is provisioned in goes up from zero. Both months are priced
-// from the provisioning's current spec: Cairn keeps no history of specs.
+// estimatedLines are the estimate of the service's provisioning and its
+// Deployments for the month starting at start and the month before. A
+// month is charged in full if the provisioning or Deployment existed
+// before it ended (no proration), so the month a service is provisioned in
+// goes up from zero. Both months are priced from the current spec and
+// Deployments: Cairn keeps no history of them.
 func (s *Server) estimatedLines(ctx context.Context, name string, start time.Time) (current, previous []Line, err error) {
 	prov, err := s.store.GetProvisioning(ctx, name)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil, nil // not provisioned by Cairn: nothing to estimate
-	}
-	if err != nil {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		// Not provisioned by Cairn: no claims to estimate.
+	case err != nil:
 		return nil, nil, err
+	default:
+		lines := s.config.Prices.Estimate(name, prov.Spec)
+		if prov.CreateTime.Before(start.AddDate(0, 1, 0)) {
+			current = lines
+		}
+		if prov.CreateTime.Before(start) {
+			previous = lines
+		}
 	}
-	lines := s.config.Prices.Estimate(name, prov.Spec)
-	if prov.CreateTime.Before(start.AddDate(0, 1, 0)) {
-		current = lines
-	}
-	if prov.CreateTime.Before(start) {
-		previous = lines
+	if s.workloads != nil {
+		workloadsNow, workloadsBefore := s.config.Prices.workloadLines(s.workloads.Workloads(name), start)
+		current = slices.Concat(current, workloadsNow) // new arrays: current and previous may share one
+		previous = slices.Concat(previous, workloadsBefore)
 	}
 	return current, previous, nil
 }

@@ -21,7 +21,7 @@ func newTestServer(t *testing.T) (*Server, *sqlite.Store) {
 	require.NoError(t, err)
 	t.Cleanup(func() { st.Close() })
 	require.NoError(t, st.Migrate(t.Context()))
-	return NewServer(st, DefaultConfig()), st
+	return NewServer(st, DefaultConfig(), nil), st
 }
 
 // provision records a provisioning of a small PostgreSQL and a bucket, with
@@ -43,7 +43,7 @@ func codeOf(err error) codes.Code {
 }
 
 func TestEstimateServiceCostPricesAPlannedCreateWithoutAStoreOrCluster(t *testing.T) {
-	s := NewServer(nil, DefaultConfig()) // a store call would panic
+	s := NewServer(nil, DefaultConfig(), nil) // a store call would panic
 	resp, err := s.EstimateServiceCost(t.Context(), &cairnv1.EstimateServiceCostRequest{Request: &cairnv1.CreateServiceRequest{
 		Name: "orders-service", Owner: "group:default/team-orders", Database: "postgresql", DatabaseSize: "small",
 		Bucket: true, Environments: []string{"staging"}, RepositoryUrl: "https://github.com/company/orders-service.git",
@@ -51,24 +51,46 @@ func TestEstimateServiceCostPricesAPlannedCreateWithoutAStoreOrCluster(t *testin
 	require.NoError(t, err)
 	require.Equal(t, "orders-service", resp.GetServiceName())
 	require.Equal(t, "USD", resp.GetCurrency())
-	require.Equal(t, 112.02, resp.GetTotalMonthlyCost())
-	require.Len(t, resp.GetBreakdown(), 2)
-	require.Equal(t, &cairnv1.CostBreakdown{Resource: "orders-service-db", Type: "database", MonthlyCost: 109.72, Trend: "stable", Source: "estimated"}, resp.GetBreakdown()[0])
-	require.Equal(t, &cairnv1.CostBreakdown{Resource: "orders-service-bucket", Type: "storage", MonthlyCost: 2.3, Trend: "stable", Source: "estimated"}, resp.GetBreakdown()[1])
+	// By hand, from the default table: 2 db.t3.medium (Multi-AZ) at 0.072 an
+	// hour for 730 hours plus 2 x 20 GB at 0.115; 100 GB of S3 at 0.023; and
+	// in staging the template's 2 replicas of 0.1 vCPU at 0.04048 and
+	// 0.125 GiB at 0.004445 an hour, 6.7212925 rounded to the micro.
+	require.Equal(t, []*cairnv1.CostBreakdown{
+		{Resource: "orders-service-db", Type: "database", MonthlyCost: 109.72, Trend: "stable", Source: "estimated"},
+		{Resource: "orders-service-bucket", Type: "storage", MonthlyCost: 2.3, Trend: "stable", Source: "estimated"},
+		{Resource: "orders-service (staging)", Type: "compute", MonthlyCost: 6.721293, Trend: "stable", Source: "estimated"},
+	}, resp.GetBreakdown())
+	require.Equal(t, 118.741293, resp.GetTotalMonthlyCost())
 }
 
-func TestEstimateServiceCostOfNoResourcesIsZero(t *testing.T) {
-	resp, err := NewServer(nil, DefaultConfig()).EstimateServiceCost(t.Context(), &cairnv1.EstimateServiceCostRequest{
+func TestEstimateServiceCostRunsTheRequestedReplicasInProduction(t *testing.T) {
+	resp, err := NewServer(nil, DefaultConfig(), nil).EstimateServiceCost(t.Context(), &cairnv1.EstimateServiceCostRequest{
+		Request: &cairnv1.CreateServiceRequest{Name: "tiny", Owner: "team-a", Database: "none", ReplicaCount: 5,
+			Environments: []string{"staging", "production"}, RepositoryUrl: "https://github.com/company/tiny.git"},
+	})
+	require.NoError(t, err)
+	// 5 x 0.004603625 an hour x 730 = 16.80323125 in production.
+	require.Equal(t, []*cairnv1.CostBreakdown{
+		{Resource: "tiny (staging)", Type: "compute", MonthlyCost: 6.721293, Trend: "stable", Source: "estimated"},
+		{Resource: "tiny (production)", Type: "compute", MonthlyCost: 16.803231, Trend: "stable", Source: "estimated"},
+	}, resp.GetBreakdown())
+	require.Equal(t, 23.524524, resp.GetTotalMonthlyCost())
+}
+
+func TestEstimateServiceCostOfNoResourcesAndNoPlannedWorkloadIsZero(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.PlannedWorkload.Replicas = 0
+	resp, err := NewServer(nil, cfg, nil).EstimateServiceCost(t.Context(), &cairnv1.EstimateServiceCostRequest{
 		Request: &cairnv1.CreateServiceRequest{Name: "tiny", Owner: "team-a", Database: "none", RepositoryUrl: "https://github.com/company/tiny.git"},
 	})
 	require.NoError(t, err)
 	require.Zero(t, resp.GetTotalMonthlyCost())
-	require.NotNil(t, resp.GetBreakdown())
-	require.Empty(t, resp.GetBreakdown())
+	require.Len(t, resp.GetBreakdown(), 1)
+	require.Zero(t, resp.GetBreakdown()[0].GetMonthlyCost())
 }
 
 func TestEstimateServiceCostRefusesWhatCreateServiceWouldRefuse(t *testing.T) {
-	s := NewServer(nil, DefaultConfig())
+	s := NewServer(nil, DefaultConfig(), nil)
 	for _, tc := range []struct {
 		name  string
 		req   *cairnv1.CreateServiceRequest

@@ -1,7 +1,9 @@
-// Package cost reports what services cost per month. This first slice
-// estimates: it prices what a service's provisioning asks for (its database
-// and its bucket) with a configured price table. Imported billing data,
-// team showback, budgets and workload (compute) pricing come later.
+// Package cost reports what services and teams cost per month: billed cost
+// from imported FinOps FOCUS files where there is some, and otherwise
+// estimates from a configured price table: what a service's provisioning
+// asks for (its database and its bucket) and what its Deployments request.
+// It also keeps teams' budgets, and reports showback, daily series and
+// month-over-month anomalies.
 package cost
 
 import (
@@ -31,14 +33,13 @@ const (
 
 // Config is the `cost:` section of Cairn's configuration. Every amount is in
 // Currency.
-//
-// Workload prices (vCPU-hour, GB-hour) are not in it yet: nothing prices
-// workloads until compute pricing arrives, and a setting nothing reads would
-// only mislead.
 type Config struct {
 	// Currency is the ISO 4217 code of every amount, such as USD.
 	Currency string     `yaml:"currency"`
 	Prices   PriceTable `yaml:"prices"`
+	// PlannedWorkload is what estimates of planned creates assume a
+	// service will run.
+	PlannedWorkload PlannedWorkload `yaml:"plannedWorkload"`
 	// MappingTag is the tag of imported billing rows whose value names the
 	// row's service.
 	MappingTag string `yaml:"mappingTag"`
@@ -48,6 +49,7 @@ type Config struct {
 type PriceTable struct {
 	Database      DatabasePrices      `yaml:"database"`
 	ObjectStorage ObjectStoragePrices `yaml:"objectStorage"`
+	Workload      WorkloadPrices      `yaml:"workload"`
 }
 
 // DatabasePrices price a DatabaseClaim: its instances and its storage.
@@ -114,6 +116,13 @@ func usd(s string) Micros {
 // cache.r6g.large, cache.r6g.xlarge; no storage charge) and Amazon DocumentDB
 // instances (db.t3.medium, db.r6g.large, db.r6g.xlarge; cluster storage
 // billed once).
+//
+// Workloads are priced as AWS Fargate (Linux, x86) bills a task's requests
+// (aws.amazon.com/fargate/pricing): per vCPU-hour and per GB-hour. A
+// cluster of EC2 nodes costs what its nodes cost, whatever pods request;
+// requests are what a service claims of it, the usual showback basis.
+// A planned service is assumed to run the golden-path template's
+// Deployment: 2 replicas of 100m CPU and 128Mi memory.
 func DefaultConfig() Config {
 	return Config{
 		Currency:   "USD",
@@ -154,7 +163,9 @@ func DefaultConfig() Config {
 				// holds little; 100 GB errs on the side of more.
 				AssumedGB: 100,
 			},
+			Workload: WorkloadPrices{VCPUHour: usd("0.04048"), GBHour: usd("0.004445")},
 		},
+		PlannedWorkload: PlannedWorkload{CPU: "100m", Memory: "128Mi", Replicas: 2},
 	}
 }
 
@@ -167,6 +178,7 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("cost: currency %q: want an ISO 4217 code of three capital letters, such as USD", c.Currency))
 	}
 	errs = append(errs, c.Prices.validate()...)
+	errs = append(errs, c.PlannedWorkload.validate()...)
 	if c.MappingTag == "" {
 		errs = append(errs, errors.New("cost: mappingTag: want the billing tag that names a row's service, such as app.kubernetes.io/name"))
 	}
@@ -227,6 +239,12 @@ func (t PriceTable) validate() []error {
 	if t.ObjectStorage.AssumedGB < 0 {
 		bad("objectStorage.assumedGB %d: must not be negative", t.ObjectStorage.AssumedGB)
 	}
+	if t.Workload.VCPUHour < 0 {
+		bad("workload.vcpuHour %s: must not be negative", t.Workload.VCPUHour)
+	}
+	if t.Workload.GBHour < 0 {
+		bad("workload.gbHour %s: must not be negative", t.Workload.GBHour)
+	}
 	return errs
 }
 
@@ -241,12 +259,14 @@ func sortedKeys[V any](m map[string]V) []string {
 
 // Line is one resource's monthly cost.
 type Line struct {
-	// Resource is the claim's name: {service}-db, {service}-bucket.
+	// Resource is the claim's name ({service}-db, {service}-bucket), the
+	// Deployment's namespace/name, or a billed row's resource id.
 	Resource string
-	// Type is TypeDatabase or TypeStorage.
+	// Type is TypeDatabase, TypeStorage or TypeCompute; a billed line's is
+	// its FOCUS service category, in lower case.
 	Type        string
 	MonthlyCost Micros
-	// Source is SourceEstimated: priced by the table, not billed.
+	// Source is SourceEstimated (priced by the table) or SourceBilled.
 	Source string
 }
 

@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/dynamic/dynamicinformer"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/clientcmd"
@@ -52,13 +53,16 @@ const resyncPeriod = 10 * time.Minute
 
 // Cluster is Cairn's view of one Kubernetes API server: server-side apply
 // for the objects it owns, and informers that keep every Application and
-// claim in memory, so that status reads never call the API server.
+// claim, and the services' Deployments, in memory, so that status and cost
+// reads never call the API server.
 type Cluster struct {
 	client   dynamic.Interface
 	settings Settings
 	kinds    []Kind
-	informer map[string]cache.SharedIndexInformer // by kind
-	stale    atomic.Bool
+	informer map[string]cache.SharedIndexInformer // by kind, Deployments among them
+	// deployments are the workloads of services, for their cost.
+	deployments cache.SharedIndexInformer
+	stale       atomic.Bool
 
 	mu             sync.Mutex
 	handlers       []func(service string)
@@ -95,6 +99,14 @@ func NewCluster(cfg *rest.Config, settings Settings) (*Cluster, error) {
 		}
 		c.informer[kind.Kind] = inf
 	}
+	clientset, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if c.deployments, err = newDeploymentInformer(clientset); err != nil {
+		return nil, err
+	}
+	c.informer["Deployment"] = c.deployments
 	return c, nil
 }
 
