@@ -33,6 +33,7 @@ import (
 	"github.com/cairn-dev/cairn/server/auth"
 	"github.com/cairn-dev/cairn/server/auth/authtest"
 	"github.com/cairn-dev/cairn/server/kube"
+	dorametrics "github.com/cairn-dev/cairn/server/metrics"
 	"github.com/cairn-dev/cairn/server/provisioning"
 	"github.com/cairn-dev/cairn/store"
 	"github.com/cairn-dev/cairn/store/sqlite"
@@ -115,7 +116,7 @@ func newGuarded(t *testing.T, configure func(*Config)) *guarded {
 	}
 	registry := prometheus.NewRegistry()
 	provisioner := provisioning.New(st, nil, kube.DefaultSettings(), provisioning.NewMetrics(registry), logger)
-	srv, _, err := newGRPCServer(cfg, logger, st, provisioner, nil, g, registry)
+	srv, _, err := newGRPCServer(cfg, logger, st, provisioner, dorametrics.NewServer(dorametrics.New(st, dorametrics.NewPrometheus(registry)), dorametrics.NewPlatform(st, nil)), nil, g, registry)
 	require.NoError(t, err)
 	lis := bufconn.Listen(1 << 20)
 	go srv.Serve(lis)

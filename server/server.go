@@ -35,6 +35,7 @@ import (
 	"github.com/cairn-dev/cairn/server/catalog"
 	"github.com/cairn-dev/cairn/server/cost"
 	"github.com/cairn-dev/cairn/server/kube"
+	dorametrics "github.com/cairn-dev/cairn/server/metrics"
 	"github.com/cairn-dev/cairn/server/provisioning"
 	"github.com/cairn-dev/cairn/server/tlsreload"
 	"github.com/cairn-dev/cairn/store"
@@ -92,7 +93,8 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	gatewayLis := bufconn.Listen(1 << 20)
 
 	registry := prometheus.NewRegistry()
-	provisioner, cluster, err := startProvisioning(ctx, cfg, st, registry, logger)
+	delivery := dorametrics.New(st, dorametrics.NewPrometheus(registry))
+	provisioner, cluster, err := startProvisioning(ctx, cfg, st, delivery, registry, logger)
 	if err != nil {
 		return err
 	}
@@ -100,6 +102,8 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if cluster != nil {
 		workloads = cluster
 	}
+	platform := dorametrics.NewPlatform(st, cluster)
+	registry.MustRegister(dorametrics.NewPlatformCollector(st, logger))
 	g := &guard{
 		authenticator: authenticator,
 		audit:         st,
@@ -107,7 +111,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		callTimeout:   cfg.CallTimeout,
 		logger:        logger,
 	}
-	grpcSrv, healthSrv, err := newGRPCServer(cfg, logger, st, provisioner, workloads, g, registry)
+	grpcSrv, healthSrv, err := newGRPCServer(cfg, logger, st, provisioner, dorametrics.NewServer(delivery, platform), workloads, g, registry)
 	if err != nil {
 		return err
 	}
@@ -182,7 +186,7 @@ func shutdown(timeout time.Duration, ready *readiness, grpcSrv *grpc.Server, htt
 	}
 }
 
-func newGRPCServer(cfg Config, logger *slog.Logger, st store.Store, provisioner *provisioning.Provisioner, workloads cost.Workloads, g *guard, registry *prometheus.Registry) (*grpc.Server, *health.Server, error) {
+func newGRPCServer(cfg Config, logger *slog.Logger, st store.Store, provisioner *provisioning.Provisioner, metricsSrv *dorametrics.Server, workloads cost.Workloads, g *guard, registry *prometheus.Registry) (*grpc.Server, *health.Server, error) {
 	validator, err := protovalidate.New()
 	if err != nil {
 		return nil, nil, fmt.Errorf("protovalidate: %w", err)
@@ -220,11 +224,9 @@ func newGRPCServer(cfg Config, logger *slog.Logger, st store.Store, provisioner 
 	srv := grpc.NewServer(opts...)
 
 	cairnv1.RegisterCatalogServiceServer(srv, catalog.NewServer(catalog.New(st)))
-	// Declared in the API, built by later work: every call answers
-	// UNIMPLEMENTED, which apierr.Rewrite explains.
 	cairnv1.RegisterProvisioningServiceServer(srv, provisioning.NewServer(provisioner))
 	cairnv1.RegisterCostServiceServer(srv, cost.NewServer(st, cfg.Cost, workloads))
-	cairnv1.RegisterMetricsServiceServer(srv, cairnv1.UnimplementedMetricsServiceServer{})
+	cairnv1.RegisterMetricsServiceServer(srv, metricsSrv)
 	cairnv1.RegisterAuditServiceServer(srv, audit.NewServer(st))
 
 	healthSrv := health.NewServer()
@@ -260,10 +262,11 @@ func NewLogger(cfg Config, w io.Writer) *slog.Logger {
 }
 
 // startProvisioning connects to the cluster, when one is configured, starts
-// the informers, and runs the reconciler on whichever replica leads. With
-// no cluster the provisioner answers FAILED_PRECONDITION, the cluster is
-// nil, and the rest of Cairn works on.
-func startProvisioning(ctx context.Context, cfg Config, st store.Store, registry *prometheus.Registry, logger *slog.Logger) (*provisioning.Provisioner, *kube.Cluster, error) {
+// the informers, and on whichever replica leads runs the reconciler and
+// the intake of Argo CD's deployments into delivery. With no cluster the
+// provisioner answers FAILED_PRECONDITION, the cluster is nil, and the
+// rest of Cairn works on.
+func startProvisioning(ctx context.Context, cfg Config, st store.Store, delivery *dorametrics.Service, registry *prometheus.Registry, logger *slog.Logger) (*provisioning.Provisioner, *kube.Cluster, error) {
 	metrics := provisioning.NewMetrics(registry)
 	settings := cfg.Kubernetes.settings()
 	restConfig, err := kube.RESTConfig(cfg.Kubernetes.Kubeconfig)
@@ -280,11 +283,18 @@ func startProvisioning(ctx context.Context, cfg Config, st store.Store, registry
 	}
 	cluster.Start(ctx)
 	provisioner := provisioning.New(st, cluster, settings, metrics, logger)
+	intake := dorametrics.NewArgoCDIntake(cluster, delivery, logger)
+	lead := func(ctx context.Context) {
+		var wg sync.WaitGroup
+		wg.Go(func() { provisioner.Run(ctx) })
+		wg.Go(func() { intake.Run(ctx) })
+		wg.Wait()
+	}
 	go func() {
 		if !cluster.WaitForSync(ctx) {
 			return
 		}
-		err := kube.RunAsLeader(ctx, restConfig, cfg.Kubernetes.LeaseNamespace, logger, provisioner.Run)
+		err := kube.RunAsLeader(ctx, restConfig, cfg.Kubernetes.LeaseNamespace, logger, lead)
 		if err != nil {
 			logger.Error("leader election failed: this replica will not reconcile", "error", err)
 		}

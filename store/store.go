@@ -7,6 +7,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
 	"time"
 )
@@ -18,6 +19,8 @@ type Store interface {
 	ProvisioningStore
 	BillingStore
 	BudgetStore
+	MetricsStore
+	PlatformStore
 
 	// Migrate brings the schema up to date. Running it again is a no-op.
 	Migrate(ctx context.Context) error
@@ -246,9 +249,11 @@ type BillingStore interface {
 	// never doubles. An error from rows, or from the store, rolls back the
 	// whole import: earlier data stays as it was.
 	ReplaceBilling(ctx context.Context, source string, rows iter.Seq2[BillingRow, error]) (BillingImport, error)
-	// ServiceBilling returns a service's billed cost in a month (YYYY-MM),
-	// summed per resource, in resource order; none when nothing was billed.
-	ServiceBilling(ctx context.Context, service, month string) ([]BilledResource, error)
+	// ServiceBilling returns a service's billed cost in each of months
+	// (YYYY-MM), summed per resource, in resource order, by month: a month
+	// in which nothing was billed is left out. One call reads them all, as
+	// the cost card shows a month beside the one before.
+	ServiceBilling(ctx context.Context, service string, months ...string) (map[string][]BilledResource, error)
 	// LastBillingImport is when billing was last imported, or the zero time.
 	LastBillingImport(ctx context.Context) (time.Time, error)
 	// DailyBilling returns the summed EffectiveCost of the given services'
@@ -314,4 +319,194 @@ type Budget struct {
 	MonthlyAmount int64 // micro-units of Currency
 	Currency      string
 	UpdateTime    time.Time // set by the store
+}
+
+// MetricsStore keeps the delivery events DORA metrics are computed from:
+// deployments with the commits they shipped, incidents, and support
+// tickets. Events are stored as they arrive, never sampled. Each write is
+// idempotent on the event's natural key and reports created false for a
+// repeat, which changes nothing of the stored event, whatever its other
+// fields: only a deployment's repeat may add commits (see
+// RecordDeployment). Times are kept to the microsecond.
+type MetricsStore interface {
+	// RecordDeployment stores d unless a deployment with its key (Service,
+	// Environment, Revision, StartedAt) is stored. A repeat changes nothing
+	// of the stored deployment (its status and times are the first
+	// report's) but adds those of d's commits whose SHAs it does not list
+	// yet, counted for lead time from the stored FinishedAt as if the first
+	// report had carried them; commits listed already, whatever their
+	// times, are left as they are, so that each is counted once. A repeat
+	// listing a commit made after the stored FinishedAt is
+	// *CommitsAfterFinishError and writes nothing. The caller checks d on
+	// its own (see Deployment).
+	RecordDeployment(ctx context.Context, d Deployment) (RecordedDeployment, error)
+	// RecordIncident stores i unless an incident with its ID is stored.
+	RecordIncident(ctx context.Context, i Incident) (created bool, err error)
+	// GetIncident returns the incident or ErrNotFound.
+	GetIncident(ctx context.Context, id string) (Incident, error)
+	// ResolveIncident records that the open incident was resolved at `at`,
+	// which must not be before it opened, and returns it. An incident
+	// resolved at `at` already is returned as it is; one resolved at
+	// another time is ErrConflict, and a missing one ErrNotFound.
+	ResolveIncident(ctx context.Context, id string, at time.Time) (Incident, error)
+	// RecordSupportTicket stores t unless a ticket with its ID is stored.
+	RecordSupportTicket(ctx context.Context, t SupportTicket) (created bool, err error)
+	// CountSupportTickets counts the tickets opened in [from, to) per
+	// category, in category order: only the categories that have tickets.
+	CountSupportTickets(ctx context.Context, from, to time.Time) ([]TicketCount, error)
+	// ServiceNames returns the names of the catalog's services of team, or
+	// of every service when team is empty, in name order: the services a
+	// team's or the organisation's DORA metrics cover.
+	ServiceNames(ctx context.Context, team string) ([]string, error)
+	// DeliveryFacts returns what DORA metrics are computed from, for the
+	// given services (none for no services) and the period [from, to).
+	DeliveryFacts(ctx context.Context, services []string, environment string, from, to time.Time) (DeliveryFacts, error)
+}
+
+// Deployment statuses.
+const (
+	DeploymentSucceeded = "succeeded"
+	DeploymentFailed    = "failed"
+)
+
+// Deployment is one deployment of a revision of a service to an
+// environment.
+type Deployment struct {
+	Service     string
+	Environment string
+	Revision    string
+	Status      string // DeploymentSucceeded or DeploymentFailed
+	StartedAt   time.Time
+	FinishedAt  time.Time // not before StartedAt
+	Commits     []Commit  // distinct SHAs, none committed after FinishedAt
+}
+
+// Commit is a commit a deployment shipped.
+type Commit struct {
+	SHA         string
+	CommittedAt time.Time
+}
+
+// RecordedDeployment is what RecordDeployment did with a deployment.
+type RecordedDeployment struct {
+	// Created is true when the deployment was new, false for a repeat.
+	Created bool
+	// Status and FinishedAt are the stored deployment's: the new one's, or
+	// for a repeat the first report's, which its commits' lead times count
+	// from.
+	Status     string
+	FinishedAt time.Time
+	// AddedCommits are the deployment's commits this call stored, in the
+	// order given: all of a new deployment's, those of a repeat's that
+	// were not listed yet.
+	AddedCommits []Commit
+}
+
+// CommitsAfterFinishError is RecordDeployment refusing a repeat of a
+// stored deployment that lists commits made after the stored deployment
+// finished, which it could not have shipped.
+type CommitsAfterFinishError struct {
+	// FinishedAt is when the stored deployment finished.
+	FinishedAt time.Time
+	// Commits are the indexes, in the repeat's Commits, of the commits made
+	// after FinishedAt, in order.
+	Commits []int
+}
+
+func (e *CommitsAfterFinishError) Error() string {
+	return fmt.Sprintf("%d commits made after the recorded deployment finished, at %s",
+		len(e.Commits), e.FinishedAt.Format(time.RFC3339Nano))
+}
+
+// Incident is an incident of a service, from an incident tool.
+type Incident struct {
+	ID            string
+	Service       string
+	OpenedAt      time.Time
+	ResolvedAt    time.Time // zero while open; not before OpenedAt
+	CauseRevision string    // the revision whose deployment caused it; "" when not known
+}
+
+// SupportTicket is a ticket raised with the platform team.
+type SupportTicket struct {
+	ID       string
+	Category string
+	Team     string // "" when the ticket names none
+	OpenedAt time.Time
+}
+
+// TicketCount is the number of support tickets of a category.
+type TicketCount struct {
+	Category string
+	Count    int64
+}
+
+// DeliveryFacts are a set of services' delivery events of a period, as
+// DORA metrics need them.
+type DeliveryFacts struct {
+	// Days counts the deployments to the environment that finished in the
+	// period, per UTC day of their finish: only the days that have some,
+	// in day order.
+	Days []DeploymentDay
+	// LeadTimes are, for every commit of every successful deployment
+	// counted in Days, its deployment's finish less its commit time, in no
+	// particular order.
+	LeadTimes []time.Duration
+	// RestoreTimes are, for every incident resolved in the period, its
+	// resolution less its opening time, in no particular order.
+	RestoreTimes []time.Duration
+}
+
+// DeploymentDay counts the deployments that finished on one UTC day.
+type DeploymentDay struct {
+	Day       time.Time // UTC midnight
+	Succeeded int64
+	Failed    int64
+	// IncidentCausing counts the successful deployments whose revision an
+	// incident of their service names as its cause, whenever the incident
+	// was recorded.
+	IncidentCausing int64
+}
+
+// PlatformStore reads what the platform's own metrics are computed from:
+// the catalog, and the delivery events MetricsStore keeps, summed in the
+// database. A service counts under its catalog team now, and services no
+// longer in the catalog do not count.
+type PlatformStore interface {
+	// FirstDeployments returns each catalog service whose first successful
+	// deployment, to any environment, finished in [from, to), with its
+	// catalog creation time, in name order.
+	FirstDeployments(ctx context.Context, from, to time.Time) ([]FirstDeployment, error)
+	// CountServices counts the catalog's services per team and golden-path
+	// status, in team order (bytes), off the golden path first: only the
+	// pairs that have services.
+	CountServices(ctx context.Context) ([]TeamServiceCount, error)
+	// CountActiveServices counts, per team and environment, the catalog's
+	// services with at least one successful deployment to the environment
+	// that finished in [from, to), in team then environment order (bytes):
+	// only the pairs that have some.
+	CountActiveServices(ctx context.Context, from, to time.Time) ([]ActiveServiceCount, error)
+}
+
+// FirstDeployment is when a service entered the catalog and when its first
+// successful deployment finished. A service registered after it started
+// deploying has its first deployment before its creation.
+type FirstDeployment struct {
+	Service         string
+	CreateTime      time.Time
+	FirstDeployedAt time.Time
+}
+
+// TeamServiceCount counts a team's services on or off the golden path.
+type TeamServiceCount struct {
+	Team       string
+	GoldenPath bool
+	Count      int64
+}
+
+// ActiveServiceCount counts a team's services deployed to an environment.
+type ActiveServiceCount struct {
+	Team        string
+	Environment string
+	Count       int64
 }

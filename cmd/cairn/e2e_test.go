@@ -427,14 +427,6 @@ func testCatalog(t *testing.T, storeURL string) {
 		require.Equal(t, codes.NotFound, status.Code(err))
 	})
 
-	t.Run("MethodsNotBuiltYetAnswerUnimplementedAndSaySo", func(t *testing.T) {
-		r := p.rest(t, "GET", "/v1/services/orders-service/dora", nil)
-		require.Equal(t, http.StatusNotImplemented, r.status, r.raw)
-		require.Contains(t, r.body["message"], "MetricsService/GetServiceDora")
-		_, err := cairnv1.NewMetricsServiceClient(p.conn).GetServiceDora(ctx, &cairnv1.GetServiceDoraRequest{Name: "services/orders-service"})
-		require.Equal(t, codes.Unimplemented, status.Code(err))
-	})
-
 	t.Run("ProvisioningWithoutAClusterIsAFailedPreconditionThatSaysHowToConfigureOne", func(t *testing.T) {
 		r := p.rest(t, "GET", "/v1/services/orders-service/status", nil)
 		require.Equal(t, http.StatusBadRequest, r.status, r.raw)

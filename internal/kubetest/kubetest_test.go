@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -18,6 +19,9 @@ import (
 
 	"github.com/cairn-dev/cairn/internal/kubetest"
 	"github.com/cairn-dev/cairn/server/kube"
+	"github.com/cairn-dev/cairn/server/metrics"
+	"github.com/cairn-dev/cairn/store"
+	"github.com/cairn-dev/cairn/store/sqlite"
 )
 
 func TestMain(m *testing.M) { kubetest.Main(m) }
@@ -400,4 +404,75 @@ func TestDeploymentsNamingTheirServiceAreItsWorkloads(t *testing.T) {
 		w := cluster.Workloads("tracker")
 		return len(w) == 2 && w[0].Replicas == 6
 	}, 30*time.Second, 50*time.Millisecond)
+}
+
+func TestPlatformMetricsReadEveryClaimFromTheCache(t *testing.T) {
+	// An API server of its own: the self-service ratio counts every claim
+	// on the cluster.
+	env := kubetest.Start(t)
+	env.CreateNamespace(t, "payments")
+	cluster := startCluster(t, env)
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "cairn.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	require.NoError(t, st.Migrate(t.Context()))
+
+	// orders: created through Cairn, with a database and a bucket.
+	orders := kube.Plan{Service: "orders", Team: "payments", Database: "postgresql", Bucket: true}
+	prov, _, err := st.CreateProvisioning(t.Context(), store.Provisioning{
+		Service: orders.Service, Requester: "user:default/alice",
+		Spec: store.ProvisioningSpec{Owner: "group:default/payments", Team: orders.Team, Database: orders.Database, Bucket: true},
+	}, &store.Service{Name: orders.Service, Owner: "group:default/payments", Team: orders.Team, GoldenPath: true})
+	require.NoError(t, err)
+	db, bucket := kube.DatabaseClaim(orders, settings), kube.BucketClaim(orders, settings)
+	// ghost: Cairn's labels, but the store has no provisioning of it.
+	ghost := kube.BucketClaim(kube.Plan{Service: "ghost", Team: "payments", Bucket: true}, settings)
+	for _, claim := range []*unstructured.Unstructured{db, bucket, ghost} {
+		require.NoError(t, cluster.Apply(t.Context(), claim))
+	}
+	// legacy-db: made by hand, without Cairn's labels.
+	legacy := kube.DatabaseClaim(kube.Plan{Service: "legacy", Team: "payments", Database: "postgresql"}, settings)
+	legacy.SetLabels(nil)
+	_, err = env.Dynamic().Resource(kube.DatabaseClaimKind(settings).GroupVersionResource()).Namespace("payments").
+		Create(t.Context(), legacy, metav1.CreateOptions{})
+	require.NoError(t, err)
+	// An unready claim counts for the ratio, not for the times.
+	notReady := kube.BucketClaim(kube.Plan{Service: "slow", Team: "payments", Bucket: true}, settings)
+	require.NoError(t, cluster.Apply(t.Context(), notReady))
+	env.MarkClaimCreating(t, notReady)
+	for _, claim := range []*unstructured.Unstructured{db, bucket, ghost, legacy} {
+		env.MarkClaimReady(t, claim)
+	}
+
+	// What the API server holds, read back: when each claim turned ready.
+	readySince := func(claim *unstructured.Unstructured) time.Time {
+		since, err := time.Parse(time.RFC3339, condition(t, env.Get(t, claim), "Ready")["lastTransitionTime"].(string))
+		require.NoError(t, err)
+		return since
+	}
+	want := []kube.Claim{
+		{Kind: kube.KindBucketClaim, Namespace: "payments", Name: "ghost-bucket", Service: "ghost", ManagedByCairn: true, ReadySince: readySince(ghost)},
+		{Kind: kube.KindBucketClaim, Namespace: "payments", Name: "orders-bucket", Service: "orders", ManagedByCairn: true, ReadySince: readySince(bucket)},
+		{Kind: kube.KindBucketClaim, Namespace: "payments", Name: "slow-bucket", Service: "slow", ManagedByCairn: true},
+		{Kind: kube.KindDatabaseClaim, Namespace: "payments", Name: "legacy-db", ManagedByCairn: false, ReadySince: readySince(legacy)},
+		{Kind: kube.KindDatabaseClaim, Namespace: "payments", Name: "orders-db", Service: "orders", ManagedByCairn: true, ReadySince: readySince(db)},
+	}
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		require.Equal(c, want, cluster.Claims())
+	}, 30*time.Second, 50*time.Millisecond)
+
+	m, err := metrics.NewPlatform(st, cluster).Metrics(t.Context(), "30d")
+	require.NoError(t, err)
+	// One sample of each type, orders' own: from its create request to
+	// its claim's turn to ready. Condition times have whole seconds, so a
+	// claim ready within the second of the request counts zero.
+	provisioned := func(claim *unstructured.Unstructured) time.Duration {
+		return max(readySince(claim).Sub(prov.CreateTime), 0)
+	}
+	require.Equal(t, []metrics.ProvisioningTime{
+		{ResourceType: kube.KindDatabaseClaim, P50: provisioned(db), P95: provisioned(db), Samples: 1},
+		{ResourceType: kube.KindBucketClaim, P50: provisioned(bucket), P95: provisioned(bucket), Samples: 1},
+	}, m.ProvisioningTimes)
+	// Four of the five claims carry Cairn's label.
+	require.Equal(t, 0.8, m.SelfServiceRatio)
 }

@@ -154,18 +154,20 @@ func monthStart(month string, now time.Time) (time.Time, error) {
 // imported, estimated where not.
 func (s *Server) monthLines(ctx context.Context, name string, start, now time.Time) (current, previous []Line, lastUpdated time.Time, err error) {
 	lastUpdated = now
-	billedNow, err := s.billedLines(ctx, name, start)
+	month, monthBefore := start.Format(monthLayout), start.AddDate(0, -1, 0).Format(monthLayout)
+	billed, err := s.store.ServiceBilling(ctx, name, month, monthBefore)
 	if err != nil {
 		return nil, nil, now, err
 	}
-	billedBefore, err := s.billedLines(ctx, name, start.AddDate(0, -1, 0))
-	if err != nil {
-		return nil, nil, now, err
-	}
+	billedNow, billedBefore := billedLines(billed[month]), billedLines(billed[monthBefore])
 	if billedNow != nil || billedBefore != nil {
 		if lastUpdated, err = s.store.LastBillingImport(ctx); err != nil {
 			return nil, nil, now, err
 		}
+	}
+	if billedNow != nil && billedBefore != nil {
+		// Billed months need no estimate: nothing more to read.
+		return billedNow, billedBefore, lastUpdated, nil
 	}
 	estimatedNow, estimatedBefore, err := s.estimatedLines(ctx, name, start)
 	if err != nil {
@@ -182,12 +184,11 @@ func billedOr(billed, estimated []Line) []Line {
 	return estimated
 }
 
-// billedLines are the service's imported billing of a month, one line per
-// resource; nil when none was imported.
-func (s *Server) billedLines(ctx context.Context, name string, month time.Time) ([]Line, error) {
-	billed, err := s.store.ServiceBilling(ctx, name, month.Format(monthLayout))
-	if err != nil || len(billed) == 0 {
-		return nil, err
+// billedLines are a month's imported billing, one line per resource; nil
+// when none was imported.
+func billedLines(billed []store.BilledResource) []Line {
+	if len(billed) == 0 {
+		return nil
 	}
 	lines := make([]Line, 0, len(billed))
 	for _, b := range billed {
@@ -196,7 +197,7 @@ func (s *Server) billedLines(ctx context.Context, name string, month time.Time) 
 			MonthlyCost: Micros(b.EffectiveCost), Source: SourceBilled,
 		})
 	}
-	return lines, nil
+	return lines
 }
 
 // lineType names a FOCUS service category the way estimates name theirs.

@@ -3,6 +3,7 @@ package provisioning
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/cairn-dev/cairn/server/kube"
 	"github.com/cairn-dev/cairn/store"
 )
 
@@ -38,8 +39,18 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"resource_type"}),
 	}
 	reg.MustRegister(m.creations, m.duration, m.selfService, m.manual)
+	// Every resource type's series exist from the start, at zero, so that
+	// rates and ratios over them answer before the first claim of a kind.
+	for _, kind := range []string{kube.KindDatabaseClaim, kube.KindBucketClaim} {
+		m.duration.WithLabelValues(kind, provider)
+		m.selfService.WithLabelValues(kind)
+		m.manual.WithLabelValues(kind)
+	}
 	return m
 }
+
+// provider is what turns claims into cloud resources.
+const provider = "crossplane"
 
 func (m *Metrics) serviceCreated(spec store.ProvisioningSpec, status string) {
 	template := spec.Template
@@ -51,10 +62,10 @@ func (m *Metrics) serviceCreated(spec store.ProvisioningSpec, status string) {
 		return
 	}
 	if spec.Database != "" {
-		m.selfService.WithLabelValues("DatabaseClaim").Inc()
+		m.selfService.WithLabelValues(kube.KindDatabaseClaim).Inc()
 	}
 	if spec.Bucket {
-		m.selfService.WithLabelValues("BucketClaim").Inc()
+		m.selfService.WithLabelValues(kube.KindBucketClaim).Inc()
 	}
 }
 
@@ -63,5 +74,5 @@ func (m *Metrics) manualClaim(kind string) { m.manual.WithLabelValues(kind).Inc(
 
 // provisioned records how long a resource took to become ready.
 func (m *Metrics) provisioned(kind string, seconds float64) {
-	m.duration.WithLabelValues(kind, "crossplane").Observe(seconds)
+	m.duration.WithLabelValues(kind, provider).Observe(seconds)
 }

@@ -166,23 +166,3 @@ func timeOrZero(t pgtype.Timestamptz) time.Time {
 	}
 	return t.Time.UTC()
 }
-
-// toBillingParams is the row that keeps row of month, imported from source.
-// COPY sends times in binary, which keeps whole microseconds.
-func toBillingParams(source, month string, row store.BillingRow) dbsqlc.InsertBillingRowsParams {
-	return dbsqlc.InsertBillingRowsParams{
-		Source:            source,
-		Month:             month,
-		ChargePeriodStart: row.ChargePeriodStart,
-		ChargePeriodEnd:   row.ChargePeriodEnd,
-		ChargeCategory:    row.ChargeCategory,
-		Service:           row.Service,
-		ResourceID:        row.ResourceID,
-		ServiceName:       row.ServiceName,
-		ServiceCategory:   row.ServiceCategory,
-		Currency:          row.Currency,
-		BilledCost:        row.BilledCost,
-		EffectiveCost:     row.EffectiveCost,
-		ListCost:          row.ListCost,
-	}
-}

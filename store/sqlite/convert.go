@@ -161,23 +161,3 @@ func timeOrZero(micros sql.NullInt64) time.Time {
 	}
 	return time.UnixMicro(micros.Int64).UTC()
 }
-
-// toBillingParams is the row that keeps row of month, imported from source,
-// its times in unix microseconds.
-func toBillingParams(source, month string, row store.BillingRow) dbsqlc.InsertBillingRowParams {
-	return dbsqlc.InsertBillingRowParams{
-		Source:            source,
-		Month:             month,
-		ChargePeriodStart: row.ChargePeriodStart.UnixMicro(),
-		ChargePeriodEnd:   row.ChargePeriodEnd.UnixMicro(),
-		ChargeCategory:    row.ChargeCategory,
-		Service:           row.Service,
-		ResourceID:        row.ResourceID,
-		ServiceName:       row.ServiceName,
-		ServiceCategory:   row.ServiceCategory,
-		Currency:          row.Currency,
-		BilledCost:        row.BilledCost,
-		EffectiveCost:     row.EffectiveCost,
-		ListCost:          row.ListCost,
-	}
-}

@@ -122,6 +122,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"PutBudgetOfATeamWithOneReplacesIt", testBudgetUpsertReplaces},
 		{"GetBudgetOfATeamWithoutOneIsNotFound", testBudgetNotFound},
 	}
+	suite = append(suite, metricsTests...)
+	suite = append(suite, platformTests...)
 	for _, tc := range suite {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -1,48 +1,54 @@
--- name: DeleteBillingMonth :exec
--- Deletes the rows a source imported for a month, by its index.
-DELETE FROM billing_rows WHERE source = @source AND month = @month;
+-- name: DeleteBillingMonth :one
+-- Forgets that a source imported a month, returning the month's id: the
+-- import deletes its rows by it.
+DELETE FROM billing_months WHERE source = @source AND month = @month
+RETURNING id;
 
--- name: RecordBillingImport :exec
-INSERT INTO billing_imports (source, month, imported_at)
-VALUES (@source, @month, @imported_at)
-ON CONFLICT (source, month) DO UPDATE SET imported_at = excluded.imported_at;
+-- name: InsertBillingMonth :one
+-- Records that a source imports a month now, under a new id.
+INSERT INTO billing_months (source, month, currency, imported_at)
+VALUES (@source, @month, @currency, @imported_at)
+RETURNING id;
 
--- name: InsertBillingRows :copyfrom
--- ReplaceBilling copies rows in batches.
-INSERT INTO billing_rows (
-    source, month, charge_period_start, charge_period_end, charge_category,
-    service, resource_id, service_name, service_category, currency,
-    billed_cost, effective_cost, list_cost
-) VALUES (
-    @source, @month, @charge_period_start, @charge_period_end, @charge_category,
-    @service, @resource_id, @service_name, @service_category, @currency,
-    @billed_cost, @effective_cost, @list_cost
-);
+-- name: DeleteBillingCharges :exec
+DELETE FROM billing_charges WHERE month_id = @month_id;
+
+-- name: DeleteBillingResourceCosts :exec
+DELETE FROM billing_resource_costs WHERE month_id = @month_id;
+
+-- name: DeleteBillingDailyCosts :exec
+DELETE FROM billing_daily_costs WHERE month_id = @month_id;
+
+-- name: CopyBillingResourceCosts :copyfrom
+INSERT INTO billing_resource_costs (month_id, month, service, resource_id, service_category, currency, effective_cost)
+VALUES (@month_id, @month, @service, @resource_id, @service_category, @currency, @effective_cost);
+
+-- name: CopyBillingDailyCosts :copyfrom
+INSERT INTO billing_daily_costs (month_id, service, day, effective_cost)
+VALUES (@month_id, @service, @day, @effective_cost);
 
 -- name: ServiceBilling :many
--- Sums a service's month per resource, by its index. SUM of bigint is
+-- Sums a service's months per resource, by its index. SUM of bigint is
 -- numeric: cast back, failing should it overflow.
-SELECT resource_id, service_category, currency,
+SELECT month, resource_id, service_category, currency,
        SUM(effective_cost)::bigint AS effective_cost
-FROM billing_rows
-WHERE service = @service AND month = @month
-GROUP BY resource_id, service_category, currency
-ORDER BY resource_id, service_category, currency;
+FROM billing_resource_costs
+WHERE service = @service AND month = ANY(@months::text[])
+GROUP BY month, resource_id, service_category, currency
+ORDER BY month, resource_id, service_category, currency;
 
 -- name: LastBillingImport :one
 -- The latest import, MAX(imported_at), as a row: none when nothing was
 -- imported. The table holds a row per source and month.
-SELECT imported_at FROM billing_imports ORDER BY imported_at DESC LIMIT 1;
+SELECT imported_at FROM billing_months ORDER BY imported_at DESC LIMIT 1;
 
 -- name: DailyBilling :many
--- Sums the services' effective cost per UTC day of charge_period_start,
--- for starts in [@day_from, @day_to), by the index on (service, month).
--- The day is cast back to timestamptz, at UTC midnight. SUM of bigint is
+-- Sums the services' effective cost per UTC day, for days in
+-- [@day_from, @day_to), by the index on (service, day). SUM of bigint is
 -- numeric: cast back, failing should it overflow.
-SELECT CAST(date_trunc('day', charge_period_start AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS timestamptz) AS day,
-       SUM(effective_cost)::bigint AS effective_cost
-FROM billing_rows
+SELECT day, SUM(effective_cost)::bigint AS effective_cost
+FROM billing_daily_costs
 WHERE service = ANY(@services::text[])
-  AND charge_period_start >= @day_from AND charge_period_start < @day_to
-GROUP BY 1
-ORDER BY 1;
+  AND day >= @day_from AND day < @day_to
+GROUP BY day
+ORDER BY day;

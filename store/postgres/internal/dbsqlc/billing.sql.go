@@ -10,14 +10,30 @@ import (
 	"time"
 )
 
+type CopyBillingDailyCostsParams struct {
+	MonthID       int64
+	Service       string
+	Day           time.Time
+	EffectiveCost int64
+}
+
+type CopyBillingResourceCostsParams struct {
+	MonthID         int64
+	Month           string
+	Service         string
+	ResourceID      string
+	ServiceCategory string
+	Currency        string
+	EffectiveCost   int64
+}
+
 const dailyBilling = `-- name: DailyBilling :many
-SELECT CAST(date_trunc('day', charge_period_start AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS timestamptz) AS day,
-       SUM(effective_cost)::bigint AS effective_cost
-FROM billing_rows
+SELECT day, SUM(effective_cost)::bigint AS effective_cost
+FROM billing_daily_costs
 WHERE service = ANY($1::text[])
-  AND charge_period_start >= $2 AND charge_period_start < $3
-GROUP BY 1
-ORDER BY 1
+  AND day >= $2 AND day < $3
+GROUP BY day
+ORDER BY day
 `
 
 type DailyBillingParams struct {
@@ -31,9 +47,8 @@ type DailyBillingRow struct {
 	EffectiveCost int64
 }
 
-// Sums the services' effective cost per UTC day of charge_period_start,
-// for starts in [@day_from, @day_to), by the index on (service, month).
-// The day is cast back to timestamptz, at UTC midnight. SUM of bigint is
+// Sums the services' effective cost per UTC day, for days in
+// [@day_from, @day_to), by the index on (service, day). SUM of bigint is
 // numeric: cast back, failing should it overflow.
 func (q *Queries) DailyBilling(ctx context.Context, arg DailyBillingParams) ([]DailyBillingRow, error) {
 	rows, err := q.db.Query(ctx, dailyBilling, arg.Services, arg.DayFrom, arg.DayTo)
@@ -55,8 +70,27 @@ func (q *Queries) DailyBilling(ctx context.Context, arg DailyBillingParams) ([]D
 	return items, nil
 }
 
-const deleteBillingMonth = `-- name: DeleteBillingMonth :exec
-DELETE FROM billing_rows WHERE source = $1 AND month = $2
+const deleteBillingCharges = `-- name: DeleteBillingCharges :exec
+DELETE FROM billing_charges WHERE month_id = $1
+`
+
+func (q *Queries) DeleteBillingCharges(ctx context.Context, monthID int64) error {
+	_, err := q.db.Exec(ctx, deleteBillingCharges, monthID)
+	return err
+}
+
+const deleteBillingDailyCosts = `-- name: DeleteBillingDailyCosts :exec
+DELETE FROM billing_daily_costs WHERE month_id = $1
+`
+
+func (q *Queries) DeleteBillingDailyCosts(ctx context.Context, monthID int64) error {
+	_, err := q.db.Exec(ctx, deleteBillingDailyCosts, monthID)
+	return err
+}
+
+const deleteBillingMonth = `-- name: DeleteBillingMonth :one
+DELETE FROM billing_months WHERE source = $1 AND month = $2
+RETURNING id
 `
 
 type DeleteBillingMonthParams struct {
@@ -64,30 +98,52 @@ type DeleteBillingMonthParams struct {
 	Month  string
 }
 
-// Deletes the rows a source imported for a month, by its index.
-func (q *Queries) DeleteBillingMonth(ctx context.Context, arg DeleteBillingMonthParams) error {
-	_, err := q.db.Exec(ctx, deleteBillingMonth, arg.Source, arg.Month)
+// Forgets that a source imported a month, returning the month's id: the
+// import deletes its rows by it.
+func (q *Queries) DeleteBillingMonth(ctx context.Context, arg DeleteBillingMonthParams) (int64, error) {
+	row := q.db.QueryRow(ctx, deleteBillingMonth, arg.Source, arg.Month)
+	var id int64
+	err := row.Scan(&id)
+	return id, err
+}
+
+const deleteBillingResourceCosts = `-- name: DeleteBillingResourceCosts :exec
+DELETE FROM billing_resource_costs WHERE month_id = $1
+`
+
+func (q *Queries) DeleteBillingResourceCosts(ctx context.Context, monthID int64) error {
+	_, err := q.db.Exec(ctx, deleteBillingResourceCosts, monthID)
 	return err
 }
 
-type InsertBillingRowsParams struct {
-	Source            string
-	Month             string
-	ChargePeriodStart time.Time
-	ChargePeriodEnd   time.Time
-	ChargeCategory    string
-	Service           string
-	ResourceID        string
-	ServiceName       string
-	ServiceCategory   string
-	Currency          string
-	BilledCost        int64
-	EffectiveCost     int64
-	ListCost          int64
+const insertBillingMonth = `-- name: InsertBillingMonth :one
+INSERT INTO billing_months (source, month, currency, imported_at)
+VALUES ($1, $2, $3, $4)
+RETURNING id
+`
+
+type InsertBillingMonthParams struct {
+	Source     string
+	Month      string
+	Currency   string
+	ImportedAt time.Time
+}
+
+// Records that a source imports a month now, under a new id.
+func (q *Queries) InsertBillingMonth(ctx context.Context, arg InsertBillingMonthParams) (int64, error) {
+	row := q.db.QueryRow(ctx, insertBillingMonth,
+		arg.Source,
+		arg.Month,
+		arg.Currency,
+		arg.ImportedAt,
+	)
+	var id int64
+	err := row.Scan(&id)
+	return id, err
 }
 
 const lastBillingImport = `-- name: LastBillingImport :one
-SELECT imported_at FROM billing_imports ORDER BY imported_at DESC LIMIT 1
+SELECT imported_at FROM billing_months ORDER BY imported_at DESC LIMIT 1
 `
 
 // The latest import, MAX(imported_at), as a row: none when nothing was
@@ -99,48 +155,32 @@ func (q *Queries) LastBillingImport(ctx context.Context) (time.Time, error) {
 	return imported_at, err
 }
 
-const recordBillingImport = `-- name: RecordBillingImport :exec
-INSERT INTO billing_imports (source, month, imported_at)
-VALUES ($1, $2, $3)
-ON CONFLICT (source, month) DO UPDATE SET imported_at = excluded.imported_at
-`
-
-type RecordBillingImportParams struct {
-	Source     string
-	Month      string
-	ImportedAt time.Time
-}
-
-func (q *Queries) RecordBillingImport(ctx context.Context, arg RecordBillingImportParams) error {
-	_, err := q.db.Exec(ctx, recordBillingImport, arg.Source, arg.Month, arg.ImportedAt)
-	return err
-}
-
 const serviceBilling = `-- name: ServiceBilling :many
-SELECT resource_id, service_category, currency,
+SELECT month, resource_id, service_category, currency,
        SUM(effective_cost)::bigint AS effective_cost
-FROM billing_rows
-WHERE service = $1 AND month = $2
-GROUP BY resource_id, service_category, currency
-ORDER BY resource_id, service_category, currency
+FROM billing_resource_costs
+WHERE service = $1 AND month = ANY($2::text[])
+GROUP BY month, resource_id, service_category, currency
+ORDER BY month, resource_id, service_category, currency
 `
 
 type ServiceBillingParams struct {
 	Service string
-	Month   string
+	Months  []string
 }
 
 type ServiceBillingRow struct {
+	Month           string
 	ResourceID      string
 	ServiceCategory string
 	Currency        string
 	EffectiveCost   int64
 }
 
-// Sums a service's month per resource, by its index. SUM of bigint is
+// Sums a service's months per resource, by its index. SUM of bigint is
 // numeric: cast back, failing should it overflow.
 func (q *Queries) ServiceBilling(ctx context.Context, arg ServiceBillingParams) ([]ServiceBillingRow, error) {
-	rows, err := q.db.Query(ctx, serviceBilling, arg.Service, arg.Month)
+	rows, err := q.db.Query(ctx, serviceBilling, arg.Service, arg.Months)
 	if err != nil {
 		return nil, err
 	}
@@ -149,6 +189,7 @@ func (q *Queries) ServiceBilling(ctx context.Context, arg ServiceBillingParams) 
 	for rows.Next() {
 		var i ServiceBillingRow
 		if err := rows.Scan(
+			&i.Month,
 			&i.ResourceID,
 			&i.ServiceCategory,
 			&i.Currency,

@@ -9,13 +9,13 @@ import (
 	"context"
 )
 
-// iteratorForInsertBillingRows implements pgx.CopyFromSource.
-type iteratorForInsertBillingRows struct {
-	rows                 []InsertBillingRowsParams
+// iteratorForCopyBillingDailyCosts implements pgx.CopyFromSource.
+type iteratorForCopyBillingDailyCosts struct {
+	rows                 []CopyBillingDailyCostsParams
 	skippedFirstNextCall bool
 }
 
-func (r *iteratorForInsertBillingRows) Next() bool {
+func (r *iteratorForCopyBillingDailyCosts) Next() bool {
 	if len(r.rows) == 0 {
 		return false
 	}
@@ -27,29 +27,57 @@ func (r *iteratorForInsertBillingRows) Next() bool {
 	return len(r.rows) > 0
 }
 
-func (r iteratorForInsertBillingRows) Values() ([]interface{}, error) {
+func (r iteratorForCopyBillingDailyCosts) Values() ([]interface{}, error) {
 	return []interface{}{
-		r.rows[0].Source,
-		r.rows[0].Month,
-		r.rows[0].ChargePeriodStart,
-		r.rows[0].ChargePeriodEnd,
-		r.rows[0].ChargeCategory,
+		r.rows[0].MonthID,
 		r.rows[0].Service,
-		r.rows[0].ResourceID,
-		r.rows[0].ServiceName,
-		r.rows[0].ServiceCategory,
-		r.rows[0].Currency,
-		r.rows[0].BilledCost,
+		r.rows[0].Day,
 		r.rows[0].EffectiveCost,
-		r.rows[0].ListCost,
 	}, nil
 }
 
-func (r iteratorForInsertBillingRows) Err() error {
+func (r iteratorForCopyBillingDailyCosts) Err() error {
 	return nil
 }
 
-// ReplaceBilling copies rows in batches.
-func (q *Queries) InsertBillingRows(ctx context.Context, arg []InsertBillingRowsParams) (int64, error) {
-	return q.db.CopyFrom(ctx, []string{"billing_rows"}, []string{"source", "month", "charge_period_start", "charge_period_end", "charge_category", "service", "resource_id", "service_name", "service_category", "currency", "billed_cost", "effective_cost", "list_cost"}, &iteratorForInsertBillingRows{rows: arg})
+func (q *Queries) CopyBillingDailyCosts(ctx context.Context, arg []CopyBillingDailyCostsParams) (int64, error) {
+	return q.db.CopyFrom(ctx, []string{"billing_daily_costs"}, []string{"month_id", "service", "day", "effective_cost"}, &iteratorForCopyBillingDailyCosts{rows: arg})
+}
+
+// iteratorForCopyBillingResourceCosts implements pgx.CopyFromSource.
+type iteratorForCopyBillingResourceCosts struct {
+	rows                 []CopyBillingResourceCostsParams
+	skippedFirstNextCall bool
+}
+
+func (r *iteratorForCopyBillingResourceCosts) Next() bool {
+	if len(r.rows) == 0 {
+		return false
+	}
+	if !r.skippedFirstNextCall {
+		r.skippedFirstNextCall = true
+		return true
+	}
+	r.rows = r.rows[1:]
+	return len(r.rows) > 0
+}
+
+func (r iteratorForCopyBillingResourceCosts) Values() ([]interface{}, error) {
+	return []interface{}{
+		r.rows[0].MonthID,
+		r.rows[0].Month,
+		r.rows[0].Service,
+		r.rows[0].ResourceID,
+		r.rows[0].ServiceCategory,
+		r.rows[0].Currency,
+		r.rows[0].EffectiveCost,
+	}, nil
+}
+
+func (r iteratorForCopyBillingResourceCosts) Err() error {
+	return nil
+}
+
+func (q *Queries) CopyBillingResourceCosts(ctx context.Context, arg []CopyBillingResourceCostsParams) (int64, error) {
+	return q.db.CopyFrom(ctx, []string{"billing_resource_costs"}, []string{"month_id", "month", "service", "resource_id", "service_category", "currency", "effective_cost"}, &iteratorForCopyBillingResourceCosts{rows: arg})
 }

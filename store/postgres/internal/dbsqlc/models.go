@@ -21,16 +21,9 @@ type AuditEvent struct {
 	Code      string
 }
 
-type BillingImport struct {
-	Source     string
-	Month      string
-	ImportedAt time.Time
-}
-
-type BillingRow struct {
-	ID                int64
-	Source            string
-	Month             string
+type BillingCharge struct {
+	MonthID           int64
+	RowNumber         int64
 	ChargePeriodStart time.Time
 	ChargePeriodEnd   time.Time
 	ChargeCategory    string
@@ -38,10 +31,71 @@ type BillingRow struct {
 	ResourceID        string
 	ServiceName       string
 	ServiceCategory   string
-	Currency          string
 	BilledCost        int64
 	EffectiveCost     int64
 	ListCost          int64
+}
+
+type BillingDailyCost struct {
+	MonthID       int64
+	Service       string
+	Day           time.Time
+	EffectiveCost int64
+}
+
+type BillingMonth struct {
+	ID         int64
+	Source     string
+	Month      string
+	Currency   string
+	ImportedAt time.Time
+}
+
+type BillingResourceCost struct {
+	MonthID         int64
+	Month           string
+	Service         string
+	ResourceID      string
+	ServiceCategory string
+	Currency        string
+	EffectiveCost   int64
+}
+
+type Deployment struct {
+	ID             int64
+	Service        string
+	Environment    string
+	Revision       string
+	Status         string
+	StartedAt      time.Time
+	FinishedAt     time.Time
+	CausedIncident bool
+	RecordedAt     time.Time
+}
+
+type DeploymentCommit struct {
+	DeploymentID int64
+	Sha          string
+	CommittedAt  time.Time
+}
+
+type DeploymentDay struct {
+	Service         string
+	Environment     string
+	Day             time.Time
+	Succeeded       int64
+	Failed          int64
+	IncidentCausing int64
+	LeadTimes       []byte
+}
+
+type Incident struct {
+	ID            string
+	Service       string
+	OpenedAt      time.Time
+	ResolvedAt    pgtype.Timestamptz
+	CauseRevision string
+	RecordedAt    time.Time
 }
 
 type Promotion struct {
@@ -95,6 +149,14 @@ type Service struct {
 type ServiceTag struct {
 	ServiceName string
 	Tag         string
+}
+
+type SupportTicket struct {
+	ID         string
+	Category   string
+	Team       string
+	OpenedAt   time.Time
+	RecordedAt time.Time
 }
 
 type TeamBudget struct {

@@ -11,10 +11,9 @@ import (
 )
 
 const dailyBilling = `-- name: DailyBilling :many
-SELECT CAST(charge_period_start - ((charge_period_start % 86400000000) + 86400000000) % 86400000000 AS INTEGER) AS day,
-       CAST(SUM(effective_cost) AS INTEGER) AS effective_cost
-FROM billing_rows
-WHERE charge_period_start >= ?1 AND charge_period_start < ?2
+SELECT day, CAST(SUM(effective_cost) AS INTEGER) AS effective_cost
+FROM billing_daily_costs
+WHERE day >= ?1 AND day < ?2
   AND service IN (/*SLICE:services*/?)
 GROUP BY day
 ORDER BY day
@@ -31,14 +30,10 @@ type DailyBillingRow struct {
 	EffectiveCost int64
 }
 
-// Sums the services' effective cost per UTC day of charge_period_start,
-// for starts in [@day_from, @day_to) (unix microseconds), by the index on
-// (service, month). A day is its first microsecond: times are unix
-// microseconds, so a day is the start less its remainder of 86400000000,
-// taken so that it is never negative (SQLite's % keeps the dividend's
-// sign, for a start before 1970). The slice comes last: sqlc numbers the
-// other parameters (?1, ?2), which the slice's expansion into several
-// would shift were it first.
+// Sums the services' effective cost per UTC day, for days in
+// [@day_from, @day_to) (unix microseconds), from the index on (service,
+// day) alone. The slice comes last: sqlc numbers the other parameters (?1, ?2),
+// which the slice's expansion into several would shift were it first.
 func (q *Queries) DailyBilling(ctx context.Context, arg DailyBillingParams) ([]DailyBillingRow, error) {
 	query := dailyBilling
 	var queryParams []interface{}
@@ -74,8 +69,27 @@ func (q *Queries) DailyBilling(ctx context.Context, arg DailyBillingParams) ([]D
 	return items, nil
 }
 
-const deleteBillingMonth = `-- name: DeleteBillingMonth :exec
-DELETE FROM billing_rows WHERE source = ?1 AND month = ?2
+const deleteBillingCharges = `-- name: DeleteBillingCharges :exec
+DELETE FROM billing_charges WHERE month_id = ?1
+`
+
+func (q *Queries) DeleteBillingCharges(ctx context.Context, monthID int64) error {
+	_, err := q.db.ExecContext(ctx, deleteBillingCharges, monthID)
+	return err
+}
+
+const deleteBillingDailyCosts = `-- name: DeleteBillingDailyCosts :exec
+DELETE FROM billing_daily_costs WHERE month_id = ?1
+`
+
+func (q *Queries) DeleteBillingDailyCosts(ctx context.Context, monthID int64) error {
+	_, err := q.db.ExecContext(ctx, deleteBillingDailyCosts, monthID)
+	return err
+}
+
+const deleteBillingMonth = `-- name: DeleteBillingMonth :one
+DELETE FROM billing_months WHERE source = ?1 AND month = ?2
+RETURNING id
 `
 
 type DeleteBillingMonthParams struct {
@@ -83,63 +97,52 @@ type DeleteBillingMonthParams struct {
 	Month  string
 }
 
-// Deletes the rows a source imported for a month, by its index.
-func (q *Queries) DeleteBillingMonth(ctx context.Context, arg DeleteBillingMonthParams) error {
-	_, err := q.db.ExecContext(ctx, deleteBillingMonth, arg.Source, arg.Month)
-	return err
+// Forgets that a source imported a month, returning the month's id: the
+// import deletes its rows by it.
+func (q *Queries) DeleteBillingMonth(ctx context.Context, arg DeleteBillingMonthParams) (int64, error) {
+	row := q.db.QueryRowContext(ctx, deleteBillingMonth, arg.Source, arg.Month)
+	var id int64
+	err := row.Scan(&id)
+	return id, err
 }
 
-const insertBillingRow = `-- name: InsertBillingRow :exec
-INSERT INTO billing_rows (
-    source, month, charge_period_start, charge_period_end, charge_category,
-    service, resource_id, service_name, service_category, currency,
-    billed_cost, effective_cost, list_cost
-) VALUES (
-    ?1, ?2, ?3, ?4, ?5,
-    ?6, ?7, ?8, ?9, ?10,
-    ?11, ?12, ?13
-)
+const deleteBillingResourceCosts = `-- name: DeleteBillingResourceCosts :exec
+DELETE FROM billing_resource_costs WHERE month_id = ?1
 `
 
-type InsertBillingRowParams struct {
-	Source            string
-	Month             string
-	ChargePeriodStart int64
-	ChargePeriodEnd   int64
-	ChargeCategory    string
-	Service           string
-	ResourceID        string
-	ServiceName       string
-	ServiceCategory   string
-	Currency          string
-	BilledCost        int64
-	EffectiveCost     int64
-	ListCost          int64
+func (q *Queries) DeleteBillingResourceCosts(ctx context.Context, monthID int64) error {
+	_, err := q.db.ExecContext(ctx, deleteBillingResourceCosts, monthID)
+	return err
 }
 
-// ReplaceBilling runs it once per row, prepared once per import (see
-// preparedTx).
-func (q *Queries) InsertBillingRow(ctx context.Context, arg InsertBillingRowParams) error {
-	_, err := q.db.ExecContext(ctx, insertBillingRow,
+const insertBillingMonth = `-- name: InsertBillingMonth :one
+INSERT INTO billing_months (source, month, currency, imported_at)
+VALUES (?1, ?2, ?3, ?4)
+RETURNING id
+`
+
+type InsertBillingMonthParams struct {
+	Source     string
+	Month      string
+	Currency   string
+	ImportedAt int64
+}
+
+// Records that a source imports a month now, under a new id.
+func (q *Queries) InsertBillingMonth(ctx context.Context, arg InsertBillingMonthParams) (int64, error) {
+	row := q.db.QueryRowContext(ctx, insertBillingMonth,
 		arg.Source,
 		arg.Month,
-		arg.ChargePeriodStart,
-		arg.ChargePeriodEnd,
-		arg.ChargeCategory,
-		arg.Service,
-		arg.ResourceID,
-		arg.ServiceName,
-		arg.ServiceCategory,
 		arg.Currency,
-		arg.BilledCost,
-		arg.EffectiveCost,
-		arg.ListCost,
+		arg.ImportedAt,
 	)
-	return err
+	var id int64
+	err := row.Scan(&id)
+	return id, err
 }
 
 const lastBillingImport = `-- name: LastBillingImport :one
-SELECT imported_at FROM billing_imports ORDER BY imported_at DESC LIMIT 1
+SELECT imported_at FROM billing_months ORDER BY imported_at DESC LIMIT 1
 `
 
 // The latest import, MAX(imported_at), as a row: none when nothing was
@@ -151,47 +154,42 @@ func (q *Queries) LastBillingImport(ctx context.Context) (int64, error) {
 	return imported_at, err
 }
 
-const recordBillingImport = `-- name: RecordBillingImport :exec
-INSERT INTO billing_imports (source, month, imported_at)
-VALUES (?1, ?2, ?3)
-ON CONFLICT (source, month) DO UPDATE SET imported_at = excluded.imported_at
-`
-
-type RecordBillingImportParams struct {
-	Source     string
-	Month      string
-	ImportedAt int64
-}
-
-func (q *Queries) RecordBillingImport(ctx context.Context, arg RecordBillingImportParams) error {
-	_, err := q.db.ExecContext(ctx, recordBillingImport, arg.Source, arg.Month, arg.ImportedAt)
-	return err
-}
-
 const serviceBilling = `-- name: ServiceBilling :many
-SELECT resource_id, service_category, currency,
+SELECT month, resource_id, service_category, currency,
        CAST(SUM(effective_cost) AS INTEGER) AS effective_cost
-FROM billing_rows
-WHERE service = ?1 AND month = ?2
-GROUP BY resource_id, service_category, currency
-ORDER BY resource_id, service_category, currency
+FROM billing_resource_costs
+WHERE service = ?1 AND month IN (/*SLICE:months*/?)
+GROUP BY month, resource_id, service_category, currency
+ORDER BY month, resource_id, service_category, currency
 `
 
 type ServiceBillingParams struct {
 	Service string
-	Month   string
+	Months  []string
 }
 
 type ServiceBillingRow struct {
+	Month           string
 	ResourceID      string
 	ServiceCategory string
 	Currency        string
 	EffectiveCost   int64
 }
 
-// Sums a service's month per resource, by its index.
+// Sums a service's months per resource, from its index alone.
 func (q *Queries) ServiceBilling(ctx context.Context, arg ServiceBillingParams) ([]ServiceBillingRow, error) {
-	rows, err := q.db.QueryContext(ctx, serviceBilling, arg.Service, arg.Month)
+	query := serviceBilling
+	var queryParams []interface{}
+	queryParams = append(queryParams, arg.Service)
+	if len(arg.Months) > 0 {
+		for _, v := range arg.Months {
+			queryParams = append(queryParams, v)
+		}
+		query = strings.Replace(query, "/*SLICE:months*/?", strings.Repeat(",?", len(arg.Months))[1:], 1)
+	} else {
+		query = strings.Replace(query, "/*SLICE:months*/?", "NULL", 1)
+	}
+	rows, err := q.db.QueryContext(ctx, query, queryParams...)
 	if err != nil {
 		return nil, err
 	}
@@ -200,6 +198,7 @@ func (q *Queries) ServiceBilling(ctx context.Context, arg ServiceBillingParams) 
 	for rows.Next() {
 		var i ServiceBillingRow
 		if err := rows.Scan(
+			&i.Month,
 			&i.ResourceID,
 			&i.ServiceCategory,
 			&i.Currency,

@@ -19,16 +19,8 @@ type AuditEvent struct {
 	Code      string
 }
 
-type BillingImport struct {
-	Source     string
-	Month      string
-	ImportedAt int64
-}
-
-type BillingRow struct {
-	ID                int64
-	Source            string
-	Month             string
+type BillingCharge struct {
+	MonthID           int64
 	ChargePeriodStart int64
 	ChargePeriodEnd   int64
 	ChargeCategory    string
@@ -36,10 +28,71 @@ type BillingRow struct {
 	ResourceID        string
 	ServiceName       string
 	ServiceCategory   string
-	Currency          string
 	BilledCost        int64
 	EffectiveCost     int64
 	ListCost          int64
+}
+
+type BillingDailyCost struct {
+	MonthID       int64
+	Service       string
+	Day           int64
+	EffectiveCost int64
+}
+
+type BillingMonth struct {
+	ID         int64
+	Source     string
+	Month      string
+	Currency   string
+	ImportedAt int64
+}
+
+type BillingResourceCost struct {
+	MonthID         int64
+	Month           string
+	Service         string
+	ResourceID      string
+	ServiceCategory string
+	Currency        string
+	EffectiveCost   int64
+}
+
+type Deployment struct {
+	ID             int64
+	Service        string
+	Environment    string
+	Revision       string
+	Status         string
+	StartedAt      int64
+	FinishedAt     int64
+	CausedIncident bool
+	RecordedAt     int64
+}
+
+type DeploymentCommit struct {
+	DeploymentID int64
+	Sha          string
+	CommittedAt  int64
+}
+
+type DeploymentDay struct {
+	Service         string
+	Environment     string
+	Day             int64
+	Succeeded       int64
+	Failed          int64
+	IncidentCausing int64
+	LeadTimes       []byte
+}
+
+type Incident struct {
+	ID            string
+	Service       string
+	OpenedAt      int64
+	ResolvedAt    sql.NullInt64
+	CauseRevision string
+	RecordedAt    int64
 }
 
 type Promotion struct {
@@ -93,6 +146,14 @@ type Service struct {
 type ServiceTag struct {
 	ServiceName string
 	Tag         string
+}
+
+type SupportTicket struct {
+	ID         string
+	Category   string
+	Team       string
+	OpenedAt   int64
+	RecordedAt int64
 }
 
 type TeamBudget struct {

@@ -1,0 +1,68 @@
+package kube
+
+import (
+	"cmp"
+	"slices"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// Claim is what the platform metrics read of a claim of the platform's
+// kinds.
+type Claim struct {
+	Kind      string // KindDatabaseClaim or KindBucketClaim
+	Namespace string
+	Name      string
+	// Service is the claim's name label, the service it belongs to; ""
+	// when it has none.
+	Service string
+	// ManagedByCairn says the claim carries Cairn's managed-by label:
+	// Cairn applied it. Claims without it were made by hand.
+	ManagedByCairn bool
+	// ReadySince is when the claim's Ready condition last turned True;
+	// zero while the claim is not ready.
+	ReadySince time.Time
+}
+
+// Claims returns every claim of the platform's kinds in the informer
+// cache, whoever made it and whatever its labels, in kind, namespace and
+// name order.
+func (c *Cluster) Claims() []Claim {
+	var claims []Claim
+	for _, kind := range c.kinds {
+		if !kind.Claim {
+			continue
+		}
+		for _, item := range c.informer[kind.Kind].GetStore().List() {
+			u := item.(*unstructured.Unstructured)
+			claims = append(claims, Claim{
+				Kind:           kind.Kind,
+				Namespace:      u.GetNamespace(),
+				Name:           u.GetName(),
+				Service:        u.GetLabels()[LabelName],
+				ManagedByCairn: managedByCairn(u),
+				ReadySince:     readySince(u),
+			})
+		}
+	}
+	slices.SortFunc(claims, func(a, b Claim) int {
+		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
+	})
+	return claims
+}
+
+// readySince is the lastTransitionTime of Crossplane's Ready condition when
+// its status is True; zero otherwise, or when the time is missing.
+func readySince(claim *unstructured.Unstructured) time.Time {
+	conditions, _, _ := unstructured.NestedSlice(claim.Object, "status", "conditions")
+	for _, c := range conditions {
+		if cond, ok := c.(map[string]any); ok && cond["type"] == "Ready" {
+			if cond["status"] != "True" {
+				return time.Time{}
+			}
+			return timeAt(cond, "lastTransitionTime")
+		}
+	}
+	return time.Time{}
+}

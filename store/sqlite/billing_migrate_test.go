@@ -1,0 +1,88 @@
+package sqlite
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/cairn-dev/cairn/store"
+	"github.com/cairn-dev/cairn/store/internal/migrations"
+)
+
+// A Cairn that kept billing in 0004's tables upgrades to 0007's with its
+// billing moved: every read answers as it did, and a re-import replaces the
+// months moved.
+func TestMigrationMovesBillingImportedBefore(t *testing.T) {
+	ctx := t.Context()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "cairn.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	_, err = s.db.ExecContext(ctx, createMigrationsTable)
+	require.NoError(t, err)
+	known, err := migrations.Read(migrationFiles)
+	require.NoError(t, err)
+	for _, m := range known {
+		if m.Version < 7 {
+			require.NoError(t, s.applyMigration(ctx, m))
+		}
+	}
+	at := func(month time.Month, day, hour int) int64 {
+		return time.Date(2031, month, day, hour, 0, 0, 0, time.UTC).UnixMicro()
+	}
+	_, err = s.db.ExecContext(ctx, `INSERT INTO billing_imports (source, month, imported_at) VALUES
+		('aws', '2031-01', ?), ('aws', '2031-02', ?), ('gcp', '2031-01', ?)`, at(1, 1, 0), at(2, 1, 0), at(3, 1, 0))
+	require.NoError(t, err)
+	_, err = s.db.ExecContext(ctx, `
+		INSERT INTO billing_rows (source, month, charge_period_start, charge_period_end, charge_category, service,
+		                          resource_id, service_name, service_category, currency, billed_cost, effective_cost, list_cost) VALUES
+			('aws', '2031-01', ?, ?, 'Usage', 'orders', 'db', 'Amazon RDS', 'Databases', 'EUR', 1, 100, 2),
+			('aws', '2031-01', ?, ?, 'Usage', 'orders', 'db', 'Amazon RDS', 'Databases', 'EUR', 1, 200, 2),
+			('aws', '2031-01', ?, ?, 'Usage', 'orders', 'bucket', 'Amazon S3', 'Storage', 'EUR', 1, 30, 2),
+			('aws', '2031-01', ?, ?, 'Usage', '', 'nat', 'Amazon VPC', 'Networking', 'EUR', 1, 50, 2),
+			('aws', '2031-02', ?, ?, 'Usage', 'orders', 'db', 'Amazon RDS', 'Databases', 'EUR', 1, 400, 2),
+			('gcp', '2031-01', ?, ?, 'Usage', 'orders', 'sql', 'Cloud SQL', 'Databases', 'EUR', 1, 600, 2)`,
+		at(1, 3, 9), at(1, 3, 10), at(1, 3, 23), at(1, 4, 0), at(1, 4, 0), at(1, 4, 1), at(1, 5, 0), at(1, 5, 1),
+		at(2, 1, 0), at(2, 1, 1), at(1, 3, 0), at(1, 3, 1))
+	require.NoError(t, err)
+
+	require.NoError(t, s.Migrate(ctx))
+
+	eur := func(resource, category string, cost int64) store.BilledResource {
+		return store.BilledResource{ResourceID: resource, ServiceCategory: category, EffectiveCost: cost, Currency: "EUR"}
+	}
+	requireBilling := func(service, month string, want ...store.BilledResource) {
+		t.Helper()
+		got, err := s.ServiceBilling(ctx, service, month)
+		require.NoError(t, err)
+		if len(want) == 0 {
+			require.Empty(t, got, "%q in %s", service, month)
+			return
+		}
+		require.Equal(t, map[string][]store.BilledResource{month: want}, got, "%q in %s", service, month)
+	}
+	requireBilling("orders", "2031-01", eur("bucket", "Storage", 30), eur("db", "Databases", 300), eur("sql", "Databases", 600))
+	requireBilling("orders", "2031-02", eur("db", "Databases", 400))
+	requireBilling("", "2031-01", eur("nat", "Networking", 50))
+	day := func(month time.Month, d int) time.Time { return time.Date(2031, month, d, 0, 0, 0, 0, time.UTC) }
+	days, err := s.DailyBilling(ctx, []string{"orders"}, day(1, 1), day(3, 1))
+	require.NoError(t, err)
+	require.Equal(t, []store.DailyCost{
+		{Day: day(1, 3), EffectiveCost: 900}, {Day: day(1, 4), EffectiveCost: 30}, {Day: day(2, 1), EffectiveCost: 400},
+	}, days)
+	last, err := s.LastBillingImport(ctx)
+	require.NoError(t, err)
+	require.Equal(t, time.UnixMicro(at(3, 1, 0)).UTC(), last)
+
+	_, err = s.ReplaceBilling(ctx, "aws", func(yield func(store.BillingRow, error) bool) {
+		yield(store.BillingRow{
+			ChargePeriodStart: day(1, 7), ChargePeriodEnd: day(1, 8), ChargeCategory: "Usage", Service: "orders",
+			ResourceID: "db", ServiceName: "Amazon RDS", ServiceCategory: "Databases", Currency: "EUR", EffectiveCost: 700,
+		}, nil)
+	})
+	require.NoError(t, err)
+	requireBilling("orders", "2031-01", eur("db", "Databases", 700), eur("sql", "Databases", 600))
+	requireBilling("orders", "2031-02", eur("db", "Databases", 400))
+	requireBilling("", "2031-01")
+}
