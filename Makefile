@@ -21,7 +21,7 @@ SQLC_CONFIGS := store/sqlite/sqlc.yaml store/postgres/sqlc.yaml
 GATEWAY_DIR = $(shell $(GO) list -m -f '{{.Dir}}' github.com/grpc-ecosystem/grpc-gateway/v2)
 PROTO_DEPS_STAMP := $(PROTO_DEPS)/.stamp-$(GOOGLE_PROTO_FILES_VERSION)
 
-.PHONY: all build run test test-deps kube-assets test-go fuzz-short generate proto-deps lint check-generated clean
+.PHONY: all build run test test-deps kube-assets test-go test-plugin fuzz-short generate proto-deps lint check-generated clean
 
 all: build
 
@@ -33,7 +33,7 @@ build:
 run: build
 	./$(BIN) serve --auth-mode none
 
-test: test-deps kube-assets test-go
+test: test-deps kube-assets test-go test-plugin
 
 # kube-apiserver and etcd for the provisioning tests (envtest), built from the
 # Go module proxy into the git-ignored cache: about 13 minutes the first time.
@@ -51,6 +51,22 @@ test-deps:
 		echo "installing PostgreSQL for the store tests"; \
 		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
 	fi
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		echo "installing Chromium for the Backstage plugin's browser test"; \
+		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+# The Backstage packages' tests: unit tests, the scaffolder actions against
+# the cairn binary on envtest (internal/kubetest/devcluster), and the entity
+# cards in headless Chromium. npm ci runs again only when the lock file
+# changed, from npm's cache where it can.
+PLUGIN_DIR := backstage-plugin
+test-plugin: test-deps kube-assets build $(PLUGIN_DIR)/node_modules/.installed
+	$(GO) build -o bin/devcluster ./internal/kubetest/devcluster
+	cd $(PLUGIN_DIR) && CAIRN_BIN=$(abspath $(BIN)) DEVCLUSTER_BIN=$(abspath bin/devcluster) npm test
+$(PLUGIN_DIR)/node_modules/.installed: $(PLUGIN_DIR)/package-lock.json
+	cd $(PLUGIN_DIR) && npm ci --prefer-offline --no-audit --no-fund
+	touch $@
 
 test-go:
 	@unformatted=$$(gofmt -l cmd server store internal 2>/dev/null); \

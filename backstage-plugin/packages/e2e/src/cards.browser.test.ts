@@ -1,0 +1,320 @@
+/** @jest-environment node */
+import {
+  coreServices,
+  createBackendPlugin,
+} from '@backstage/backend-plugin-api';
+import {
+  mockCredentials,
+  mockServices,
+  startTestBackend,
+  TestBackend,
+} from '@backstage/backend-test-utils';
+import proxyPlugin from '@backstage/plugin-proxy-backend';
+import express from 'express';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { Browser, chromium, Locator, Page } from 'playwright-core';
+import {
+  appConfig,
+  artifactsDir,
+  Cairn,
+  focusFile,
+  month,
+  startCairn,
+  team,
+  tokens,
+} from './__testUtils__/harness';
+import { buildPage } from './__testUtils__/page';
+
+// The entity cards in headless Chromium (Debian's chromium), reading real
+// data from the real cairn binary through Backstage's real proxy backend,
+// configured by deploy/backstage/app-config.cairn.yaml. Each card's
+// screenshot is left in backstage-plugin/test-artifacts/.
+jest.setTimeout(300_000);
+
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const chromiumFlags = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+const money = (amount: number) =>
+  new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' }).format(
+    amount,
+  );
+
+/** Serves the page's bundle from the Backstage backend, as Backstage's app backend serves the app. */
+function pagePlugin(dir: string) {
+  return createBackendPlugin({
+    pluginId: 'cairn-page',
+    register(env) {
+      env.registerInit({
+        deps: { httpRouter: coreServices.httpRouter },
+        async init({ httpRouter }) {
+          httpRouter.use(express.static(dir));
+          httpRouter.addAuthPolicy({ path: '/', allow: 'unauthenticated' });
+        },
+      });
+    },
+  });
+}
+
+describe('the entity cards in a browser against Cairn', () => {
+  let cairn: Cairn;
+  let backend: TestBackend;
+  let browser: Browser;
+  let pageDir: string;
+  let backstageUrl: string;
+
+  beforeAll(async () => {
+    rmSync(artifactsDir, { recursive: true, force: true });
+    mkdirSync(artifactsDir, { recursive: true });
+    [cairn, pageDir] = await Promise.all([startCairn(), buildPage()]);
+    backend = await startTestBackend({
+      features: [
+        proxyPlugin,
+        pagePlugin(pageDir),
+        mockServices.rootConfig.factory({ data: appConfig(cairn) }),
+      ],
+    });
+    backstageUrl = `http://localhost:${backend.server.port()}`;
+    browser = await chromium.launch({
+      executablePath: chromiumPath,
+      headless: true,
+      args: chromiumFlags,
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await backend?.stop();
+    await cairn?.stop();
+    if (pageDir) {
+      rmSync(pageDir, { recursive: true, force: true });
+    }
+  });
+
+  /** The cards page for an entity, as a signed-in user sees it. */
+  async function openCards(service: string): Promise<Page> {
+    const page = await browser.newPage({
+      viewport: { width: 1100, height: 1400 },
+    });
+    const problems: string[] = [];
+    page.on('pageerror', e => problems.push(String(e)));
+    await page.goto(
+      `${backstageUrl}/api/cairn-page/index.html?service=${service}&token=${encodeURIComponent(
+        mockCredentials.user.token(),
+      )}`,
+    );
+    await page
+      .locator('[data-card]')
+      .first()
+      .waitFor({ timeout: 30_000 })
+      .catch(() => {
+        throw new Error(`the page did not render: ${problems.join('\n')}`);
+      });
+    return page;
+  }
+
+  /** A table's cells as a person reads them, row by row, the header row first. */
+  async function tableCells(scope: Locator, name: string): Promise<string[][]> {
+    const rows = scope.getByRole('table', { name }).getByRole('row');
+    const cells: string[][] = [];
+    for (const row of await rows.all()) {
+      const texts = await row.locator('th, td').allInnerTexts();
+      cells.push(texts.map(t => t.replace(/\s+/g, ' ').trim()));
+    }
+    return cells;
+  }
+
+  async function card(page: Page, name: string, readyText: string | RegExp) {
+    const locator = page.locator(`[data-card="${name}"]`);
+    await locator.getByText(readyText).first().waitFor({ timeout: 60_000 });
+    return locator;
+  }
+
+  it('shows a provisioned service: its cost, its phase and environments, its DORA metrics', async () => {
+    // A service created as the scaffolder creates it.
+    const created = await cairn.call(
+      tokens.scaffolder,
+      'POST',
+      '/v1/services',
+      {
+        name: 'orders-service',
+        owner: `group:default/${team}`,
+        template: 'node-microservice',
+        database: 'postgresql',
+        databaseSize: 'small',
+        bucket: true,
+        environments: ['staging', 'production'],
+        repositoryUrl: 'https://github.com/company/orders-service.git',
+        requestId: 'browser-test-create',
+      },
+    );
+    expect(created.status).toBe(200);
+
+    // Billing for its database last month and this month.
+    await cairn.importFocus(
+      'aws-cur',
+      focusFile([
+        {
+          month: month(-1),
+          service: 'orders-service',
+          resourceId: 'arn:aws:rds:orders-db',
+          category: 'Databases',
+          cost: '100.00',
+        },
+        {
+          month: month(0),
+          service: 'orders-service',
+          resourceId: 'arn:aws:rds:orders-db',
+          category: 'Databases',
+          cost: '120.00',
+        },
+      ]),
+    );
+
+    // Production deployments over the last days, one of which failed.
+    const day = 24 * 3600 * 1000;
+    for (const [i, status] of [
+      'succeeded',
+      'succeeded',
+      'failed',
+      'succeeded',
+    ].entries()) {
+      const finished = new Date(Date.now() - (4 - i) * day);
+      const recorded = await cairn.call(
+        tokens.scaffolder,
+        'POST',
+        '/v1/deployments',
+        {
+          service: 'orders-service',
+          environment: 'production',
+          revision: `v1.${i}.0`,
+          status,
+          startedAt: new Date(
+            finished.getTime() - 10 * 60 * 1000,
+          ).toISOString(),
+          finishedAt: finished.toISOString(),
+          commits: [
+            {
+              sha: `c0mm17${i}`,
+              committedAt: new Date(
+                finished.getTime() - 3 * 3600 * 1000,
+              ).toISOString(),
+            },
+          ],
+        },
+      );
+      expect([recorded.status, recorded.body]).toEqual([
+        200,
+        expect.anything(),
+      ]);
+    }
+
+    const page = await openCards('orders-service');
+
+    // Provisioning: the card reads again while provisioning, until ready.
+    const status = await card(page, 'status', 'Ready');
+    await status.screenshot({ path: join(artifactsDir, 'status-card.png') });
+    expect(await status.getByLabel('Phase').innerText()).toBe('Ready');
+    const environments = await tableCells(status, 'Environments');
+    expect(environments.map(r => r.slice(0, 4))).toEqual([
+      ['Environment', 'Sync', 'Health', 'Revision'],
+      ['Production', 'OutOfSync', 'Missing', 'release'],
+      ['Staging', 'Synced', 'Healthy', 'main'],
+    ]);
+    expect(await tableCells(status, 'Infrastructure')).toEqual([
+      ['Resource', 'Kind', 'Ready'],
+      ['orders-service-bucket', 'BucketClaim', 'Ready'],
+      ['orders-service-db', 'DatabaseClaim', 'Ready'],
+    ]);
+    expect(await status.innerText()).not.toContain('Refreshing every');
+
+    // Cost: what Cairn computed, as a person reads it.
+    const cost = (
+      await cairn.call(tokens.proxy, 'GET', '/v1/services/orders-service/cost')
+    ).body;
+    const costCard = await card(page, 'cost', money(cost.totalMonthlyCost));
+    await costCard.screenshot({ path: join(artifactsDir, 'cost-card.png') });
+    expect(cost.previousMonthlyCost).toBe(100);
+    expect(cost.totalMonthlyCost).toBeGreaterThanOrEqual(120);
+    expect(await costCard.getByLabel('Total this month').innerText()).toBe(
+      money(cost.totalMonthlyCost),
+    );
+    const costText = await costCard.innerText();
+    expect(costText).toContain(`against last month (${money(100)})`);
+    expect(costText).toContain(`Billed ${money(120)}`);
+    const lines = await tableCells(costCard, 'Cost by resource');
+    expect(lines).toEqual([
+      ['Resource', 'Type', 'Source', 'This month', 'Trend'],
+      ...cost.breakdown.map((l: any) => [
+        l.resource,
+        l.type,
+        l.source === 'billed' ? 'Billed' : 'Estimated',
+        money(l.monthlyCost),
+        l.trend[0].toUpperCase() + l.trend.slice(1),
+      ]),
+    ]);
+    expect(lines).toContainEqual([
+      'arn:aws:rds:orders-db',
+      'database',
+      'Billed',
+      money(120),
+      'Up',
+    ]);
+
+    // DORA: four metrics with their bands.
+    const dora = (
+      await cairn.call(tokens.proxy, 'GET', '/v1/services/orders-service/dora')
+    ).body;
+    const doraCard = await card(page, 'dora', 'Deployment frequency');
+    await doraCard.screenshot({ path: join(artifactsDir, 'dora-card.png') });
+    const metrics = await tableCells(doraCard, 'DORA metrics');
+    expect(metrics.map(r => r[0])).toEqual([
+      'Metric',
+      'Deployment frequency',
+      'Lead time for changes',
+      'Change failure rate',
+      'Time to restore',
+    ]);
+    expect(dora.changeFailureRate.value).toBeCloseTo(0.25);
+    expect(metrics[3][1]).toBe('25.0%');
+    const band = dora.deploymentFrequency.band as string;
+    expect(metrics[1][2]).toBe(band[0].toUpperCase() + band.slice(1));
+    await page.close();
+  });
+
+  it('tells a person when the entity is not known to Cairn', async () => {
+    const page = await openCards('ghost-service');
+    for (const name of ['cost', 'dora']) {
+      const locator = await card(
+        page,
+        name,
+        /This entity is not known to Cairn/,
+      );
+      await locator.screenshot({
+        path: join(artifactsDir, `${name}-card-unknown-entity.png`),
+      });
+      expect(await locator.innerText()).toContain(
+        'Cairn has no service named "ghost-service"',
+      );
+    }
+    // Cairn's status answers only that it provisioned nothing for the name.
+    const status = await card(
+      page,
+      'status',
+      'No infrastructure provisioned by Cairn',
+    );
+    await status.screenshot({
+      path: join(artifactsDir, 'status-card-unknown-entity.png'),
+    });
+    expect(await status.innerText()).not.toContain('Phase');
+    await page.close();
+  });
+});

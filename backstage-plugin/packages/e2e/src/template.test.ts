@@ -1,0 +1,78 @@
+/** @jest-environment node */
+import {
+  createServiceAction,
+  estimateCostAction,
+  requestPromotionAction,
+  waitUntilReadyAction,
+} from '@cairn-dev/plugin-scaffolder-backend-module-cairn';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { repoRoot } from './__testUtils__/harness';
+
+// deploy/backstage/template.yaml against the actions it uses: every input it
+// gives is one the action takes, every required input is given, and every
+// output it reads is one the action writes.
+const client = {} as any;
+const actions = Object.fromEntries(
+  [
+    createServiceAction({ client }),
+    waitUntilReadyAction({ client }),
+    estimateCostAction({ client }),
+    requestPromotionAction({ client }),
+  ].map(action => [action.id, action]),
+);
+
+const templateText = readFileSync(
+  join(repoRoot, 'deploy/backstage/template.yaml'),
+  'utf8',
+);
+const template = parseYaml(templateText);
+const cairnSteps: Array<{
+  id: string;
+  action: string;
+  input: Record<string, unknown>;
+}> = template.spec.steps.filter((step: any) =>
+  step.action.startsWith('cairn:'),
+);
+
+describe('deploy/backstage/template.yaml', () => {
+  it('creates, waits for and estimates the service with Cairn', () => {
+    expect(cairnSteps.map(s => s.action)).toEqual([
+      'cairn:cost:estimate',
+      'cairn:service:create',
+      'cairn:service:wait-until-ready',
+    ]);
+  });
+
+  it.each(cairnSteps.map(s => [s.id, s] as const))(
+    'gives step %s inputs its action takes',
+    (_, step) => {
+      const schema = actions[step.action].schema?.input as any;
+      expect(
+        Object.keys(step.input).filter(key => !(key in schema.properties)),
+      ).toEqual([]);
+      expect(
+        (schema.required ?? []).filter((key: string) => !(key in step.input)),
+      ).toEqual([]);
+    },
+  );
+
+  it('reads only outputs the actions write', () => {
+    const actionOf = Object.fromEntries(cairnSteps.map(s => [s.id, s.action]));
+    const reads = [
+      ...templateText.matchAll(/steps\['([\w-]+)'\]\.output\.(\w+)/g),
+    ]
+      .filter(([, id]) => id in actionOf)
+      .map(([, id, output]) => [id, output]);
+    expect(reads.length).toBeGreaterThan(0);
+    for (const [id, output] of reads) {
+      const schema = actions[actionOf[id]].schema?.output as any;
+      expect([id, output, output in schema.properties]).toEqual([
+        id,
+        output,
+        true,
+      ]);
+    }
+  });
+});

@@ -1,0 +1,169 @@
+import type { paths } from './generated/cairn';
+import { CairnError } from './errors';
+import type {
+  CostEstimate,
+  CreateServiceRequest,
+  CreateServiceResponse,
+  DoraMetrics,
+  Promotion,
+  ServiceCost,
+  ServiceStatus,
+} from './types';
+
+/** The fetch the client calls: the platform's, Backstage's fetchApi.fetch, or a wrapper. @public */
+export type FetchFunction = (
+  input: string,
+  init?: RequestInit,
+) => Promise<Response>;
+
+/** @public */
+export type CairnClientOptions = {
+  /**
+   * Cairn's REST base URL without a trailing slash, such as
+   * `http://cairn:8080` or Backstage's `.../api/proxy/cairn`; a function is
+   * called before every request, as Backstage's discovery may move.
+   */
+  baseUrl: string | (() => Promise<string>);
+  fetch?: FetchFunction;
+  /** A bearer token for Cairn, when the caller talks to Cairn directly rather than through Backstage's proxy. */
+  token?: string;
+};
+
+type Method = 'get' | 'post';
+
+// The parts of an operation in the generated types: the 200 response's
+// JSON, the request body's JSON and the query parameters.
+type ResponseOf<Op> = Op extends {
+  responses: { 200: { content: { 'application/json': infer T } } };
+}
+  ? T
+  : never;
+type BodyOf<Op> = Op extends {
+  requestBody: { content: { 'application/json': infer T } };
+}
+  ? T
+  : never;
+type QueryOf<Op> = Op extends { parameters: { query?: infer Q } } ? Q : never;
+
+type Operation<P extends keyof paths, M extends Method> = paths[P][M];
+
+/**
+ * A typed client of the parts of Cairn's REST API that Backstage uses. Paths
+ * and JSON types come from the types generated from Cairn's OpenAPI
+ * document, so a change on the server that the plugin does not follow fails
+ * to compile.
+ *
+ * @public
+ */
+export class CairnClient {
+  private readonly baseUrl: () => Promise<string>;
+  private readonly fetchFn: FetchFunction;
+  private readonly token?: string;
+
+  constructor(options: CairnClientOptions) {
+    const baseUrl = options.baseUrl;
+    this.baseUrl = typeof baseUrl === 'string' ? async () => baseUrl : baseUrl;
+    this.fetchFn = options.fetch ?? ((input, init) => fetch(input, init));
+    this.token = options.token;
+  }
+
+  /** A service's cost for a month (`YYYY-MM`), the current month by default. */
+  getServiceCost(
+    service: string,
+    options: { month?: string } = {},
+  ): Promise<ServiceCost> {
+    return this.request('get', '/v1/{name}/cost', {
+      name: serviceName(service),
+      query: { month: options.month },
+    });
+  }
+
+  /** A service's provisioning status. */
+  getServiceStatus(service: string): Promise<ServiceStatus> {
+    return this.request('get', '/v1/{name}/status', {
+      name: serviceName(service),
+    });
+  }
+
+  /** A service's DORA metrics over a window such as `30d` (Cairn's default). */
+  getServiceDora(
+    service: string,
+    options: { window?: string } = {},
+  ): Promise<DoraMetrics> {
+    return this.request('get', '/v1/{name}/dora', {
+      name: serviceName(service),
+      query: { window: options.window },
+    });
+  }
+
+  /** Records a service and provisions its infrastructure; the same requestId again returns the first answer. */
+  createService(request: CreateServiceRequest): Promise<CreateServiceResponse> {
+    return this.request('post', '/v1/services', { body: request });
+  }
+
+  /** The monthly cost of a planned create, changing nothing. */
+  estimateServiceCost(request: CreateServiceRequest): Promise<CostEstimate> {
+    return this.request('post', '/v1/services:estimateCost', { body: request });
+  }
+
+  /** Asks for a revision of a service to be deployed to production. */
+  createPromotion(
+    service: string,
+    options: { revision: string; requestId?: string },
+  ): Promise<Promotion> {
+    return this.request('post', '/v1/{parent}/promotions', {
+      parent: serviceName(service),
+      body: {
+        promotion: { revision: options.revision },
+        requestId: options.requestId,
+      },
+    });
+  }
+
+  private async request<P extends keyof paths, M extends Method>(
+    method: M,
+    path: P,
+    params: {
+      name?: string;
+      parent?: string;
+      query?: QueryOf<Operation<P, M>>;
+      body?: BodyOf<Operation<P, M>>;
+    },
+  ): Promise<ResponseOf<Operation<P, M>>> {
+    // Resource names (`services/orders`) fill whole path templates: their
+    // slash is part of the path, the name inside it is escaped.
+    const resolved = String(path)
+      .replace('{name}', params.name ?? '')
+      .replace('{parent}', params.parent ?? '');
+    const query = new URLSearchParams();
+    for (const [key, value] of Object.entries(params.query ?? {})) {
+      if (value !== undefined && value !== '') {
+        query.set(key, String(value));
+      }
+    }
+    const url = `${await this.baseUrl()}${resolved}${
+      query.size ? `?${query}` : ''
+    }`;
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    if (params.body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+    }
+    if (this.token) {
+      headers.Authorization = `Bearer ${this.token}`;
+    }
+    const response = await this.fetchFn(url, {
+      method: method.toUpperCase(),
+      headers,
+      body: params.body === undefined ? undefined : JSON.stringify(params.body),
+    });
+    if (!response.ok) {
+      throw await CairnError.fromResponse(response);
+    }
+    return (await response.json()) as ResponseOf<Operation<P, M>>;
+  }
+}
+
+/** The resource name of a service, `services/{service}`, escaped for a path. */
+function serviceName(service: string): string {
+  return `services/${encodeURIComponent(service)}`;
+}

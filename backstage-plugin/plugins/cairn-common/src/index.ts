@@ -1,0 +1,16 @@
+/**
+ * Cairn's REST API for Backstage packages: types generated from Cairn's
+ * OpenAPI document and a typed client.
+ *
+ * @packageDocumentation
+ */
+export { CairnClient } from './client';
+export type { CairnClientOptions, FetchFunction } from './client';
+export {
+  CairnError,
+  isProvisioningNotFound,
+  isServiceNotFound,
+} from './errors';
+export type { FieldViolation } from './errors';
+export type * from './types';
+export type { paths, components } from './generated/cairn';

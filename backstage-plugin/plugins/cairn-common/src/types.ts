@@ -1,0 +1,26 @@
+import type { components } from './generated/cairn';
+
+type Schemas = components['schemas'];
+
+/** A service's cost for a month: the cost card's JSON. @public */
+export type ServiceCost = Schemas['v1GetServiceCostResponse'];
+/** One resource's share of a service's monthly cost. @public */
+export type CostBreakdown = Schemas['v1CostBreakdown'];
+/** A service's provisioning status, as Cairn watches it on the cluster. @public */
+export type ServiceStatus = Schemas['v1GetServiceStatusResponse'];
+/** An environment's Argo CD Application. @public */
+export type DeploymentStatus = Schemas['v1DeploymentStatus'];
+/** A claim's readiness, from its Crossplane conditions. @public */
+export type InfrastructureStatus = Schemas['v1InfrastructureStatus'];
+/** The four DORA metrics over a window. @public */
+export type DoraMetrics = Schemas['v1DoraMetrics'];
+/** One DORA metric over a window. @public */
+export type DoraMetric = Schemas['v1DoraMetric'];
+/** The body of a create: what the scaffolder sends. @public */
+export type CreateServiceRequest = Schemas['v1CreateServiceRequest'];
+/** What Cairn recorded for a create. @public */
+export type CreateServiceResponse = Schemas['v1CreateServiceResponse'];
+/** The monthly cost of a planned create. @public */
+export type CostEstimate = Schemas['v1EstimateServiceCostResponse'];
+/** A request to deploy a revision to production. @public */
+export type Promotion = Schemas['v1Promotion'];

@@ -1,0 +1,37 @@
+import { Entity } from '@backstage/catalog-model';
+import { EntityProvider } from '@backstage/plugin-catalog-react';
+import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
+import { ReactElement } from 'react';
+import { CairnApi, cairnApiRef } from '../api';
+
+export const ordersEntity: Entity = {
+  apiVersion: 'backstage.io/v1alpha1',
+  kind: 'Component',
+  metadata: { name: 'orders-service' },
+  spec: { type: 'service', lifecycle: 'production', owner: 'team-orders' },
+};
+
+/**
+ * Renders a card on an entity page of Backstage's test app, with a Cairn
+ * API that answers as api says. The cards' reads of a real Cairn are
+ * tested in packages/e2e.
+ */
+export function renderCard(
+  card: ReactElement,
+  api: Partial<CairnApi>,
+  entity: Entity = ordersEntity,
+) {
+  const unexpected = (method: string) => () =>
+    Promise.reject(new Error(`the card should not call ${method}`));
+  const cairnApi: CairnApi = {
+    getServiceCost: unexpected('getServiceCost'),
+    getServiceStatus: unexpected('getServiceStatus'),
+    getServiceDora: unexpected('getServiceDora'),
+    ...api,
+  };
+  return renderInTestApp(
+    <TestApiProvider apis={[[cairnApiRef, cairnApi]]}>
+      <EntityProvider entity={entity}>{card}</EntityProvider>
+    </TestApiProvider>,
+  );
+}

@@ -1,0 +1,10 @@
+import { useApi } from '@backstage/core-plugin-api';
+import { useEntity } from '@backstage/plugin-catalog-react';
+import { cairnApiRef } from '../api';
+import { cairnServiceName } from '../entity';
+
+/** The card's entity's name in Cairn, and the Cairn API. */
+export function useCairnService() {
+  const { entity } = useEntity();
+  return { api: useApi(cairnApiRef), service: cairnServiceName(entity) };
+}

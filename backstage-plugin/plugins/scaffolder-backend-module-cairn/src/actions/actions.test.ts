@@ -1,0 +1,408 @@
+/** @jest-environment node */
+import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
+import {
+  CairnError,
+  CreateServiceResponse,
+  ServiceStatus,
+} from '@cairn-dev/plugin-cairn-common';
+import type { CairnActionsClient } from '../client';
+import { createServiceAction } from './createService';
+import { estimateCostAction } from './estimateCost';
+import { requestPromotionAction } from './requestPromotion';
+import { waitUntilReadyAction } from './waitUntilReady';
+
+// createMockActionContext takes no checkpoint, isDryRun or signal: tests
+// that need them set them on the context it returns.
+//
+// The actions' own logic against a client that answers as Cairn does; the
+// same actions against the real cairn binary are tested in packages/e2e.
+function client(overrides: Partial<CairnActionsClient>): CairnActionsClient {
+  const unexpected = (method: string) => () =>
+    Promise.reject(new Error(`the action should not call ${method}`));
+  return {
+    createService: unexpected('createService'),
+    getServiceStatus: unexpected('getServiceStatus'),
+    estimateServiceCost: unexpected('estimateServiceCost'),
+    createPromotion: unexpected('createPromotion'),
+    ...overrides,
+  };
+}
+
+const created: CreateServiceResponse = {
+  service: 'orders-service',
+  repository: 'https://github.com/company/orders-service.git',
+  environments: ['staging', 'production'],
+  resources: ['database:postgresql', 'bucket'],
+  status: 'provisioning',
+};
+
+type CreateInput = Parameters<
+  ReturnType<typeof createServiceAction>['handler']
+>[0]['input'];
+
+const specInput: Omit<CreateInput, 'entityNamespace'> = {
+  name: 'orders-service',
+  owner: 'group:default/team-orders',
+  database: 'postgresql',
+  databaseSize: 'small',
+  bucket: true,
+  environments: ['staging', 'production'],
+  repositoryUrl: 'https://github.com/company/orders-service.git',
+};
+
+const readyStatus: ServiceStatus = {
+  service: 'orders-service',
+  phase: 'ready',
+  provisioningDuration: '4.2s',
+  deployments: [
+    {
+      environment: 'production',
+      syncStatus: 'OutOfSync',
+      healthStatus: 'Missing',
+      application: 'orders-service-production',
+    },
+    {
+      environment: 'staging',
+      syncStatus: 'Synced',
+      healthStatus: 'Healthy',
+      application: 'orders-service-staging',
+    },
+  ],
+  infrastructure: [
+    {
+      resource: 'orders-service-db',
+      kind: 'DatabaseClaim',
+      ready: true,
+      reason: 'Available',
+    },
+  ],
+};
+
+describe('cairn:service:create', () => {
+  it('sends the task id as the request id and outputs what Cairn recorded', async () => {
+    const createService = jest.fn().mockResolvedValue(created);
+    const action = createServiceAction({ client: client({ createService }) });
+    const ctx = createMockActionContext({
+      input: { ...specInput, entityNamespace: 'default' },
+      task: { id: 'task-1234' },
+    });
+    await action.handler(ctx);
+
+    expect(createService).toHaveBeenCalledWith({
+      name: 'orders-service',
+      owner: 'group:default/team-orders',
+      database: 'postgresql',
+      databaseSize: 'small',
+      bucket: true,
+      environments: ['staging', 'production'],
+      repositoryUrl: 'https://github.com/company/orders-service.git',
+      requestId: 'task-1234',
+      validateOnly: false,
+    });
+    expect(ctx.output).toHaveBeenCalledWith('service', 'orders-service');
+    expect(ctx.output).toHaveBeenCalledWith('status', 'provisioning');
+    expect(ctx.output).toHaveBeenCalledWith('resources', [
+      'database:postgresql',
+      'bucket',
+    ]);
+    expect(ctx.output).toHaveBeenCalledWith('environments', [
+      'staging',
+      'production',
+    ]);
+    expect(ctx.output).toHaveBeenCalledWith(
+      'entityRef',
+      'component:default/orders-service',
+    );
+  });
+
+  it('calls Cairn inside a checkpoint, so a resumed task does not create again', async () => {
+    const createService = jest.fn().mockResolvedValue(created);
+    const action = createServiceAction({ client: client({ createService }) });
+    const recorded = new Map<string, unknown>();
+    const checkpoint = jest.fn(
+      async ({ key, fn }: { key: string; fn: () => Promise<any> }) => {
+        if (!recorded.has(key)) {
+          recorded.set(key, await fn());
+        }
+        return recorded.get(key);
+      },
+    );
+    for (let run = 0; run < 2; run++) {
+      await action.handler({
+        ...createMockActionContext({
+          input: { ...specInput, entityNamespace: 'default' },
+          task: { id: 'task-1234' },
+        }),
+        checkpoint: checkpoint as any,
+      });
+    }
+    expect(createService).toHaveBeenCalledTimes(1);
+    expect(checkpoint.mock.calls.map(([opts]) => opts.key)).toEqual([
+      'cairn.create.orders-service',
+      'cairn.create.orders-service',
+    ]);
+  });
+
+  it('only validates in a dry run', async () => {
+    const createService = jest
+      .fn()
+      .mockResolvedValue({ ...created, status: 'validated' });
+    const action = createServiceAction({ client: client({ createService }) });
+    const ctx = {
+      ...createMockActionContext({
+        input: {
+          ...specInput,
+          database: 'none' as const,
+          entityNamespace: 'default',
+        },
+      }),
+      isDryRun: true,
+    };
+    await action.handler(ctx);
+    expect(createService.mock.calls[0][0]).toMatchObject({
+      validateOnly: true,
+      database: undefined,
+      databaseSize: undefined,
+    });
+    expect(ctx.output).toHaveBeenCalledWith('status', 'validated');
+  });
+
+  it("fails with Cairn's field violations", async () => {
+    const error = new CairnError({
+      message: 'invalid request: check name',
+      status: 400,
+      code: 3,
+      fieldViolations: [
+        { field: 'name', description: 'must be a DNS-1123 label' },
+      ],
+    });
+    const action = createServiceAction({
+      client: client({ createService: () => Promise.reject(error) }),
+    });
+    await expect(
+      action.handler(
+        createMockActionContext({
+          input: { ...specInput, name: 'Orders', entityNamespace: 'default' },
+        }),
+      ),
+    ).rejects.toThrow('invalid request: check name');
+  });
+
+  it('describes every input for the template editor', () => {
+    const action = createServiceAction({ client: client({}) });
+    const input = action.schema?.input as any;
+    for (const [name, property] of Object.entries<any>(input.properties)) {
+      expect([name, typeof property.description]).toEqual([name, 'string']);
+    }
+    expect(input.required).toEqual(['name', 'owner', 'repositoryUrl']);
+  });
+});
+
+describe('cairn:service:wait-until-ready', () => {
+  it('reads the status until ready and outputs the environments', async () => {
+    const getServiceStatus = jest
+      .fn()
+      .mockResolvedValueOnce({ ...readyStatus, phase: 'pending' })
+      .mockResolvedValueOnce({ ...readyStatus, phase: 'provisioning' })
+      .mockResolvedValueOnce(readyStatus);
+    const action = waitUntilReadyAction({
+      client: client({ getServiceStatus }),
+      pollIntervalMs: 1,
+    });
+    const ctx = createMockActionContext({
+      input: {
+        name: 'orders-service',
+        timeoutSeconds: 60,
+        entityNamespace: 'default',
+      },
+    });
+    await action.handler(ctx);
+
+    expect(getServiceStatus).toHaveBeenCalledTimes(3);
+    expect(ctx.output).toHaveBeenCalledWith('phase', 'ready');
+    expect(ctx.output).toHaveBeenCalledWith('provisioningDuration', '4.2s');
+    expect(ctx.output).toHaveBeenCalledWith('environments', [
+      'production: OutOfSync, Missing',
+      'staging: Synced, Healthy',
+    ]);
+    expect(ctx.output).toHaveBeenCalledWith(
+      'entityRef',
+      'component:default/orders-service',
+    );
+  });
+
+  it('fails at once when provisioning fails, saying what failed', async () => {
+    const failed: ServiceStatus = {
+      ...readyStatus,
+      phase: 'failed',
+      deployments: [
+        readyStatus.deployments![0],
+        {
+          environment: 'staging',
+          syncStatus: 'OutOfSync',
+          healthStatus: 'Degraded',
+          application: 'orders-service-staging',
+        },
+      ],
+      infrastructure: [
+        {
+          resource: 'orders-service-db',
+          kind: 'DatabaseClaim',
+          ready: false,
+          reason: 'Unavailable',
+          message: 'no composition for engine oracle',
+        },
+      ],
+    };
+    const action = waitUntilReadyAction({
+      client: client({ getServiceStatus: async () => failed }),
+      pollIntervalMs: 1,
+    });
+    const ctx = createMockActionContext({
+      input: {
+        name: 'orders-service',
+        timeoutSeconds: 60,
+        entityNamespace: 'default',
+      },
+    });
+    const logError = jest.spyOn(ctx.logger, 'error');
+    await expect(action.handler(ctx)).rejects.toThrow(
+      'Provisioning orders-service failed: DatabaseClaim orders-service-db: Unavailable: no composition for engine oracle; ' +
+        'staging (Application orders-service-staging): OutOfSync, Degraded',
+    );
+    expect(logError).toHaveBeenCalledWith(
+      'DatabaseClaim orders-service-db: Unavailable: no composition for engine oracle',
+    );
+  });
+
+  it('fails at the timeout, saying what is not ready yet', async () => {
+    const creating: ServiceStatus = {
+      ...readyStatus,
+      phase: 'provisioning',
+      infrastructure: [
+        {
+          resource: 'orders-service-db',
+          kind: 'DatabaseClaim',
+          ready: false,
+          reason: 'Creating',
+        },
+      ],
+    };
+    const action = waitUntilReadyAction({
+      client: client({ getServiceStatus: async () => creating }),
+      pollIntervalMs: 1,
+    });
+    await expect(
+      action.handler(
+        createMockActionContext({
+          input: {
+            name: 'orders-service',
+            timeoutSeconds: 1,
+            entityNamespace: 'default',
+          },
+        }),
+      ),
+    ).rejects.toThrow(
+      'orders-service was not ready within 1 s (phase provisioning): DatabaseClaim orders-service-db: Creating',
+    );
+  });
+
+  it('stops waiting when the task is cancelled', async () => {
+    const controller = new AbortController();
+    const getServiceStatus = jest.fn(async () => {
+      controller.abort();
+      return { ...readyStatus, phase: 'provisioning' };
+    });
+    const action = waitUntilReadyAction({
+      client: client({ getServiceStatus }),
+      pollIntervalMs: 60_000,
+    });
+    await expect(
+      action.handler({
+        ...createMockActionContext({
+          input: {
+            name: 'orders-service',
+            timeoutSeconds: 600,
+            entityNamespace: 'default',
+          },
+        }),
+        signal: controller.signal,
+      }),
+    ).rejects.toThrow('The task was cancelled');
+    expect(getServiceStatus).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('cairn:cost:estimate', () => {
+  it('outputs the estimate and its breakdown', async () => {
+    const estimateServiceCost = jest.fn().mockResolvedValue({
+      serviceName: 'orders-service',
+      totalMonthlyCost: 112.02,
+      currency: 'USD',
+      breakdown: [
+        {
+          resource: 'orders-service-db',
+          type: 'database',
+          monthlyCost: 109.72,
+          trend: 'stable',
+          source: 'estimated',
+        },
+        {
+          resource: 'orders-service-bucket',
+          type: 'storage',
+          monthlyCost: 2.3,
+          trend: 'stable',
+          source: 'estimated',
+        },
+      ],
+    });
+    const action = estimateCostAction({
+      client: client({ estimateServiceCost }),
+    });
+    const ctx = createMockActionContext({ input: specInput });
+    await action.handler(ctx);
+
+    expect(estimateServiceCost.mock.calls[0][0]).not.toHaveProperty(
+      'requestId',
+    );
+    expect(ctx.output).toHaveBeenCalledWith('totalMonthlyCost', 112.02);
+    expect(ctx.output).toHaveBeenCalledWith('currency', 'USD');
+    expect(ctx.output).toHaveBeenCalledWith('summary', '112.02 USD per month');
+    expect(ctx.output).toHaveBeenCalledWith('breakdown', [
+      { resource: 'orders-service-db', type: 'database', monthlyCost: 109.72 },
+      { resource: 'orders-service-bucket', type: 'storage', monthlyCost: 2.3 },
+    ]);
+  });
+});
+
+describe('cairn:promotion:request', () => {
+  it('requests the revision with the task id as the request id', async () => {
+    const createPromotion = jest.fn().mockResolvedValue({
+      name: 'services/orders-service/promotions/3',
+      revision: 'v1.4.0',
+      state: 'pending',
+    });
+    const action = requestPromotionAction({
+      client: client({ createPromotion }),
+    });
+    const ctx = createMockActionContext({
+      input: {
+        name: 'orders-service',
+        revision: 'v1.4.0',
+        entityNamespace: 'default',
+      },
+      task: { id: 'task-77' },
+    });
+    await action.handler(ctx);
+
+    expect(createPromotion).toHaveBeenCalledWith('orders-service', {
+      revision: 'v1.4.0',
+      requestId: 'task-77',
+    });
+    expect(ctx.output).toHaveBeenCalledWith(
+      'promotion',
+      'services/orders-service/promotions/3',
+    );
+    expect(ctx.output).toHaveBeenCalledWith('state', 'pending');
+  });
+});

@@ -1,0 +1,70 @@
+import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
+import type { CairnActionsClient } from '../client';
+import { entityRef } from './serviceSpec';
+
+export const REQUEST_PROMOTION_ACTION_ID = 'cairn:promotion:request';
+
+/**
+ * Asks Cairn to deploy a revision of a service to production. An approver
+ * of the owning team approves or denies it in Cairn; until then production
+ * stays as it is. The task's id is the request id, and the answer is
+ * checkpointed, so a retried task asks once.
+ */
+export function requestPromotionAction(options: {
+  client: CairnActionsClient;
+}) {
+  const { client } = options;
+  return createTemplateAction({
+    id: REQUEST_PROMOTION_ACTION_ID,
+    description:
+      'Requests a promotion of a service revision to production, for an approver of its team to approve in Cairn',
+    schema: {
+      input: {
+        name: z => z.string().describe('The service name in Cairn'),
+        revision: z =>
+          z
+            .string()
+            .min(1)
+            .describe(
+              'The revision to deploy to production: a tag, branch or commit',
+            ),
+        entityNamespace: z =>
+          z
+            .string()
+            .default('default')
+            .describe(
+              "The catalog namespace of the service's entity, for the entityRef output",
+            ),
+      },
+      output: {
+        promotion: z =>
+          z
+            .string()
+            .describe(
+              "The promotion's name in Cairn, services/{service}/promotions/{id}",
+            ),
+        state: z => z.string().describe('pending until an approver decides'),
+        entityRef: z => z.string().describe("The service's catalog entity"),
+      },
+    },
+    async handler(ctx) {
+      const { name, revision, entityNamespace } = ctx.input;
+      const promotion = await ctx.checkpoint({
+        key: `cairn.promotion.${name}.${revision}`,
+        fn: async () => {
+          const p = await client.createPromotion(name, {
+            revision,
+            requestId: ctx.task.id,
+          });
+          return { name: p.name ?? '', state: p.state ?? '' };
+        },
+      });
+      ctx.logger.info(
+        `Requested ${revision} of ${name} in production: ${promotion.name} is ${promotion.state}, waiting for an approver of its team`,
+      );
+      ctx.output('promotion', promotion.name);
+      ctx.output('state', promotion.state);
+      ctx.output('entityRef', entityRef(name, entityNamespace));
+    },
+  });
+}
