@@ -9,8 +9,10 @@
 // tools, tickets from the platform team's ticket system. Each is idempotent
 // on its natural key: a deployment on its service, environment, revision and
 // start time (to the microsecond), an incident and a ticket on their id. A
-// repeat changes nothing, whatever else it carries, and reports created
-// false: the first report wins. An incident is resolved once, by
+// repeat reports created false and changes nothing of what was recorded:
+// the first report wins; a deployment's repeat only adds the commits not
+// recorded with it yet (Argo CD's history carries none, its notifications
+// the deployed one). An incident is resolved once, by
 // ResolveIncident or by being recorded resolved; resolving it again at the
 // same time changes nothing, and at another time is refused
 // (FAILED_PRECONDITION), since the first resolution may already be counted.
