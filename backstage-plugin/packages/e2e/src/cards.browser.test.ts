@@ -220,7 +220,13 @@ describe('the entity cards in a browser against Cairn', () => {
     const page = await openCards('orders-service');
 
     // Provisioning: the card reads again while provisioning, until ready.
-    const status = await card(page, 'status', 'Ready');
+    // Wait for the phase itself: "Ready" is also a column of the table of
+    // claims, shown while they are still provisioning.
+    const status = page.locator('[data-card="status"]');
+    await status
+      .getByLabel('Phase')
+      .getByText('Ready', { exact: true })
+      .waitFor({ timeout: 60_000 });
     await status.screenshot({ path: join(artifactsDir, 'status-card.png') });
     expect(await status.getByLabel('Phase').innerText()).toBe('Ready');
     const environments = await tableCells(status, 'Environments');
