@@ -1,4 +1,9 @@
-import { ErrorPanel, WarningPanel } from '@backstage/core-components';
+import {
+  ErrorPanel,
+  InfoCard,
+  Progress,
+  WarningPanel,
+} from '@backstage/core-components';
 import { isServiceNotFound } from '@cairn-dev/plugin-cairn-common';
 
 /**
@@ -22,4 +27,33 @@ export function CairnErrorPanel(props: {
     );
   }
   return <ErrorPanel title={title} error={error} />;
+}
+
+/**
+ * What a card shows until it has data: a progress bar while its read is
+ * under way, the error panel when the read failed; null once there is data.
+ */
+export function loadingOrFailed(props: {
+  title: string;
+  loading: boolean;
+  error?: Error;
+  service: string;
+  errorTitle: string;
+}) {
+  const { title, loading, error, service, errorTitle } = props;
+  if (loading) {
+    return (
+      <InfoCard title={title}>
+        <Progress />
+      </InfoCard>
+    );
+  }
+  if (error) {
+    return (
+      <InfoCard title={title}>
+        <CairnErrorPanel error={error} service={service} title={errorTitle} />
+      </InfoCard>
+    );
+  }
+  return null;
 }

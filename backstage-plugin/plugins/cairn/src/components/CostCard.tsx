@@ -1,4 +1,4 @@
-import { EmptyState, InfoCard, Progress } from '@backstage/core-components';
+import { EmptyState, InfoCard } from '@backstage/core-components';
 import type {
   CostBreakdown,
   ServiceCost,
@@ -16,7 +16,7 @@ import TrendingFlatIcon from '@material-ui/icons/TrendingFlat';
 import TrendingUpIcon from '@material-ui/icons/TrendingUp';
 import useAsync from 'react-use/esm/useAsync';
 import { capitalize, formatChange, formatMoney } from '../format';
-import { CairnErrorPanel } from './CairnErrorPanel';
+import { loadingOrFailed } from './CairnErrorPanel';
 import { useCairnService } from './useCairnService';
 
 const title = 'Cost';
@@ -28,23 +28,15 @@ export function CostCard() {
     () => api.getServiceCost(service),
     [api, service],
   );
-  if (loading) {
-    return (
-      <InfoCard title={title}>
-        <Progress />
-      </InfoCard>
-    );
-  }
-  if (error) {
-    return (
-      <InfoCard title={title}>
-        <CairnErrorPanel
-          error={error}
-          service={service}
-          title="Could not load the cost from Cairn"
-        />
-      </InfoCard>
-    );
+  const placeholder = loadingOrFailed({
+    title,
+    loading,
+    error,
+    service,
+    errorTitle: 'Could not load the cost from Cairn',
+  });
+  if (placeholder) {
+    return placeholder;
   }
   return <CostContent cost={value!} />;
 }

@@ -1,4 +1,4 @@
-import { EmptyState, InfoCard, Progress } from '@backstage/core-components';
+import { EmptyState, InfoCard } from '@backstage/core-components';
 import type { DoraMetric, DoraMetrics } from '@cairn-dev/plugin-cairn-common';
 import Box from '@material-ui/core/Box';
 import Chip from '@material-ui/core/Chip';
@@ -10,7 +10,7 @@ import TableRow from '@material-ui/core/TableRow';
 import { makeStyles } from '@material-ui/core/styles';
 import useAsync from 'react-use/esm/useAsync';
 import { capitalize, formatMetric } from '../format';
-import { CairnErrorPanel } from './CairnErrorPanel';
+import { loadingOrFailed } from './CairnErrorPanel';
 import { useCairnService } from './useCairnService';
 
 const title = 'DORA metrics';
@@ -80,23 +80,15 @@ export function DoraCard(props: DoraCardProps) {
     () => api.getServiceDora(service, { window: props.window }),
     [api, service, props.window],
   );
-  if (loading) {
-    return (
-      <InfoCard title={title}>
-        <Progress />
-      </InfoCard>
-    );
-  }
-  if (error) {
-    return (
-      <InfoCard title={title}>
-        <CairnErrorPanel
-          error={error}
-          service={service}
-          title="Could not load DORA metrics from Cairn"
-        />
-      </InfoCard>
-    );
+  const placeholder = loadingOrFailed({
+    title,
+    loading,
+    error,
+    service,
+    errorTitle: 'Could not load DORA metrics from Cairn',
+  });
+  if (placeholder) {
+    return placeholder;
   }
   return <DoraContent dora={value!} />;
 }
