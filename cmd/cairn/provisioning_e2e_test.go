@@ -93,6 +93,18 @@ func TestProvisioningOnKubernetes(t *testing.T) {
 	p.waitHealth(t, healthpb.HealthCheckResponse_SERVING)
 	whole := t // the restarted process outlives the subtest that restarts it
 
+	t.Run("StatusTellsAnUnknownServiceFromOneWithNothingProvisioned", func(t *testing.T) {
+		reason := func(r restResponse) string {
+			require.Equal(t, http.StatusNotFound, r.status, r.raw)
+			return r.body["details"].([]any)[0].(map[string]any)["reason"].(string)
+		}
+		require.Equal(t, "SERVICE_NOT_FOUND", reason(p.rest(t, "GET", "/v1/services/nobody/status", nil)))
+		r := p.rest(t, "POST", "/v1/services:register", strings.NewReader(
+			`{"service": {"name": "services/legacy-batch", "type": "service", "lifecycle": "production", "owner": "team-orders"}}`))
+		require.Equal(t, http.StatusOK, r.status, r.raw)
+		require.Equal(t, "PROVISIONING_NOT_FOUND", reason(p.rest(t, "GET", "/v1/services/legacy-batch/status", nil)))
+	})
+
 	t.Run("CreateAppliesClaimsAndApplicationsThenStatusFollowsThem", func(t *testing.T) {
 		r := p.restAs(t, ordersDeveloperToken, "POST", "/v1/services", createBody("orders-service", "task-1"))
 		require.Equal(t, http.StatusOK, r.status, r.raw)

@@ -183,10 +183,15 @@ func catalogEntry(name string, spec store.ProvisioningSpec) *store.Service {
 	}
 }
 
-// provisioningOf returns a service's provisioning, or NOT_FOUND.
+// provisioningOf returns a service's provisioning, or NOT_FOUND: reason
+// SERVICE_NOT_FOUND for a service the catalog does not hold, so that a
+// portal can tell an unknown entity from one with nothing provisioned.
 func (p *Provisioner) provisioningOf(ctx context.Context, service string) (store.Provisioning, error) {
 	prov, err := p.store.GetProvisioning(ctx, service)
 	if errors.Is(err, store.ErrNotFound) {
+		if _, err := p.store.GetService(ctx, service); errors.Is(err, store.ErrNotFound) {
+			return prov, apierr.NotFound("service", service)
+		}
 		return prov, &apierr.Error{
 			Code: codes.NotFound, Reason: "PROVISIONING_NOT_FOUND",
 			Message:  fmt.Sprintf("service %q has no infrastructure provisioned by Cairn", service),
