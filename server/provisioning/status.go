@@ -91,6 +91,12 @@ func infrastructureStatus(claim *unstructured.Unstructured) *cairnv1.Infrastruct
 		s.Reason, _ = ready["reason"].(string)
 		s.Message, _ = ready["message"].(string)
 	}
+	// A claim Crossplane fails to reconcile says why in its Synced
+	// condition; its Ready condition only says that it is not ready.
+	if synced, ok := condition(claim, "Synced"); ok && synced["status"] == "False" {
+		s.Reason, _ = synced["reason"].(string)
+		s.Message, _ = synced["message"].(string)
+	}
 	return s
 }
 

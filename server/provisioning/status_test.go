@@ -161,3 +161,19 @@ func TestStatusCarriesArgoCDsAndCrossplanesOwnWords(t *testing.T) {
 	require.Equal(t, "waiting for RDS", db.GetMessage())
 	require.Equal(t, 3*time.Minute, s.GetProvisioningDuration().AsDuration())
 }
+
+func TestStatusOfAClaimCrossplaneFailedToReconcileSaysWhy(t *testing.T) {
+	p := ordersProvisioning()
+	apps, claims := objectsOf(p)
+	setConditions(claims[0],
+		map[string]any{"type": "Ready", "status": "False", "reason": "Creating", "message": ""},
+		map[string]any{"type": "Synced", "status": "False", "reason": "ReconcileError", "message": "cannot create RDS instance: quota exceeded"})
+
+	s := statusOf(p, Snapshot{Applications: apps, Claims: claims})
+	db := s.GetInfrastructure()[1]
+	require.Equal(t, "orders-service-db", db.GetResource())
+	require.False(t, db.GetReady())
+	require.Equal(t, "ReconcileError", db.GetReason())
+	require.Equal(t, "cannot create RDS instance: quota exceeded", db.GetMessage())
+	require.Equal(t, PhaseFailed, s.GetPhase())
+}
