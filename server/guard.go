@@ -204,14 +204,22 @@ func requestID(ctx context.Context, req any) string {
 	return hex.EncodeToString(b[:])
 }
 
-// resourceName finds what a request or response is about: its name or
-// parent field, or the name of the resource it carries (RegisterService's
-// response carries the service).
+// resourceName finds what a request or response is about, as a resource
+// name: its name or parent field, or the name of the resource it carries
+// (RegisterService's response carries the service). A create that names
+// its service by id (CreateService's name) or an event that names the
+// service it is about (a deployment, an incident) is about services/{id}.
 func resourceName(m any) string {
 	for _, field := range []protoreflect.Name{"name", "parent"} {
 		if v := stringField(m, field); v != "" {
+			if !strings.Contains(v, "/") {
+				return "services/" + v
+			}
 			return v
 		}
+	}
+	if v := stringField(m, "service"); v != "" {
+		return "services/" + v
 	}
 	msg, ok := m.(proto.Message)
 	if !ok || msg == nil {

@@ -387,3 +387,21 @@ func TestARateLimitedCallerIsToldWhenToRetry(t *testing.T) {
 	// Another principal has a bucket of its own.
 	require.Equal(t, codes.OK, g.call(t, listServices, roleTokens[auth.RoleAdmin]))
 }
+
+func TestAuditTargetsAreResourceNames(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		msg  proto.Message
+		want string
+	}{
+		{"a name", &cairnv1.GetServiceCostRequest{Name: "services/orders"}, "services/orders"},
+		{"a create's service id", &cairnv1.CreateServiceRequest{Name: "orders"}, "services/orders"},
+		{"an event's service", &cairnv1.RecordDeploymentRequest{Service: "orders"}, "services/orders"},
+		{"the resource a response carries", &cairnv1.RegisterServiceResponse{Service: &cairnv1.Service{Name: "services/orders"}}, "services/orders"},
+		{"nothing to name", &cairnv1.RecordSupportTicketRequest{Id: "T-1"}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, tc.want, resourceName(tc.msg))
+		})
+	}
+}
