@@ -22,8 +22,10 @@ import (
 type Mix map[Call]int
 
 // DefaultMix is an entity page's three cards in equal shares, with one
-// create in a hundred calls.
-var DefaultMix = Mix{CallCost: 33, CallStatus: 33, CallDora: 33, CallCreate: 1}
+// create in a thousand calls: each create gives the cluster four objects
+// that Cairn applies again every minute, so a larger share would measure
+// the reconciler of an ever-growing fleet rather than the reads.
+var DefaultMix = Mix{CallCost: 333, CallStatus: 333, CallDora: 333, CallCreate: 1}
 
 // ParseMix reads a mix such as "cost=33,status=33,dora=33,create=1".
 func ParseMix(s string) (Mix, error) {
@@ -91,7 +93,11 @@ type Load struct {
 	picker  []Call // each call repeated as often as its weight
 	creates atomic.Int64
 	deploys atomic.Int64
+	calls   atomic.Int64 // made, warm-up included
 }
+
+// Calls is how many calls the load has made, warm-up included.
+func (l *Load) Calls() int64 { return l.calls.Load() }
 
 // Execute runs the load: Warmup, then Duration recorded. It returns when
 // the last call has returned.
@@ -196,6 +202,7 @@ func (l *Load) call(ctx context.Context, rng *rand.Rand, startedAt time.Time, re
 	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 		return // the run was stopped: no answer was awaited
 	}
+	l.calls.Add(1)
 	if record {
 		l.Recorder.Observe(l.Client.Protocol(), kind, time.Since(startedAt), err)
 	}

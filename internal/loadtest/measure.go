@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"time"
 )
 
@@ -37,6 +38,23 @@ func (t Target) NewClient(protocol string) (Client, error) {
 	return nil, fmt.Errorf("unknown protocol %q: want rest or grpc", protocol)
 }
 
+// Ready says whether the target answers /readyz: it serves, and its store
+// answers.
+func (t Target) Ready(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.RESTURL+"/readyz", nil)
+	if err != nil {
+		return false
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
 // Observer returns an observer of the target's memory and goroutines.
 func (t Target) Observer() *Observer {
 	return &Observer{MetricsURL: t.RESTURL + "/metrics", PID: t.PID}
@@ -50,7 +68,8 @@ type Measurement struct {
 	// Profile is the load of each protocol; Run is suffixed with the
 	// protocol's initial, to keep the two runs' creates apart.
 	Profile Profile
-	// SampleEvery is how often the server's memory is read.
+	// SampleEvery is how often the server's memory is read (from /proc
+	// when Target.PID is set, else from /metrics).
 	SampleEvery time.Duration
 }
 
@@ -59,6 +78,12 @@ type Phase struct {
 	Protocol string
 	Results  []Result
 	Samples  []Sample
+	// Calls is how many calls were made, warm-up included, in Elapsed;
+	// ServerCPU (known with Target.PID) and ClientCPU are the CPU time the
+	// server and the load generator used meanwhile.
+	Calls                int64
+	Elapsed              time.Duration
+	ServerCPU, ClientCPU time.Duration
 }
 
 // Measure runs the measurement and writes its report to out: a Markdown
@@ -72,14 +97,20 @@ func Measure(ctx context.Context, m Measurement, out io.Writer) ([]Phase, error)
 		}
 		load := &Load{Profile: m.Profile, Client: client, Recorder: NewRecorder()}
 		load.Run += protocol[:1]
-		stopWatching := m.Target.Observer().WatchInBackground(ctx, m.SampleEvery)
+		// /metrics once at the start and once at the end, /proc in between.
+		start, clientCPU := time.Now(), ownCPU()
+		stopWatching := m.Target.Observer().WatchInBackground(ctx, m.SampleEvery, 0)
 		err = load.Execute(ctx)
 		samples := stopWatching()
 		client.Close()
 		if err != nil {
 			return nil, err
 		}
-		phases = append(phases, Phase{Protocol: protocol, Results: load.Recorder.Results(load.Duration), Samples: samples})
+		phases = append(phases, Phase{
+			Protocol: protocol, Results: load.Recorder.Results(load.Duration), Samples: samples,
+			Calls: load.Calls(), Elapsed: time.Since(start), ClientCPU: ownCPU() - clientCPU,
+			ServerCPU: samples[len(samples)-1].CPU - samples[0].CPU,
+		})
 	}
 	WriteReport(out, m, phases)
 	return phases, nil
@@ -100,13 +131,17 @@ func WriteReport(out io.Writer, m Measurement, phases []Phase) {
 	WriteTable(out, all)
 	fmt.Fprintln(out)
 	for _, p := range phases {
-		peak, last := PeakRSS(p.Samples)
-		goroutines := 0
-		for _, s := range p.Samples {
-			goroutines = max(goroutines, s.Goroutines)
+		peak, last := Peak(p.Samples)
+		fmt.Fprintf(out, "server during %s: resident memory peak %s", p.Protocol, MB(peak.RSS))
+		if peak.AnonRSS > 0 {
+			fmt.Fprintf(out, " (anonymous %s)", MB(peak.AnonRSS))
 		}
-		fmt.Fprintf(out, "server during %s: resident memory peak %s, at the end %s; goroutines peak %d\n",
-			p.Protocol, MB(peak), MB(last), goroutines)
+		fmt.Fprintf(out, ", at the end %s; goroutines at the end %d\n", MB(last.RSS), last.Goroutines)
+		if p.Calls > 0 {
+			fmt.Fprintf(out, "CPU during %s: server %.0f µs a call (%.2f cores), load generator %.0f µs a call (%.2f cores)\n",
+				p.Protocol, perCall(p.ServerCPU, p.Calls), cores(p.ServerCPU, p.Elapsed),
+				perCall(p.ClientCPU, p.Calls), cores(p.ClientCPU, p.Elapsed))
+		}
 	}
 	if reads := readsPerSecond(phases); len(reads) == 2 && reads["grpc"] > 0 {
 		fmt.Fprintf(out, "entity-page reads, REST / gRPC: %.2f\n", reads["rest"]/reads["grpc"])
@@ -125,3 +160,9 @@ func readsPerSecond(phases []Phase) map[string]float64 {
 	}
 	return out
 }
+
+func perCall(cpu time.Duration, calls int64) float64 {
+	return float64(cpu.Microseconds()) / float64(calls)
+}
+
+func cores(cpu, elapsed time.Duration) float64 { return cpu.Seconds() / elapsed.Seconds() }

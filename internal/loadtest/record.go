@@ -66,6 +66,19 @@ func (r *Recorder) Observe(protocol string, call Call, latency time.Duration, er
 	s.latencies = append(s.latencies, latency)
 }
 
+// Counts is how many calls have succeeded and failed so far.
+func (r *Recorder) Counts() (succeeded, failed int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, s := range r.series {
+		succeeded += len(s.latencies)
+		for _, n := range s.errors {
+			failed += n
+		}
+	}
+	return succeeded, failed
+}
+
 // Result is the summary of one kind of call over one protocol.
 type Result struct {
 	Protocol string

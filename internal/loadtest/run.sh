@@ -10,7 +10,9 @@
 #
 # Settings, from the environment: SERVICES (10000), WORKERS (16), RATE
 # (2000), DURATION (30s per protocol and run), MIX (cairn-load's default),
-# KEEP=1 to leave the working directory (logs, database) behind.
+# CAIRN_GOMEMLIMIT (Go's soft memory limit for Cairn alone, such as 100MiB;
+# none by default), KEEP=1 to leave the working directory (logs, database)
+# behind.
 # KUBEBUILDER_ASSETS defaults to the repository's .cache/kube/v1.37.2
 # (`make kube-assets`). PostgreSQL runs from Debian's packages as the
 # postgres user, with its default durability settings.
@@ -107,7 +109,7 @@ http_port=$(free_port)
 grpc_port=$(free_port)
 # Rate limiting is off: the load comes from one principal, as a portal's
 # proxy token would carry it, at many times the default 500 calls a second.
-"$work/cairn" serve --config "$work/cairn.yaml" --store "$store" --kubeconfig "$work/kubeconfig" \
+env ${CAIRN_GOMEMLIMIT:+GOMEMLIMIT=$CAIRN_GOMEMLIMIT} "$work/cairn" serve --config "$work/cairn.yaml" --store "$store" --kubeconfig "$work/kubeconfig" \
 	--http-addr "127.0.0.1:$http_port" --grpc-addr "127.0.0.1:$grpc_port" --rate-limit 0 \
 	--log-format json 2>"$work/cairn.log" &
 cairn_pid=$!

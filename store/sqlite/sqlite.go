@@ -36,8 +36,16 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	return &Store{db: db, queries: dbsqlc.New(db)}, nil
+	// Connections are kept, not closed once two are idle (database/sql's
+	// default): opening one costs more than most reads, and each keeps the
+	// statements prepared on it (see preparedDB).
+	db.SetMaxIdleConns(maxIdleConns)
+	return &Store{db: db, queries: dbsqlc.New(newPreparedDB(db))}, nil
 }
+
+// maxIdleConns is how many idle connections the pool keeps: enough for the
+// reads a busy server runs at once, each with its own page cache.
+const maxIdleConns = 8
 
 // dsn is the driver's data source name for the file at path. Every
 // connection of the pool gets these settings:

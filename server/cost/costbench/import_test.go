@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,12 +32,14 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 // ImportFocusCsv, as `cairn cost import` and the HTTP upload do: the file
 // streamed over gRPC, read by the FOCUS reader, written by the store. Each
 // engine imports it into an empty store (into-empty) and over its own
-// earlier import, replacing both months (replacing). Beside them, psql's
+// earlier import, replacing both months (replacing); store-alone is the
+// store's share, its rows read beforehand into memory. Beside them, psql's
 // \copy loads the same rows, as CSV, into a table of the same columns
 // without indexes, on the same PostgreSQL server.
 func BenchmarkImportFocus(b *testing.B) {
 	dir := b.TempDir()
 	file := writeFocusFile(b, dir)
+	fileRows := sync.OnceValues(func() ([]store.BillingRow, error) { return readFocusFile(file) })
 	engines := []struct {
 		name string
 		open func(b *testing.B) store.Store
@@ -52,6 +55,28 @@ func BenchmarkImportFocus(b *testing.B) {
 				client := newCostClient(b, st)
 				b.StartTimer()
 				importFocus(b, client, file)
+				b.StopTimer()
+				require.NoError(b, st.Close())
+				b.StartTimer()
+			}
+			reportRows(b)
+		})
+		b.Run(engine.name+"/store-alone", func(b *testing.B) {
+			rows, err := fileRows()
+			require.NoError(b, err)
+			for b.Loop() {
+				b.StopTimer()
+				st := engine.open(b)
+				b.StartTimer()
+				summary, err := st.ReplaceBilling(b.Context(), "aws-cur", func(yield func(store.BillingRow, error) bool) {
+					for _, row := range rows {
+						if !yield(row, nil) {
+							return
+						}
+					}
+				})
+				require.NoError(b, err)
+				require.Equal(b, int64(focusRows), summary.Rows)
 				b.StopTimer()
 				require.NoError(b, st.Close())
 				b.StartTimer()
@@ -132,6 +157,23 @@ func importFocus(tb testing.TB, client cairnv1.CostServiceClient, path string) {
 	resp, err := cost.UploadFocus(stream, "aws-cur", bufio.NewReaderSize(f, 1<<20))
 	require.NoError(tb, err)
 	require.Equal(tb, int64(focusRows), resp.GetRowCount())
+}
+
+// readFocusFile reads the rows of the FOCUS file at path into memory.
+func readFocusFile(path string) ([]store.BillingRow, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	rows := make([]store.BillingRow, 0, focusRows)
+	for row, err := range focus.Read(bufio.NewReaderSize(f, 1<<20), focus.Options{}) {
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
 }
 
 // The plain table psql copies into: the columns of billing_rows that an

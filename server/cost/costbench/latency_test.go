@@ -33,7 +33,7 @@ import (
 
 // The catalog the latency benchmark reads: catalogServices services, of
 // which, by their number modulo 10, 0-4 have imported billing for
-// billedMonth and the month before (0 also a provisioning, which the billing
+// billedMonth and the month before (0 also a provisioning, which billing
 // wins over), 5-8 have a provisioning only (a PostgreSQL and a bucket, so
 // estimated lines) and 9 nothing to cost.
 const (
@@ -47,35 +47,34 @@ const (
 
 // BenchmarkServiceCost measures the cost card's latency, GET
 // /v1/services/{name}/cost through the HTTP gateway, and GetServiceCost
-// over gRPC, against the real server (authentication, rate limiting off,
-// logging, metrics and validation as configured by default) on each store
-// engine, with latencyClients clients calling at once. Each op is one
-// call; it reports the calls' p50, p90 and p99 latencies and calls per
-// second.
+// over gRPC, against the real server on each store engine, configured as
+// by default but for rate limiting, which is off: authentication,
+// validation, logging and metrics as in production. latencyClients clients
+// call at once. Each op is one call; it reports the calls' p50, p90 and p99
+// latencies and calls per second.
 func BenchmarkServiceCost(b *testing.B) {
 	for _, engine := range []struct {
-		name     string
-		storeURL func(b *testing.B) string
-		open     func(b *testing.B, url string) store.Store
+		name string
+		// seeded returns the URL of a store holding the catalog.
+		seeded func(b *testing.B) string
 	}{
-		{"sqlite", func(b *testing.B) string { return "sqlite:" + filepath.Join(b.TempDir(), "cairn.db") }, func(b *testing.B, url string) store.Store {
-			st, err := sqlite.Open(b.Context(), url[len("sqlite:"):])
+		{"sqlite", func(b *testing.B) string {
+			path := filepath.Join(b.TempDir(), "cairn.db")
+			st, err := sqlite.Open(b.Context(), path)
 			require.NoError(b, err)
-			return st
+			seedCatalog(b, st)
+			return "sqlite:" + path
 		}},
-		{"postgres", func(b *testing.B) string { return pgtest.Shared(b).NewDatabase(b) }, func(b *testing.B, url string) store.Store {
+		{"postgres", func(b *testing.B) string {
+			url := pgtest.Shared(b).NewDatabase(b)
 			st, err := postgres.Open(b.Context(), url)
 			require.NoError(b, err)
-			return st
+			seedCatalog(b, st)
+			return url
 		}},
 	} {
 		b.Run(engine.name, func(b *testing.B) {
-			url := engine.storeURL(b)
-			st := engine.open(b, url)
-			require.NoError(b, st.Migrate(b.Context()))
-			seedCatalog(b, st)
-			require.NoError(b, st.Close())
-			httpAddr, grpcAddr := startServer(b, url)
+			httpAddr, grpcAddr := startServer(b, engine.seeded(b))
 
 			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: latencyClients}}
 			checkCards(b, client, httpAddr)
@@ -100,7 +99,8 @@ func BenchmarkServiceCost(b *testing.B) {
 }
 
 // measureLatency makes b.N calls of call, latencyClients at a time, over
-// the catalog's services in turn, and reports their latencies.
+// the catalog's services in a scattered order, and reports their
+// latencies.
 func measureLatency(b *testing.B, call func(ctx context.Context, service string) error) {
 	latencies := make([]time.Duration, b.N)
 	var (
@@ -134,10 +134,11 @@ func measureLatency(b *testing.B, call func(ctx context.Context, service string)
 	b.ReportMetric(0, "ns/op") // the elapsed time over calls made at once
 }
 
-// seedCatalog writes the catalog the benchmark reads into st, with its
-// billing imported.
+// seedCatalog migrates st and writes the catalog the benchmark reads into
+// it, with its billing imported, then closes it.
 func seedCatalog(b *testing.B, st store.Store) {
 	ctx := b.Context()
+	require.NoError(b, st.Migrate(ctx))
 	for i := range catalogServices {
 		name := serviceName(i)
 		svc := &store.Service{Name: name, Type: "service", Lifecycle: "production",
@@ -155,6 +156,7 @@ func seedCatalog(b *testing.B, st store.Store) {
 	}
 	_, err := st.ReplaceBilling(ctx, "aws-cur", billedRows())
 	require.NoError(b, err)
+	require.NoError(b, st.Close())
 }
 
 // billedRows are the daily charges of the billed services' resources over
