@@ -51,6 +51,13 @@ const indexByService = "service"
 // resyncPeriod is how often informers replay their caches to handlers.
 const resyncPeriod = 10 * time.Minute
 
+// clientQPS and clientBurst bound the requests a second Cairn makes to the
+// API server, and how many may go at once above that rate.
+const (
+	clientQPS   = 50
+	clientBurst = 100
+)
+
 // Cluster is Cairn's view of one Kubernetes API server: server-side apply
 // for the objects it owns, and informers that keep every Application and
 // claim, and the services' Deployments, in memory, so that status and cost
@@ -74,6 +81,12 @@ type Cluster struct {
 func NewCluster(cfg *rest.Config, settings Settings) (*Cluster, error) {
 	cfg = rest.CopyConfig(cfg)
 	cfg.UserAgent = "cairn"
+	// client-go's default client-side limit, 5 requests a second, would let
+	// the reconciler apply five objects a second: a thousand provisioned
+	// services took over thirteen minutes to apply once, and a create
+	// waited behind them. The API server's own fairness (API Priority and
+	// Fairness) protects it instead, as it does from controllers.
+	cfg.QPS, cfg.Burst = clientQPS, clientBurst
 	client, err := dynamic.NewForConfig(cfg)
 	if err != nil {
 		return nil, err
