@@ -32,6 +32,9 @@ type Client interface {
 	Cost(ctx context.Context, service string) error
 	// Status reads a provisioned service's status card.
 	Status(ctx context.Context, service string) error
+	// AppliedObjects is how many of a provisioned service's Applications
+	// and claims its status card shows: those seen on the cluster.
+	AppliedObjects(ctx context.Context, service string) (int, error)
 	// Dora reads a service's DORA card over the default 30-day window.
 	Dora(ctx context.Context, service string) error
 	// Create records the intent to create a service's infrastructure.
@@ -134,6 +137,12 @@ func (c *restClient) Cost(ctx context.Context, service string) error {
 
 func (c *restClient) Status(ctx context.Context, service string) error {
 	return c.do(ctx, http.MethodGet, "/v1/services/"+service+"/status", "", nil, nil)
+}
+
+func (c *restClient) AppliedObjects(ctx context.Context, service string) (int, error) {
+	var status cairnv1.GetServiceStatusResponse
+	err := c.do(ctx, http.MethodGet, "/v1/services/"+service+"/status", "", nil, &status)
+	return len(status.GetDeployments()) + len(status.GetInfrastructure()), err
 }
 
 func (c *restClient) Dora(ctx context.Context, service string) error {
@@ -268,6 +277,11 @@ func (c *grpcClient) Cost(ctx context.Context, service string) error {
 func (c *grpcClient) Status(ctx context.Context, service string) error {
 	_, err := cairnv1.NewProvisioningServiceClient(c.conn()).GetServiceStatus(ctx, &cairnv1.GetServiceStatusRequest{Name: "services/" + service})
 	return grpcError(err)
+}
+
+func (c *grpcClient) AppliedObjects(ctx context.Context, service string) (int, error) {
+	status, err := cairnv1.NewProvisioningServiceClient(c.conn()).GetServiceStatus(ctx, &cairnv1.GetServiceStatusRequest{Name: "services/" + service})
+	return len(status.GetDeployments()) + len(status.GetInfrastructure()), grpcError(err)
 }
 
 func (c *grpcClient) Dora(ctx context.Context, service string) error {

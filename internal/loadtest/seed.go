@@ -18,9 +18,10 @@ const BillingSource = "load-aws-cur"
 // once: each service registered in the catalog, or created with its
 // infrastructure when provisioned; then two months of billing (the month
 // before now and this month to date) imported as one FOCUS file; then each
-// service's deployments and incidents. Every step is idempotent, so a seed
-// interrupted or run twice leaves the same fleet. Transient failures are
-// retried.
+// service's deployments and incidents. Then it waits until the reconciler
+// has applied every provisioned service's objects. Every step is
+// idempotent, so a seed interrupted or run twice leaves the same fleet.
+// Transient failures are retried.
 func Seed(ctx context.Context, client Client, fleet Fleet, workers int, now time.Time, logger *slog.Logger) error {
 	start := time.Now()
 	err := forEach(ctx, fleet.Services, workers, func(ctx context.Context, i int) error {
@@ -62,6 +63,41 @@ func Seed(ctx context.Context, client Client, fleet Fleet, workers int, now time
 		return fmt.Errorf("recording deployments: %w", err)
 	}
 	logger.Info("recorded deployments", "deployments", deployments.Load(), "incidents", incidents.Load(), "took", time.Since(start).Round(time.Millisecond))
+
+	start = time.Now()
+	if err := waitApplied(ctx, client, fleet); err != nil {
+		return err
+	}
+	logger.Info("the cluster holds the provisioned services' objects", "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// appliedTimeout bounds the wait for the reconciler to apply the
+// provisioned services.
+const appliedTimeout = 15 * time.Minute
+
+// waitApplied waits until every provisioned service's status shows its two
+// Applications and two claims: the reconciler has applied them, and the
+// status reads of a load read what they would in production.
+func waitApplied(ctx context.Context, client Client, fleet Fleet) error {
+	ctx, cancel := context.WithTimeout(ctx, appliedTimeout)
+	defer cancel()
+	for k := 0; k < fleet.ProvisionedCount(); {
+		name := fleet.Name(fleet.ProvisionedIndex(k))
+		n, err := client.AppliedObjects(ctx, name)
+		switch {
+		case err != nil && !Retryable(err):
+			return fmt.Errorf("status of %s: %w", name, err)
+		case err == nil && n == 4:
+			k++
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for %s's objects on the cluster: %w", name, ctx.Err())
+		case <-time.After(time.Second):
+		}
+	}
 	return nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net/url"
+	"runtime"
 
 	"github.com/cairn-dev/cairn/store"
 	"github.com/cairn-dev/cairn/store/sqlite/internal/dbsqlc"
@@ -36,16 +37,23 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	// Connections are kept, not closed once two are idle (database/sql's
-	// default): opening one costs more than most reads, and each keeps the
-	// statements prepared on it (see preparedDB).
-	db.SetMaxIdleConns(maxIdleConns)
+	// A bounded pool whose connections are kept (database/sql's default
+	// opens one for every call waiting and closes all but two idle ones):
+	// opening a connection, with its pragmas, a read of the schema and a
+	// new preparation of every statement it runs (see preparedDB), costs
+	// more than most reads, and an overloaded server spent most of its CPU
+	// on it. Calls beyond the bound wait for a connection; SQLite runs no
+	// more reads at once than there are cores anyway.
+	size := poolSize()
+	db.SetMaxOpenConns(size)
+	db.SetMaxIdleConns(size)
 	return &Store{db: db, queries: dbsqlc.New(newPreparedDB(db))}, nil
 }
 
-// maxIdleConns is how many idle connections the pool keeps: enough for the
-// reads a busy server runs at once, each with its own page cache.
-const maxIdleConns = 8
+// poolSize is how many connections the pool keeps open at most: two per
+// core, and at least 8, as a write transaction holds one while it waits
+// for the database's write lock.
+func poolSize() int { return max(8, 2*runtime.GOMAXPROCS(0)) }
 
 // dsn is the driver's data source name for the file at path. Every
 // connection of the pool gets these settings:
