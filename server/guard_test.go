@@ -116,19 +116,17 @@ func newGuarded(t *testing.T, configure func(*Config)) *guarded {
 	}
 	registry := prometheus.NewRegistry()
 	provisioner := provisioning.New(st, nil, kube.DefaultSettings(), provisioning.NewMetrics(registry), logger)
-	srv, _, err := newGRPCServer(cfg, logger, st, provisioner, dorametrics.NewServer(dorametrics.New(st, dorametrics.NewPrometheus(registry)), dorametrics.NewPlatform(st, nil)), nil, g, registry)
+	api, err := newAPI(cfg, logger, st, provisioner, dorametrics.NewServer(dorametrics.New(st, dorametrics.NewPrometheus(registry)), dorametrics.NewPlatform(st, nil)), nil, g, registry)
 	require.NoError(t, err)
 	lis := bufconn.Listen(1 << 20)
-	go srv.Serve(lis)
-	t.Cleanup(srv.Stop)
+	go api.grpc.Serve(lis)
+	t.Cleanup(api.grpc.Stop)
 
 	gatewayCtx, cancel := context.WithCancel(ctx)
 	t.Cleanup(cancel)
-	gatewayConn, err := dialInProcess(gatewayCtx, lis)
+	gateway, err := newGateway(gatewayCtx, api.inProcess)
 	require.NoError(t, err)
-	gateway, err := newGateway(gatewayCtx, gatewayConn)
-	require.NoError(t, err)
-	httpSrv := httptest.NewServer(newHTTPHandler(cfg, gateway, focusImportHandler(gatewayConn), prometheus.NewRegistry(), &readiness{store: st}))
+	httpSrv := httptest.NewServer(newHTTPHandler(cfg, gateway, focusImportHandler(api.inProcess), prometheus.NewRegistry(), &readiness{store: st}))
 	t.Cleanup(httpSrv.Close)
 
 	conn, err := grpc.NewClient("passthrough:///cairn",

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -21,11 +20,9 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
-	"google.golang.org/grpc/test/bufconn"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
@@ -41,36 +38,23 @@ var jsonMarshaler = &runtime.JSONPb{
 	UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
 }
 
-// dialInProcess connects to the gRPC server through its in-process
-// listener: the REST facade's way in, through every interceptor.
-func dialInProcess(ctx context.Context, lis *bufconn.Listener) (*grpc.ClientConn, error) {
-	conn, err := grpc.NewClient("passthrough:///cairn",
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		return nil, fmt.Errorf("gateway client: %w", err)
-	}
-	context.AfterFunc(ctx, func() { conn.Close() })
-	return conn, nil
-}
-
 // newGateway returns the REST facade: grpc-gateway handlers for every
-// service, calling the gRPC server over conn.
-func newGateway(ctx context.Context, conn *grpc.ClientConn) (http.Handler, error) {
+// service, calling the API over conn.
+func newGateway(ctx context.Context, conn grpc.ClientConnInterface) (http.Handler, error) {
 	mux := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, jsonMarshaler),
 		runtime.WithIncomingHeaderMatcher(incomingHeader),
 		runtime.WithOutgoingHeaderMatcher(outgoingHeader),
 		runtime.WithErrorHandler(errorWithRetryAfter),
 	)
-	for _, register := range []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
-		cairnv1.RegisterCatalogServiceHandler,
-		cairnv1.RegisterProvisioningServiceHandler,
-		cairnv1.RegisterCostServiceHandler,
-		cairnv1.RegisterMetricsServiceHandler,
-		cairnv1.RegisterAuditServiceHandler,
+	for _, err := range []error{
+		cairnv1.RegisterCatalogServiceHandlerClient(ctx, mux, cairnv1.NewCatalogServiceClient(conn)),
+		cairnv1.RegisterProvisioningServiceHandlerClient(ctx, mux, cairnv1.NewProvisioningServiceClient(conn)),
+		cairnv1.RegisterCostServiceHandlerClient(ctx, mux, cairnv1.NewCostServiceClient(conn)),
+		cairnv1.RegisterMetricsServiceHandlerClient(ctx, mux, cairnv1.NewMetricsServiceClient(conn)),
+		cairnv1.RegisterAuditServiceHandlerClient(ctx, mux, cairnv1.NewAuditServiceClient(conn)),
 	} {
-		if err := register(ctx, mux, conn); err != nil {
+		if err != nil {
 			return nil, fmt.Errorf("gateway: %w", err)
 		}
 	}

@@ -20,10 +20,10 @@ const maxFocusBytes = 4 << 30
 // focusImportHandler serves `POST /v1/costs:importFocus?source=NAME` with a
 // FOCUS CSV file as a `text/csv` body. grpc-gateway cannot stream a raw
 // body into a client-streaming RPC, so this handler does: it relays the
-// body to ImportFocusCsv over the in-process connection, carrying the
+// body to ImportFocusCsv over the in-process channel, carrying the
 // caller's Authorization and request id, so authentication, authorization,
 // limits and the audit log apply as to any call.
-func focusImportHandler(conn *grpc.ClientConn) http.Handler {
+func focusImportHandler(conn grpc.ClientConnInterface) http.Handler {
 	client := cairnv1.NewCostServiceClient(conn)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if mediaType, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); strings.TrimSpace(mediaType) != "text/csv" {

@@ -12,10 +12,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
 	"buf.build/go/protovalidate"
+	"github.com/fullstorydev/grpchan/inprocgrpc"
 	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
@@ -27,7 +29,6 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/status"
-	"google.golang.org/grpc/test/bufconn"
 
 	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
 	"github.com/cairn-dev/cairn/server/audit"
@@ -88,10 +89,6 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		grpcLis = tls.NewListener(grpcLis, tlsConfig)
 		httpLis = tls.NewListener(httpLis, tlsConfig)
 	}
-	// The gateway reaches the gRPC server in process, through every
-	// interceptor, without a port or TLS between them.
-	gatewayLis := bufconn.Listen(1 << 20)
-
 	registry := prometheus.NewRegistry()
 	delivery := dorametrics.New(st, dorametrics.NewPrometheus(registry))
 	provisioner, cluster, err := startProvisioning(ctx, cfg, st, delivery, registry, logger)
@@ -111,21 +108,18 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		callTimeout:   cfg.CallTimeout,
 		logger:        logger,
 	}
-	grpcSrv, healthSrv, err := newGRPCServer(cfg, logger, st, provisioner, dorametrics.NewServer(delivery, platform), workloads, g, registry)
+	api, err := newAPI(cfg, logger, st, provisioner, dorametrics.NewServer(delivery, platform), workloads, g, registry)
 	if err != nil {
 		return err
 	}
-	gatewayConn, err := dialInProcess(ctx, gatewayLis)
-	if err != nil {
-		return err
-	}
-	gateway, err := newGateway(ctx, gatewayConn)
+	grpcSrv, healthSrv := api.grpc, api.health
+	gateway, err := newGateway(ctx, api.inProcess)
 	if err != nil {
 		return err
 	}
 	ready := &readiness{store: st, health: healthSrv, logger: logger}
 	httpSrv := &http.Server{
-		Handler:           newHTTPHandler(cfg, gateway, focusImportHandler(gatewayConn), registry, ready),
+		Handler:           newHTTPHandler(cfg, gateway, focusImportHandler(api.inProcess), registry, ready),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
@@ -133,13 +127,11 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 
 	var wg sync.WaitGroup
 	serveErr := make(chan error, 2)
-	for _, lis := range []net.Listener{grpcLis, gatewayLis} {
-		wg.Go(func() {
-			if err := grpcSrv.Serve(lis); err != nil {
-				serveErr <- fmt.Errorf("grpc server: %w", err)
-			}
-		})
-	}
+	wg.Go(func() {
+		if err := grpcSrv.Serve(grpcLis); err != nil {
+			serveErr <- fmt.Errorf("grpc server: %w", err)
+		}
+	})
 	wg.Go(func() {
 		if err := httpSrv.Serve(httpLis); !errors.Is(err, http.ErrServerClosed) {
 			serveErr <- fmt.Errorf("http server: %w", err)
@@ -186,10 +178,23 @@ func shutdown(timeout time.Duration, ready *readiness, grpcSrv *grpc.Server, htt
 	}
 }
 
-func newGRPCServer(cfg Config, logger *slog.Logger, st store.Store, provisioner *provisioning.Provisioner, metricsSrv *dorametrics.Server, workloads cost.Workloads, g *guard, registry *prometheus.Registry) (*grpc.Server, *health.Server, error) {
+// api is Cairn's gRPC API twice over, with the same service
+// implementations and interceptors: the server on the gRPC port, and an
+// in-process channel for the REST facade. Going through the channel, a
+// REST call passes every interceptor (metrics, logs, recovery, the guard,
+// validation) without being encoded to protobuf, framed in HTTP/2 and
+// decoded again on one shared connection, which made the REST facade
+// cost half again as much as gRPC and serialized its calls.
+type api struct {
+	grpc      *grpc.Server
+	health    *health.Server
+	inProcess *inprocgrpc.Channel
+}
+
+func newAPI(cfg Config, logger *slog.Logger, st store.Store, provisioner *provisioning.Provisioner, metricsSrv *dorametrics.Server, workloads cost.Workloads, g *guard, registry *prometheus.Registry) (*api, error) {
 	validator, err := protovalidate.New()
 	if err != nil {
-		return nil, nil, fmt.Errorf("protovalidate: %w", err)
+		return nil, fmt.Errorf("protovalidate: %w", err)
 	}
 	metrics := grpcprom.NewServerMetrics(grpcprom.WithServerHandlingTimeHistogram())
 	registry.MustRegister(metrics, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -202,45 +207,82 @@ func newGRPCServer(cfg Config, logger *slog.Logger, st store.Store, provisioner 
 	})}
 	// Outermost first: metrics and logs see the status the client gets; the
 	// guard admits the caller before anything reads the request.
-	opts := []grpc.ServerOption{
-		grpc.MaxRecvMsgSize(cfg.MaxRequestBytes),
-		grpc.ChainUnaryInterceptor(
-			metrics.UnaryServerInterceptor(),
-			logging.UnaryServerInterceptor(callLog, logOpts...),
-			recovery.UnaryServerInterceptor(recoverOpts...),
-			g.unary(),
-			rewriteErrorsUnary(logger),
-			validateUnary(validator),
-		),
-		grpc.ChainStreamInterceptor(
-			metrics.StreamServerInterceptor(),
-			logging.StreamServerInterceptor(callLog, logOpts...),
-			recovery.StreamServerInterceptor(recoverOpts...),
-			g.stream(),
-			rewriteErrorsStream(logger),
-			validateStream(validator),
-		),
+	unary := []grpc.UnaryServerInterceptor{
+		metrics.UnaryServerInterceptor(),
+		logging.UnaryServerInterceptor(callLog, logOpts...),
+		recovery.UnaryServerInterceptor(recoverOpts...),
+		g.unary(),
+		rewriteErrorsUnary(logger),
+		validateUnary(validator),
 	}
-	srv := grpc.NewServer(opts...)
+	stream := []grpc.StreamServerInterceptor{
+		metrics.StreamServerInterceptor(),
+		logging.StreamServerInterceptor(callLog, logOpts...),
+		recovery.StreamServerInterceptor(recoverOpts...),
+		g.stream(),
+		rewriteErrorsStream(logger),
+		validateStream(validator),
+	}
+	a := &api{
+		grpc: grpc.NewServer(
+			grpc.MaxRecvMsgSize(cfg.MaxRequestBytes),
+			grpc.ChainUnaryInterceptor(unary...),
+			grpc.ChainStreamInterceptor(stream...),
+		),
+		health: health.NewServer(),
+		inProcess: new(inprocgrpc.Channel).
+			WithServerUnaryInterceptor(chainUnary(unary)).
+			WithServerStreamInterceptor(chainStream(stream)),
+	}
 
-	cairnv1.RegisterCatalogServiceServer(srv, catalog.NewServer(catalog.New(st)))
-	cairnv1.RegisterProvisioningServiceServer(srv, provisioning.NewServer(provisioner))
-	cairnv1.RegisterCostServiceServer(srv, cost.NewServer(st, cfg.Cost, workloads))
-	cairnv1.RegisterMetricsServiceServer(srv, metricsSrv)
-	cairnv1.RegisterAuditServiceServer(srv, audit.NewServer(st))
+	catalogSrv := catalog.NewServer(catalog.New(st))
+	provisioningSrv := provisioning.NewServer(provisioner)
+	costSrv := cost.NewServer(st, cfg.Cost, workloads)
+	auditSrv := audit.NewServer(st)
+	for _, r := range []grpc.ServiceRegistrar{a.grpc, a.inProcess} {
+		cairnv1.RegisterCatalogServiceServer(r, catalogSrv)
+		cairnv1.RegisterProvisioningServiceServer(r, provisioningSrv)
+		cairnv1.RegisterCostServiceServer(r, costSrv)
+		cairnv1.RegisterMetricsServiceServer(r, metricsSrv)
+		cairnv1.RegisterAuditServiceServer(r, auditSrv)
+	}
 
-	healthSrv := health.NewServer()
-	healthpb.RegisterHealthServer(srv, healthSrv)
+	healthpb.RegisterHealthServer(a.grpc, a.health)
 	if cfg.Reflection {
-		reflection.Register(srv)
+		reflection.Register(a.grpc)
 	}
-	metrics.InitializeMetrics(srv)
+	metrics.InitializeMetrics(a.grpc)
 	// NOT_SERVING until the first store check passes.
-	healthSrv.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
+	a.health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
 	for _, name := range serviceNames {
-		healthSrv.SetServingStatus(name, healthpb.HealthCheckResponse_NOT_SERVING)
+		a.health.SetServingStatus(name, healthpb.HealthCheckResponse_NOT_SERVING)
 	}
-	return srv, healthSrv, nil
+	return a, nil
+}
+
+// chainUnary is interceptors as one, the first outermost, as
+// grpc.ChainUnaryInterceptor chains them for the server.
+func chainUnary(interceptors []grpc.UnaryServerInterceptor) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		next := handler
+		for _, interceptor := range slices.Backward(interceptors) {
+			inner := next
+			next = func(ctx context.Context, req any) (any, error) { return interceptor(ctx, req, info, inner) }
+		}
+		return next(ctx, req)
+	}
+}
+
+// chainStream is chainUnary for streaming calls.
+func chainStream(interceptors []grpc.StreamServerInterceptor) grpc.StreamServerInterceptor {
+	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		next := handler
+		for _, interceptor := range slices.Backward(interceptors) {
+			inner := next
+			next = func(srv any, ss grpc.ServerStream) error { return interceptor(srv, ss, info, inner) }
+		}
+		return next(srv, ss)
+	}
 }
 
 func parseLogLevel(s string) (slog.Level, error) {
