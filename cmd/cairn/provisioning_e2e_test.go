@@ -267,4 +267,14 @@ func TestProvisioningOnKubernetes(t *testing.T) {
 			return strings.Contains(p.rest(t, "GET", "/metrics", nil).raw, `platform_manual_provisions_total{resource_type="DatabaseClaim"} 1`)
 		}, 30*time.Second, 100*time.Millisecond, "a claim made by hand was not counted")
 	})
+
+	t.Run("AnObjectDeletedByHandIsAppliedAgainAtOnce", func(t *testing.T) {
+		bucket := kube.BucketClaim(servicePlan("billing-api"), kube.DefaultSettings())
+		err := env.Dynamic().Resource(kube.BucketClaimKind(kube.DefaultSettings()).GroupVersionResource()).
+			Namespace(bucket.GetNamespace()).Delete(context.Background(), bucket.GetName(), metav1.DeleteOptions{})
+		require.NoError(t, err)
+		// Well inside the ten-minute resync: the deletion itself brings it back.
+		require.Eventually(t, func() bool { return len(objectsOnCluster(t, env, "billing-api")) == 4 },
+			30*time.Second, 100*time.Millisecond, "the deleted claim was not applied again")
+	})
 }

@@ -72,8 +72,9 @@ type Cluster struct {
 	stale       atomic.Bool
 
 	mu             sync.Mutex
-	handlers       []func(service string)
-	manualHandlers []func(kind string)
+	handlers        []func(service string)
+	removedHandlers []func(service string)
+	manualHandlers  []func(kind string)
 }
 
 // NewCluster returns a Cluster for the API server of cfg. Start runs its
@@ -95,7 +96,7 @@ func NewCluster(cfg *rest.Config, settings Settings) (*Cluster, error) {
 	factory := dynamicinformer.NewDynamicSharedInformerFactory(client, resyncPeriod)
 	for _, kind := range c.kinds {
 		inf := factory.ForResource(kind.GroupVersionResource()).Informer()
-		if err := inf.SetTransform(dropManagedFields); err != nil {
+		if err := inf.SetTransform(trimCached); err != nil {
 			return nil, err
 		}
 		if err := inf.AddIndexers(cache.Indexers{indexByService: serviceOf}); err != nil {
@@ -109,7 +110,10 @@ func NewCluster(cfg *rest.Config, settings Settings) (*Cluster, error) {
 				c.changed(obj)
 			},
 			UpdateFunc: func(_, obj any) { c.changed(obj) },
-			DeleteFunc: c.changed,
+			DeleteFunc: func(obj any) {
+				c.changed(obj)
+				c.removed(obj)
+			},
 		}); err != nil {
 			return nil, err
 		}
@@ -126,14 +130,58 @@ func NewCluster(cfg *rest.Config, settings Settings) (*Cluster, error) {
 	return c, nil
 }
 
-// dropManagedFields leaves out of the cache what server-side apply records
-// of who manages which field: Cairn never reads it, and it was a third of
-// the memory the informers held of each claim and Application.
-func dropManagedFields(obj any) (any, error) {
-	if u, ok := obj.(*unstructured.Unstructured); ok {
-		u.SetManagedFields(nil)
+// trimCached keeps in the cache only the fields Cairn reads of a claim or
+// an Application (cachedFields): the rest, such as the spec Cairn wrote,
+// server-side apply's managedFields, and the resource lists Argo CD keeps
+// in its status, was most of what the informers held, several kilobytes an
+// object.
+func trimCached(obj any) (any, error) {
+	u, ok := obj.(*unstructured.Unstructured)
+	if !ok {
+		return obj, nil
 	}
-	return obj, nil
+	kept := map[string]any{}
+	for _, path := range cachedFields {
+		if v, found, _ := unstructured.NestedFieldNoCopy(u.Object, path...); found {
+			setNoCopy(kept, v, path)
+		}
+	}
+	u.Object = kept
+	return u, nil
+}
+
+// cachedFields are the paths of a claim or Application that Cairn reads:
+// identity and labels, the informer's resource version, Argo CD's sync,
+// health, history and last operation, and Crossplane's conditions.
+var cachedFields = [][]string{
+	{"apiVersion"}, {"kind"},
+	{"metadata", "name"}, {"metadata", "namespace"}, {"metadata", "uid"},
+	{"metadata", "resourceVersion"}, {"metadata", "labels"},
+	{"metadata", "creationTimestamp"}, {"metadata", "deletionTimestamp"},
+	{"status", "sync", "status"}, {"status", "sync", "revision"},
+	{"status", "health", "status"},
+	{"status", "history"},
+	{"status", "operationState", "phase"},
+	{"status", "operationState", "startedAt"},
+	{"status", "operationState", "finishedAt"},
+	{"status", "operationState", "syncResult", "revision"},
+	{"status", "operationState", "operation", "sync", "revision"},
+	{"status", "conditions"},
+}
+
+// setNoCopy sets v at path in obj, making the maps on the way; unlike
+// unstructured.SetNestedField it does not copy v, which the trimmed object
+// takes over from the one it replaces.
+func setNoCopy(obj map[string]any, v any, path []string) {
+	for _, field := range path[:len(path)-1] {
+		next, ok := obj[field].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			obj[field] = next
+		}
+		obj = next
+	}
+	obj[path[len(path)-1]] = v
 }
 
 // serviceOf indexes objects by the service they belong to, from the name
@@ -220,6 +268,14 @@ func (c *Cluster) OnChange(fn func(service string)) {
 	c.handlers = append(c.handlers, fn)
 }
 
+// OnRemoved registers fn to be called with the service of every object
+// Cairn manages that is deleted from the cluster, whoever deleted it.
+func (c *Cluster) OnRemoved(fn func(service string)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.removedHandlers = append(c.removedHandlers, fn)
+}
+
 // OnManualClaim registers fn to be called with the kind of every claim of
 // the platform's kinds that appears on the cluster without Cairn (not those
 // already there when Cairn starts).
@@ -244,6 +300,21 @@ func managedByCairn(obj any) bool {
 }
 
 func (c *Cluster) changed(obj any) {
+	c.callHandlers(obj, func() []func(string) { return c.handlers })
+}
+
+func (c *Cluster) removed(obj any) {
+	if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tombstone.Obj
+	}
+	if managedByCairn(obj) {
+		c.callHandlers(obj, func() []func(string) { return c.removedHandlers })
+	}
+}
+
+// callHandlers calls the handlers list returns, read under c.mu, with the
+// service of obj, if it names one.
+func (c *Cluster) callHandlers(obj any, list func() []func(string)) {
 	if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 		obj = tombstone.Obj
 	}
@@ -252,7 +323,7 @@ func (c *Cluster) changed(obj any) {
 		return
 	}
 	c.mu.Lock()
-	handlers := c.handlers
+	handlers := list()
 	c.mu.Unlock()
 	for _, fn := range handlers {
 		fn(names[0])

@@ -39,6 +39,10 @@ type Provisioner struct {
 
 	mu       sync.Mutex
 	watchers map[string]map[chan struct{}]struct{} // by service
+	// drifted are the services an object of which was deleted from the
+	// cluster since the reconciler last looked: it applies them again
+	// without waiting for the next resync.
+	drifted map[string]bool
 }
 
 // New returns a Provisioner. cluster is nil when Cairn has no cluster:
@@ -49,9 +53,11 @@ func New(st store.Store, cluster *kube.Cluster, settings kube.Settings, metrics 
 		store: st, cluster: cluster, settings: settings, metrics: metrics, logger: logger,
 		kick:     make(chan struct{}, 1),
 		watchers: map[string]map[chan struct{}]struct{}{},
+		drifted:  map[string]bool{},
 	}
 	if cluster != nil {
 		cluster.OnChange(p.notify)
+		cluster.OnRemoved(p.markDrifted)
 		cluster.OnManualClaim(metrics.manualClaim)
 	}
 	return p
@@ -260,6 +266,23 @@ func (p *Provisioner) notify(service string) {
 	}
 	p.mu.Unlock()
 	p.wake()
+}
+
+// markDrifted has the reconciler apply service again.
+func (p *Provisioner) markDrifted(service string) {
+	p.mu.Lock()
+	p.drifted[service] = true
+	p.mu.Unlock()
+	p.wake()
+}
+
+// takeDrifted returns the services marked drifted, and forgets them.
+func (p *Provisioner) takeDrifted() map[string]bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	drifted := p.drifted
+	p.drifted = map[string]bool{}
+	return drifted
 }
 
 func (p *Provisioner) wake() {
