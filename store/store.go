@@ -173,6 +173,9 @@ type ProvisioningStore interface {
 	// ListProvisionings returns up to limit provisionings whose service
 	// names sort after `after`, in name order.
 	ListProvisionings(ctx context.Context, after string, limit int) ([]Provisioning, error)
+	// ListPendingProvisionings is ListProvisionings of those the reconciler
+	// has work on: a generation not applied yet, or not ready yet.
+	ListPendingProvisionings(ctx context.Context, after string, limit int) ([]Provisioning, error)
 	// UpdateProvisioningSpec replaces the spec and moves Generation up by
 	// one, if Generation still equals generation (else ErrConflict).
 	UpdateProvisioningSpec(ctx context.Context, service string, spec ProvisioningSpec, generation int64) (Provisioning, error)

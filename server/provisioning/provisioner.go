@@ -268,12 +268,17 @@ func (p *Provisioner) notify(service string) {
 	p.wake()
 }
 
-// markDrifted has the reconciler apply service again.
+// markDrifted has the reconciler apply service again, now.
 func (p *Provisioner) markDrifted(service string) {
+	p.drift(service)
+	p.wake()
+}
+
+// drift has the reconciler apply service again on its next pass.
+func (p *Provisioner) drift(service string) {
 	p.mu.Lock()
 	p.drifted[service] = true
 	p.mu.Unlock()
-	p.wake()
 }
 
 // takeDrifted returns the services marked drifted, and forgets them.

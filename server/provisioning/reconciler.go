@@ -2,6 +2,7 @@ package provisioning
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -19,20 +20,28 @@ const (
 	resyncInterval = 10 * time.Minute
 	// retryInterval is how soon a failed apply is tried again.
 	retryInterval = 5 * time.Second
+	// pollInterval is how often the leader looks in the store for work
+	// another replica recorded.
+	pollInterval = 2 * time.Second
 	// listPage is how many provisionings one store read takes.
 	listPage = 200
 )
 
 // Run reconciles until ctx is done: it applies every provisioning whose
 // spec changed since it was last applied or an object of which was
-// deleted, re-applies everything now and then, removes the objects a spec no longer has, and records when a
-// service first became ready. Only the leader runs it.
+// deleted, re-applies everything now and then, removes the objects a spec
+// no longer has, and records when a service first became ready. Only the
+// leader runs it. Besides being woken by this replica's writes and the
+// cluster's events, it looks for pending work every pollInterval: creates
+// and changes other replicas recorded.
 func (p *Provisioner) Run(ctx context.Context) {
 	if p.cluster == nil {
 		return
 	}
 	resync := time.NewTicker(resyncInterval)
 	defer resync.Stop()
+	poll := time.NewTicker(pollInterval)
+	defer poll.Stop()
 	full := true
 	for {
 		var retry <-chan time.Time
@@ -46,43 +55,73 @@ func (p *Provisioner) Run(ctx context.Context) {
 			full = false
 		case <-retry:
 			full = false
+		case <-poll.C:
+			full = false
 		case <-resync.C:
 			full = true
 		}
 	}
 }
 
-// reconcileAll reconciles every provisioning that needs it, and reports
-// whether all went well.
+// reconcileAll reconciles the provisionings that need it (full: every
+// one), and reports whether all went well. Those with nothing pending are
+// not read: a pass runs on every change the informers see.
 func (p *Provisioner) reconcileAll(ctx context.Context, full bool) bool {
 	ok := true
 	drifted := p.takeDrifted()
+	list := p.store.ListPendingProvisionings
+	if full {
+		list = p.store.ListProvisionings
+	}
 	for after := ""; ; {
-		page, err := p.store.ListProvisionings(ctx, after, listPage)
+		page, err := list(ctx, after, listPage)
 		if err != nil {
 			p.logger.Warn("reconciler: listing provisionings", "error", err)
+			for service := range drifted {
+				p.drift(service)
+			}
 			return false
 		}
 		for _, prov := range page {
-			if full || prov.AppliedGeneration < prov.Generation || drifted[prov.Service] {
-				if err := p.apply(ctx, prov); err != nil {
-					p.logger.Warn("reconciler: applying", "service", prov.Service, "error", err)
-					if drifted[prov.Service] {
-						p.markDrifted(prov.Service)
-					}
-					ok = false
-					continue
-				}
-			}
-			if prov.ReadyTime.IsZero() {
-				p.observeReady(ctx, prov)
-			}
+			ok = p.reconcile(ctx, prov, full || drifted[prov.Service]) && ok
+			delete(drifted, prov.Service)
 		}
 		if len(page) < listPage {
-			return ok
+			break
 		}
 		after = page[len(page)-1].Service
 	}
+	for service := range drifted {
+		prov, err := p.store.GetProvisioning(ctx, service)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			p.logger.Warn("reconciler: reading provisioning", "service", service, "error", err)
+			p.drift(service)
+			ok = false
+		default:
+			ok = p.reconcile(ctx, prov, true) && ok
+		}
+	}
+	return ok
+}
+
+// reconcile applies prov if its spec is not applied yet, or always when
+// force is set, then looks at its readiness; it reports whether the apply
+// went well.
+func (p *Provisioner) reconcile(ctx context.Context, prov store.Provisioning, force bool) bool {
+	if force || prov.AppliedGeneration < prov.Generation {
+		if err := p.apply(ctx, prov); err != nil {
+			p.logger.Warn("reconciler: applying", "service", prov.Service, "error", err)
+			// Applied again on the retry, not only at the next resync.
+			p.drift(prov.Service)
+			return false
+		}
+	}
+	if prov.ReadyTime.IsZero() {
+		p.observeReady(ctx, prov)
+	}
+	return true
 }
 
 // apply brings the cluster in line with one provisioning's spec.

@@ -77,6 +77,18 @@ func (s *Store) ListProvisionings(ctx context.Context, after string, limit int) 
 		// SQLite reads a negative LIMIT as no limit at all.
 		MaxProvisionings: int64(max(limit, 0)),
 	})
+	return fromProvisioningRows(rows, err)
+}
+
+// ListPendingProvisionings implements store.ProvisioningStore.
+func (s *Store) ListPendingProvisionings(ctx context.Context, after string, limit int) ([]store.Provisioning, error) {
+	rows, err := s.queries.ListPendingProvisionings(ctx, dbsqlc.ListPendingProvisioningsParams{
+		After: after, MaxProvisionings: int64(max(limit, 0)),
+	})
+	return fromProvisioningRows(rows, err)
+}
+
+func fromProvisioningRows(rows []dbsqlc.Provisioning, err error) ([]store.Provisioning, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list provisionings: %w", err)
 	}

@@ -430,6 +430,33 @@ func testListProvisioningsPagination(t *testing.T, s store.Store) {
 	}
 }
 
+func testListPendingProvisionings(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	for _, name := range []string{"applied-ready", "applied", "new", "changed-ready"} {
+		provision(t, s, fullProvisioning(name))
+	}
+	for _, name := range []string{"applied-ready", "applied", "changed-ready"} {
+		require.NoError(t, s.MarkProvisioningApplied(ctx, name, 1))
+	}
+	for _, name := range []string{"applied-ready", "changed-ready"} {
+		require.NoError(t, s.MarkProvisioningReady(ctx, name, time.Now()))
+	}
+	_, err := s.UpdateProvisioningSpec(ctx, "changed-ready", fullProvisioning("changed-ready").Spec, 1)
+	require.NoError(t, err)
+
+	var got []string
+	for after := ""; ; {
+		page, err := s.ListPendingProvisionings(ctx, after, 1)
+		require.NoError(t, err)
+		if len(page) == 0 {
+			break
+		}
+		got = append(got, page[0].Service)
+		after = page[0].Service
+	}
+	require.Equal(t, []string{"applied", "changed-ready", "new"}, got)
+}
+
 func testListProvisioningsByteOrder(t *testing.T, s store.Store) {
 	for _, i := range rand.Perm(len(byteOrdered)) {
 		provision(t, s, fullProvisioning(byteOrdered[i]))

@@ -91,6 +91,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"MarkProvisioningReadyKeepsTheFirstTime", testMarkProvisioningReady},
 		{"ProvisioningCallsOnUnprovisionedServiceAreNotFound", testMissingProvisioning},
 		{"ListProvisioningsPagesThroughEveryOneOnceInNameOrder", testListProvisioningsPagination},
+		{"ListPendingProvisioningsLeavesOutTheAppliedAndReady", testListPendingProvisionings},
 		{"ListProvisioningsOrdersNamesByBytes", testListProvisioningsByteOrder},
 
 		{"CreatePromotionThenGetAndDecideRoundTripsEveryField", testPromotionRoundTrip},

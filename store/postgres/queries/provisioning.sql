@@ -25,6 +25,12 @@ WHERE service > @after
 ORDER BY service
 LIMIT @max_provisionings::bigint;
 
+-- name: ListPendingProvisionings :many
+SELECT * FROM provisionings
+WHERE service > @after AND (applied_generation < generation OR ready_time IS NULL)
+ORDER BY service
+LIMIT @max_provisionings::bigint;
+
 -- name: UpdateProvisioningSpec :one
 -- Replaces the spec if the generation is still @generation, and moves the
 -- generation up; returns no row otherwise. A concurrent update of the row

@@ -21,6 +21,12 @@ WHERE service > sqlc.arg(after)
 ORDER BY service
 LIMIT sqlc.arg(max_provisionings);
 
+-- name: ListPendingProvisionings :many
+SELECT * FROM provisionings
+WHERE service > sqlc.arg(after) AND (applied_generation < generation OR ready_time IS NULL)
+ORDER BY service
+LIMIT sqlc.arg(max_provisionings);
+
 -- name: UpdateProvisioningSpec :one
 -- Replaces the spec if the generation is still @generation, and moves the
 -- generation up; returns no row otherwise.

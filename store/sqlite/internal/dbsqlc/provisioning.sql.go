@@ -97,6 +97,51 @@ func (q *Queries) InsertProvisioning(ctx context.Context, arg InsertProvisioning
 	return i, err
 }
 
+const listPendingProvisionings = `-- name: ListPendingProvisionings :many
+SELECT service, request_id, requester, spec, generation, applied_generation, create_time, update_time, ready_time FROM provisionings
+WHERE service > ?1 AND (applied_generation < generation OR ready_time IS NULL)
+ORDER BY service
+LIMIT ?2
+`
+
+type ListPendingProvisioningsParams struct {
+	After            string
+	MaxProvisionings int64
+}
+
+func (q *Queries) ListPendingProvisionings(ctx context.Context, arg ListPendingProvisioningsParams) ([]Provisioning, error) {
+	rows, err := q.db.QueryContext(ctx, listPendingProvisionings, arg.After, arg.MaxProvisionings)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []Provisioning
+	for rows.Next() {
+		var i Provisioning
+		if err := rows.Scan(
+			&i.Service,
+			&i.RequestID,
+			&i.Requester,
+			&i.Spec,
+			&i.Generation,
+			&i.AppliedGeneration,
+			&i.CreateTime,
+			&i.UpdateTime,
+			&i.ReadyTime,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listProvisionings = `-- name: ListProvisionings :many
 SELECT service, request_id, requester, spec, generation, applied_generation, create_time, update_time, ready_time FROM provisionings
 WHERE service > ?1
