@@ -71,7 +71,7 @@ type Cluster struct {
 	deployments cache.SharedIndexInformer
 	stale       atomic.Bool
 
-	mu             sync.Mutex
+	mu              sync.Mutex
 	handlers        []func(service string)
 	removedHandlers []func(service string)
 	manualHandlers  []func(kind string)
