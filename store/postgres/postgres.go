@@ -7,6 +7,8 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -32,12 +34,22 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		// pgconn's parse errors mask the password.
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
+	if !strings.Contains(url, "pool_max_conns") {
+		config.MaxConns = defaultMaxConns()
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, config)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
 	return &Store{pool: pool, queries: dbsqlc.New(pool)}, nil
 }
+
+// defaultMaxConns is the pool's size unless the URL sets pool_max_conns:
+// four connections a core, and at least 16. pgxpool's own default, one a
+// core and at least four, kept API calls waiting for a connection while
+// the database had time to spare: an entity page's DORA card alone runs
+// two reads at once.
+func defaultMaxConns() int32 { return int32(max(16, 4*runtime.GOMAXPROCS(0))) }
 
 // Ping reports whether the database answers, wrapping store.ErrUnavailable
 // when it does not.

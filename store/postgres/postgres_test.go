@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"net"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -121,6 +122,12 @@ func TestOpenNeedsNoServerAndCallsAreUnavailableWithoutOne(t *testing.T) {
 	require.ErrorIs(t, err, store.ErrUnavailable)
 	_, err = s.PutBudget(t.Context(), store.Budget{Team: "payments", MonthlyAmount: 1, Currency: "USD"})
 	require.ErrorIs(t, err, store.ErrUnavailable)
+}
+
+func TestPoolSizeDefaultsToSixteenUnlessTheURLSetsIt(t *testing.T) {
+	address := closedAddress(t)
+	require.EqualValues(t, max(16, 4*runtime.GOMAXPROCS(0)), open(t, "postgres://cairn@"+address+"/cairn").MaxConns())
+	require.EqualValues(t, 3, open(t, "postgres://cairn@"+address+"/cairn?pool_max_conns=3").MaxConns())
 }
 
 func TestOpenRejectsMalformedURLWithoutShowingItsPassword(t *testing.T) {

@@ -1,0 +1,4 @@
+package postgres
+
+// MaxConns is the size of the store's connection pool.
+func (s *Store) MaxConns() int32 { return s.pool.Config().MaxConns }
