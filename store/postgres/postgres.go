@@ -46,9 +46,9 @@ func Open(ctx context.Context, url string) (*Store, error) {
 
 // defaultMaxConns is the pool's size unless the URL sets pool_max_conns:
 // four connections a core, and at least 16. pgxpool's own default, one a
-// core and at least four, kept API calls waiting for a connection while
-// the database had time to spare: an entity page's DORA card alone runs
-// two reads at once.
+// core and at least four, suits a client more than a server whose every
+// call holds a connection for a round trip to the database, and whose
+// DORA card runs two reads at once.
 func defaultMaxConns() int32 { return int32(max(16, 4*runtime.GOMAXPROCS(0))) }
 
 // Ping reports whether the database answers, wrapping store.ErrUnavailable
