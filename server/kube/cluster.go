@@ -111,8 +111,13 @@ func NewCluster(cfg *rest.Config, settings Settings) (*Cluster, error) {
 			},
 			UpdateFunc: func(_, obj any) { c.changed(obj) },
 			DeleteFunc: func(obj any) {
+				if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+					obj = tombstone.Obj
+				}
 				c.changed(obj)
-				c.removed(obj)
+				if managedByCairn(obj) {
+					c.removed(obj)
+				}
 			},
 		}); err != nil {
 			return nil, err
@@ -304,20 +309,12 @@ func (c *Cluster) changed(obj any) {
 }
 
 func (c *Cluster) removed(obj any) {
-	if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = tombstone.Obj
-	}
-	if managedByCairn(obj) {
-		c.callHandlers(obj, func() []func(string) { return c.removedHandlers })
-	}
+	c.callHandlers(obj, func() []func(string) { return c.removedHandlers })
 }
 
 // callHandlers calls the handlers list returns, read under c.mu, with the
 // service of obj, if it names one.
 func (c *Cluster) callHandlers(obj any, list func() []func(string)) {
-	if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = tombstone.Obj
-	}
 	names, _ := serviceOf(obj)
 	if len(names) == 0 {
 		return
