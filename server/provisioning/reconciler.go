@@ -44,9 +44,11 @@ func (p *Provisioner) Run(ctx context.Context) {
 	defer poll.Stop()
 	full := true
 	for {
+		// After a failure the next pass waits for the retry, not the poll.
 		var retry <-chan time.Time
+		polled := poll.C
 		if !p.reconcileAll(ctx, full) {
-			retry = time.After(retryInterval)
+			retry, polled = time.After(retryInterval), nil
 		}
 		select {
 		case <-ctx.Done():
@@ -55,7 +57,7 @@ func (p *Provisioner) Run(ctx context.Context) {
 			full = false
 		case <-retry:
 			full = false
-		case <-poll.C:
+		case <-polled:
 			full = false
 		case <-resync.C:
 			full = true
