@@ -2,6 +2,8 @@ package kube
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -71,6 +73,11 @@ type Cluster struct {
 	deployments cache.SharedIndexInformer
 	stale       atomic.Bool
 
+	// applied is what Cairn's last apply of each object gave, by kind,
+	// namespace and name, so that applying it again unchanged calls nothing.
+	appliedMu sync.Mutex
+	applied   map[string]appliedObject
+
 	mu              sync.Mutex
 	handlers        []func(service string)
 	removedHandlers []func(service string)
@@ -92,7 +99,10 @@ func NewCluster(cfg *rest.Config, settings Settings) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{client: client, settings: settings, kinds: Kinds(settings), informer: map[string]cache.SharedIndexInformer{}}
+	c := &Cluster{
+		client: client, settings: settings, kinds: Kinds(settings),
+		informer: map[string]cache.SharedIndexInformer{}, applied: map[string]appliedObject{},
+	}
 	factory := dynamicinformer.NewDynamicSharedInformerFactory(client, resyncPeriod)
 	for _, kind := range c.kinds {
 		inf := factory.ForResource(kind.GroupVersionResource()).Informer()
@@ -156,12 +166,14 @@ func trimCached(obj any) (any, error) {
 }
 
 // cachedFields are the paths of a claim or Application that Cairn reads:
-// identity and labels, the informer's resource version, Argo CD's sync,
+// identity, labels and annotations, the informer's resource version, the
+// generation Apply compares, Argo CD's sync,
 // health, history and last operation, and Crossplane's conditions.
 var cachedFields = [][]string{
 	{"apiVersion"}, {"kind"},
 	{"metadata", "name"}, {"metadata", "namespace"}, {"metadata", "uid"},
-	{"metadata", "resourceVersion"}, {"metadata", "labels"},
+	{"metadata", "resourceVersion"}, {"metadata", "generation"},
+	{"metadata", "labels"}, {"metadata", "annotations"},
 	{"metadata", "creationTimestamp"}, {"metadata", "deletionTimestamp"},
 	{"status", "sync", "status"}, {"status", "sync", "revision"},
 	{"status", "health", "status"},
@@ -345,18 +357,78 @@ func (c *Cluster) Objects(service string) (applications, claims []*unstructured.
 
 // Apply writes obj by server-side apply as field manager cairn, taking the
 // fields it sets from any other manager: re-applying the same object
-// converges instead of duplicating.
+// converges instead of duplicating. It calls nothing when the cluster holds
+// obj as Cairn last applied it (see holds).
 func (c *Cluster) Apply(ctx context.Context, obj *unstructured.Unstructured) error {
 	gvr, err := c.resourceOf(obj)
 	if err != nil {
 		return err
 	}
-	_, err = c.client.Resource(gvr).Namespace(obj.GetNamespace()).
+	key := obj.GetKind() + "/" + obj.GetNamespace() + "/" + obj.GetName()
+	digest, err := digestOf(obj)
+	if err != nil {
+		return err
+	}
+	if c.holds(key, digest, obj) {
+		return nil
+	}
+	applied, err := c.client.Resource(gvr).Namespace(obj.GetNamespace()).
 		Apply(ctx, obj.GetName(), obj, metav1.ApplyOptions{FieldManager: FieldManager, Force: true})
 	if err != nil {
 		return fmt.Errorf("apply %s %s/%s: %w", obj.GetKind(), obj.GetNamespace(), obj.GetName(), err)
 	}
+	c.appliedMu.Lock()
+	c.applied[key] = appliedObject{generation: applied.GetGeneration(), digest: digest}
+	c.appliedMu.Unlock()
 	return nil
+}
+
+// appliedObject is what one apply of an object gave: the generation the API
+// server answered with, and a digest of what was applied.
+type appliedObject struct {
+	generation int64
+	digest     [sha256.Size]byte
+}
+
+// holds reports whether the cluster, as the informer cache shows it, holds
+// obj as Cairn last applied it: the same obj was applied, the cached object
+// still has the generation that apply gave, which moves with any change
+// outside metadata and status, and it still has obj's labels and
+// annotations. A resync then applies only what changed or was changed by
+// hand, and after a restart, everything once.
+func (c *Cluster) holds(key string, digest [sha256.Size]byte, obj *unstructured.Unstructured) bool {
+	c.appliedMu.Lock()
+	last, ok := c.applied[key]
+	c.appliedMu.Unlock()
+	if !ok || last.digest != digest {
+		return false
+	}
+	item, found, _ := c.informer[obj.GetKind()].GetIndexer().GetByKey(obj.GetNamespace() + "/" + obj.GetName())
+	if !found {
+		return false
+	}
+	cached := item.(*unstructured.Unstructured)
+	return cached.GetGeneration() == last.generation &&
+		containsAll(cached.GetLabels(), obj.GetLabels()) &&
+		containsAll(cached.GetAnnotations(), obj.GetAnnotations())
+}
+
+func containsAll(have, want map[string]string) bool {
+	for k, v := range want {
+		if got, ok := have[k]; !ok || got != v {
+			return false
+		}
+	}
+	return true
+}
+
+// digestOf is a digest of obj's JSON, whose object keys encoding/json sorts.
+func digestOf(obj *unstructured.Unstructured) ([sha256.Size]byte, error) {
+	b, err := json.Marshal(obj.Object)
+	if err != nil {
+		return [sha256.Size]byte{}, fmt.Errorf("apply %s %s/%s: %w", obj.GetKind(), obj.GetNamespace(), obj.GetName(), err)
+	}
+	return sha256.Sum256(b), nil
 }
 
 // RequestSync asks Argo CD to sync an Application to revision, as `argocd

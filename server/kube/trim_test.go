@@ -14,7 +14,7 @@ func TestTrimCachedKeepsWhatCairnReads(t *testing.T) {
 		"apiVersion": "argoproj.io/v1alpha1",
 		"kind":       "Application",
 		"metadata": map[string]any{
-			"name": "orders-service-staging", "namespace": "argocd", "uid": "u-1", "resourceVersion": "42",
+			"name": "orders-service-staging", "namespace": "argocd", "uid": "u-1", "resourceVersion": "42", "generation": int64(3),
 			"labels":        map[string]any{LabelName: "orders-service", LabelEnvironment: "staging"},
 			"annotations":   map[string]any{"notifications.argoproj.io/subscribe.on-deployed.cairn": ""},
 			"managedFields": []any{map[string]any{"manager": "cairn"}},
@@ -40,8 +40,9 @@ func TestTrimCachedKeepsWhatCairnReads(t *testing.T) {
 		"apiVersion": "argoproj.io/v1alpha1",
 		"kind":       "Application",
 		"metadata": map[string]any{
-			"name": "orders-service-staging", "namespace": "argocd", "uid": "u-1", "resourceVersion": "42",
-			"labels": map[string]any{LabelName: "orders-service", LabelEnvironment: "staging"},
+			"name": "orders-service-staging", "namespace": "argocd", "uid": "u-1", "resourceVersion": "42", "generation": int64(3),
+			"labels":      map[string]any{LabelName: "orders-service", LabelEnvironment: "staging"},
+			"annotations": map[string]any{"notifications.argoproj.io/subscribe.on-deployed.cairn": ""},
 		},
 		"status": map[string]any{
 			"sync":       map[string]any{"status": "Synced", "revision": "abc"},

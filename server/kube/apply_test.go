@@ -1,0 +1,99 @@
+package kube_test
+
+import (
+	"context"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/cairn-dev/cairn/internal/kubetest"
+	"github.com/cairn-dev/cairn/server/kube"
+)
+
+// patchCounter counts the PATCH requests (server-side applies) a client
+// sends.
+type patchCounter struct {
+	next    http.RoundTripper
+	patches atomic.Int64
+}
+
+func (c *patchCounter) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method == http.MethodPatch {
+		c.patches.Add(1)
+	}
+	return c.next.RoundTrip(r)
+}
+
+func TestApplyCallsNothingWhenTheClusterHoldsWhatCairnLastApplied(t *testing.T) {
+	env := kubetest.Start(t)
+	env.CreateNamespace(t, "team-orders")
+	settings := kube.DefaultSettings()
+	config := env.Config()
+	counter := &patchCounter{}
+	config.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { counter.next = rt; return counter }
+	cluster, err := kube.NewCluster(config, settings)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	cluster.Start(ctx)
+	require.True(t, cluster.WaitForSync(ctx))
+
+	plan := kube.Plan{Service: "orders", Team: "team-orders", Namespace: "team-orders", Database: "postgresql", DatabaseSize: "small"}
+	claim := kube.DatabaseClaim(plan, settings)
+	claims := env.Dynamic().Resource(kube.DatabaseClaimKind(settings).GroupVersionResource()).Namespace("team-orders")
+	cached := func() *unstructured.Unstructured {
+		_, list := cluster.Objects("orders")
+		if len(list) == 0 {
+			return nil
+		}
+		return list[0]
+	}
+	// applyOnceCached applies the claim and waits until the cache shows the
+	// cluster's answer, as a resync a minute later would find it.
+	applyOnceCached := func() {
+		t.Helper()
+		require.NoError(t, cluster.Apply(t.Context(), claim))
+		onCluster, err := claims.Get(t.Context(), claim.GetName(), metav1.GetOptions{})
+		require.NoError(t, err)
+		require.Eventually(t, func() bool {
+			c := cached()
+			return c != nil && c.GetResourceVersion() == onCluster.GetResourceVersion()
+		}, 10*time.Second, 20*time.Millisecond)
+	}
+
+	applyOnceCached()
+	require.EqualValues(t, 1, counter.patches.Load())
+	require.NoError(t, cluster.Apply(t.Context(), claim))
+	require.EqualValues(t, 1, counter.patches.Load(), "applying the same claim again called the API server")
+
+	// A spec edited by hand moves the generation: Cairn applies over it.
+	_, err = claims.Patch(t.Context(), claim.GetName(), types.MergePatchType, []byte(`{"spec":{"size":"large"}}`), metav1.PatchOptions{FieldManager: "kubectl-edit"})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return cached().GetGeneration() == 2 }, 10*time.Second, 20*time.Millisecond)
+	applyOnceCached()
+	require.EqualValues(t, 2, counter.patches.Load())
+	restored, err := claims.Get(t.Context(), claim.GetName(), metav1.GetOptions{})
+	require.NoError(t, err)
+	size, _, _ := unstructured.NestedString(restored.Object, "spec", "size")
+	require.Equal(t, "small", size)
+
+	// A label removed by hand does not move the generation; Cairn puts it back.
+	_, err = claims.Patch(t.Context(), claim.GetName(), types.MergePatchType, []byte(`{"metadata":{"labels":{"team":null}}}`), metav1.PatchOptions{FieldManager: "kubectl-edit"})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return cached().GetLabels()[kube.LabelTeam] == "" }, 10*time.Second, 20*time.Millisecond)
+	applyOnceCached()
+	require.EqualValues(t, 3, counter.patches.Load())
+	require.Equal(t, "team-orders", cached().GetLabels()[kube.LabelTeam])
+
+	// A changed claim is applied.
+	plan.DatabaseSize = "medium"
+	claim = kube.DatabaseClaim(plan, settings)
+	applyOnceCached()
+	require.EqualValues(t, 4, counter.patches.Load())
+}
