@@ -42,6 +42,7 @@ import (
 	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
 	"github.com/cairn-dev/cairn/internal/kubetest"
 	"github.com/cairn-dev/cairn/internal/pgtest"
+	"github.com/cairn-dev/cairn/internal/testnet"
 )
 
 var cairnBinary string
@@ -128,14 +129,6 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // startCairn starts the binary on free ports with the store at storeURL
 // and waits until gRPC health reports SERVING.
 func startCairn(t *testing.T, storeURL string) *cairnProcess {
@@ -154,7 +147,7 @@ func launchCairn(t *testing.T, storeURL string, args ...string) *cairnProcess {
 // launchCairnWithConfig starts the binary with the config file given.
 func launchCairnWithConfig(t *testing.T, storeURL, configFile string, args ...string) *cairnProcess {
 	t.Helper()
-	p := &cairnProcess{grpcAddr: freeAddr(t), httpAddr: freeAddr(t), logs: &syncBuffer{}, exited: make(chan error, 1)}
+	p := &cairnProcess{grpcAddr: testnet.FreeAddr(t), httpAddr: testnet.FreeAddr(t), logs: &syncBuffer{}, exited: make(chan error, 1)}
 	p.cmd = exec.Command(cairnBinary, append([]string{"serve",
 		"--grpc-addr", p.grpcAddr, "--http-addr", p.httpAddr, "--store", storeURL, "--shutdown-timeout", "5s",
 		"--config", configFile}, args...)...)

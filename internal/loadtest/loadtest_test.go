@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,6 +19,7 @@ import (
 	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
 	"github.com/cairn-dev/cairn/internal/kubetest"
 	"github.com/cairn-dev/cairn/internal/pgtest"
+	"github.com/cairn-dev/cairn/internal/testnet"
 	"github.com/cairn-dev/cairn/server"
 )
 
@@ -195,7 +195,7 @@ func startInProcess(t *testing.T, storeURL, kubeconfig string) Target {
 	require.NoError(t, os.WriteFile(config, fmt.Appendf(nil,
 		"auth:\n  mode: required\n  tokens:\n    - name: load\n      sha256: %s\n      roles: [admin]\n",
 		hex.EncodeToString(sum[:])), 0o600))
-	httpAddr, grpcAddr := freeAddr(t), freeAddr(t)
+	httpAddr, grpcAddr := testnet.FreeAddr(t), testnet.FreeAddr(t)
 	// A Lease of the test's own, apart from other tests on the shared API
 	// server.
 	const leaseNamespace = "loadtest"
@@ -216,12 +216,4 @@ func startInProcess(t *testing.T, storeURL, kubeconfig string) Target {
 	require.Eventually(t, func() bool { return target.Ready(ctx) },
 		30*time.Second, 20*time.Millisecond, "Cairn did not become ready")
 	return target
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().String()
 }

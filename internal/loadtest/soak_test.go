@@ -27,6 +27,7 @@ import (
 
 	"github.com/cairn-dev/cairn/internal/kubetest"
 	"github.com/cairn-dev/cairn/internal/pgtest"
+	"github.com/cairn-dev/cairn/internal/testnet"
 	"github.com/cairn-dev/cairn/server/kube"
 )
 
@@ -474,7 +475,7 @@ func newCairnProcess(t *testing.T, storeURL, kubeconfig string) *cairnProcess {
 	require.NoError(t, os.WriteFile(config, fmt.Appendf(nil,
 		"auth:\n  mode: required\n  tokens:\n    - name: load\n      sha256: %s\n      roles: [admin]\n",
 		hex.EncodeToString(sum[:])), 0o600))
-	p := &cairnProcess{bin: bin, logPath: filepath.Join(dir, "cairn.log"), http: freeAddr(t), grpc: freeAddr(t)}
+	p := &cairnProcess{bin: bin, logPath: filepath.Join(dir, "cairn.log"), http: testnet.FreeAddr(t), grpc: testnet.FreeAddr(t)}
 	p.args = []string{"serve", "--config", config, "--store", storeURL, "--kubeconfig", kubeconfig,
 		"--http-addr", p.http, "--grpc-addr", p.grpc, "--rate-limit", "0", "--log-format", "json"}
 	t.Cleanup(func() {

@@ -2,7 +2,6 @@ package postgres_test
 
 import (
 	"context"
-	"net"
 	"runtime"
 	"sync"
 	"testing"
@@ -13,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cairn-dev/cairn/internal/pgtest"
+	"github.com/cairn-dev/cairn/internal/testnet"
 	"github.com/cairn-dev/cairn/store"
 	"github.com/cairn-dev/cairn/store/postgres"
 	"github.com/cairn-dev/cairn/store/storetest"
@@ -109,7 +109,7 @@ func TestDeleteRemovesTagRows(t *testing.T) {
 }
 
 func TestOpenNeedsNoServerAndCallsAreUnavailableWithoutOne(t *testing.T) {
-	s := open(t, "postgres://cairn@"+closedAddress(t)+"/cairn")
+	s := open(t, "postgres://cairn@"+testnet.FreeAddr(t)+"/cairn")
 
 	require.ErrorIs(t, s.Ping(t.Context()), store.ErrUnavailable)
 	require.ErrorIs(t, s.Migrate(t.Context()), store.ErrUnavailable)
@@ -125,7 +125,7 @@ func TestOpenNeedsNoServerAndCallsAreUnavailableWithoutOne(t *testing.T) {
 }
 
 func TestPoolSizeDefaultsToSixteenUnlessTheURLSetsIt(t *testing.T) {
-	address := closedAddress(t)
+	address := testnet.FreeAddr(t)
 	require.EqualValues(t, max(16, 4*runtime.GOMAXPROCS(0)), open(t, "postgres://cairn@"+address+"/cairn").MaxConns())
 	require.EqualValues(t, 3, open(t, "postgres://cairn@"+address+"/cairn?pool_max_conns=3").MaxConns())
 }
@@ -223,15 +223,6 @@ func openMigrated(t *testing.T, url string) *postgres.Store {
 	s := open(t, url)
 	require.NoError(t, s.Migrate(t.Context()))
 	return s
-}
-
-// closedAddress is an address on which nothing listens.
-func closedAddress(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	require.NoError(t, l.Close())
-	return l.Addr().String()
 }
 
 // appliedMigration is a row of the migration runner's table.

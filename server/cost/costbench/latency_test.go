@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -25,6 +24,7 @@ import (
 
 	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
 	"github.com/cairn-dev/cairn/internal/pgtest"
+	"github.com/cairn-dev/cairn/internal/testnet"
 	"github.com/cairn-dev/cairn/server"
 	"github.com/cairn-dev/cairn/store"
 	"github.com/cairn-dev/cairn/store/postgres"
@@ -196,7 +196,7 @@ func startServer(b *testing.B, storeURL string) (httpAddr, grpcAddr string) {
 	require.NoError(b, os.WriteFile(configFile, fmt.Appendf(nil,
 		"auth:\n  mode: required\n  tokens:\n    - name: %s\n      sha256: %s\n      roles: [viewer]\n",
 		benchTokenPrincipal, hex.EncodeToString(sum[:])), 0o600))
-	httpAddr, grpcAddr = freeAddr(b), freeAddr(b)
+	httpAddr, grpcAddr = testnet.FreeAddr(b), testnet.FreeAddr(b)
 	cfg, err := server.LoadConfig([]string{"--config", configFile, "--store", storeURL,
 		"--http-addr", httpAddr, "--grpc-addr", grpcAddr, "--rate-limit", "0"},
 		func(string) string { return "" }, io.Discard)
@@ -222,14 +222,6 @@ func startServer(b *testing.B, storeURL string) (httpAddr, grpcAddr string) {
 		return err == nil && resp.GetStatus() == healthpb.HealthCheckResponse_SERVING
 	}, 30*time.Second, 20*time.Millisecond)
 	return httpAddr, grpcAddr
-}
-
-func freeAddr(tb testing.TB) string {
-	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(tb, err)
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // bearer sends benchToken with every gRPC call.
