@@ -364,7 +364,7 @@ func (c *Cluster) Apply(ctx context.Context, obj *unstructured.Unstructured) err
 	if err != nil {
 		return err
 	}
-	key := obj.GetKind() + "/" + obj.GetNamespace() + "/" + obj.GetName()
+	key := ObjectKey(obj)
 	digest, err := digestOf(obj)
 	if err != nil {
 		return err
@@ -381,6 +381,11 @@ func (c *Cluster) Apply(ctx context.Context, obj *unstructured.Unstructured) err
 	c.applied[key] = appliedObject{generation: applied.GetGeneration(), digest: digest}
 	c.appliedMu.Unlock()
 	return nil
+}
+
+// ObjectKey names an object by kind, namespace and name.
+func ObjectKey(obj *unstructured.Unstructured) string {
+	return obj.GetKind() + "/" + obj.GetNamespace() + "/" + obj.GetName()
 }
 
 // appliedObject is what one apply of an object gave: the generation the API

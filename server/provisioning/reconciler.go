@@ -5,8 +5,6 @@ import (
 	"errors"
 	"time"
 
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-
 	"github.com/cairn-dev/cairn/server/kube"
 	"github.com/cairn-dev/cairn/store"
 )
@@ -134,11 +132,11 @@ func (p *Provisioner) apply(ctx context.Context, prov store.Provisioning) error 
 		if err := p.cluster.Apply(ctx, obj); err != nil {
 			return err
 		}
-		wanted[objectKey(obj)] = true
+		wanted[kube.ObjectKey(obj)] = true
 	}
 	apps, claims := p.cluster.Objects(prov.Service)
 	for _, obj := range append(apps, claims...) {
-		if obj.GetLabels()[kube.LabelManagedBy] != kube.ManagedBy || wanted[objectKey(obj)] {
+		if obj.GetLabels()[kube.LabelManagedBy] != kube.ManagedBy || wanted[kube.ObjectKey(obj)] {
 			continue
 		}
 		if err := p.cluster.Delete(ctx, obj); err != nil {
@@ -146,10 +144,6 @@ func (p *Provisioner) apply(ctx context.Context, prov store.Provisioning) error 
 		}
 	}
 	return p.store.MarkProvisioningApplied(ctx, prov.Service, prov.Generation)
-}
-
-func objectKey(obj *unstructured.Unstructured) string {
-	return obj.GetKind() + "/" + obj.GetNamespace() + "/" + obj.GetName()
 }
 
 // observeReady records the first time every resource of a service is ready,
