@@ -132,7 +132,8 @@ type Team struct {
 
 // AuditStore keeps the audit log: one event per mutating call.
 type AuditStore interface {
-	// AppendAuditEvent records e and returns it with its ID set.
+	// AppendAuditEvent records e.Bounded() and returns it with its ID
+	// set: whatever the strings, the event is stored.
 	AppendAuditEvent(ctx context.Context, e AuditEvent) (AuditEvent, error)
 	// ListAuditEvents returns up to limit events matching filter, newest
 	// first (by ID), with IDs below `before` (0: from the newest).

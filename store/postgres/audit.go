@@ -8,9 +8,9 @@ import (
 	"github.com/cairn-dev/cairn/store/postgres/internal/dbsqlc"
 )
 
-// AppendAuditEvent implements store.AuditStore.
+// AppendAuditEvent implements store.AuditStore. It stores e.Bounded().
 func (s *Store) AppendAuditEvent(ctx context.Context, e store.AuditEvent) (store.AuditEvent, error) {
-	row, err := s.queries.AppendAuditEvent(ctx, toAuditParams(e))
+	row, err := s.queries.AppendAuditEvent(ctx, toAuditParams(e.Bounded()))
 	if err != nil {
 		return store.AuditEvent{}, failed("append audit event", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -34,7 +35,7 @@ func fullAuditEvent() store.AuditEvent {
 func testAuditRoundTrip(t *testing.T, s store.Store) {
 	in := fullAuditEvent()
 	requireEveryClientFieldSet(t, in, "ID")
-	// Stored as given: the store checks none of the strings.
+	// Stored as given: the store checks none of the strings' meanings.
 	odd := store.AuditEvent{
 		Time:      auditBase,
 		Principal: "anonymous",
@@ -62,6 +63,28 @@ func testAuditRoundTrip(t *testing.T, s store.Store) {
 
 	slices.Reverse(stored)
 	require.Equal(t, stored, listAudit(t, s, store.AuditFilter{}))
+}
+
+// testAuditBoundsStrings appends what a caller without a token could make
+// an event of: a megabyte target with newlines in it (once a row too large
+// for PostgreSQL's index), a principal with terminal escapes, a request id
+// of invalid UTF-8.
+func testAuditBoundsStrings(t *testing.T, s store.Store) {
+	in := fullAuditEvent()
+	in.Target = "services/orders\nforged: yes\n" + strings.Repeat("x", 1<<20)
+	in.Principal = "user:default/\x1b[2Jjane"
+	in.RequestID = "req-\xff\x00"
+
+	got := appendAudit(t, s, in)
+	require.Equal(t, in.Bounded().Target, got.Target)
+	require.True(t, strings.HasPrefix(got.Target, `services/orders\nforged: yes\nxxx`), got.Target)
+	require.True(t, strings.HasSuffix(got.Target, fmt.Sprintf("…[truncated from %d bytes]", len(in.Target))), got.Target)
+	require.LessOrEqual(t, len(got.Target), store.MaxAuditFieldBytes)
+	require.Equal(t, `user:default/\x1b[2Jjane`, got.Principal)
+	require.Equal(t, `req-\xff\x00`, got.RequestID)
+	require.Equal(t, in.Action, got.Action)
+
+	require.Equal(t, []store.AuditEvent{got}, listAudit(t, s, store.AuditFilter{Target: got.Target}), "listed as stored")
 }
 
 func testAuditNewestFirst(t *testing.T, s store.Store) {

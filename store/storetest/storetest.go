@@ -67,6 +67,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ConcurrentUpsertsOfDifferentNamesAllLand", testConcurrentUpsertsOfDifferentNames},
 
 		{"AppendAuditEventReturnsIncreasingIDsAndRoundTripsEveryField", testAuditRoundTrip},
+		{"AppendAuditEventBoundsAndEscapesEveryString", testAuditBoundsStrings},
 		{"ListAuditEventsReturnsNewestFirstByID", testAuditNewestFirst},
 		{"ListAuditEventsPagesThroughEveryEventOnce", testAuditPagination},
 		{"ListAuditEventsWithNonPositiveLimitReturnsNothing", testAuditNonPositiveLimit},
