@@ -37,8 +37,15 @@ type Config struct {
 	CallTimeout     time.Duration `yaml:"callTimeout"`
 	RateLimit       float64       `yaml:"rateLimit"`
 	RateBurst       int           `yaml:"rateBurst"`
-	TLS             TLSConfig     `yaml:"tls"`
-	Kubernetes      KubeConfig    `yaml:"kubernetes"`
+	// BodyTimeout bounds how long a REST request body takes to arrive; a
+	// FOCUS upload may pause at most this long and must average
+	// UploadMinRate bytes a second.
+	BodyTimeout               time.Duration `yaml:"bodyTimeout"`
+	UploadMinRate             int           `yaml:"uploadMinRate"`
+	UnauthenticatedAuditRate  float64       `yaml:"unauthenticatedAuditRate"`
+	UnauthenticatedAuditBurst int           `yaml:"unauthenticatedAuditBurst"`
+	TLS                       TLSConfig     `yaml:"tls"`
+	Kubernetes                KubeConfig    `yaml:"kubernetes"`
 	// Cost is set in the file only: the currency and the price table cost
 	// estimates use (see cost.DefaultConfig for the defaults and sources).
 	Cost cost.Config `yaml:"cost"`
@@ -82,7 +89,13 @@ func DefaultConfig() Config {
 		CallTimeout:     30 * time.Second,
 		RateLimit:       500,
 		RateBurst:       1000,
-		Auth:            auth.Config{Mode: auth.ModeRequired},
+		BodyTimeout:     30 * time.Second,
+		UploadMinRate:   16 << 10,
+		// One audit event a second of calls without valid credentials,
+		// sixty at once: the metric counts every one of them.
+		UnauthenticatedAuditRate:  1,
+		UnauthenticatedAuditBurst: 60,
+		Auth:                      auth.Config{Mode: auth.ModeRequired},
 		Kubernetes: KubeConfig{
 			ClaimGroup:      kube.DefaultClaimGroup,
 			ClaimVersion:    kube.DefaultClaimVersion,
@@ -111,6 +124,10 @@ func (c *Config) flagSet(name string, configFile *string) *flag.FlagSet {
 	fs.DurationVar(&c.CallTimeout, "call-timeout", c.CallTimeout, "deadline of every unary call; a caller's own deadline may be shorter")
 	fs.Float64Var(&c.RateLimit, "rate-limit", c.RateLimit, "calls per second each principal may make (0: no limit)")
 	fs.IntVar(&c.RateBurst, "rate-burst", c.RateBurst, "calls a principal may make at once above its rate")
+	fs.DurationVar(&c.BodyTimeout, "body-timeout", c.BodyTimeout, "longest a REST request body may take to arrive, and a FOCUS upload may pause")
+	fs.IntVar(&c.UploadMinRate, "upload-min-rate", c.UploadMinRate, "bytes per second a FOCUS upload must average while Cairn waits for it")
+	fs.Float64Var(&c.UnauthenticatedAuditRate, "unauthenticated-audit-rate", c.UnauthenticatedAuditRate, "audit events per second of mutating calls without valid credentials, all callers together; the rest are only counted (0: no limit)")
+	fs.IntVar(&c.UnauthenticatedAuditBurst, "unauthenticated-audit-burst", c.UnauthenticatedAuditBurst, "such events written at once above their rate")
 	fs.StringVar(&c.TLS.CertFile, "tls-cert-file", c.TLS.CertFile, "PEM certificate for both ports; TLS is off when empty")
 	fs.StringVar(&c.TLS.KeyFile, "tls-key-file", c.TLS.KeyFile, "PEM private key of --tls-cert-file")
 	fs.StringVar(&c.Kubernetes.Kubeconfig, "kubeconfig", c.Kubernetes.Kubeconfig, "kubeconfig file of the cluster to provision on; else $KUBECONFIG, else in-cluster")
@@ -219,6 +236,15 @@ func (c *Config) validate() error {
 	}
 	if c.RateLimit < 0 || (c.RateLimit > 0 && c.RateBurst < 1) {
 		errs = append(errs, fmt.Errorf("rate limit %g with burst %d: want a limit of 0 (off), or above 0 with a burst of at least 1", c.RateLimit, c.RateBurst))
+	}
+	if c.BodyTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("body timeout %s: want a positive duration", c.BodyTimeout))
+	}
+	if c.UploadMinRate < 1 {
+		errs = append(errs, fmt.Errorf("upload min rate %d: want at least 1 byte per second", c.UploadMinRate))
+	}
+	if c.UnauthenticatedAuditRate < 0 || (c.UnauthenticatedAuditRate > 0 && c.UnauthenticatedAuditBurst < 1) {
+		errs = append(errs, fmt.Errorf("unauthenticated audit rate %g with burst %d: want a rate of 0 (no limit), or above 0 with a burst of at least 1", c.UnauthenticatedAuditRate, c.UnauthenticatedAuditBurst))
 	}
 	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
 		errs = append(errs, errors.New("tls: give both a certificate file and a key file, or neither"))

@@ -88,6 +88,9 @@ func TestLoadConfigRefuses(t *testing.T) {
 		{name: "an unknown auth mode", args: []string{"--auth-mode", "maybe"}, want: "auth.mode"},
 		{name: "a certificate without its key", args: []string{"--tls-cert-file", "cert.pem"}, want: "tls"},
 		{name: "a negative rate limit", args: []string{"--rate-limit", "-1"}, want: "rate limit"},
+		{name: "no body timeout", args: []string{"--body-timeout", "0s"}, want: "body timeout"},
+		{name: "no upload rate", env: map[string]string{"CAIRN_UPLOAD_MIN_RATE": "0"}, want: "upload min rate"},
+		{name: "an unauthenticated audit rate without burst", file: "unauthenticatedAuditRate: 2\nunauthenticatedAuditBurst: 0\n", want: "unauthenticated audit rate"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -10,7 +10,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
@@ -40,7 +42,59 @@ type guard struct {
 	limiter       *principalLimiter
 	callTimeout   time.Duration
 	logger        *slog.Logger
+
+	// unauthenticatedAudit bounds the audit events of calls without valid
+	// credentials, all principals together: anyone can make those.
+	unauthenticatedAudit *rate.Limiter
+	// suppressedLog says, at most once a minute, that events were
+	// suppressed; the metric counts every one.
+	suppressedLog rate.Sometimes
+	now           func() time.Time
+
+	unauthenticatedCalls *prometheus.CounterVec
+	auditSuppressed      prometheus.Counter
+	auditWriteFailures   prometheus.Counter
 }
+
+func newGuard(authenticator *auth.Authenticator, audit store.AuditStore, cfg Config, logger *slog.Logger, registry prometheus.Registerer) *guard {
+	auditRate := rate.Limit(cfg.UnauthenticatedAuditRate)
+	if auditRate == 0 {
+		auditRate = rate.Inf
+	}
+	g := &guard{
+		authenticator:        authenticator,
+		audit:                audit,
+		limiter:              newPrincipalLimiter(cfg.RateLimit, cfg.RateBurst, time.Now),
+		callTimeout:          cfg.CallTimeout,
+		logger:               logger,
+		unauthenticatedAudit: rate.NewLimiter(auditRate, cfg.UnauthenticatedAuditBurst),
+		suppressedLog:        rate.Sometimes{Interval: time.Minute},
+		now:                  time.Now,
+		unauthenticatedCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cairn_unauthenticated_calls_total",
+			Help: "Calls refused for missing or invalid credentials, by transport (grpc or rest).",
+		}, []string{"transport"}),
+		auditSuppressed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "cairn_audit_events_suppressed_total",
+			Help: "Audit events of unauthenticated calls not written because they came faster than the unauthenticated audit rate.",
+		}),
+		auditWriteFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "cairn_audit_write_failures_total",
+			Help: "Audit events lost because the store could not write them.",
+		}),
+	}
+	for _, transport := range []string{transportGRPC, transportREST} {
+		g.unauthenticatedCalls.WithLabelValues(transport)
+	}
+	registry.MustRegister(g.unauthenticatedCalls, g.auditSuppressed, g.auditWriteFailures)
+	return g
+}
+
+// The transports a call comes over, as metrics and logs name them.
+const (
+	transportGRPC = "grpc"
+	transportREST = "rest"
+)
 
 // call is what the guard knows of one call while it runs.
 type call struct {
@@ -49,7 +103,14 @@ type call struct {
 	principal string
 	requestID string
 	target    string
+	// unauthenticated is set when the caller's credentials were missing
+	// or invalid.
+	unauthenticated bool
 }
+
+// errPanicked is what a call whose handler panicked ends with, as the
+// recovery interceptor answers it.
+var errPanicked = status.Error(codes.Internal, "internal error")
 
 func (g *guard) unary() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
@@ -64,7 +125,16 @@ func (g *guard) unary() grpc.UnaryServerInterceptor {
 		}
 		ctx, cancel := g.withDeadline(ctx)
 		defer cancel()
+		// A handler that panics is recorded as it unwinds, on its way to
+		// the recovery interceptor around the guard.
+		returned := false
+		defer func() {
+			if !returned {
+				g.record(ctx, c, errPanicked)
+			}
+		}()
 		resp, err := handler(ctx, req)
+		returned = true
 		if c.target == "" {
 			c.target = resourceName(resp)
 		}
@@ -80,9 +150,18 @@ func (g *guard) stream() grpc.StreamServerInterceptor {
 		}
 		c := g.newCall(ss.Context(), info.FullMethod, nil)
 		ctx, err := g.admit(ss.Context(), c)
-		if err == nil {
-			err = handler(srv, &streamWithContext{ServerStream: ss, ctx: ctx})
+		if err != nil {
+			g.record(ctx, c, err)
+			return err
 		}
+		returned := false
+		defer func() {
+			if !returned {
+				g.record(ctx, c, errPanicked)
+			}
+		}()
+		err = handler(srv, &streamWithContext{ServerStream: ss, ctx: ctx})
+		returned = true
 		g.record(ctx, c, err)
 		return err
 	}
@@ -108,26 +187,40 @@ func (g *guard) newCall(ctx context.Context, method string, req any) *call {
 
 // admit authenticates and authorizes a call, and returns the context the
 // handler runs with, carrying the principal.
+// The principal's rate limit comes before its role, so that its denied
+// calls, audited one by one, are limited too.
 func (g *guard) admit(ctx context.Context, c *call) (context.Context, error) {
-	principal, err := g.authenticator.Authenticate(ctx, firstMetadata(ctx, "authorization"))
+	principal, err := g.authenticate(ctx)
 	switch {
 	case errors.Is(err, auth.ErrUnavailable):
 		// Backstage's keys could not be fetched: not the caller's fault.
 		return ctx, status.Error(codes.Unavailable, "cannot verify the token now: "+err.Error())
 	case err != nil:
+		c.unauthenticated = true
+		g.unauthenticatedCalls.WithLabelValues(transportOf(ctx)).Inc()
 		return ctx, status.Error(codes.Unauthenticated, unauthenticatedMessage(err))
 	}
 	c.principal = principal.Name
+	if wait, ok := g.limiter.allow(principal.Name); !ok {
+		return ctx, retryLater(wait)
+	}
 	if _, known := rules[c.method]; !known {
 		return ctx, status.Errorf(codes.PermissionDenied, "%s has no authorization rule", strings.TrimPrefix(c.method, "/"))
 	}
 	if !principal.Has(c.rule.role) {
 		return ctx, status.Errorf(codes.PermissionDenied, "%s needs the %s role", strings.TrimPrefix(c.method, "/"), c.rule.role)
 	}
-	if wait, ok := g.limiter.allow(principal.Name); !ok {
-		return ctx, retryLater(wait)
-	}
 	return auth.NewContext(ctx, principal), nil
+}
+
+// authenticate returns who is calling. A REST call was authenticated from
+// its headers before its body was read (authenticateFirst): that is the
+// answer; a gRPC call is authenticated from its metadata.
+func (g *guard) authenticate(ctx context.Context) (*auth.Principal, error) {
+	if rc := restCallOf(ctx); rc != nil {
+		return rc.principal, rc.authErr
+	}
+	return g.authenticator.Authenticate(ctx, firstMetadata(ctx, "authorization"))
 }
 
 // unauthenticatedMessage says why a caller was not authenticated, in words
@@ -146,9 +239,19 @@ func (g *guard) withDeadline(ctx context.Context) (context.Context, context.Canc
 }
 
 // record writes the audit event of a mutating call. It runs whatever
-// happened to the call, and outlives a caller who hung up.
+// happened to the call, and outlives a caller who hung up. Events of
+// unauthenticated calls are written at most at the unauthenticated audit
+// rate; the others are counted.
 func (g *guard) record(ctx context.Context, c *call, err error) {
 	if !c.rule.mutating {
+		return
+	}
+	if c.unauthenticated && !g.unauthenticatedAudit.AllowN(g.now(), 1) {
+		g.auditSuppressed.Inc()
+		g.suppressedLog.Do(func() {
+			g.logger.Warn("unauthenticated calls come faster than the audit rate: counting them in cairn_audit_events_suppressed_total instead of auditing each",
+				"rate", float64(g.unauthenticatedAudit.Limit()), "burst", g.unauthenticatedAudit.Burst())
+		})
 		return
 	}
 	rewritten, _ := apierr.Rewrite(err, c.method)
@@ -164,7 +267,7 @@ func (g *guard) record(ctx context.Context, c *call, err error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	event := store.AuditEvent{
-		Time:      time.Now(),
+		Time:      g.now(),
 		Principal: c.principal,
 		Action:    strings.TrimPrefix(c.method, "/"),
 		Target:    c.target,
@@ -173,9 +276,30 @@ func (g *guard) record(ctx context.Context, c *call, err error) {
 		Code:      code.String(),
 	}
 	if _, err := g.audit.AppendAuditEvent(ctx, event); err != nil {
-		g.logger.Error("writing the audit event failed", "action", event.Action, "principal", event.Principal,
-			"target", event.Target, "request_id", event.RequestID, "outcome", outcome, "error", err)
+		g.auditWriteFailures.Inc()
+		// The event as the store would have kept it, and the error cut
+		// short: a log line as bounded as the event.
+		event = event.Bounded()
+		g.logger.Error("writing the audit event failed: the event is lost", "action", event.Action, "principal", event.Principal,
+			"target", event.Target, "request_id", event.RequestID, "outcome", outcome, "error", truncate(err.Error(), maxLoggedErrorBytes))
 	}
+}
+
+// maxLoggedErrorBytes bounds a store error in a log line: a driver may
+// quote what it was given.
+const maxLoggedErrorBytes = 512
+
+// truncate cuts s to at most n bytes, on a rune boundary, marked when cut.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	const mark = "…"
+	cut := n - len(mark)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + mark
 }
 
 func serviceOf(fullMethod string) string {
@@ -258,17 +382,27 @@ func retryLater(wait time.Duration) error {
 	return st.Err()
 }
 
-// principalLimiter gives each principal a token bucket.
+// principalLimiter gives each principal a token bucket. A full bucket is
+// the same as a new one, so full buckets are dropped: whenever the map has
+// doubled since the last sweep (and holds at least minSweepSize), a sweep
+// drops every full bucket. The map holds at most twice the principals
+// that called within the time a bucket takes to refill (burst/limit), or
+// minSweepSize.
 type principalLimiter struct {
 	limit rate.Limit
 	burst int
+	now   func() time.Time
 
 	mu      sync.Mutex
 	buckets map[string]*rate.Limiter
+	sweepAt int // the size at which the next sweep runs
 }
 
-func newPrincipalLimiter(perSecond float64, burst int) *principalLimiter {
-	return &principalLimiter{limit: rate.Limit(perSecond), burst: burst, buckets: map[string]*rate.Limiter{}}
+// minSweepSize is the fewest buckets worth a sweep.
+const minSweepSize = 1024
+
+func newPrincipalLimiter(perSecond float64, burst int, now func() time.Time) *principalLimiter {
+	return &principalLimiter{limit: rate.Limit(perSecond), burst: burst, now: now, buckets: map[string]*rate.Limiter{}, sweepAt: minSweepSize}
 }
 
 // allow takes a token from the principal's bucket, or says how long until
@@ -277,18 +411,31 @@ func (l *principalLimiter) allow(principal string) (time.Duration, bool) {
 	if l.limit == 0 {
 		return 0, true
 	}
+	now := l.now()
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	bucket, ok := l.buckets[principal]
 	if !ok {
+		if len(l.buckets) >= l.sweepAt {
+			l.dropFull(now)
+			l.sweepAt = max(minSweepSize, 2*len(l.buckets))
+		}
 		bucket = rate.NewLimiter(l.limit, l.burst)
 		l.buckets[principal] = bucket
 	}
-	l.mu.Unlock()
-	r := bucket.Reserve()
-	if r.OK() && r.Delay() == 0 {
+	r := bucket.ReserveN(now, 1)
+	if r.OK() && r.DelayFrom(now) == 0 {
 		return 0, true
 	}
-	wait := r.Delay()
-	r.Cancel()
+	wait := r.DelayFrom(now)
+	r.CancelAt(now)
 	return max(wait, time.Millisecond), false
+}
+
+func (l *principalLimiter) dropFull(now time.Time) {
+	for principal, bucket := range l.buckets {
+		if bucket.TokensAt(now) >= float64(l.burst) {
+			delete(l.buckets, principal)
+		}
+	}
 }

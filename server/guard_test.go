@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -17,6 +18,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
@@ -56,11 +59,14 @@ func sha256Hex(s string) string {
 // guarded is Cairn's gRPC server and REST gateway, in process, with
 // authentication required, the role tokens and a Backstage issuer.
 type guarded struct {
-	conn   *grpc.ClientConn
-	http   *httptest.Server
-	store  store.Store
-	issuer *authtest.Issuer
-	logs   *lockedBuffer
+	conn     *grpc.ClientConn
+	http     *httptest.Server
+	store    store.Store
+	issuer   *authtest.Issuer
+	logs     *lockedBuffer
+	registry *prometheus.Registry
+	guard    *guard
+	grpcLis  *bufconn.Listener
 }
 
 type lockedBuffer struct {
@@ -81,6 +87,13 @@ func (b *lockedBuffer) String() string {
 }
 
 func newGuarded(t *testing.T, configure func(*Config)) *guarded {
+	t.Helper()
+	return newGuardedOver(t, configure, nil)
+}
+
+// newGuardedOver is newGuarded with the API's services over wrap(store)
+// rather than the store itself; the guard audits to the store itself.
+func newGuardedOver(t *testing.T, configure func(*Config), wrap func(store.Store) store.Store) *guarded {
 	t.Helper()
 	ctx := context.Background()
 	issuer := authtest.NewIssuer(t)
@@ -110,13 +123,14 @@ func newGuarded(t *testing.T, configure func(*Config)) *guarded {
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	authenticator, err := auth.NewAuthenticator(ctx, cfg.Auth, http.DefaultClient)
 	require.NoError(t, err)
-	g := &guard{
-		authenticator: authenticator, audit: st, logger: logger, callTimeout: cfg.CallTimeout,
-		limiter: newPrincipalLimiter(cfg.RateLimit, cfg.RateBurst),
-	}
 	registry := prometheus.NewRegistry()
-	provisioner := provisioning.New(st, nil, kube.DefaultSettings(), provisioning.NewMetrics(registry), logger)
-	api, err := newAPI(cfg, logger, st, provisioner, dorametrics.NewServer(dorametrics.New(st, dorametrics.NewPrometheus(registry)), dorametrics.NewPlatform(st, nil)), nil, g, registry)
+	g := newGuard(authenticator, st, cfg, logger, registry)
+	served := store.Store(st)
+	if wrap != nil {
+		served = wrap(st)
+	}
+	provisioner := provisioning.New(served, nil, kube.DefaultSettings(), provisioning.NewMetrics(registry), logger)
+	api, err := newAPI(cfg, logger, served, provisioner, dorametrics.NewServer(dorametrics.New(served, dorametrics.NewPrometheus(registry)), dorametrics.NewPlatform(served, nil)), nil, g, registry)
 	require.NoError(t, err)
 	lis := bufconn.Listen(1 << 20)
 	go api.grpc.Serve(lis)
@@ -126,7 +140,11 @@ func newGuarded(t *testing.T, configure func(*Config)) *guarded {
 	t.Cleanup(cancel)
 	gateway, err := newGateway(gatewayCtx, api.inProcess)
 	require.NoError(t, err)
-	httpSrv := httptest.NewServer(newHTTPHandler(cfg, gateway, focusImportHandler(api.inProcess), prometheus.NewRegistry(), &readiness{store: st}))
+	// As Run serves it.
+	httpSrv := httptest.NewUnstartedServer(newHTTPHandler(cfg, g, gateway, focusImportHandler(api.inProcess), registry, &readiness{store: st}))
+	httpSrv.Config.ReadHeaderTimeout = 10 * time.Second
+	httpSrv.Config.MaxHeaderBytes = maxHeaderBytes
+	httpSrv.Start()
 	t.Cleanup(httpSrv.Close)
 
 	conn, err := grpc.NewClient("passthrough:///cairn",
@@ -134,7 +152,7 @@ func newGuarded(t *testing.T, configure func(*Config)) *guarded {
 		grpc.WithTransportCredentials(insecure.NewCredentials()))
 	require.NoError(t, err)
 	t.Cleanup(func() { conn.Close() })
-	return &guarded{conn: conn, http: httpSrv, store: st, issuer: issuer, logs: logs}
+	return &guarded{conn: conn, http: httpSrv, store: st, issuer: issuer, logs: logs, registry: registry, guard: g, grpcLis: lis}
 }
 
 // call invokes any RPC of Cairn's API with an empty request, as bearer
@@ -287,7 +305,8 @@ func TestADeveloperOfTeamAActingOnTeamBIsDenied(t *testing.T) {
 }
 
 func TestEveryMutatingCallLeavesExactlyOneAuditEvent(t *testing.T) {
-	g := newGuarded(t, nil)
+	// Every unauthenticated call audited too: their rate has a test of its own.
+	g := newGuarded(t, func(c *Config) { c.UnauthenticatedAuditRate = 0 })
 	for _, method := range apiMethods() {
 		r := rules[fullName(method)]
 		action := strings.TrimPrefix(fullName(method), "/")
@@ -402,4 +421,195 @@ func TestAuditTargetsAreResourceNames(t *testing.T) {
 			require.Equal(t, tc.want, resourceName(tc.msg))
 		})
 	}
+}
+
+// counterValue is the value of a counter the guarded server exports, by
+// its name and one label (none when label is empty).
+func counterValue(t *testing.T, g *guarded, name, label, value string) float64 {
+	t.Helper()
+	families, err := g.registry.Gather()
+	require.NoError(t, err)
+	for _, family := range families {
+		if family.GetName() != name {
+			continue
+		}
+		for _, m := range family.GetMetric() {
+			matches := label == ""
+			for _, l := range m.GetLabel() {
+				matches = matches || (l.GetName() == label && l.GetValue() == value)
+			}
+			if matches {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	require.Failf(t, "no such counter", "%s{%s=%q}", name, label, value)
+	return 0
+}
+
+// panickingDeletes is a store whose DeleteService panics: a handler bug.
+type panickingDeletes struct{ store.Store }
+
+func (panickingDeletes) DeleteService(context.Context, string, string) error {
+	panic("a bug in DeleteService")
+}
+
+func TestAPanickingMutatingCallLeavesExactlyOneFailedAuditEvent(t *testing.T) {
+	g := newGuardedOver(t, nil, func(s store.Store) store.Store { return panickingDeletes{s} })
+	admin := roleTokens[auth.RoleAdmin]
+	ctx := context.Background()
+	for _, transport := range []string{"gRPC", "REST"} {
+		t.Run(transport, func(t *testing.T) {
+			name := "panics-over-" + strings.ToLower(transport)
+			require.NoError(t, register(ctx, g.conn, admin, name, "team-a"))
+			if transport == "gRPC" {
+				_, err := cairnv1.NewCatalogServiceClient(g.conn).DeleteService(
+					metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+admin),
+					&cairnv1.DeleteServiceRequest{Name: "services/" + name})
+				require.Equal(t, codes.Internal, status.Code(err))
+			} else {
+				req, err := http.NewRequest(http.MethodDelete, g.http.URL+"/v1/services/"+name, nil)
+				require.NoError(t, err)
+				req.Header.Set("Authorization", "Bearer "+admin)
+				resp, err := http.DefaultClient.Do(req)
+				require.NoError(t, err)
+				resp.Body.Close()
+				require.Equal(t, http.StatusInternalServerError, resp.StatusCode)
+			}
+			events, err := g.store.ListAuditEvents(ctx, store.AuditFilter{
+				Action: "cairn.v1.CatalogService/DeleteService", Target: "services/" + name,
+			}, 0, 10)
+			require.NoError(t, err)
+			require.Len(t, events, 1)
+			require.Equal(t, "failed", events[0].Outcome)
+			require.Equal(t, "Internal", events[0].Code)
+			require.Equal(t, "admin-bot", events[0].Principal)
+		})
+	}
+	require.Contains(t, g.logs.String(), "a bug in DeleteService", "recovery still logs the panic")
+}
+
+func TestUnauthenticatedCallsAreCountedAndTheirAuditEventsRateLimited(t *testing.T) {
+	g := newGuarded(t, func(c *Config) { c.UnauthenticatedAuditRate, c.UnauthenticatedAuditBurst = 1, 3 })
+	clock := time.Date(2031, 3, 14, 9, 0, 0, 0, time.UTC)
+	g.guard.now = func() time.Time { return clock } // the bucket never refills
+	ctx := context.Background()
+	// A megabyte of name less the envelope: as large as gRPC takes.
+	hugeName := "services/" + strings.Repeat("x", 1000) + "\nforged line" + strings.Repeat("x", 500<<10)
+	for range 5 {
+		err := register(ctx, g.conn, "", strings.TrimPrefix(hugeName, "services/"), "team-a")
+		require.Equal(t, codes.Unauthenticated, status.Code(err))
+
+		body := fmt.Sprintf(`{"service":{"name":%q}}`, hugeName)
+		resp, err := http.Post(g.http.URL+"/v1/services:register", "application/json", strings.NewReader(body))
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	}
+
+	events, err := g.store.ListAuditEvents(ctx, store.AuditFilter{Principal: "anonymous"}, 0, 100)
+	require.NoError(t, err)
+	require.Len(t, events, 3, "the burst, then none")
+	for _, e := range events {
+		require.LessOrEqual(t, len(e.Target), store.MaxAuditFieldBytes)
+		require.NotContains(t, e.Target, "\n")
+	}
+	require.Equal(t, 5.0, counterValue(t, g, "cairn_unauthenticated_calls_total", "transport", "grpc"))
+	require.Equal(t, 5.0, counterValue(t, g, "cairn_unauthenticated_calls_total", "transport", "rest"))
+	require.Equal(t, 7.0, counterValue(t, g, "cairn_audit_events_suppressed_total", "", ""))
+	require.Equal(t, 1, strings.Count(g.logs.String(), "unauthenticated calls come faster than the audit rate"), "said once, not per call")
+
+	// Authenticated callers are audited whatever the unauthenticated do.
+	require.Error(t, register(ctx, g.conn, roleTokens[auth.RoleViewer], "viewers-cannot", "team-a"))
+	events, err = g.store.ListAuditEvents(ctx, store.AuditFilter{Principal: "viewer-bot"}, 0, 100)
+	require.NoError(t, err)
+	require.Len(t, events, 1)
+}
+
+// failingAudit is an audit store that cannot write, and says so at length,
+// as a driver quoting what it was given might.
+type failingAudit struct{ store.AuditStore }
+
+func (failingAudit) AppendAuditEvent(_ context.Context, e store.AuditEvent) (store.AuditEvent, error) {
+	return store.AuditEvent{}, fmt.Errorf("index row too large: %s", e.Target)
+}
+
+func TestAnAuditEventTheStoreCannotWriteIsCountedAndLoggedBounded(t *testing.T) {
+	g := newGuarded(t, nil)
+	g.guard.audit = failingAudit{g.store}
+	longName := "a" + strings.Repeat("b", 100<<10)
+	register(context.Background(), g.conn, roleTokens[auth.RoleDeveloper], longName, "team-b")
+
+	require.Equal(t, 1.0, counterValue(t, g, "cairn_audit_write_failures_total", "", ""))
+	var line string
+	for l := range strings.SplitSeq(g.logs.String(), "\n") {
+		if strings.Contains(l, "writing the audit event failed") {
+			line = l
+		}
+	}
+	require.NotEmpty(t, line)
+	require.Less(t, len(line), 2*store.MaxAuditFieldBytes+2*maxLoggedErrorBytes)
+	require.Contains(t, line, "developer-bot")
+}
+
+func TestDeniedCallsCountAgainstTheCallersRateLimit(t *testing.T) {
+	g := newGuarded(t, func(c *Config) { c.RateLimit, c.RateBurst = 0.001, 2 })
+	viewer := roleTokens[auth.RoleViewer]
+	ctx := context.Background()
+	require.Equal(t, codes.PermissionDenied, status.Code(register(ctx, g.conn, viewer, "x", "team-a")))
+	require.Equal(t, codes.PermissionDenied, status.Code(register(ctx, g.conn, viewer, "x", "team-a")))
+	require.Equal(t, codes.ResourceExhausted, status.Code(register(ctx, g.conn, viewer, "x", "team-a")))
+	events, err := g.store.ListAuditEvents(ctx, store.AuditFilter{Principal: "viewer-bot"}, 0, 100)
+	require.NoError(t, err)
+	require.Len(t, events, 3, "every call audited, the limited one as failed")
+}
+
+func TestPrincipalLimiterDropsFullBucketsOnly(t *testing.T) {
+	clock := time.Date(2031, 3, 14, 9, 0, 0, 0, time.UTC)
+	l := newPrincipalLimiter(1, 2, func() time.Time { return clock })
+	// One principal spends its burst.
+	for range 2 {
+		_, ok := l.allow("busy")
+		require.True(t, ok)
+	}
+	_, ok := l.allow("busy")
+	require.False(t, ok)
+
+	// A crowd calls once each, at the same instant: their buckets are not
+	// full, so none can go.
+	for i := range 3 * minSweepSize {
+		_, ok := l.allow(fmt.Sprintf("user:default/u%d", i))
+		require.True(t, ok)
+	}
+	require.Len(t, l.buckets, 3*minSweepSize+1)
+	_, ok = l.allow("busy")
+	require.False(t, ok, "the busy principal's bucket was kept")
+
+	// Later, the crowd's buckets are full again: the next sweep drops them,
+	// and the map stays within twice the principals calling since.
+	clock = clock.Add(time.Minute)
+	for i := range 4 * minSweepSize {
+		_, ok := l.allow(fmt.Sprintf("user:default/later%d", i%10))
+		require.True(t, ok)
+		_, ok = l.allow(fmt.Sprintf("user:default/new%d", i))
+		require.True(t, ok)
+		clock = clock.Add(time.Second)
+	}
+	require.LessOrEqual(t, len(l.buckets), 2*minSweepSize+10)
+}
+
+func TestGuardMetricsPassPromlint(t *testing.T) {
+	g := newGuarded(t, nil)
+	families, err := g.registry.Gather()
+	require.NoError(t, err)
+	var ours []*dto.MetricFamily
+	for _, f := range families {
+		if strings.HasPrefix(f.GetName(), "cairn_unauthenticated") || strings.HasPrefix(f.GetName(), "cairn_audit") {
+			ours = append(ours, f)
+		}
+	}
+	require.Len(t, ours, 3)
+	problems, err := promlint.NewWithMetricFamilies(ours).Lint()
+	require.NoError(t, err)
+	require.Empty(t, problems)
 }

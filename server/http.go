@@ -9,11 +9,13 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/fullstorydev/grpchan/inprocgrpc"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -27,6 +29,7 @@ import (
 
 	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
 	"github.com/cairn-dev/cairn/server/apierr"
+	"github.com/cairn-dev/cairn/server/auth"
 	"github.com/cairn-dev/cairn/store"
 )
 
@@ -90,24 +93,91 @@ func errorWithRetryAfter(ctx context.Context, mux *runtime.ServeMux, m runtime.M
 	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)
 }
 
-func newHTTPHandler(cfg Config, gateway, focusImport http.Handler, registry *prometheus.Registry, ready *readiness) http.Handler {
+// maxHeaderBytes bounds the headers of a REST request and the metadata of
+// a gRPC call: twice the longest token Cairn accepts.
+const maxHeaderBytes = 2 * auth.MaxTokenLength
+
+func newHTTPHandler(cfg Config, g *guard, gateway, focusImport http.Handler, registry *prometheus.Registry, ready *readiness) http.Handler {
 	mux := http.NewServeMux()
 	// Billing files are larger than any other body: the import streams them
-	// and bounds them itself.
-	mux.Handle("POST /v1/costs:importFocus", focusImport)
+	// and bounds them itself, at a minimum rate.
+	mux.Handle("POST /v1/costs:importFocus", authenticateFirst(g.authenticator, atMinimumRate(cfg.BodyTimeout, cfg.UploadMinRate, focusImport)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		io.WriteString(w, "ok\n")
 	})
 	mux.HandleFunc("GET /readyz", ready.serveHTTP)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{Registry: registry}))
-	mux.Handle("/", limitBody(int64(cfg.MaxRequestBytes), gateway))
+	mux.Handle("/", authenticateFirst(g.authenticator, limitBody(int64(cfg.MaxRequestBytes), cfg.BodyTimeout, gateway)))
 	return mux
 }
 
-// limitBody answers 413 for bodies over max bytes, in the gateway's error
-// shape, before the gateway sees them. The body is read here so that a
-// chunked upload without Content-Length is bounded too.
-func limitBody(max int64, next http.Handler) http.Handler {
+// restCall is what the HTTP server knows of a REST call, for the gRPC
+// interceptors it reaches over the in-process channel: the client's
+// address and who the caller is.
+type restCall struct {
+	remoteAddr string
+	principal  *auth.Principal
+	authErr    error
+}
+
+type restCallKey struct{}
+
+// restCallOf returns the REST call that ctx, a context of the in-process
+// channel's server side, serves; nil for a call over the gRPC port, whose
+// contexts never hold one.
+func restCallOf(ctx context.Context) *restCall {
+	client := inprocgrpc.ClientContext(ctx)
+	if client == nil {
+		return nil
+	}
+	rc, _ := client.Value(restCallKey{}).(*restCall)
+	return rc
+}
+
+func transportOf(ctx context.Context) string {
+	if restCallOf(ctx) != nil {
+		return transportREST
+	}
+	return transportGRPC
+}
+
+// authenticateFirst authenticates a REST call from its Authorization
+// header before anything reads its body. A caller it refuses never has its
+// body read: the call goes on with an empty body, for the guard to answer
+// (401 in the gateway's error shape, or 503 when tokens cannot be checked
+// now) and audit, and the connection closes after the answer rather than
+// wait for the rest of the body. The guard takes the result from the
+// call's context and does not authenticate again.
+func authenticateFirst(a *auth.Authenticator, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		principal, err := a.Authenticate(r.Context(), r.Header.Get("Authorization"))
+		rc := &restCall{remoteAddr: r.RemoteAddr, principal: principal, authErr: err}
+		call := r.WithContext(context.WithValue(r.Context(), restCallKey{}, rc))
+		if err == nil {
+			next.ServeHTTP(w, call)
+			return
+		}
+		call.Body, call.ContentLength = http.NoBody, 0
+		call.Header = call.Header.Clone()
+		call.Header.Del("Content-Length")
+		w.Header().Set("Connection", "close")
+		next.ServeHTTP(w, call)
+		refuseRestOfBody(w)
+	})
+}
+
+// refuseRestOfBody has the server stop reading a request's body: once a
+// handler returns, the server reads what is left of a small body before it
+// closes the connection, and would wait on a withheld one forever.
+func refuseRestOfBody(w http.ResponseWriter) {
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now())
+}
+
+// limitBody answers 413 for bodies over max bytes, and 408 for bodies that
+// take longer than timeout to arrive, in the gateway's error shape, before
+// the gateway sees them. The body is read here so that a chunked upload
+// without Content-Length is bounded too.
+func limitBody(max int64, timeout time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body == nil || r.Body == http.NoBody {
 			next.ServeHTTP(w, r)
@@ -117,16 +187,29 @@ func limitBody(max int64, next http.Handler) http.Handler {
 			writeTooLarge(w, max)
 			return
 		}
+		rc := http.NewResponseController(w)
+		// ErrNotSupported only where no connection is read (tests'
+		// recorders): nothing to bound there.
+		_ = rc.SetReadDeadline(time.Now().Add(timeout))
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
+		if err != nil {
+			defer refuseRestOfBody(w)
+		}
 		var tooLarge *http.MaxBytesError
 		switch {
 		case errors.As(err, &tooLarge):
 			writeTooLarge(w, max)
 			return
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			writeBodyTimeout(w, fmt.Sprintf("the request body did not arrive within %s", timeout))
+			return
 		case err != nil:
 			http.Error(w, "reading the request body failed", http.StatusBadRequest)
 			return
 		}
+		// Lifted before the call runs: the server reads the connection in
+		// the background, and a deadline passing there would cancel it.
+		_ = rc.SetReadDeadline(time.Time{})
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		next.ServeHTTP(w, r)
 	})
@@ -139,11 +222,73 @@ func writeTooLarge(w http.ResponseWriter, max int64) {
 			Domain:   apierr.Domain,
 			Metadata: map[string]string{"limitBytes": strconv.FormatInt(max, 10)},
 		})
-	body, _ := jsonMarshaler.Marshal(st.Proto())
-	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Connection", "close") // the rest of the body is not read
-	w.WriteHeader(http.StatusRequestEntityTooLarge)
-	w.Write(body)
+	writeStatus(w, st, http.StatusRequestEntityTooLarge)
+}
+
+// writeBodyTimeout answers 408 to a body that came too slowly: HTTP's own
+// status for it, with DEADLINE_EXCEEDED, the nearest canonical code.
+func writeBodyTimeout(w http.ResponseWriter, message string) {
+	st, _ := status.New(codes.DeadlineExceeded, message).
+		WithDetails(&errdetails.ErrorInfo{Reason: "REQUEST_BODY_TIMEOUT", Domain: apierr.Domain})
+	w.Header().Set("Connection", "close")
+	writeStatus(w, st, http.StatusRequestTimeout)
+}
+
+// atMinimumRate bounds the time a streamed body takes without bounding
+// its size: while the handler waits for it, the body must average
+// bytesPerSecond, and may pause at most maxPause. Time the handler spends
+// on what it read does not count, so a slow store does not cut a fast
+// upload.
+func atMinimumRate(maxPause time.Duration, bytesPerSecond int, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body == nil || r.Body == http.NoBody {
+			next.ServeHTTP(w, r)
+			return
+		}
+		rc := http.NewResponseController(w)
+		body := &minRateBody{
+			ReadCloser: r.Body, setDeadline: rc.SetReadDeadline, now: time.Now,
+			maxPause: maxPause, perByte: max(time.Second/time.Duration(bytesPerSecond), 1), credit: maxPause,
+		}
+		r.Body = body
+		next.ServeHTTP(w, r)
+		if !body.done {
+			refuseRestOfBody(w)
+		}
+	})
+}
+
+// minRateBody holds a time credit: each read may wait for the client as
+// long as the credit lasts, the time it waits is taken from it, and each
+// byte that arrives adds perByte, up to maxPause.
+type minRateBody struct {
+	io.ReadCloser
+	setDeadline func(time.Time) error
+	now         func() time.Time
+	maxPause    time.Duration
+	perByte     time.Duration
+	credit      time.Duration
+	done        bool // read to its end
+}
+
+func (b *minRateBody) Read(p []byte) (int, error) {
+	if b.credit <= 0 {
+		return 0, fmt.Errorf("upload slower than the minimum rate: %w", os.ErrDeadlineExceeded)
+	}
+	start := b.now()
+	_ = b.setDeadline(start.Add(b.credit))
+	n, err := b.ReadCloser.Read(p)
+	earned := time.Duration(min(int64(n), int64(b.maxPause/b.perByte)+1)) * b.perByte
+	b.credit = min(b.maxPause, b.credit-b.now().Sub(start)+earned)
+	if errors.Is(err, io.EOF) {
+		// Lifted before the handler goes on: the server reads the
+		// connection in the background, and a deadline passing there would
+		// cancel the call.
+		_ = b.setDeadline(time.Time{})
+		b.done = true
+	}
+	return n, err
 }
 
 // readiness keeps gRPC health and /readyz in step with the store: serving

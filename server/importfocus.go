@@ -1,7 +1,10 @@
 package server
 
 import (
+	"errors"
+	"io"
 	"net/http"
+	"os"
 	"strings"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
@@ -42,9 +45,20 @@ func focusImportHandler(conn grpc.ClientConnInterface) http.Handler {
 			writeStatus(w, status.Convert(err), 0)
 			return
 		}
-		resp, err := cost.UploadFocus(stream, r.URL.Query().Get("source"), http.MaxBytesReader(w, r.Body, maxFocusBytes))
-		if _, fromServer := status.FromError(err); err != nil && !fromServer {
-			writeStatus(w, status.New(codes.InvalidArgument, "reading the upload: "+err.Error()), http.StatusBadRequest)
+		body := &readFailure{Reader: http.MaxBytesReader(w, r.Body, maxFocusBytes)}
+		resp, err := cost.UploadFocus(stream, r.URL.Query().Get("source"), body)
+		// A body that failed is why the call failed, whatever the call
+		// says: a failed read of the connection also cancels the call.
+		var tooLarge *http.MaxBytesError
+		switch {
+		case errors.Is(body.err, os.ErrDeadlineExceeded):
+			writeBodyTimeout(w, "the upload paused too long or came slower than the minimum rate")
+			return
+		case errors.As(body.err, &tooLarge):
+			writeTooLarge(w, maxFocusBytes)
+			return
+		case body.err != nil:
+			writeStatus(w, status.New(codes.InvalidArgument, "reading the upload: "+body.err.Error()), http.StatusBadRequest)
 			return
 		}
 		if err != nil {
@@ -55,6 +69,20 @@ func focusImportHandler(conn grpc.ClientConnInterface) http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(out)
 	})
+}
+
+// readFailure remembers the error a read ended with, other than the end.
+type readFailure struct {
+	io.Reader
+	err error
+}
+
+func (r *readFailure) Read(p []byte) (int, error) {
+	n, err := r.Reader.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		r.err = err
+	}
+	return n, err
 }
 
 // writeStatus writes a status as the gateway would: its JSON, and the HTTP

@@ -94,6 +94,17 @@ func rewriteError(ctx context.Context, logger *slog.Logger, err error, method st
 	return rewritten
 }
 
+// clientFields name, in a call's log, the transport it came over and the
+// client: for a REST call the HTTP client's address, in place of the
+// in-process channel's. X-Forwarded-For is not logged: any client can
+// write it, and Cairn does not know which proxies in front of it to trust.
+func clientFields(ctx context.Context) logging.Fields {
+	if rc := restCallOf(ctx); rc != nil {
+		return logging.Fields{"transport", transportREST, "peer.address", rc.remoteAddr}
+	}
+	return logging.Fields{"transport", transportGRPC}
+}
+
 // callLogger adapts slog to go-grpc-middleware's logging interceptors.
 func callLogger(l *slog.Logger) logging.Logger {
 	return logging.LoggerFunc(func(ctx context.Context, level logging.Level, msg string, fields ...any) {

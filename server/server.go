@@ -24,11 +24,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
-	"google.golang.org/grpc/status"
 
 	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
 	"github.com/cairn-dev/cairn/server/audit"
@@ -101,13 +99,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	}
 	platform := dorametrics.NewPlatform(st, cluster)
 	registry.MustRegister(dorametrics.NewPlatformCollector(st, logger))
-	g := &guard{
-		authenticator: authenticator,
-		audit:         st,
-		limiter:       newPrincipalLimiter(cfg.RateLimit, cfg.RateBurst),
-		callTimeout:   cfg.CallTimeout,
-		logger:        logger,
-	}
+	g := newGuard(authenticator, st, cfg, logger, registry)
 	api, err := newAPI(cfg, logger, st, provisioner, dorametrics.NewServer(delivery, platform), workloads, g, registry)
 	if err != nil {
 		return err
@@ -119,8 +111,9 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	}
 	ready := &readiness{store: st, health: healthSrv, logger: logger}
 	httpSrv := &http.Server{
-		Handler:           newHTTPHandler(cfg, gateway, focusImportHandler(api.inProcess), registry, ready),
+		Handler:           newHTTPHandler(cfg, g, gateway, focusImportHandler(api.inProcess), registry, ready),
 		ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes:    maxHeaderBytes,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
@@ -200,13 +193,14 @@ func newAPI(cfg Config, logger *slog.Logger, st store.Store, provisioner *provis
 	registry.MustRegister(metrics, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	callLog := callLogger(logger)
-	logOpts := []logging.Option{logging.WithLogOnEvents(logging.FinishCall)}
+	logOpts := []logging.Option{logging.WithLogOnEvents(logging.FinishCall), logging.WithFieldsFromContext(clientFields)}
 	recoverOpts := []recovery.Option{recovery.WithRecoveryHandlerContext(func(ctx context.Context, p any) error {
 		logger.ErrorContext(ctx, "handler panicked", "panic", p)
-		return status.Error(codes.Internal, "internal error")
+		return errPanicked
 	})}
 	// Outermost first: metrics and logs see the status the client gets; the
-	// guard admits the caller before anything reads the request.
+	// guard admits the caller before anything reads the request, and
+	// audits a call whose handler panics as it unwinds to recovery.
 	unary := []grpc.UnaryServerInterceptor{
 		metrics.UnaryServerInterceptor(),
 		logging.UnaryServerInterceptor(callLog, logOpts...),
@@ -226,6 +220,7 @@ func newAPI(cfg Config, logger *slog.Logger, st store.Store, provisioner *provis
 	a := &api{
 		grpc: grpc.NewServer(
 			grpc.MaxRecvMsgSize(cfg.MaxRequestBytes),
+			grpc.MaxHeaderListSize(maxHeaderBytes),
 			grpc.ChainUnaryInterceptor(unary...),
 			grpc.ChainStreamInterceptor(stream...),
 		),
