@@ -32,6 +32,7 @@ import (
 	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
 	"github.com/cairn-dev/cairn/server/auth"
 	"github.com/cairn-dev/cairn/server/auth/authtest"
+	"github.com/cairn-dev/cairn/server/entityref"
 	"github.com/cairn-dev/cairn/server/kube"
 	dorametrics "github.com/cairn-dev/cairn/server/metrics"
 	"github.com/cairn-dev/cairn/server/provisioning"
@@ -115,7 +116,7 @@ func newGuarded(t *testing.T, configure func(*Config)) *guarded {
 		limiter: newPrincipalLimiter(cfg.RateLimit, cfg.RateBurst),
 	}
 	registry := prometheus.NewRegistry()
-	provisioner := provisioning.New(st, nil, kube.DefaultSettings(), provisioning.NewMetrics(registry), logger)
+	provisioner := provisioning.New(st, nil, kube.DefaultSettings(), entityref.Teams{}, provisioning.NewMetrics(registry), logger)
 	api, err := newAPI(cfg, logger, st, provisioner, dorametrics.NewServer(dorametrics.New(st, dorametrics.NewPrometheus(registry)), dorametrics.NewPlatform(st, nil)), nil, g, registry)
 	require.NoError(t, err)
 	lis := bufconn.Listen(1 << 20)
