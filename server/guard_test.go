@@ -35,6 +35,7 @@ import (
 	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
 	"github.com/cairn-dev/cairn/server/auth"
 	"github.com/cairn-dev/cairn/server/auth/authtest"
+	"github.com/cairn-dev/cairn/server/entityref"
 	"github.com/cairn-dev/cairn/server/kube"
 	dorametrics "github.com/cairn-dev/cairn/server/metrics"
 	"github.com/cairn-dev/cairn/server/provisioning"
@@ -129,7 +130,7 @@ func newGuardedOver(t *testing.T, configure func(*Config), wrap func(store.Store
 	if wrap != nil {
 		served = wrap(st)
 	}
-	provisioner := provisioning.New(served, nil, kube.DefaultSettings(), provisioning.NewMetrics(registry), logger)
+	provisioner := provisioning.New(served, nil, kube.DefaultSettings(), entityref.Teams{}, provisioning.NewMetrics(registry), logger)
 	api, err := newAPI(cfg, logger, served, provisioner, dorametrics.NewServer(dorametrics.New(served, dorametrics.NewPrometheus(registry)), dorametrics.NewPlatform(served, nil)), nil, g, registry)
 	require.NoError(t, err)
 	lis := bufconn.Listen(1 << 20)

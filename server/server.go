@@ -230,9 +230,10 @@ func newAPI(cfg Config, logger *slog.Logger, st store.Store, provisioner *provis
 			WithServerStreamInterceptor(chainStream(stream)),
 	}
 
-	catalogSrv := catalog.NewServer(catalog.New(st))
+	teams, _ := cfg.Auth.Teams() // validated
+	catalogSrv := catalog.NewServer(catalog.New(st, teams))
 	provisioningSrv := provisioning.NewServer(provisioner)
-	costSrv := cost.NewServer(st, cfg.Cost, workloads)
+	costSrv := cost.NewServer(st, cfg.Cost, workloads, teams)
 	auditSrv := audit.NewServer(st)
 	for _, r := range []grpc.ServiceRegistrar{a.grpc, a.inProcess} {
 		cairnv1.RegisterCatalogServiceServer(r, catalogSrv)
@@ -306,10 +307,11 @@ func NewLogger(cfg Config, w io.Writer) *slog.Logger {
 func startProvisioning(ctx context.Context, cfg Config, st store.Store, delivery *dorametrics.Service, registry *prometheus.Registry, logger *slog.Logger) (*provisioning.Provisioner, *kube.Cluster, error) {
 	metrics := provisioning.NewMetrics(registry)
 	settings := cfg.Kubernetes.settings()
+	teams, _ := cfg.Auth.Teams() // validated
 	restConfig, err := kube.RESTConfig(cfg.Kubernetes.Kubeconfig)
 	if errors.Is(err, kube.ErrNotConfigured) {
 		logger.Warn("provisioning is off: " + err.Error())
-		return provisioning.New(st, nil, settings, metrics, logger), nil, nil
+		return provisioning.New(st, nil, settings, teams, metrics, logger), nil, nil
 	}
 	if err != nil {
 		return nil, nil, err
@@ -319,7 +321,7 @@ func startProvisioning(ctx context.Context, cfg Config, st store.Store, delivery
 		return nil, nil, err
 	}
 	cluster.Start(ctx)
-	provisioner := provisioning.New(st, cluster, settings, metrics, logger)
+	provisioner := provisioning.New(st, cluster, settings, teams, metrics, logger)
 	intake := dorametrics.NewArgoCDIntake(cluster, delivery, logger)
 	lead := func(ctx context.Context) {
 		var wg sync.WaitGroup

@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/cairn-dev/cairn/server/apierr"
 )
@@ -44,8 +45,9 @@ func (r Role) Valid() bool { return slices.Contains(Roles, r) }
 // Principal is an authenticated caller.
 type Principal struct {
 	// Name is the token's configured name ("backstage-proxy"), the
-	// Backstage user's entity reference ("user:default/jane"), or
-	// "anonymous" when authentication is off.
+	// Backstage user's canonical entity reference ("user:default/jane",
+	// lowercase), or "anonymous" when authentication is off. Compare names
+	// with SamePrincipal.
 	Name string
 	// Roles are the principal's roles, in the order of Roles, without
 	// duplicates.
@@ -158,6 +160,23 @@ func RequireTeam(ctx context.Context, team, action string) error {
 		return nil
 	}
 	return apierr.PermissionDenied("NOT_TEAM_MEMBER", fmt.Sprintf("%s may not %s team %q", Name(ctx), action, team))
+}
+
+// SamePrincipal reports whether two principal names, as Name gives them and
+// the store keeps them, name one caller. Entity references compare in their
+// canonical form, so that `user:default/Zed` (as names were stored before
+// they were canonical) is `user:default/zed`; other names compare without
+// regard to case, so that no token decides what a token of the same name
+// in another case asked for.
+func SamePrincipal(a, b string) bool {
+	return canonicalName(a) == canonicalName(b)
+}
+
+func canonicalName(name string) string {
+	if r, ok := canonicalRef(name); ok {
+		return r.String()
+	}
+	return strings.ToLower(name)
 }
 
 // Name is the name of the principal in ctx, or "anonymous".

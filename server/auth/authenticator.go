@@ -47,8 +47,9 @@ type userTokens struct {
 	issuer    string
 	audience  string
 	roles     []Role
-	approvers []string // canonical references, lowercased
-	admins    []string // canonical references, lowercased
+	teams     entityref.Teams
+	approvers []entityref.Ref // canonical
+	admins    []entityref.Ref // canonical
 }
 
 // NewAuthenticator validates cfg and returns its Authenticator. It makes no
@@ -61,10 +62,16 @@ func NewAuthenticator(ctx context.Context, cfg Config, client *http.Client) (*Au
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	teams, _ := cfg.Teams() // validated
 	a := &Authenticator{none: cfg.Mode == ModeNone, now: time.Now}
 	for _, t := range cfg.Tokens {
 		hash, _ := decodeHash(t.SHA256) // validated
-		p := Principal{Name: t.Name, Roles: canonicalRoles(t.Roles), Teams: sortedUnique(t.Teams)}
+		var names []string
+		for _, team := range t.Teams {
+			name, _ := teams.Owner(team) // validated
+			names = append(names, name)
+		}
+		p := Principal{Name: t.Name, Roles: canonicalRoles(t.Roles), Teams: sortedUnique(names)}
 		p.AllTeams = len(p.Teams) == 0 && actsForAllTeams(p.Roles)
 		a.tokens = append(a.tokens, staticToken{hash: hash, principal: p})
 	}
@@ -77,17 +84,18 @@ func NewAuthenticator(ctx context.Context, cfg Config, client *http.Client) (*Au
 			issuer:   b.Issuer,
 			audience: b.Audience,
 			roles:    canonicalRoles(DefaultBackstageRoles),
+			teams:    teams,
 		}
 		if b.Roles != nil {
 			u.roles = canonicalRoles(b.Roles)
 		}
 		for _, ref := range b.Approvers {
 			c, _ := canonicalRef(ref) // validated
-			u.approvers = append(u.approvers, strings.ToLower(c))
+			u.approvers = append(u.approvers, c)
 		}
 		for _, ref := range b.Admins {
 			c, _ := canonicalRef(ref)
-			u.admins = append(u.admins, strings.ToLower(c))
+			u.admins = append(u.admins, c)
 		}
 		a.users = u
 	}
@@ -283,31 +291,32 @@ func (u *userTokens) verify(ctx context.Context, token string, now time.Time) (*
 		return nil, invalid(reasonNoSubject)
 	}
 	sub, ok := canonicalRef(claims.Subject)
-	if !ok || !strings.HasPrefix(sub, "user:") {
+	if !ok || sub.Kind != "user" {
 		return nil, invalid(reasonSubject)
 	}
 	return u.principal(sub, claims.Ent), nil
 }
 
 // principal is the principal of a verified user token: sub is its
-// canonical subject, ent its ownership references.
-func (u *userTokens) principal(sub string, ent []string) *Principal {
-	refs := []string{strings.ToLower(sub)}
+// canonical subject, ent its ownership references. Its name is the
+// canonical subject, and its teams those of its groups in the namespaces
+// that make teams: a group of another namespace makes none, whatever its
+// name.
+func (u *userTokens) principal(sub entityref.Ref, ent []string) *Principal {
+	refs := []entityref.Ref{sub}
 	var teams []string
 	for _, e := range ent {
 		ref, ok := canonicalRef(e)
 		if !ok {
 			continue
 		}
-		refs = append(refs, strings.ToLower(ref))
-		if strings.HasPrefix(ref, "group:") {
-			if team, err := entityref.Team(ref); err == nil {
-				teams = append(teams, team)
-			}
+		refs = append(refs, ref)
+		if team, ok := u.teams.Group(ref); ok {
+			teams = append(teams, team)
 		}
 	}
-	listed := func(list []string) bool {
-		return slices.ContainsFunc(refs, func(r string) bool { return slices.Contains(list, r) })
+	listed := func(list []entityref.Ref) bool {
+		return slices.ContainsFunc(refs, func(r entityref.Ref) bool { return slices.Contains(list, r) })
 	}
 	roles := slices.Clone(u.roles)
 	if listed(u.approvers) {
@@ -317,7 +326,7 @@ func (u *userTokens) principal(sub string, ent []string) *Principal {
 	if admin {
 		roles = append(roles, RoleAdmin)
 	}
-	return &Principal{Name: sub, Roles: canonicalRoles(roles), Teams: sortedUnique(teams), AllTeams: admin}
+	return &Principal{Name: sub.String(), Roles: canonicalRoles(roles), Teams: sortedUnique(teams), AllTeams: admin}
 }
 
 // canonicalRoles returns roles in the order of Roles, without duplicates.

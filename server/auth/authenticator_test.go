@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -229,8 +230,8 @@ func TestAuthenticateUserTokens(t *testing.T) {
 		}), nil, ""},
 		{"a user listed as an approver is an approver", signed(func(c map[string]any) { c["sub"] = "user:default/bob"; delete(c, "ent") }),
 			&auth.Principal{Name: "user:default/bob", Roles: []auth.Role{auth.RoleViewer, auth.RoleDeveloper, auth.RoleApprover}}, nil, ""},
-		{"an admin acts on every team, matched regardless of case", signed(func(c map[string]any) { c["sub"] = "User:default/Alice" }),
-			&auth.Principal{Name: "user:default/Alice", Roles: []auth.Role{auth.RoleViewer, auth.RoleDeveloper, auth.RoleAdmin}, Teams: []string{"payments"}, AllTeams: true}, nil, ""},
+		{"an admin acts on every team, matched regardless of case, and is named canonically", signed(func(c map[string]any) { c["sub"] = "User:Default/Alice" }),
+			&auth.Principal{Name: "user:default/alice", Roles: []auth.Role{auth.RoleViewer, auth.RoleDeveloper, auth.RoleAdmin}, Teams: []string{"payments"}, AllTeams: true}, nil, ""},
 		{"an audience list containing ours is accepted", signed(func(c map[string]any) { c["aud"] = []string{"other", authtest.Audience} }), jane(same), nil, ""},
 		{"a token expired within the leeway is accepted", signed(func(c map[string]any) { c["exp"] = now.Add(-auth.Leeway / 2).Unix() }), jane(same), nil, ""},
 		{"an expired token is refused", signed(func(c map[string]any) { c["exp"] = now.Add(-time.Minute).Unix() }), nil, auth.ErrInvalidCredentials, "token expired"},
@@ -335,4 +336,77 @@ func TestAuthenticateUserTokenForAnotherAudienceIsRefused(t *testing.T) {
 	a := newAuthenticator(t, auth.Config{Mode: auth.ModeRequired, Backstage: iss.Config("cairn")})
 	_, err := a.Authenticate(context.Background(), "Bearer "+iss.Token(t, "user:default/jane", nil, time.Hour))
 	requireRefused(t, err, auth.ErrInvalidCredentials, "wrong audience")
+}
+
+func TestUserTokenTeamsComeOnlyFromGroupsOfTeamNamespaces(t *testing.T) {
+	iss := authtest.NewIssuer(t)
+	tests := []struct {
+		name       string
+		namespaces []string
+		ent        []string
+		want       []string
+	}{
+		{"by default a group of another namespace makes no team",
+			nil, []string{"group:sandbox/team-b", "group:default/team-a"}, []string{"team-a"}},
+		{"a group without a namespace is of namespace default",
+			nil, []string{"group:team-a"}, []string{"team-a"}},
+		{"the case of a group is folded",
+			nil, []string{"Group:DEFAULT/Team-A"}, []string{"team-a"}},
+		{"a user of a team namespace makes no team",
+			nil, []string{"user:default/team-b"}, nil},
+		{"groups of one name in two listed namespaces are one team",
+			[]string{"default", "Sandbox"}, []string{"group:sandbox/team-b", "group:default/team-b"}, []string{"team-b"}},
+		{"namespace default makes no team when it is not listed",
+			[]string{"sandbox"}, []string{"group:default/team-a", "group:team-c", "group:sandbox/team-b"}, []string{"team-b"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := auth.Config{Mode: auth.ModeRequired, Backstage: iss.Config(authtest.Audience), TeamNamespaces: tt.namespaces}
+			p, err := newAuthenticator(t, cfg).Authenticate(context.Background(), "Bearer "+iss.Token(t, "user:default/mallory", tt.ent, time.Hour))
+			require.NoError(t, err)
+			require.Equal(t, tt.want, p.Teams)
+			for _, team := range []string{"team-a", "team-b", "team-c"} {
+				require.Equal(t, slices.Contains(tt.want, team), p.InTeam(team), team)
+			}
+		})
+	}
+}
+
+func TestApproversAndAdminsMatchCanonicalReferences(t *testing.T) {
+	iss := authtest.NewIssuer(t)
+	cfg := auth.Config{Mode: auth.ModeRequired, Backstage: iss.Config(authtest.Audience)}
+	cfg.Backstage.Approvers = []string{"group:Sandbox/Release-Leads", "user:Bob"}
+	cfg.Backstage.Admins = []string{"user:default/Alice"}
+	a := newAuthenticator(t, cfg)
+	tests := []struct {
+		name     string
+		sub      string
+		ent      []string
+		approver bool
+		admin    bool
+	}{
+		{"a user listed in another case is an admin", "user:default/alice", nil, false, true},
+		{"a user listed without a namespace is of namespace default", "user:default/BOB", nil, true, false},
+		{"an approver group may be of any namespace", "user:default/jane", []string{"group:sandbox/release-leads"}, true, false},
+		{"a group of the same name in another namespace is not that group", "user:default/jane", []string{"group:default/release-leads"}, false, false},
+		{"a user of the same name in another namespace is not that user", "user:sandbox/alice", nil, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := a.Authenticate(context.Background(), "Bearer "+iss.Token(t, tt.sub, tt.ent, time.Hour))
+			require.NoError(t, err)
+			require.Equal(t, tt.approver, slices.Contains(p.Roles, auth.RoleApprover), "approver")
+			require.Equal(t, tt.admin, p.Has(auth.RoleAdmin), "admin")
+		})
+	}
+}
+
+func TestStaticTokenTeamsAreCanonicalTeamNames(t *testing.T) {
+	cfg := auth.Config{Mode: auth.ModeRequired, TeamNamespaces: []string{"default", "platform"}, Tokens: []auth.TokenConfig{{
+		Name: "ci", SHA256: hashOf(ciToken), Roles: []auth.Role{auth.RoleDeveloper},
+		Teams: []string{"group:default/Payments", "payments", "group:platform/orders", "Team-C"},
+	}}}
+	p, err := newAuthenticator(t, cfg).Authenticate(context.Background(), "Bearer "+ciToken)
+	require.NoError(t, err)
+	require.Equal(t, []string{"orders", "payments", "team-c"}, p.Teams)
 }

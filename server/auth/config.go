@@ -25,6 +25,11 @@ type Config struct {
 	Mode      Mode            `yaml:"mode"`
 	Tokens    []TokenConfig   `yaml:"tokens"`
 	Backstage BackstageConfig `yaml:"backstage"`
+	// TeamNamespaces are the Backstage namespaces whose groups are teams:
+	// `group:default/team-b` is team team-b when default is listed, and
+	// makes no team when it is not. Groups of one name in two listed
+	// namespaces are one team. Default (nil): [default].
+	TeamNamespaces []string `yaml:"teamNamespaces"`
 }
 
 // TokenConfig is a static bearer token, known by its SHA-256 only
@@ -36,8 +41,9 @@ type TokenConfig struct {
 	// SHA256 is the hex SHA-256 of the token, in either case.
 	SHA256 string `yaml:"sha256"`
 	Roles  []Role `yaml:"roles"`
-	// Teams are team names. With none, a viewer or admin token acts on
-	// every team.
+	// Teams are team names (team-orders) or group references
+	// (group:default/team-orders) in a namespace of TeamNamespaces. With
+	// none, a viewer or admin token acts on every team.
 	Teams []string `yaml:"teams"`
 }
 
@@ -56,8 +62,9 @@ type BackstageConfig struct {
 	Roles []Role `yaml:"roles"`
 	// Approvers and Admins are user or group entity references
 	// (`user:default/jane`, `group:default/payments-leads`; the namespace
-	// defaults to `default`), matched without regard to case against the
-	// token's `sub` and `ent` references.
+	// defaults to `default`, and any namespace may be named), matched as
+	// canonical references, without regard to case, against the token's
+	// `sub` and `ent` references.
 	Approvers []string `yaml:"approvers"`
 	Admins    []string `yaml:"admins"`
 }
@@ -79,6 +86,10 @@ func (c Config) Validate() error {
 	case ModeRequired, ModeNone:
 	default:
 		add("auth.mode %q: want %s or %s", c.Mode, ModeRequired, ModeNone)
+	}
+	teams, err := c.Teams()
+	if err != nil {
+		add("auth.teamNamespaces: %w", err)
 	}
 	if c.Mode == ModeRequired && len(c.Tokens) == 0 && !c.Backstage.enabled() {
 		add("auth.mode is required but no tokens or backstage.jwksUrl are configured: " +
@@ -109,8 +120,8 @@ func (c Config) Validate() error {
 		}
 		errs = append(errs, validateRoles(at+".roles", t.Roles)...)
 		for _, team := range t.Teams {
-			if name, err := entityref.Team(team); err != nil || name != team {
-				add("%s.teams: %q is not a team name (a DNS-1123 label such as team-orders)", at, team)
+			if _, err := teams.Owner(team); err != nil {
+				add("%s.teams: %q %v", at, team, err)
 			}
 		}
 	}
@@ -167,18 +178,21 @@ func decodeHash(s string) ([32]byte, error) {
 	return h, nil
 }
 
-// canonicalRef reads a user or group entity reference into the form
-// `kind:namespace/name`, the kind and namespace lowercased and the namespace
-// defaulting to `default`. Backstage compares names without regard to case:
-// compare canonical references with strings.EqualFold, or lowercase them.
-func canonicalRef(s string) (string, bool) {
-	r, ok := entityref.Parse(s)
+// Teams are the teams of TeamNamespaces: entityref's default (namespace
+// default only) when unset.
+func (c Config) Teams() (entityref.Teams, error) {
+	if c.TeamNamespaces == nil {
+		return entityref.Teams{}, nil
+	}
+	return entityref.NewTeams(c.TeamNamespaces)
+}
+
+// canonicalRef reads a user or group entity reference, which must name its
+// kind, into its canonical form (entityref.Canonical).
+func canonicalRef(s string) (entityref.Ref, bool) {
+	r, ok := entityref.Canonical(s, "")
 	if !ok || (r.Kind != "user" && r.Kind != "group") {
-		return "", false
+		return entityref.Ref{}, false
 	}
-	ns := strings.ToLower(r.Namespace)
-	if ns == "" {
-		ns = "default"
-	}
-	return r.Kind + ":" + ns + "/" + r.Name, true
+	return r, true
 }

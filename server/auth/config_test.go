@@ -63,8 +63,21 @@ func TestConfigValidate(t *testing.T) {
 		{"a non-hex sha256 is refused", with(func(c *auth.Config) { c.Tokens[0].SHA256 = strings.Repeat("g", 64) }), []string{"auth.tokens[0].sha256: must be the SHA-256 of the token as 64 hex characters (0-9, a-f)"}},
 		{"a token needs a role", with(func(c *auth.Config) { c.Tokens[0].Roles = nil }), []string{"auth.tokens[0].roles: at least one role is required"}},
 		{"token roles are known", with(func(c *auth.Config) { c.Tokens[0].Roles = []auth.Role{"root"} }), []string{`auth.tokens[0].roles: unknown role "root"`}},
-		{"token teams are team names", with(func(c *auth.Config) { c.Tokens[0].Teams = []string{"group:default/payments", "Payments"} }),
-			[]string{`auth.tokens[0].teams: "group:default/payments" is not a team name`, `auth.tokens[0].teams: "Payments" is not a team name`}},
+		{"token teams may be group references of team namespaces, in any case", with(func(c *auth.Config) {
+			c.TeamNamespaces = []string{"default", "platform"}
+			c.Tokens[0].Teams = []string{"group:default/payments", "Payments", "group:platform/orders"}
+		}), nil},
+		{"token teams are team names or groups of team namespaces", with(func(c *auth.Config) {
+			c.Tokens[0].Teams = []string{"group:sandbox/payments", "Team_Payments", "component:default/x"}
+		}), []string{
+			`auth.tokens[0].teams: "group:sandbox/payments" is in namespace "sandbox", which makes no teams: only groups and users of namespace default do`,
+			`auth.tokens[0].teams: "Team_Payments" team "team_payments" must be a DNS-1123 label`,
+			`auth.tokens[0].teams: "component:default/x" must refer to a group or a user, not a component`,
+		}},
+		{"team namespaces are namespaces", with(func(c *auth.Config) { c.TeamNamespaces = []string{"default", "not/a-namespace"} }),
+			[]string{`auth.teamNamespaces: "not/a-namespace" is not a namespace`}},
+		{"an empty list of team namespaces is refused", with(func(c *auth.Config) { c.TeamNamespaces = []string{} }),
+			[]string{"auth.teamNamespaces: must list at least one namespace"}},
 		{"the JWKS URL is absolute", with(func(c *auth.Config) { c.Backstage.JWKSURL = "/api/auth/.well-known/jwks.json" }), []string{"auth.backstage.jwksUrl"}},
 		{"the JWKS URL is http or https", with(func(c *auth.Config) { c.Backstage.JWKSURL = "file:///etc/jwks.json" }), []string{"want an absolute http or https URL"}},
 		{"the issuer is required", with(func(c *auth.Config) { c.Backstage.Issuer = "" }), []string{"auth.backstage.issuer: is required"}},
@@ -120,6 +133,7 @@ auth:
     roles: [viewer, developer]
     approvers: [group:default/payments-leads, user:default/jane]
     admins: [user:default/alice]
+  teamNamespaces: [default, platform]
 `
 	var file struct {
 		Auth auth.Config `yaml:"auth"`
@@ -144,5 +158,6 @@ auth:
 			Approvers: []string{"group:default/payments-leads", "user:default/jane"},
 			Admins:    []string{"user:default/alice"},
 		},
+		TeamNamespaces: []string{"default", "platform"},
 	}, file.Auth)
 }

@@ -64,3 +64,27 @@ func TestContextCarriesThePrincipal(t *testing.T) {
 	_, ok = auth.FromContext(auth.NewContext(context.Background(), nil))
 	require.False(t, ok, "a nil principal is no principal")
 }
+
+func TestSamePrincipal(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want bool
+	}{
+		{"user:default/zed", "user:default/zed", true},
+		{"user:default/Zed", "user:default/zed", true},
+		{"User:Default/ZED", "user:default/zed", true},
+		{"user:zed", "user:default/zed", true},
+		{"user:default/zed", "user:sandbox/zed", false},
+		{"user:default/zed", "user:default/zoe", false},
+		{"user:default/zed", "group:default/zed", false},
+		{"deploy-bot", "Deploy-Bot", true},
+		{"deploy-bot", "deploy-bot-2", false},
+		{"anonymous", "user:default/anonymous", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.a+" and "+tt.b, func(t *testing.T) {
+			require.Equal(t, tt.want, auth.SamePrincipal(tt.a, tt.b))
+			require.Equal(t, tt.want, auth.SamePrincipal(tt.b, tt.a))
+		})
+	}
+}

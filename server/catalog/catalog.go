@@ -19,17 +19,18 @@ import (
 // Catalog holds the catalog's rules over a store.
 type Catalog struct {
 	store store.CatalogStore
+	teams entityref.Teams
 }
 
-// New returns a Catalog over s.
-func New(s store.CatalogStore) *Catalog {
-	return &Catalog{store: s}
+// New returns a Catalog over s, whose owners make the teams of teams.
+func New(s store.CatalogStore, teams entityref.Teams) *Catalog {
+	return &Catalog{store: s, teams: teams}
 }
 
 // RegisterCatalogInfo registers the Component described by a Backstage
 // catalog-info.yaml document. It reports whether the service was new.
 func (c *Catalog) RegisterCatalogInfo(ctx context.Context, doc string) (*store.Service, bool, error) {
-	svc, v := parseCatalogInfo(doc)
+	svc, v := parseCatalogInfo(doc, c.teams)
 	if err := apierr.Invalid(v...); err != nil {
 		return nil, false, err
 	}
@@ -39,14 +40,14 @@ func (c *Catalog) RegisterCatalogInfo(ctx context.Context, doc string) (*store.S
 // Register registers a service given field by field. When ifMatch is set,
 // the service must exist with that etag.
 func (c *Catalog) Register(ctx context.Context, svc *store.Service, ifMatch string) (*store.Service, bool, error) {
-	if err := apierr.Invalid(validateService(svc, protoPaths)...); err != nil {
+	if err := apierr.Invalid(validateService(svc, protoPaths, c.teams)...); err != nil {
 		return nil, false, err
 	}
 	return c.upsert(ctx, svc, ifMatch)
 }
 
 func (c *Catalog) upsert(ctx context.Context, svc *store.Service, ifMatch string) (*store.Service, bool, error) {
-	svc.Team, _ = entityref.Team(svc.Owner) // the owner was validated with the rest
+	svc.Team, _ = c.teams.Owner(svc.Owner) // the owner was validated with the rest
 	// The caller must act for the new owner, and for the current one: a team
 	// cannot take over, or give away, a service that is not its own.
 	if err := auth.RequireTeam(ctx, svc.Team, "change services of"); err != nil {
@@ -119,7 +120,7 @@ func (c *Catalog) List(ctx context.Context, q ListQuery) ([]*store.Service, stri
 	filter := store.ServiceFilter{System: q.System, Lifecycle: q.Lifecycle, Tag: q.Tag, GoldenPath: q.GoldenPath}
 	var v violations
 	if q.Owner != "" {
-		team, err := entityref.Team(q.Owner)
+		team, err := c.teams.Owner(q.Owner)
 		if err != nil {
 			v.add("owner", "%v", err)
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/cairn-dev/cairn/server/apierr"
 	"github.com/cairn-dev/cairn/server/auth"
+	"github.com/cairn-dev/cairn/server/entityref"
 	"github.com/cairn-dev/cairn/store"
 	"github.com/cairn-dev/cairn/store/sqlite"
 )
@@ -25,7 +26,7 @@ func newCatalog(t *testing.T) *Catalog {
 	require.NoError(t, err)
 	t.Cleanup(func() { st.Close() })
 	require.NoError(t, st.Migrate(ctx))
-	return New(st)
+	return New(st, entityref.Teams{})
 }
 
 // adminContext is the context of a call by an admin, who may change every
@@ -317,10 +318,10 @@ func FuzzParseCatalogInfo(f *testing.F) {
 	f.Add("a: &a [*a, *a]")
 	f.Add(componentYAML(map[string]string{"extra": "  links: [{url: 'http://x'}]\n"}))
 	f.Fuzz(func(t *testing.T, doc string) {
-		svc, v := parseCatalogInfo(doc)
+		svc, v := parseCatalogInfo(doc, entityref.Teams{})
 		if len(v) == 0 {
 			// Whatever is accepted must pass the same rules as structured input.
-			require.Empty(t, validateService(svc, protoPaths))
+			require.Empty(t, validateService(svc, protoPaths, entityref.Teams{}))
 		}
 	})
 }
@@ -350,4 +351,45 @@ func TestADeveloperChangesOnlyTheirOwnTeamsServices(t *testing.T) {
 	denied(c.Delete(developer, "billing", ""))
 	require.NoError(t, c.Delete(developer, "orders", ""))
 	denied(c.Delete(context.Background(), "billing", ""))
+}
+
+func TestOwnersMakeTeamsOnlyInTeamNamespaces(t *testing.T) {
+	sandbox, err := entityref.NewTeams([]string{"default", "sandbox"})
+	require.NoError(t, err)
+	tests := []struct {
+		name    string
+		teams   entityref.Teams
+		owner   string
+		team    string
+		wantErr string
+	}{
+		{"a group of namespace default", entityref.Teams{}, "group:default/team-b", "team-b", ""},
+		{"an owner in another case is the same team", entityref.Teams{}, "Group:Default/Team-B", "team-b", ""},
+		{"a group of another namespace is refused, naming the team namespaces", entityref.Teams{}, "group:sandbox/team-b",
+			"", `is in namespace "sandbox", which makes no teams: only groups and users of namespace default do`},
+		{"a listed namespace makes the same team", sandbox, "group:sandbox/team-b", "team-b", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newCatalog(t)
+			c.teams = tt.teams
+			svc, _, err := c.Register(adminContext(), &store.Service{Name: "svc-b1", Type: "service", Lifecycle: "production", Owner: tt.owner}, "")
+			doc, _, docErr := c.RegisterCatalogInfo(adminContext(), componentYAML(map[string]string{"owner": "  owner: " + tt.owner}))
+			services, _, listErr := c.List(adminContext(), ListQuery{Owner: tt.owner})
+			if tt.wantErr != "" {
+				require.Contains(t, violationsOf(t, err)["service.owner"], tt.wantErr)
+				require.Contains(t, violationsOf(t, docErr)["catalog_info_yaml.spec.owner"], tt.wantErr)
+				require.Contains(t, violationsOf(t, listErr)["owner"], tt.wantErr)
+				_, getErr := c.Get(adminContext(), "svc-b1")
+				require.Error(t, getErr, "nothing was registered")
+				return
+			}
+			require.NoError(t, err)
+			require.NoError(t, docErr)
+			require.NoError(t, listErr)
+			require.Equal(t, tt.team, svc.Team)
+			require.Equal(t, tt.team, doc.Team)
+			require.Len(t, services, 2)
+		})
+	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/cairn-dev/cairn/server/entityref"
 	"github.com/cairn-dev/cairn/store"
 )
 
@@ -52,7 +53,7 @@ var supportedAPIVersions = []string{"backstage.io/v1alpha1", "backstage.io/v1bet
 // parseCatalogInfo reads one Component from a catalog-info.yaml document. It
 // returns every problem it finds as field violations rather than stopping at
 // the first.
-func parseCatalogInfo(doc string) (*store.Service, violations) {
+func parseCatalogInfo(doc string, teams entityref.Teams) (*store.Service, violations) {
 	const field = "catalog_info_yaml"
 	var v violations
 	if strings.TrimSpace(doc) == "" {
@@ -96,7 +97,7 @@ func parseCatalogInfo(doc string) (*store.Service, violations) {
 	for _, l := range e.Metadata.Links {
 		svc.Links = append(svc.Links, store.Link{URL: l.URL, Title: l.Title, Icon: l.Icon, Type: l.Type})
 	}
-	return svc, append(v, validateService(svc, yamlPaths)...)
+	return svc, append(v, validateService(svc, yamlPaths, teams)...)
 }
 
 // yamlError puts the YAML library's message on one line.

@@ -73,8 +73,8 @@ func (v *violations) add(field, format string, args ...any) {
 }
 
 // validateService checks everything a catalog entry must satisfy, and
-// reports every problem at once.
-func validateService(s *store.Service, p fieldPaths) violations {
+// reports every problem at once. Its owner must make one of teams.
+func validateService(s *store.Service, p fieldPaths, teams entityref.Teams) violations {
 	var v violations
 	validateName(&v, p.name, s.Name)
 	validateText(&v, p.title, s.Title, maxTitleLength)
@@ -85,7 +85,7 @@ func validateService(s *store.Service, p fieldPaths) violations {
 	validateLinks(&v, p.links, s.Links)
 	validateWord(&v, p.typ, s.Type)
 	validateWord(&v, p.lifecycle, s.Lifecycle)
-	if _, err := entityref.Team(s.Owner); err != nil {
+	if _, err := teams.Owner(s.Owner); err != nil {
 		v.add(p.owner, "%v", err)
 	}
 	if s.System != "" && !validRef(s.System) {

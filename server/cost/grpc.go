@@ -11,6 +11,7 @@ import (
 
 	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
 	"github.com/cairn-dev/cairn/server/apierr"
+	"github.com/cairn-dev/cairn/server/entityref"
 	"github.com/cairn-dev/cairn/server/provisioning"
 	"github.com/cairn-dev/cairn/store"
 )
@@ -43,14 +44,16 @@ type Server struct {
 	store     Store
 	config    Config
 	workloads Workloads // nil without a cluster
+	teams     entityref.Teams
 	now       func() time.Time
 }
 
 // NewServer returns the CostService over st, pricing with cfg, which should
 // have passed Validate, and estimating services' Deployments from
-// workloads, when there is a cluster (else nil).
-func NewServer(st Store, cfg Config, workloads Workloads) *Server {
-	return &Server{store: st, config: cfg, workloads: workloads, now: time.Now}
+// workloads, when there is a cluster (else nil). Planned creates are
+// checked against teams as CreateService checks them.
+func NewServer(st Store, cfg Config, workloads Workloads, teams entityref.Teams) *Server {
+	return &Server{store: st, config: cfg, workloads: workloads, teams: teams, now: time.Now}
 }
 
 // EstimateServiceCost implements CostService: it checks the planned create
@@ -66,7 +69,7 @@ func (s *Server) EstimateServiceCost(_ context.Context, req *cairnv1.EstimateSer
 		Name: r.GetName(), Description: r.GetDescription(), Owner: r.GetOwner(), Template: r.GetTemplate(),
 		Database: r.GetDatabase(), DatabaseSize: r.GetDatabaseSize(), RepositoryURL: r.GetRepositoryUrl(),
 		Bucket: r.GetBucket(), Environments: r.GetEnvironments(), ReplicaCount: r.GetReplicaCount(),
-	})
+	}, s.teams)
 	if err != nil {
 		return nil, underRequest(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
+	"github.com/cairn-dev/cairn/server/entityref"
 	"github.com/cairn-dev/cairn/server/kube"
 	"github.com/cairn-dev/cairn/store"
 )
@@ -67,7 +68,7 @@ func TestGetServiceCostPricesTheServicesDeployments(t *testing.T) {
 		{Namespace: "team-a", Name: "legacy", Replicas: 3, CPUMillis: 300, MemoryBytes: 576 << 20, CreateTime: long},
 		// Made during March: charged in March, not in February.
 		{Namespace: "team-a", Name: "legacy-worker", Replicas: 1, CPUMillis: 1000, MemoryBytes: 1 << 30, CreateTime: recent},
-	}})
+	}}, entityref.Teams{})
 
 	resp, err := s.GetServiceCost(t.Context(), &cairnv1.GetServiceCostRequest{Name: "services/legacy", Month: "2026-03"})
 	require.NoError(t, err)
@@ -84,7 +85,7 @@ func TestGetServiceCostAddsDeploymentsToTheProvisioningsEstimate(t *testing.T) {
 	prov := provision(t, st, "orders-service")
 	s := NewServer(st, DefaultConfig(), workloadsOf{"orders-service": {
 		{Namespace: "team-orders", Name: "orders-service", Replicas: 2, CPUMillis: 100, MemoryBytes: 128 << 20, CreateTime: prov.CreateTime},
-	}})
+	}}, entityref.Teams{})
 	resp, err := s.GetServiceCost(t.Context(), &cairnv1.GetServiceCostRequest{Name: "services/orders-service"})
 	require.NoError(t, err)
 	require.Len(t, resp.GetBreakdown(), 3)

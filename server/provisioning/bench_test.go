@@ -20,6 +20,7 @@ import (
 
 	"github.com/cairn-dev/cairn/internal/kubetest"
 	"github.com/cairn-dev/cairn/server/auth"
+	"github.com/cairn-dev/cairn/server/entityref"
 	"github.com/cairn-dev/cairn/server/kube"
 	"github.com/cairn-dev/cairn/store/sqlite"
 )
@@ -51,7 +52,7 @@ func benchProvisioner(b *testing.B) (*Provisioner, *kubetest.Env, context.Contex
 		b.Fatal("informers did not sync")
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	p := New(st, cluster, kube.DefaultSettings(), NewMetrics(prometheus.NewRegistry()), logger)
+	p := New(st, cluster, kube.DefaultSettings(), entityref.Teams{}, NewMetrics(prometheus.NewRegistry()), logger)
 	go p.Run(ctx)
 	admin := auth.NewContext(ctx, &auth.Principal{Name: "bench", Roles: []auth.Role{auth.RoleAdmin}, AllTeams: true})
 	return p, env, admin

@@ -73,8 +73,10 @@ func (p *Provisioner) Decide(ctx context.Context, service string, id int64, appr
 	if err := auth.RequireTeam(ctx, prov.Spec.Team, "decide promotions of"); err != nil {
 		return store.Promotion{}, err
 	}
+	// Requesters stored before names were canonical may differ from the
+	// decider's name in case alone: compare canonically.
 	decider := auth.Name(ctx)
-	if decider == promotion.Requester {
+	if auth.SamePrincipal(decider, promotion.Requester) {
 		return store.Promotion{}, apierr.PermissionDenied("OWN_REQUEST",
 			"a promotion is decided by someone other than its requester")
 	}

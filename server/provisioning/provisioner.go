@@ -31,6 +31,7 @@ type Provisioner struct {
 	store    store.Store
 	cluster  *kube.Cluster // nil when no cluster is configured
 	settings kube.Settings
+	teams    entityref.Teams
 	metrics  *Metrics
 	logger   *slog.Logger
 
@@ -47,10 +48,10 @@ type Provisioner struct {
 
 // New returns a Provisioner. cluster is nil when Cairn has no cluster:
 // provisioning calls then answer FAILED_PRECONDITION, and the rest of Cairn
-// works on.
-func New(st store.Store, cluster *kube.Cluster, settings kube.Settings, metrics *Metrics, logger *slog.Logger) *Provisioner {
+// works on. A create's owner must make one of teams.
+func New(st store.Store, cluster *kube.Cluster, settings kube.Settings, teams entityref.Teams, metrics *Metrics, logger *slog.Logger) *Provisioner {
 	p := &Provisioner{
-		store: st, cluster: cluster, settings: settings, metrics: metrics, logger: logger,
+		store: st, cluster: cluster, settings: settings, teams: teams, metrics: metrics, logger: logger,
 		kick:     make(chan struct{}, 1),
 		watchers: map[string]map[chan struct{}]struct{}{},
 		drifted:  map[string]bool{},
@@ -99,7 +100,7 @@ func (p *Provisioner) Create(ctx context.Context, r Request) (Created, error) {
 	if err := p.requireCluster(); err != nil {
 		return Created{}, err
 	}
-	spec, err := SpecOf(r)
+	spec, err := SpecOf(r, p.teams)
 	if err != nil {
 		return Created{}, err
 	}
@@ -133,10 +134,11 @@ func (p *Provisioner) Create(ctx context.Context, r Request) (Created, error) {
 	return Created{Provisioning: stored, Objects: objects}, nil
 }
 
-// SpecOf checks a create request and turns it into what is stored. Cost
-// estimates check a planned create with it too, so that both refuse alike.
-func SpecOf(r Request) (store.ProvisioningSpec, error) {
-	team, err := entityref.Team(r.Owner)
+// SpecOf checks a create request, whose owner must make one of teams, and
+// turns it into what is stored. Cost estimates check a planned create with
+// it too, so that both refuse alike.
+func SpecOf(r Request, teams entityref.Teams) (store.ProvisioningSpec, error) {
+	team, err := teams.Owner(r.Owner)
 	if err != nil {
 		return store.ProvisioningSpec{}, apierr.Invalid(apierr.FieldViolation{Field: "owner", Description: err.Error()})
 	}
