@@ -64,7 +64,7 @@ func (s *Server) ImportFocusCsv(stream cairnv1.CostService_ImportFocusCsvServer)
 	return stream.SendAndClose(&cairnv1.ImportFocusCsvResponse{
 		RowCount:         summary.Rows,
 		UnmappedRowCount: summary.UnmappedRows,
-		UnmappedCost:     Micros(summary.UnmappedCost).Float64(),
+		UnmappedCost:     units(summary.UnmappedCost),
 		Currency:         summary.Currency,
 	})
 }
@@ -72,7 +72,7 @@ func (s *Server) ImportFocusCsv(stream cairnv1.CostService_ImportFocusCsvServer)
 var errImportDone = errors.New("import finished")
 
 func (s *Server) importFocus(ctx context.Context, source string, r io.Reader) (store.BillingImport, error) {
-	rows := focus.Read(r, focus.Options{MappingTag: s.config.mappingTag()})
+	rows := focus.Read(r, focus.Options{MappingTag: s.config.mappingTag(), Currency: s.config.Currency})
 	summary, err := s.store.ReplaceBilling(ctx, source, rows)
 	var rowErr *focus.RowError
 	if errors.As(err, &rowErr) {

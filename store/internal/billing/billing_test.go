@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/cairn-dev/cairn/internal/money"
 	"github.com/cairn-dev/cairn/store"
 )
 
@@ -82,7 +83,7 @@ func TestImportHandsRowsOverInOrderInBatchesWithTheirMonthsAndNumbers(t *testing
 	require.Empty(t, batches[0].Resources, "sums come with the last batch")
 	require.NotEmpty(t, batches[2].Resources)
 	require.Equal(t, store.BillingImport{
-		Rows: 5, Months: []string{"2031-04", "2031-05"}, UnmappedRows: 1, UnmappedCost: 5, Currency: "EUR",
+		Rows: 5, Months: []string{"2031-04", "2031-05"}, UnmappedRows: 1, UnmappedCost: money.Of(5), Currency: "EUR",
 	}, summary)
 }
 
