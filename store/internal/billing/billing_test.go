@@ -87,6 +87,16 @@ func TestImportHandsRowsOverInOrderInBatchesWithTheirMonthsAndNumbers(t *testing
 	}, summary)
 }
 
+func TestImportSummarisesUnmappedCostPastInt64Exactly(t *testing.T) {
+	rows := []store.BillingRow{
+		charge("", "nat", april, math.MaxInt64),
+		charge("", "nat", may, math.MaxInt64),
+		charge("", "nat", may.Add(time.Hour), 2),
+	}
+	_, summary := collect(t, rows, 2)
+	require.Equal(t, "18446744073709551616", summary.UnmappedCost.String())
+}
+
 func TestImportSumsEachResourceOfAMonthAndEachDay(t *testing.T) {
 	paris := time.FixedZone("CET", 3600)
 	rows := []store.BillingRow{
