@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"iter"
 	"time"
+
+	"github.com/cairn-dev/cairn/internal/money"
 )
 
 // Store is everything Cairn keeps.
@@ -254,16 +256,18 @@ type BillingStore interface {
 	// whole import: earlier data stays as it was.
 	ReplaceBilling(ctx context.Context, source string, rows iter.Seq2[BillingRow, error]) (BillingImport, error)
 	// ServiceBilling returns a service's billed cost in each of months
-	// (YYYY-MM), summed per resource, in resource order, by month: a month
+	// (YYYY-MM), summed per resource and currency, in resource order, by
+	// month: a month
 	// in which nothing was billed is left out. One call reads them all, as
 	// the cost card shows a month beside the one before.
 	ServiceBilling(ctx context.Context, service string, months ...string) (map[string][]BilledResource, error)
 	// LastBillingImport is when billing was last imported, or the zero time.
 	LastBillingImport(ctx context.Context) (time.Time, error)
 	// DailyBilling returns the summed EffectiveCost of the given services'
-	// rows per UTC day of their ChargePeriodStart, for the days in
-	// [from, to), both UTC midnights, in day order: only the days that have
-	// rows. None for no services.
+	// rows per UTC day of their ChargePeriodStart and currency, for the days
+	// in [from, to), both UTC midnights, in day and currency order: only the
+	// days that have rows. None for no services. Amounts of different
+	// currencies are never added together.
 	DailyBilling(ctx context.Context, services []string, from, to time.Time) ([]DailyCost, error)
 }
 
@@ -290,7 +294,7 @@ type BillingImport struct {
 	Rows         int64
 	Months       []string // the months replaced, YYYY-MM, sorted
 	UnmappedRows int64
-	UnmappedCost int64 // EffectiveCost micro-units of the unmapped rows
+	UnmappedCost money.Sum // EffectiveCost micro-units of the unmapped rows
 	Currency     string
 }
 
@@ -298,14 +302,15 @@ type BillingImport struct {
 type BilledResource struct {
 	ResourceID      string
 	ServiceCategory string
-	EffectiveCost   int64 // micro-units of Currency
+	EffectiveCost   money.Sum // micro-units of Currency, summed exactly
 	Currency        string
 }
 
 // DailyCost is the billed cost of a day.
 type DailyCost struct {
 	Day           time.Time // UTC midnight
-	EffectiveCost int64     // micro-units of the billing's currency
+	Currency      string
+	EffectiveCost money.Sum // micro-units of Currency, summed exactly
 }
 
 // BudgetStore keeps each team's monthly budget.

@@ -3,13 +3,16 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -204,4 +207,150 @@ func asNumber(v any) float64 {
 		return f
 	}
 	return -1
+}
+
+// hostileRow is a FOCUS row of month (YYYY-MM) for service, its three
+// costs written as cost, in currency.
+func hostileRow(month, service, resource, currency, cost string) string {
+	return fmt.Sprintf(`%s,%s,%s,%s,%s-03T00:00:00Z,%s-04T00:00:00Z,Usage,%s,Amazon RDS,Databases,"{""app.kubernetes.io/name"":""%s""}"`+"\n",
+		cost, cost, cost, currency, month, month, resource, service)
+}
+
+const hostileHeader = "BilledCost,EffectiveCost,ListCost,BillingCurrency,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,ResourceId,ServiceName,ServiceCategory,Tags\n"
+
+// importFocusFrom posts body to the import as an admin; it reports an
+// error the client met sending the body rather than failing.
+func (p *cairnProcess) importFocusFrom(t *testing.T, source string, body io.Reader) (restResponse, error) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, "http://"+p.httpAddr+"/v1/costs:importFocus?source="+source, body)
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "text/csv")
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return restResponse{}, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return decodeResponse(resp.StatusCode, raw), nil
+}
+
+// endless is an endless stream of one byte, made as it is read, counting
+// what was read.
+type endless struct {
+	b byte
+	n atomic.Int64
+}
+
+func (e *endless) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = e.b
+	}
+	e.n.Add(int64(len(p)))
+	return len(p), nil
+}
+
+// TestHostileBillingFilesNeitherOverflowNorMixCurrencies imports, as an
+// admin could, files whose sums pass int64, files in other currencies and
+// a file of one huge field, on each engine.
+func TestHostileBillingFilesNeitherOverflowNorMixCurrencies(t *testing.T) {
+	for _, engine := range engines {
+		t.Run(engine.name, func(t *testing.T) { testHostileBillingFiles(t, engine.storeURL(t)) })
+	}
+}
+
+func testHostileBillingFiles(t *testing.T, storeURL string) {
+	p := startCairn(t, storeURL)
+	for _, name := range []string{"orders-service", "cart-service", "search-api"} {
+		r := p.rest(t, "POST", "/v1/services:register", strings.NewReader(fmt.Sprintf(
+			`{"service": {"name": "services/%s", "type": "service", "lifecycle": "production", "owner": "team-x"}}`, name)))
+		require.Equal(t, http.StatusOK, r.status, r.raw)
+	}
+	now := time.Now().UTC()
+	month, before := now.Format("2006-01"), now.AddDate(0, -1, 0).Format("2006-01")
+	// The largest amount a row may have, in units; a few of them pass
+	// int64's micro-units.
+	const most = "9223372036854"
+	const unit = 9_223_372_036_854.0
+
+	r := p.importFocus(t, "aws", hostileHeader+
+		hostileRow(before, "orders-service", "orders-db", "USD", "1")+
+		hostileRow(month, "orders-service", "orders-db", "USD", most)+
+		hostileRow(month, "orders-service", "orders-db", "USD", most)+
+		hostileRow(month, "cart-service", "cart-db", "USD", most))
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+
+	// What the team's other services add, once search-api is billed.
+	var extra float64
+	requireCosts := func(t *testing.T) {
+		t.Helper()
+		card := p.rest(t, "GET", "/v1/services/orders-service/cost?month="+month, nil)
+		require.Equal(t, http.StatusOK, card.status, card.raw)
+		require.InEpsilon(t, 2*unit, card.body["totalMonthlyCost"], 1e-12)
+		require.Equal(t, "USD", card.body["currency"])
+		require.Len(t, card.body["breakdown"], 1)
+
+		team := p.rest(t, "GET", "/v1/teams/team-x/cost?month="+month, nil)
+		require.Equal(t, http.StatusOK, team.status, team.raw)
+		require.InEpsilon(t, 3*unit+extra, team.body["totalMonthlyCost"], 1e-12)
+
+		daily := p.rest(t, "GET", fmt.Sprintf("/v1/teams/team-x/dailyCost?startDate.year=%d&startDate.month=%d&startDate.day=3&endDate.year=%d&endDate.month=%d&endDate.day=3",
+			now.Year(), now.Month(), now.Year(), now.Month()), nil)
+		require.Equal(t, http.StatusOK, daily.status, daily.raw)
+		require.InEpsilon(t, 3*unit+extra, daily.body["days"].([]any)[0].(map[string]any)["cost"], 1e-12)
+
+		anomalies := p.rest(t, "GET", "/v1/costAnomalies?month="+month, nil)
+		require.Equal(t, http.StatusOK, anomalies.status, anomalies.raw)
+		require.Len(t, anomalies.body["anomalies"], 1)
+		require.Equal(t, "orders-service", anomalies.body["anomalies"].([]any)[0].(map[string]any)["serviceName"])
+	}
+
+	t.Run("SumsPastInt64AreReportedNotRefusedWith500", func(t *testing.T) {
+		requireCosts(t)
+		budget := p.rest(t, "PATCH", "/v1/teams/team-x/budget", strings.NewReader(`{"monthlyAmount": 5000}`))
+		require.Equal(t, http.StatusOK, budget.status, budget.raw)
+		require.InEpsilon(t, 3*unit, budget.body["spent"], 1e-12)
+		require.InEpsilon(t, 3*unit*100/5000, budget.body["burnPercent"], 1e-12)
+		budget = p.rest(t, "GET", "/v1/teams/team-x/budget", nil)
+		require.Equal(t, http.StatusOK, budget.status, budget.raw)
+		require.InEpsilon(t, 3*unit, budget.body["spent"], 1e-12)
+	})
+
+	t.Run("FilesInAnotherCurrencyAreRefusedNamingTheRow", func(t *testing.T) {
+		r := p.importFocus(t, "usd", hostileHeader+hostileRow(month, "search-api", "search-db", "USD", "100"))
+		require.Equal(t, http.StatusOK, r.status, r.raw)
+		extra = 100
+		for _, currency := range []string{"EUR", "JPY"} {
+			r := p.importFocus(t, strings.ToLower(currency), hostileHeader+hostileRow(month, "search-api", "search-db", currency, "100"))
+			require.Equal(t, http.StatusBadRequest, r.status, r.raw)
+			require.Contains(t, r.body["message"], "row 2, BillingCurrency: currency "+currency+": billing is kept in USD alone")
+		}
+		card := p.rest(t, "GET", "/v1/services/search-api/cost?month="+month, nil)
+		require.Equal(t, http.StatusOK, card.status, card.raw)
+		require.Equal(t, 100.0, card.body["totalMonthlyCost"])
+		require.Equal(t, "USD", card.body["currency"])
+		requireCosts(t)
+	})
+
+	t.Run("ABudgetUpdateThatFailsChangesNothing", func(t *testing.T) {
+		r := p.rest(t, "PATCH", "/v1/teams/team-x/budget", strings.NewReader(`{"monthlyAmount": 1, "currency": "EUR"}`))
+		require.Equal(t, http.StatusBadRequest, r.status, r.raw)
+		r = p.rest(t, "GET", "/v1/teams/team-x/budget", nil)
+		require.Equal(t, http.StatusOK, r.status, r.raw)
+		require.Equal(t, 5000.0, r.body["monthlyAmount"])
+		require.Equal(t, "USD", r.body["currency"])
+	})
+
+	t.Run("AFileOfOneHugeFieldIsRefusedAfterItsFirstMegabyte", func(t *testing.T) {
+		body := &endless{b: 'x'}
+		r, err := p.importFocusFrom(t, "huge", io.LimitReader(body, 200<<20))
+		require.NoError(t, err, "the answer, sent before the upload ended")
+		require.Equal(t, http.StatusBadRequest, r.status, r.raw)
+		require.Contains(t, r.body["message"], "row 1: record longer than 1048576 bytes")
+		// What the client could send: the bound, and what the buffers on
+		// the way (gRPC's window, the sockets') held; nowhere near the file.
+		require.Less(t, body.n.Load(), int64(64<<20))
+		requireCosts(t)
+	})
 }

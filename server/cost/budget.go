@@ -7,7 +7,10 @@ import (
 	"strconv"
 	"strings"
 
+	"google.golang.org/grpc/codes"
+
 	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
+	"github.com/cairn-dev/cairn/internal/money"
 	"github.com/cairn-dev/cairn/server/apierr"
 	"github.com/cairn-dev/cairn/server/entityref"
 	"github.com/cairn-dev/cairn/store"
@@ -27,11 +30,22 @@ func (s *Server) GetTeamBudget(ctx context.Context, req *cairnv1.GetTeamBudgetRe
 	if err != nil {
 		return nil, err
 	}
-	budget, err := s.budgetOf(ctx, b)
+	if b.Currency != s.config.Currency {
+		// Set before cost.currency changed: its burn would divide one
+		// currency by another.
+		return nil, &apierr.Error{
+			Code:   codes.FailedPrecondition,
+			Reason: "BUDGET_CURRENCY_MISMATCH",
+			Message: fmt.Sprintf("the budget of team %q is in %s, and Cairn reports cost in %s (cost.currency): set the budget again in %s",
+				team, b.Currency, s.config.Currency, s.config.Currency),
+			Metadata: map[string]string{"budgetCurrency": b.Currency, "currency": s.config.Currency},
+		}
+	}
+	spent, err := s.spentThisMonth(ctx, team)
 	if err != nil {
 		return nil, err
 	}
-	return &cairnv1.GetTeamBudgetResponse{Budget: budget}, nil
+	return &cairnv1.GetTeamBudgetResponse{Budget: budgetOf(b, spent)}, nil
 }
 
 // UpdateTeamBudget implements CostService: it sets the team's monthly
@@ -64,15 +78,17 @@ func (s *Server) UpdateTeamBudget(ctx context.Context, req *cairnv1.UpdateTeamBu
 	if len(violations) > 0 {
 		return nil, apierr.Invalid(violations...)
 	}
+	// What the team spent is read first, so that a call that fails has
+	// changed nothing: the write is its last step.
+	spent, err := s.spentThisMonth(ctx, team)
+	if err != nil {
+		return nil, err
+	}
 	stored, err := s.store.PutBudget(ctx, store.Budget{Team: team, MonthlyAmount: int64(amount), Currency: currency})
 	if err != nil {
 		return nil, err
 	}
-	budget, err := s.budgetOf(ctx, stored)
-	if err != nil {
-		return nil, err
-	}
-	return &cairnv1.UpdateTeamBudgetResponse{Budget: budget}, nil
+	return &cairnv1.UpdateTeamBudgetResponse{Budget: budgetOf(stored, spent)}, nil
 }
 
 // budgetTeam is the team of a budget's name, `teams/{team}/budget`. The
@@ -110,32 +126,36 @@ func budgetAmount(v float64) (Micros, error) {
 	return m, nil
 }
 
-// budgetOf is the API's budget b, with what the team spent of it in the
-// current UTC month: billed where billing was imported, estimated where
-// not.
-func (s *Server) budgetOf(ctx context.Context, b store.Budget) (*cairnv1.Budget, error) {
+// spentThisMonth is what the team spent in the current UTC month: billed
+// where billing was imported, estimated where not.
+func (s *Server) spentThisMonth(ctx context.Context, team string) (money.Sum, error) {
 	now := s.now().UTC()
 	start, err := monthStart("", now)
 	if err != nil {
-		return nil, err
+		return money.Sum{}, err
 	}
-	totals, err := s.totals(ctx, store.ServiceFilter{Team: b.Team}, start, now)
+	totals, err := s.totals(ctx, store.ServiceFilter{Team: team}, start, now)
 	if err != nil {
-		return nil, err
+		return money.Sum{}, err
 	}
-	var spent Micros
+	var spent money.Sum
 	for _, t := range totals {
-		spent += t.current
+		spent = spent.Add(t.current)
 	}
+	return spent, nil
+}
+
+// budgetOf is the API's budget b, of which the team spent spent.
+func budgetOf(b store.Budget, spent money.Sum) *cairnv1.Budget {
 	var burn float64
 	if b.MonthlyAmount > 0 {
-		burn = float64(spent) * 100 / float64(b.MonthlyAmount)
+		burn = spent.Float64() * 100 / float64(b.MonthlyAmount)
 	}
 	return &cairnv1.Budget{
 		Name:          "teams/" + b.Team + "/budget",
 		MonthlyAmount: Micros(b.MonthlyAmount).Float64(),
 		Currency:      b.Currency,
-		Spent:         spent.Float64(),
+		Spent:         units(spent),
 		BurnPercent:   burn,
-	}, nil
+	}
 }

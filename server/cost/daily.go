@@ -8,6 +8,7 @@ import (
 	"google.golang.org/genproto/googleapis/type/date"
 
 	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
+	"github.com/cairn-dev/cairn/internal/money"
 	"github.com/cairn-dev/cairn/server/apierr"
 	"github.com/cairn-dev/cairn/store"
 )
@@ -85,15 +86,18 @@ func (s *Server) dailyCosts(ctx context.Context, services []string, from, to tim
 	if err != nil {
 		return nil, err
 	}
-	byDay := make(map[time.Time]Micros, len(billed))
+	// Only billing in the configured currency counts: see billedLines.
+	byDay := make(map[time.Time]money.Sum, len(billed))
 	for _, b := range billed {
-		byDay[b.Day.UTC()] += Micros(b.EffectiveCost)
+		if b.Currency == s.config.Currency {
+			byDay[b.Day.UTC()] = byDay[b.Day.UTC()].Add(b.EffectiveCost)
+		}
 	}
 	var days []*cairnv1.DailyCost
 	for day := from; day.Before(to); day = day.AddDate(0, 0, 1) {
 		days = append(days, &cairnv1.DailyCost{
 			Date: &date.Date{Year: int32(day.Year()), Month: int32(day.Month()), Day: int32(day.Day())},
-			Cost: byDay[day].Float64(),
+			Cost: units(byDay[day]),
 		})
 	}
 	return days, nil

@@ -3,6 +3,7 @@ package cost
 import (
 	"context"
 	"errors"
+	"math/big"
 	"slices"
 	"strings"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
+	"github.com/cairn-dev/cairn/internal/money"
 	"github.com/cairn-dev/cairn/server/apierr"
 	"github.com/cairn-dev/cairn/server/entityref"
 	"github.com/cairn-dev/cairn/server/provisioning"
@@ -76,7 +78,7 @@ func (s *Server) EstimateServiceCost(_ context.Context, req *cairnv1.EstimateSer
 	lines := append(s.config.Prices.Estimate(r.GetName(), spec), s.config.plannedLines(r.GetName(), spec)...)
 	return &cairnv1.EstimateServiceCostResponse{
 		ServiceName:      r.GetName(),
-		TotalMonthlyCost: Sum(lines).Float64(),
+		TotalMonthlyCost: units(Sum(lines)),
 		Currency:         s.config.Currency,
 		Breakdown:        breakdown(lines, lines),
 	}, nil
@@ -119,8 +121,8 @@ func (s *Server) GetServiceCost(ctx context.Context, req *cairnv1.GetServiceCost
 	}
 	return &cairnv1.GetServiceCostResponse{
 		ServiceName:         name,
-		TotalMonthlyCost:    Sum(current).Float64(),
-		PreviousMonthlyCost: Sum(previous).Float64(),
+		TotalMonthlyCost:    units(Sum(current)),
+		PreviousMonthlyCost: units(Sum(previous)),
 		Currency:            s.config.Currency,
 		Breakdown:           breakdown(current, previous),
 		LastUpdated:         timestamppb.New(lastUpdated),
@@ -162,7 +164,7 @@ func (s *Server) monthLines(ctx context.Context, name string, start, now time.Ti
 	if err != nil {
 		return nil, nil, now, err
 	}
-	billedNow, billedBefore := billedLines(billed[month]), billedLines(billed[monthBefore])
+	billedNow, billedBefore := s.billedLines(billed[month]), s.billedLines(billed[monthBefore])
 	if billedNow != nil || billedBefore != nil {
 		if lastUpdated, err = s.store.LastBillingImport(ctx); err != nil {
 			return nil, nil, now, err
@@ -187,17 +189,20 @@ func billedOr(billed, estimated []Line) []Line {
 	return estimated
 }
 
-// billedLines are a month's imported billing, one line per resource; nil
-// when none was imported.
-func billedLines(billed []store.BilledResource) []Line {
-	if len(billed) == 0 {
-		return nil
-	}
-	lines := make([]Line, 0, len(billed))
+// billedLines are a month's imported billing in the configured currency,
+// one line per resource; nil when none was imported. Billing in another
+// currency (imported before imports were held to the configured one, or
+// before it changed) is left out: amounts of two currencies are never
+// added together, and Cairn converts none.
+func (s *Server) billedLines(billed []store.BilledResource) []Line {
+	var lines []Line
 	for _, b := range billed {
+		if b.Currency != s.config.Currency {
+			continue
+		}
 		lines = append(lines, Line{
 			Resource: b.ResourceID, Type: lineType(b.ServiceCategory),
-			MonthlyCost: Micros(b.EffectiveCost), Source: SourceBilled,
+			MonthlyCost: b.EffectiveCost, Source: SourceBilled,
 		})
 	}
 	return lines
@@ -247,16 +252,16 @@ func (s *Server) estimatedLines(ctx context.Context, name string, start time.Tim
 // breakdown is the month's lines with their trend against the previous
 // month's line of the same resource (zero when it had none).
 func breakdown(current, previous []Line) []*cairnv1.CostBreakdown {
-	before := make(map[string]Micros, len(previous))
+	before := make(map[string]money.Sum, len(previous))
 	for _, l := range previous {
-		before[l.Resource] += l.MonthlyCost
+		before[l.Resource] = before[l.Resource].Add(l.MonthlyCost)
 	}
 	out := make([]*cairnv1.CostBreakdown, 0, len(current))
 	for _, l := range current {
 		out = append(out, &cairnv1.CostBreakdown{
 			Resource:    l.Resource,
 			Type:        l.Type,
-			MonthlyCost: l.MonthlyCost.Float64(),
+			MonthlyCost: units(l.MonthlyCost),
 			Trend:       trend(l.MonthlyCost, before[l.Resource]),
 			Source:      l.Source,
 		})
@@ -265,12 +270,14 @@ func breakdown(current, previous []Line) []*cairnv1.CostBreakdown {
 }
 
 // trend compares a line with the month before: within 1% is stable, as
-// billed months differ by their number of days.
-func trend(now, before Micros) string {
+// billed months differ by their number of days. The products are exact.
+func trend(now, before money.Sum) string {
+	n, b := now.Big(), before.Big()
+	n.Mul(n, big.NewInt(100))
 	switch {
-	case now*100 > before*101:
+	case n.Cmp(new(big.Int).Mul(b, big.NewInt(101))) > 0:
 		return TrendUp
-	case now*100 < before*99:
+	case n.Cmp(new(big.Int).Mul(b, big.NewInt(99))) < 0:
 		return TrendDown
 	}
 	return TrendStable

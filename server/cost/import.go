@@ -21,8 +21,10 @@ var sourceName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]{0,62}[a-z0-9])?$`)
 // ImportFocusCsv implements CostService: it streams a FinOps FOCUS CSV file
 // into the store as it arrives. The first message names the source; a
 // re-import from the same source replaces the months it covers. The file
-// is imported whole or not at all: a bad row answers INVALID_ARGUMENT with
-// its row number and leaves earlier data as it was.
+// is imported whole or not at all: a bad row (among them one in another
+// currency than cost.currency, or a record past focus.MaxRecordBytes)
+// answers INVALID_ARGUMENT with its row number and leaves earlier data as
+// it was.
 func (s *Server) ImportFocusCsv(stream cairnv1.CostService_ImportFocusCsvServer) error {
 	first, err := stream.Recv()
 	if errors.Is(err, io.EOF) {
@@ -64,7 +66,7 @@ func (s *Server) ImportFocusCsv(stream cairnv1.CostService_ImportFocusCsvServer)
 	return stream.SendAndClose(&cairnv1.ImportFocusCsvResponse{
 		RowCount:         summary.Rows,
 		UnmappedRowCount: summary.UnmappedRows,
-		UnmappedCost:     Micros(summary.UnmappedCost).Float64(),
+		UnmappedCost:     units(summary.UnmappedCost),
 		Currency:         summary.Currency,
 	})
 }
@@ -72,7 +74,7 @@ func (s *Server) ImportFocusCsv(stream cairnv1.CostService_ImportFocusCsvServer)
 var errImportDone = errors.New("import finished")
 
 func (s *Server) importFocus(ctx context.Context, source string, r io.Reader) (store.BillingImport, error) {
-	rows := focus.Read(r, focus.Options{MappingTag: s.config.mappingTag()})
+	rows := focus.Read(r, focus.Options{MappingTag: s.config.mappingTag(), Currency: s.config.Currency})
 	summary, err := s.store.ReplaceBilling(ctx, source, rows)
 	var rowErr *focus.RowError
 	if errors.As(err, &rowErr) {

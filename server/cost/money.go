@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/cairn-dev/cairn/internal/money"
 )
 
 // Micros is an amount of money in millionths of a currency unit: 1.50 USD is
@@ -93,11 +95,18 @@ func (m *Micros) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// Sum adds up the lines' monthly costs.
-func Sum(lines []Line) Micros {
-	var total Micros
+// Sum adds up the lines' monthly costs, exactly: a sum is wider than an
+// amount (see money.Sum), so no number of lines overflows it.
+func Sum(lines []Line) money.Sum {
+	var total money.Sum
 	for _, l := range lines {
-		total += l.MonthlyCost
+		total = total.Add(l.MonthlyCost)
 	}
 	return total
 }
+
+// units is a sum in currency units, for the API's double fields.
+func units(s money.Sum) float64 { return s.Float64() / microsPerUnit }
+
+// sumOf is m as a sum.
+func sumOf(m Micros) money.Sum { return money.Of(int64(m)) }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
+	"github.com/cairn-dev/cairn/internal/money"
 	"github.com/cairn-dev/cairn/server/apierr"
 	"github.com/cairn-dev/cairn/server/pagetoken"
 	"github.com/cairn-dev/cairn/store"
@@ -23,7 +24,7 @@ const servicePage = 500
 // serviceTotals is one service's cost of a month and the month before.
 type serviceTotals struct {
 	service, team     string
-	current, previous Micros
+	current, previous money.Sum
 }
 
 // totals returns the month's and the previous month's totals of every
@@ -66,16 +67,16 @@ func (s *Server) GetTeamCost(ctx context.Context, req *cairnv1.GetTeamCostReques
 		Team: team, Month: start.Format(monthLayout), Currency: s.config.Currency,
 		Services: make([]*cairnv1.ServiceCostSummary, 0, len(totals)),
 	}
-	var current, previous Micros
+	var current, previous money.Sum
 	for _, t := range totals {
-		current += t.current
-		previous += t.previous
+		current = current.Add(t.current)
+		previous = previous.Add(t.previous)
 		resp.Services = append(resp.Services, &cairnv1.ServiceCostSummary{
-			ServiceName: t.service, MonthlyCost: t.current.Float64(),
-			PreviousMonthlyCost: t.previous.Float64(), Trend: trend(t.current, t.previous),
+			ServiceName: t.service, MonthlyCost: units(t.current),
+			PreviousMonthlyCost: units(t.previous), Trend: trend(t.current, t.previous),
 		})
 	}
-	resp.TotalMonthlyCost, resp.PreviousMonthlyCost = current.Float64(), previous.Float64()
+	resp.TotalMonthlyCost, resp.PreviousMonthlyCost = units(current), units(previous)
 	return resp, nil
 }
 
@@ -99,14 +100,14 @@ func (s *Server) ListCostAnomalies(ctx context.Context, req *cairnv1.ListCostAno
 	}
 	var anomalies []*cairnv1.CostAnomaly
 	for _, t := range totals {
-		if t.previous <= 0 {
+		if t.previous.Sign() <= 0 {
 			continue
 		}
-		growth := float64(t.current-t.previous) * 100 / float64(t.previous)
+		growth := t.current.Sub(t.previous).Float64() * 100 / t.previous.Float64()
 		if growth > threshold {
 			anomalies = append(anomalies, &cairnv1.CostAnomaly{
-				ServiceName: t.service, Team: t.team, MonthlyCost: t.current.Float64(),
-				PreviousMonthlyCost: t.previous.Float64(), GrowthPercent: growth,
+				ServiceName: t.service, Team: t.team, MonthlyCost: units(t.current),
+				PreviousMonthlyCost: units(t.previous), GrowthPercent: growth,
 			})
 		}
 	}

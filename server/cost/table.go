@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/cairn-dev/cairn/internal/money"
 	"github.com/cairn-dev/cairn/server/cost/focus"
 	"github.com/cairn-dev/cairn/server/kube"
 	"github.com/cairn-dev/cairn/store"
@@ -265,7 +266,7 @@ type Line struct {
 	// Type is TypeDatabase, TypeStorage or TypeCompute; a billed line's is
 	// its FOCUS service category, in lower case.
 	Type        string
-	MonthlyCost Micros
+	MonthlyCost money.Sum
 	// Source is SourceEstimated (priced by the table) or SourceBilled.
 	Source string
 }
@@ -286,27 +287,30 @@ func (t PriceTable) Estimate(service string, spec store.ProvisioningSpec) []Line
 	if spec.Bucket {
 		lines = append(lines, Line{
 			Resource: kube.BucketClaimName(service), Type: TypeStorage,
-			MonthlyCost: t.ObjectStorage.GBMonth * Micros(t.ObjectStorage.AssumedGB), Source: SourceEstimated,
+			MonthlyCost: money.FromBig(product(int64(t.ObjectStorage.GBMonth), t.ObjectStorage.AssumedGB)), Source: SourceEstimated,
 		})
 	}
 	return lines
 }
 
 // monthly is a database's price per month: its instances for 730 hours and
-// its allocated storage.
-func (d DatabasePrices) monthly(engine, size string) Micros {
+// its allocated storage, multiplied exactly: configured prices may be
+// large enough to pass int64.
+func (d DatabasePrices) monthly(engine, size string) money.Sum {
 	if size == "" {
 		size = kube.DefaultDatabaseSize
 	}
 	e := d.Engines[engine]
-	instances, volumes := Micros(1), Micros(1)
+	instances, volumes := int64(1), int64(1)
 	if d.MultiAZ {
 		instances = 2
 		if !e.SharedStorage {
 			volumes = 2
 		}
 	}
-	return instances*e.InstanceHourly[size]*HoursPerMonth + volumes*e.StorageGBMonth*Micros(d.AllocatedGB)
+	compute := product(instances, int64(e.InstanceHourly[size]), HoursPerMonth)
+	storage := product(volumes, int64(e.StorageGBMonth), d.AllocatedGB)
+	return money.FromBig(compute.Add(compute, storage))
 }
 
 func (c Config) mappingTag() string { return c.MappingTag }

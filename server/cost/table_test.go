@@ -1,13 +1,33 @@
 package cost
 
 import (
+	"math/big"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/cairn-dev/cairn/internal/money"
 	"github.com/cairn-dev/cairn/store"
 )
+
+// decimal formats a sum that fits an int64 as Micros do: 52.56, 3.
+func decimal(s money.Sum) string {
+	n, ok := s.Int64()
+	if !ok {
+		return s.String() + " micros"
+	}
+	return Micros(n).String()
+}
+
+// bigOf is a decimal integer.
+func bigOf(s string) *big.Int {
+	n, ok := new(big.Int).SetString(s, 10)
+	if !ok {
+		panic(s)
+	}
+	return n
+}
 
 func TestSmallPostgresPlusBucketMatchesThePriceTableByHand(t *testing.T) {
 	// By hand from the default table: db.t3.medium PostgreSQL at $0.072 an
@@ -22,11 +42,11 @@ func TestSmallPostgresPlusBucketMatchesThePriceTableByHand(t *testing.T) {
 		Database: "postgresql", DatabaseSize: "small", Bucket: true,
 	})
 	require.Equal(t, []Line{
-		{Resource: "orders-service-db", Type: TypeDatabase, MonthlyCost: instance + storage, Source: SourceEstimated},
-		{Resource: "orders-service-bucket", Type: TypeStorage, MonthlyCost: bucket, Source: SourceEstimated},
+		{Resource: "orders-service-db", Type: TypeDatabase, MonthlyCost: money.Of(instance + storage), Source: SourceEstimated},
+		{Resource: "orders-service-bucket", Type: TypeStorage, MonthlyCost: money.Of(bucket), Source: SourceEstimated},
 	}, lines)
-	require.Equal(t, Micros(112_020_000), Sum(lines))
-	require.Equal(t, 112.02, Sum(lines).Float64())
+	require.Equal(t, money.Of(112_020_000), Sum(lines))
+	require.Equal(t, 112.02, units(Sum(lines)))
 }
 
 func TestEveryEngineAndSizeIsPricedFromItsClass(t *testing.T) {
@@ -52,7 +72,7 @@ func TestEveryEngineAndSizeIsPricedFromItsClass(t *testing.T) {
 			lines := DefaultConfig().Prices.Estimate("svc", store.ProvisioningSpec{Database: tc.engine, DatabaseSize: tc.size})
 			require.Len(t, lines, 1)
 			require.Equal(t, "svc-db", lines[0].Resource)
-			require.Equal(t, tc.want, lines[0].MonthlyCost.String())
+			require.Equal(t, tc.want, decimal(lines[0].MonthlyCost))
 		})
 	}
 }
@@ -64,15 +84,15 @@ func TestMultiAZDoublesInstancesAndUnsharedStorage(t *testing.T) {
 			single.Database.MultiAZ = false
 			spec := store.ProvisioningSpec{Database: engine, DatabaseSize: "medium"}
 			one := Sum(single.Estimate("svc", spec))
-			require.Equal(t, 2*one, Sum(DefaultConfig().Prices.Estimate("svc", spec)))
+			require.Equal(t, one.Add(one), Sum(DefaultConfig().Prices.Estimate("svc", spec)))
 		})
 	}
 	t.Run("mongodb bills its shared cluster volume once", func(t *testing.T) {
 		single := DefaultConfig().Prices
 		single.Database.MultiAZ = false
 		spec := store.ProvisioningSpec{Database: "mongodb", DatabaseSize: "small"}
-		require.Equal(t, "58.94", Sum(single.Estimate("svc", spec)).String())                  // 0.078 × 730 + 2.00
-		require.Equal(t, "115.88", Sum(DefaultConfig().Prices.Estimate("svc", spec)).String()) // 2 × 56.94 + 2.00
+		require.Equal(t, "58.94", decimal(Sum(single.Estimate("svc", spec))))                  // 0.078 × 730 + 2.00
+		require.Equal(t, "115.88", decimal(Sum(DefaultConfig().Prices.Estimate("svc", spec)))) // 2 × 56.94 + 2.00
 	})
 }
 
@@ -91,11 +111,11 @@ func TestMicrosSumsAreExactForManyLines(t *testing.T) {
 	lines := make([]Line, 1_000_000)
 	var floatSum float64
 	for i := range lines {
-		lines[i].MonthlyCost = 100_000 // 0.10
+		lines[i].MonthlyCost = money.Of(100_000) // 0.10
 		floatSum += 0.1
 	}
-	require.Equal(t, Micros(100_000*1_000_000), Sum(lines))
-	require.Equal(t, 100_000.0, Sum(lines).Float64())
+	require.Equal(t, money.Of(100_000*1_000_000), Sum(lines))
+	require.Equal(t, 100_000.0, units(Sum(lines)))
 	require.NotEqual(t, 100_000.0, floatSum, "the float sum drifts, which is why amounts are micros")
 }
 
@@ -187,8 +207,8 @@ prices:
 	require.Equal(t, Micros(72_000), DefaultConfig().Prices.Database.Engines["postgresql"].InstanceHourly["small"])
 	require.Equal(t, Micros(68_000), c.Prices.Database.Engines["mysql"].InstanceHourly["small"], "engines not named keep their defaults")
 	lines := c.Prices.Estimate("svc", store.ProvisioningSpec{Database: "postgresql", Bucket: true})
-	require.Equal(t, Micros(66_000*730+127_000*50), lines[0].MonthlyCost)
-	require.Equal(t, Micros(24_500*10), lines[1].MonthlyCost)
+	require.Equal(t, money.Of(66_000*730+127_000*50), lines[0].MonthlyCost)
+	require.Equal(t, money.Of(24_500*10), lines[1].MonthlyCost)
 }
 
 func TestYAMLRefusesPricesThatAreNotDecimals(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/resource"
 
+	"github.com/cairn-dev/cairn/internal/money"
 	"github.com/cairn-dev/cairn/server/kube"
 	"github.com/cairn-dev/cairn/store"
 )
@@ -45,15 +46,17 @@ const gib = 1 << 30
 
 // monthly is a workload's price per month: its replicas' requests for 730
 // hours. The products are taken exactly and rounded to the nearest micro
-// once, as they can pass int64 before the division.
-func (p WorkloadPrices) monthly(replicas int32, cpuMillis, memoryBytes int64) Micros {
+// once, as they can pass int64 before the division, and after it (a
+// Deployment may request absurd amounts: its line then saturates at
+// money.Max rather than wrap).
+func (p WorkloadPrices) monthly(replicas int32, cpuMillis, memoryBytes int64) money.Sum {
 	cpu := product(int64(replicas), cpuMillis, int64(p.VCPUHour), HoursPerMonth)
 	memory := product(int64(replicas), memoryBytes, int64(p.GBHour), HoursPerMonth)
 	// cpu is in thousandths of a vCPU and memory in bytes: over a common
 	// denominator, cpu/1000 + memory/gib.
 	cpu.Mul(cpu, big.NewInt(gib))
 	memory.Mul(memory, big.NewInt(1000))
-	return Micros(roundedQuotient(cpu.Add(cpu, memory), 1000*gib).Int64())
+	return money.FromBig(roundedQuotient(cpu.Add(cpu, memory), 1000*gib))
 }
 
 func product(factors ...int64) *big.Int {

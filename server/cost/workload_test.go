@@ -1,12 +1,14 @@
 package cost
 
 import (
+	"math"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
+	"github.com/cairn-dev/cairn/internal/money"
 	"github.com/cairn-dev/cairn/server/entityref"
 	"github.com/cairn-dev/cairn/server/kube"
 	"github.com/cairn-dev/cairn/store"
@@ -25,16 +27,19 @@ func TestWorkloadMonthlyPriceIsRequestsTimesReplicasTimesHours(t *testing.T) {
 		replicas    int32
 		cpuMillis   int64
 		memoryBytes int64
-		want        Micros
+		want        money.Sum
 	}{
 		// 0.1 x 0.04048 + 0.125 x 0.004445 = 0.004603625 an hour; x 730 x 2.
-		{"the template's Deployment", 2, 100, 128 << 20, 6_721_293},
-		{"one vCPU alone", 1, 1000, 0, 29_550_400},
-		{"one GiB alone", 1, 0, 1 << 30, 3_244_850},
-		{"nothing requested", 3, 0, 0, 0},
-		{"no replicas", 0, 4000, 8 << 30, 0},
+		{"the template's Deployment", 2, 100, 128 << 20, money.Of(6_721_293)},
+		{"one vCPU alone", 1, 1000, 0, money.Of(29_550_400)},
+		{"one GiB alone", 1, 0, 1 << 30, money.Of(3_244_850)},
+		{"nothing requested", 3, 0, 0, money.Of(0)},
+		{"no replicas", 0, 4000, 8 << 30, money.Of(0)},
 		// Products past int64 before the division: 1,000 replicas of 1 TiB.
-		{"very large", 1000, 0, 1 << 40, 3_322_726_400_000},
+		{"very large", 1000, 0, 1 << 40, money.Of(3_322_726_400_000)},
+		// And after it: the most replicas, each of the most CPU, is
+		// 2^31-1 x (2^63-1)/1000 x 29.5504 units, past int64, exactly.
+		{"past int64", math.MaxInt32, math.MaxInt64, 0, money.FromBig(bigOf("585305973117824887304732919703202"))},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			require.Equal(t, tc.want, prices.monthly(tc.replicas, tc.cpuMillis, tc.memoryBytes))

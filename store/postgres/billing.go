@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/cairn-dev/cairn/internal/money"
 	"github.com/cairn-dev/cairn/store"
 	"github.com/cairn-dev/cairn/store/internal/billing"
 	"github.com/cairn-dev/cairn/store/postgres/internal/dbsqlc"
@@ -185,7 +186,7 @@ func (s *Store) ServiceBilling(ctx context.Context, service string, months ...st
 		billed[row.Month] = append(billed[row.Month], store.BilledResource{
 			ResourceID:      row.ResourceID,
 			ServiceCategory: row.ServiceCategory,
-			EffectiveCost:   row.EffectiveCost,
+			EffectiveCost:   money.FromParts(row.CostHigh, row.CostLow),
 			Currency:        row.Currency,
 		})
 	}
@@ -215,7 +216,9 @@ func (s *Store) DailyBilling(ctx context.Context, services []string, from, to ti
 	}
 	days := make([]store.DailyCost, 0, len(rows))
 	for _, row := range rows {
-		days = append(days, store.DailyCost{Day: row.Day.UTC(), EffectiveCost: row.EffectiveCost})
+		days = append(days, store.DailyCost{
+			Day: row.Day.UTC(), Currency: row.Currency, EffectiveCost: money.FromParts(row.CostHigh, row.CostLow),
+		})
 	}
 	return days, nil
 }

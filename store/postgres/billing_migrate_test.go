@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
+	"github.com/cairn-dev/cairn/internal/money"
 	"github.com/cairn-dev/cairn/internal/pgtest"
 	"github.com/cairn-dev/cairn/store"
 	"github.com/cairn-dev/cairn/store/internal/migrations"
@@ -53,7 +54,7 @@ func TestMigrationMovesBillingImportedBefore(t *testing.T) {
 	require.NoError(t, s.Migrate(ctx))
 
 	eur := func(resource, category string, cost int64) store.BilledResource {
-		return store.BilledResource{ResourceID: resource, ServiceCategory: category, EffectiveCost: cost, Currency: "EUR"}
+		return store.BilledResource{ResourceID: resource, ServiceCategory: category, EffectiveCost: money.Of(cost), Currency: "EUR"}
 	}
 	requireBilling := func(service, month string, want ...store.BilledResource) {
 		t.Helper()
@@ -72,7 +73,8 @@ func TestMigrationMovesBillingImportedBefore(t *testing.T) {
 	days, err := s.DailyBilling(ctx, []string{"orders"}, day(1, 1), day(3, 1))
 	require.NoError(t, err)
 	require.Equal(t, []store.DailyCost{
-		{Day: day(1, 3), EffectiveCost: 900}, {Day: day(1, 4), EffectiveCost: 30}, {Day: day(2, 1), EffectiveCost: 400},
+		{Day: day(1, 3), Currency: "EUR", EffectiveCost: money.Of(900)}, {Day: day(1, 4), Currency: "EUR", EffectiveCost: money.Of(30)},
+		{Day: day(2, 1), Currency: "EUR", EffectiveCost: money.Of(400)},
 	}, days)
 	last, err := s.LastBillingImport(ctx)
 	require.NoError(t, err)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cairn-dev/cairn/internal/money"
 	"github.com/cairn-dev/cairn/store"
 	"github.com/cairn-dev/cairn/store/internal/billing"
 	"github.com/cairn-dev/cairn/store/sqlite/internal/dbsqlc"
@@ -193,7 +194,7 @@ func (s *Store) ServiceBilling(ctx context.Context, service string, months ...st
 		billed[row.Month] = append(billed[row.Month], store.BilledResource{
 			ResourceID:      row.ResourceID,
 			ServiceCategory: row.ServiceCategory,
-			EffectiveCost:   row.EffectiveCost,
+			EffectiveCost:   money.FromParts(row.CostHigh, row.CostLow),
 			Currency:        row.Currency,
 		})
 	}
@@ -255,7 +256,9 @@ func (s *Store) DailyBilling(ctx context.Context, services []string, from, to ti
 	}
 	days := make([]store.DailyCost, 0, len(rows))
 	for _, row := range rows {
-		days = append(days, store.DailyCost{Day: time.UnixMicro(row.Day).UTC(), EffectiveCost: row.EffectiveCost})
+		days = append(days, store.DailyCost{
+			Day: time.UnixMicro(row.Day).UTC(), Currency: row.Currency, EffectiveCost: money.FromParts(row.CostHigh, row.CostLow),
+		})
 	}
 	return days, nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/cairn-dev/cairn/internal/money"
 	"github.com/cairn-dev/cairn/store"
 )
 
@@ -76,7 +77,12 @@ func twoMonths() []store.BillingRow {
 
 // billed is a resource's cost in euros as ServiceBilling returns it.
 func billed(resourceID, category string, effectiveCost int64) store.BilledResource {
-	return store.BilledResource{ResourceID: resourceID, ServiceCategory: category, EffectiveCost: effectiveCost, Currency: "EUR"}
+	return store.BilledResource{ResourceID: resourceID, ServiceCategory: category, EffectiveCost: money.Of(effectiveCost), Currency: "EUR"}
+}
+
+// dailyCost is a day's cost in euros as DailyBilling returns it.
+func dailyCost(day time.Time, effectiveCost int64) store.DailyCost {
+	return store.DailyCost{Day: day, Currency: "EUR", EffectiveCost: money.Of(effectiveCost)}
 }
 
 // twoMonthsBilling is what ServiceBilling returns once twoMonths is
@@ -117,7 +123,7 @@ func testReplaceBillingSumsEachServicesResourcesPerMonth(t *testing.T, s store.S
 		charge("ledger", vault, "Storage", march.Add(time.Hour), 20),
 		charge("ledger", vault, "Storage", march.Add(2*time.Hour), -30))
 	requireBilling(t, s, "ledger", "2031-03", billed(vault, "Storage", math.MaxInt64-20))
-	require.Equal(t, []store.DailyCost{{Day: march, EffectiveCost: math.MaxInt64 - 20}},
+	require.Equal(t, []store.DailyCost{dailyCost(march, math.MaxInt64-20)},
 		dailyBilling(t, s, []string{"ledger"}, march, march.AddDate(0, 0, 1)))
 }
 
@@ -128,7 +134,7 @@ func testReplaceBillingSummarisesTheImport(t *testing.T, s store.Store) {
 		Rows:         14,
 		Months:       []string{"2031-01", "2031-02"},
 		UnmappedRows: 3,
-		UnmappedCost: 660_000,
+		UnmappedCost: money.Of(660_000),
 		Currency:     "EUR",
 	}, got)
 }
@@ -175,7 +181,7 @@ func testReplaceBillingKeepsOtherSourcesRowsOfTheMonth(t *testing.T, s store.Sto
 	importBilling(t, s, "aws", twoMonths()...)
 	requireBillingOf(t, s, want)
 	importBilling(t, s, "gcp", charge("orders", ordersSQL, "Databases", january.Add(time.Hour), 710_000))
-	want[[2]string{"orders", "2031-01"}][3].EffectiveCost = 710_000
+	want[[2]string{"orders", "2031-01"}][3].EffectiveCost = money.Of(710_000)
 	requireBillingOf(t, s, want)
 }
 
@@ -390,17 +396,17 @@ func testDailyBillingSumsEachDayAcrossTheServices(t *testing.T, s store.Store) {
 
 	got := dailyBilling(t, s, []string{"orders", "cart"}, day(1), day(10))
 	require.Equal(t, []store.DailyCost{
-		{Day: day(2), EffectiveCost: 1_000_000},
-		{Day: day(3), EffectiveCost: 2_430_000},
-		{Day: day(4), EffectiveCost: 560_000},
-		{Day: day(6), EffectiveCost: 7_000},
+		dailyCost(day(2), 1_000_000),
+		dailyCost(day(3), 2_430_000),
+		dailyCost(day(4), 560_000),
+		dailyCost(day(6), 7_000),
 	}, got)
 	for _, d := range got {
 		require.Equal(t, time.UTC, d.Day.Location())
 	}
 
 	require.Equal(t, []store.DailyCost{
-		{Day: day(3), EffectiveCost: 400_000},
+		dailyCost(day(3), 400_000),
 	}, dailyBilling(t, s, []string{"cart"}, day(3), day(4)))
 }
 
@@ -409,11 +415,11 @@ func testDailyBillingKeepsToItsRange(t *testing.T, s store.Store) {
 
 	// From is inclusive, to exclusive.
 	require.Equal(t, []store.DailyCost{
-		{Day: day(3), EffectiveCost: 2_430_000},
-		{Day: day(4), EffectiveCost: 500_000},
+		dailyCost(day(3), 2_430_000),
+		dailyCost(day(4), 500_000),
 	}, dailyBilling(t, s, []string{"orders", "cart"}, day(3), day(5)))
 	require.Equal(t, []store.DailyCost{
-		{Day: day(6), EffectiveCost: 7_000},
+		dailyCost(day(6), 7_000),
 	}, dailyBilling(t, s, []string{"orders", "cart"}, day(6), day(7)))
 	require.Empty(t, dailyBilling(t, s, []string{"orders", "cart"}, day(7), day(30)))
 	require.Empty(t, dailyBilling(t, s, []string{"orders", "cart"}, day(3), day(3)))
@@ -423,11 +429,11 @@ func testDailyBillingLeavesOtherServicesOut(t *testing.T, s store.Store) {
 	importBilling(t, s, "aws", dailyRows()...)
 
 	require.Equal(t, []store.DailyCost{
-		{Day: day(3), EffectiveCost: 9_000_000},
-		{Day: day(5), EffectiveCost: 9_000_000},
+		dailyCost(day(3), 9_000_000),
+		dailyCost(day(5), 9_000_000),
 	}, dailyBilling(t, s, []string{"search"}, day(1), day(10)))
 	require.Equal(t, []store.DailyCost{
-		{Day: day(3), EffectiveCost: 300_000},
+		dailyCost(day(3), 300_000),
 	}, dailyBilling(t, s, []string{""}, day(1), day(10)), "the unmapped rows, asked for")
 	require.Empty(t, dailyBilling(t, s, []string{"payments"}, day(1), day(10)))
 }
@@ -438,4 +444,54 @@ func testDailyBillingOfNothingIsEmpty(t *testing.T, s store.Store) {
 	importBilling(t, s, "aws", dailyRows()...)
 	require.Empty(t, dailyBilling(t, s, nil, day(1), day(10)), "of no services")
 	require.Empty(t, dailyBilling(t, s, []string{}, day(1), day(10)), "of no services")
+}
+
+func testBillingSumsPastInt64AreExact(t *testing.T, s store.Store) {
+	// Each row within int64, as the FOCUS reader takes it; their sums far
+	// past it, from one source and from two, per resource and per day.
+	const most = 9_223_372_036_854_000_000 // 9,223,372,036,854 units
+	const vault, ledger = "arn:aws:s3:::ledger-vault", "arn:aws:rds:ledger"
+	importBilling(t, s, "aws",
+		charge("ledger", vault, "Storage", march, most),
+		charge("ledger", vault, "Storage", march.Add(time.Hour), most),
+		charge("ledger", ledger, "Databases", march.Add(2*time.Hour), most))
+	importBilling(t, s, "gcp", charge("ledger", vault, "Storage", march.Add(3*time.Hour), most))
+
+	three := money.Of(most).Add(money.Of(most)).Add(money.Of(most))
+	require.Equal(t, "27670116110562000000", three.String())
+	got, err := s.ServiceBilling(t.Context(), "ledger", "2031-03")
+	require.NoError(t, err)
+	require.Equal(t, map[string][]store.BilledResource{"2031-03": {
+		billed(ledger, "Databases", most),
+		{ResourceID: vault, ServiceCategory: "Storage", EffectiveCost: three, Currency: "EUR"},
+	}}, got)
+	four := three.Add(money.Of(most))
+	require.Equal(t, []store.DailyCost{{Day: march, Currency: "EUR", EffectiveCost: four}},
+		dailyBilling(t, s, []string{"ledger"}, march, march.AddDate(0, 0, 1)))
+
+	// gcp's month again, as credits as large: 2 x most - 3 x most + 1.
+	importBilling(t, s, "gcp",
+		charge("ledger", vault, "Storage", march.Add(3*time.Hour), -most),
+		charge("ledger", vault, "Storage", march.Add(4*time.Hour), -most),
+		charge("ledger", vault, "Storage", march.Add(5*time.Hour), -most+1))
+	requireBilling(t, s, "ledger", "2031-03", billed(ledger, "Databases", most), billed(vault, "Storage", -most+1))
+	require.Equal(t, []store.DailyCost{dailyCost(march, 1)},
+		dailyBilling(t, s, []string{"ledger"}, march, march.AddDate(0, 0, 1)))
+}
+
+func testBillingNeverAddsCurrenciesTogether(t *testing.T, s store.Store) {
+	// Kept from before imports were held to one currency: a source's
+	// months in euros, another's in dollars.
+	importBilling(t, s, "aws", charge("orders", ordersDB, "Databases", march, 100_000_000))
+	dollars := charge("orders", ordersDB, "Databases", march.Add(time.Hour), 100_000_000)
+	dollars.Currency = "USD"
+	importBilling(t, s, "gcp", dollars)
+
+	requireBilling(t, s, "orders", "2031-03",
+		billed(ordersDB, "Databases", 100_000_000),
+		store.BilledResource{ResourceID: ordersDB, ServiceCategory: "Databases", EffectiveCost: money.Of(100_000_000), Currency: "USD"})
+	require.Equal(t, []store.DailyCost{
+		dailyCost(march, 100_000_000),
+		{Day: march, Currency: "USD", EffectiveCost: money.Of(100_000_000)},
+	}, dailyBilling(t, s, []string{"orders"}, march, march.AddDate(0, 0, 1)))
 }

@@ -119,6 +119,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"DailyBillingKeepsToItsRangeFromInclusiveToExclusive", testDailyBillingKeepsToItsRange},
 		{"DailyBillingLeavesOtherServicesOut", testDailyBillingLeavesOtherServicesOut},
 		{"DailyBillingOfNothingIsEmpty", testDailyBillingOfNothingIsEmpty},
+		{"BillingSumsPastInt64AreExact", testBillingSumsPastInt64AreExact},
+		{"BillingNeverAddsCurrenciesTogether", testBillingNeverAddsCurrenciesTogether},
 
 		{"PutBudgetThenGetRoundTripsEveryField", testBudgetRoundTrip},
 		{"PutBudgetOfATeamWithOneReplacesIt", testBudgetUpsertReplaces},

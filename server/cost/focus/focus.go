@@ -22,13 +22,20 @@
 //     writes UTC, and a bare local time is ambiguous. ChargePeriodEnd must be
 //     after ChargePeriodStart.
 //   - ChargeCategory: Usage, Purchase, Tax, Credit or Adjustment.
-//   - BillingCurrency: three capital letters, the same on every row.
+//   - BillingCurrency: three capital letters, the same on every row, and
+//     Options.Currency when it is set.
 //   - Tags: empty (null), or a JSON object whose values are strings,
 //     numbers, true, false or null (FOCUS's KeyValueFormat; objects and
 //     arrays are refused). The mapping tag's value, when it is a string,
 //     names the row's service; otherwise the row is kept unmapped.
 //   - Text fields kept in the row must be valid UTF-8 without NUL bytes, so
-//     that every database can store them.
+//     that every database can store them, and at most MaxTextBytes long
+//     (MaxResourceIDBytes for ResourceId), so that every index can hold
+//     them.
+//   - A record (the header or a row, with every column, ignored ones too;
+//     a quoted field's newlines do not end it) is at most MaxRecordBytes:
+//     Read holds one record at a time, so that its memory stays flat
+//     whatever the file.
 package focus
 
 import (
@@ -53,7 +60,21 @@ type Options struct {
 	// MappingTag is the tag whose value names the Cairn service of a row
 	// (default "app.kubernetes.io/name").
 	MappingTag string
+	// Currency, when set, is the only BillingCurrency Read accepts.
+	Currency string
 }
+
+// Bounds of a file's records and of the text Read keeps.
+const (
+	// MaxRecordBytes bounds a record, all its columns together.
+	MaxRecordBytes = 1 << 20
+	// MaxResourceIDBytes bounds ResourceId: cloud resource ids run to some
+	// hundreds of bytes (Azure's longest).
+	MaxResourceIDBytes = 1024
+	// MaxTextBytes bounds ServiceName, ServiceCategory and the mapping
+	// tag's value.
+	MaxTextBytes = 256
+)
 
 // RowError is the first problem found in a file.
 type RowError struct {
@@ -150,6 +171,7 @@ type reader struct {
 	csv      *csv.Reader
 	idx      [nRequired]int
 	tagKey   string
+	want     string // Options.Currency
 	currency string // of the first row
 	line     int    // where the last row read starts
 	interned map[string]string
@@ -160,7 +182,7 @@ type reader struct {
 const internLimit = 1 << 14
 
 func newReader(r io.Reader, opts Options) (*reader, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
+	br := bufio.NewReaderSize(&recordLimiter{r: r, limit: MaxRecordBytes, start: 1}, 64<<10)
 	if b, err := br.Peek(3); err == nil && string(b) == "\uFEFF" {
 		br.Discard(3) //nolint:errcheck // the bytes are buffered
 	}
@@ -179,6 +201,7 @@ func newReader(r io.Reader, opts Options) (*reader, error) {
 		csv:      c,
 		line:     1,
 		tagKey:   cmpOr(opts.MappingTag, DefaultMappingTag),
+		want:     opts.Currency,
 		interned: make(map[string]string),
 	}
 	for i := range rd.idx {
@@ -216,6 +239,9 @@ func cmpOr(a, b string) string {
 
 // csvError turns a csv.Reader error into a RowError.
 func csvError(err error, fallbackRow int) error {
+	if rowErr, ok := errors.AsType[*RowError](err); ok {
+		return rowErr // the recordLimiter's
+	}
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
 		row := pe.StartLine
@@ -284,6 +310,8 @@ func (rd *reader) next() (store.BillingRow, error) {
 		row.Currency = rd.currency
 	case !isCurrency(cur):
 		return fail(colBillingCurrency, fmt.Errorf("currency %q: want an ISO 4217 code of three capital letters, such as USD", cur))
+	case rd.want != "" && cur != rd.want:
+		return fail(colBillingCurrency, fmt.Errorf("currency %s: billing is kept in %s alone, so that amounts of two currencies are never added together; import files in %s", cur, rd.want, rd.want))
 	case rd.currency == "":
 		rd.currency = strings.Clone(cur)
 		row.Currency = rd.currency
@@ -302,29 +330,29 @@ func (rd *reader) next() (store.BillingRow, error) {
 			row.ChargePeriodEnd.Format(time.RFC3339Nano), row.ChargePeriodStart.Format(time.RFC3339Nano)))
 	}
 
-	if row.ResourceID, err = rd.text(field(iResourceID)); err != nil {
+	if row.ResourceID, err = rd.text(field(iResourceID), MaxResourceIDBytes); err != nil {
 		return fail(colResourceID, err)
 	}
-	if row.ServiceName, err = rd.text(field(iServiceName)); err != nil {
+	if row.ServiceName, err = rd.text(field(iServiceName), MaxTextBytes); err != nil {
 		return fail(colServiceName, err)
 	}
-	if row.ServiceCategory, err = rd.text(field(iServiceCategory)); err != nil {
+	if row.ServiceCategory, err = rd.text(field(iServiceCategory), MaxTextBytes); err != nil {
 		return fail(colServiceCategory, err)
 	}
 	svc, err := tagValue(field(iTags), rd.tagKey)
 	if err != nil {
 		return fail(colTags, err)
 	}
-	if err := checkText(svc); err != nil {
+	if err := checkText(svc, MaxTextBytes); err != nil {
 		return fail(colTags, fmt.Errorf("tag %q: %w", rd.tagKey, err))
 	}
 	row.Service = rd.intern(svc)
 	return row, nil
 }
 
-// text checks and interns a text field.
-func (rd *reader) text(s string) (string, error) {
-	if err := checkText(s); err != nil {
+// text checks and interns a text field of at most limit bytes.
+func (rd *reader) text(s string, limit int) (string, error) {
+	if err := checkText(s, limit); err != nil {
 		return "", err
 	}
 	return rd.intern(s), nil
@@ -352,7 +380,10 @@ func isCurrency(s string) bool {
 
 func isUpper(c byte) bool { return 'A' <= c && c <= 'Z' }
 
-func checkText(s string) error {
+func checkText(s string, limit int) error {
+	if len(s) > limit {
+		return fmt.Errorf("%d bytes long: want at most %d", len(s), limit)
+	}
 	if !utf8.ValidString(s) {
 		return fmt.Errorf("not valid UTF-8: %q", s)
 	}
@@ -378,4 +409,42 @@ func parseTime(s string) (time.Time, error) {
 		}
 	}
 	return time.Time{}, fmt.Errorf("not a datetime: %q: want RFC 3339 in UTC, such as 2024-05-01T00:00:00Z", s)
+}
+
+// recordLimiter passes a CSV file through, failing once a record is longer
+// than limit bytes: csv.Reader holds a record whole, however long. It
+// finds records as csv.Reader does, by newlines outside quotes: in a valid
+// file every quote opens or closes a quoted field or is half of an
+// escaped pair, so their parity tells whether a newline is quoted.
+type recordLimiter struct {
+	r      io.Reader
+	limit  int
+	n      int  // bytes of the current record read so far
+	quoted bool // inside a quoted field
+	lines  int  // newlines read so far
+	start  int  // the line the current record starts on
+	err    error
+}
+
+func (l *recordLimiter) Read(p []byte) (int, error) {
+	if l.err != nil {
+		return 0, l.err
+	}
+	n, err := l.r.Read(p)
+	for i, c := range p[:n] {
+		if l.n++; l.n > l.limit {
+			l.err = &RowError{Row: l.start, Err: fmt.Errorf("record longer than %d bytes: the file is refused, so that memory stays bounded", l.limit)}
+			return i, l.err
+		}
+		switch c {
+		case '"':
+			l.quoted = !l.quoted
+		case '\n':
+			l.lines++
+			if !l.quoted {
+				l.n, l.start = 0, l.lines+1
+			}
+		}
+	}
+	return n, err
 }

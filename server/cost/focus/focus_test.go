@@ -161,6 +161,16 @@ func TestReadRefusesTheFirstBadRowWithItsLineAndColumn(t *testing.T) {
 		{"bare quote", header + "a,1,1,1,USD,2024-05-01T00:00:00Z,2024-05-02T00:00:00Z,Usage,r\"x,S,Compute,,\n",
 			2, "", "malformed CSV"},
 		{"unterminated quote", header + ok + "\"", 3, "", "row 3: malformed CSV"},
+		{"resource id too long", header + ok + "a,1,1,1,USD,2024-05-01T00:00:00Z,2024-05-02T00:00:00Z,Usage," + strings.Repeat("r", focus.MaxResourceIDBytes+1) + ",S,Compute,,\n",
+			3, "ResourceId", "1025 bytes long: want at most 1024"},
+		{"service name too long", header + "a,1,1,1,USD,2024-05-01T00:00:00Z,2024-05-02T00:00:00Z,Usage,r," + strings.Repeat("S", focus.MaxTextBytes+1) + ",Compute,,\n",
+			2, "ServiceName", "257 bytes long"},
+		{"service tag too long", header + `a,1,1,1,USD,2024-05-01T00:00:00Z,2024-05-02T00:00:00Z,Usage,r,S,Compute,,"{""app.kubernetes.io/name"":""` + strings.Repeat("o", focus.MaxTextBytes+1) + `""}"` + "\n",
+			2, "Tags", "257 bytes long"},
+		{"record too long", header + ok + "a,1,1,1,USD,2024-05-01T00:00:00Z,2024-05-02T00:00:00Z,Usage,r,S,Compute," + strings.Repeat("x", focus.MaxRecordBytes) + ",\n",
+			3, "", "row 3: record longer than 1048576 bytes"},
+		{"quoted record too long", header + ok + "a,1,1,1,USD,2024-05-01T00:00:00Z,2024-05-02T00:00:00Z,Usage,r,S,Compute,\"" + strings.Repeat("x\n", focus.MaxRecordBytes/2) + "\",\n",
+			3, "", "row 3: record longer than 1048576 bytes"},
 		{"row after a quoted multi-line field", header + "a,1,1,1,USD,2024-05-01T00:00:00Z,2024-05-02T00:00:00Z,Usage,\"r\nr\",S,Compute,,\n" +
 			"a,x,1,1,USD,2024-05-01T00:00:00Z,2024-05-02T00:00:00Z,Usage,r,S,Compute,,\n",
 			4, "BilledCost", "row 4, BilledCost"},
@@ -238,6 +248,10 @@ func checkRow(t testing.TB, row store.BillingRow, currency string) {
 			t.Fatalf("bad text %q", s)
 		}
 	}
+	if len(row.ResourceID) > focus.MaxResourceIDBytes || len(row.Service) > focus.MaxTextBytes ||
+		len(row.ServiceName) > focus.MaxTextBytes || len(row.ServiceCategory) > focus.MaxTextBytes {
+		t.Fatalf("text past its bound: %+v", row)
+	}
 }
 
 func isUpper(c byte) bool { return 'A' <= c && c <= 'Z' }
@@ -255,6 +269,10 @@ func FuzzRead(f *testing.F) {
 	f.Add([]byte(strings.Replace(goodFile, ",Region", "", 1)))
 	f.Add([]byte(strings.Replace(goodFile, "{}", "{", 1)))
 	f.Add([]byte(goodFile + "acct-1,1,1,1,EUR,2024-05-01T00:00:00Z,2024-05-02T00:00:00Z,Usage,r,S,Compute,,\n"))
+	// Quoted fields over several lines, one with escaped quotes, and a
+	// resource id past its bound.
+	f.Add([]byte(goodFile + "acct-1,1,1,1,USD,2024-05-01T00:00:00Z,2024-05-02T00:00:00Z,Usage,\"r\n\"\"x\"\"\n\",S,Compute,\"\n\",\n" +
+		"acct-1,1,1,1,USD,2024-05-01T00:00:00Z,2024-05-02T00:00:00Z,Usage," + strings.Repeat("r", focus.MaxResourceIDBytes+1) + ",S,Compute,,\n"))
 	f.Fuzz(func(t *testing.T, file []byte) {
 		currency := ""
 		done := false
@@ -299,4 +317,71 @@ func TestReadReportsAFailingReaderAfterTheLastRow(t *testing.T) {
 	var rowErr *focus.RowError
 	require.ErrorAs(t, err, &rowErr)
 	require.Equal(t, 9, rowErr.Row)
+}
+
+func TestReadHoldsTheFileToTheConfiguredCurrency(t *testing.T) {
+	rows, err := readAll(t, goodFile, focus.Options{Currency: "USD"})
+	require.NoError(t, err)
+	require.Len(t, rows, 7)
+
+	_, err = readAll(t, goodFile, focus.Options{Currency: "EUR"})
+	var rowErr *focus.RowError
+	require.ErrorAs(t, err, &rowErr)
+	require.Equal(t, 2, rowErr.Row)
+	require.Equal(t, "BillingCurrency", rowErr.Column)
+	require.ErrorContains(t, err, "currency USD: billing is kept in EUR alone")
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// repeat is an endless stream of b, made as it is read.
+type repeat byte
+
+func (b repeat) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(b)
+	}
+	return len(p), nil
+}
+
+func TestReadRefusesAHugeRecordAfterReadingAtMostTheBound(t *testing.T) {
+	const fileBytes = 200 << 20
+	rows := header + "a,1,1,1,USD,2024-05-01T00:00:00Z,2024-05-02T00:00:00Z,Usage,r,S,Compute,,\n"
+	for _, tc := range []struct {
+		name   string
+		before string // the records before the huge one
+		huge   io.Reader
+		row    int
+	}{
+		{"one field of 200 MB", "", io.LimitReader(repeat('x'), fileBytes), 1},
+		{"a row whose quoted field runs 200 MB over many lines", rows,
+			io.MultiReader(strings.NewReader(`a,1,1,1,USD,2024-05-01T00:00:00Z,2024-05-02T00:00:00Z,Usage,r,S,Compute,"`),
+				io.LimitReader(repeat('\n'), fileBytes)), 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			counted := &countingReader{r: io.MultiReader(strings.NewReader(tc.before), tc.huge)}
+			var rowErr *focus.RowError
+			for _, err := range focus.Read(counted, focus.Options{}) {
+				if err != nil {
+					require.ErrorAs(t, err, &rowErr)
+				}
+			}
+			require.NotNil(t, rowErr, "the file was not refused")
+			require.Equal(t, tc.row, rowErr.Row)
+			require.ErrorContains(t, rowErr, "record longer than 1048576 bytes")
+			// The bound, and what one read of Read's 64 KiB buffer takes.
+			mostRead := int64(len(tc.before) + focus.MaxRecordBytes + 64<<10)
+			require.LessOrEqual(t, counted.n, mostRead, "bytes read before refusing the file")
+		})
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/cairn-dev/cairn/internal/money"
 	"github.com/cairn-dev/cairn/store"
 )
 
@@ -309,7 +310,7 @@ func (t *tally) add(row store.BillingRow) (month string, first bool, err error) 
 	t.imported.Rows++
 	if row.Service == "" {
 		t.imported.UnmappedRows++
-		t.imported.UnmappedCost += row.EffectiveCost
+		t.imported.UnmappedCost = t.imported.UnmappedCost.Add(money.Of(row.EffectiveCost))
 	}
 	return month, first, nil
 }

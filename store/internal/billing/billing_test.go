@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/cairn-dev/cairn/internal/money"
 	"github.com/cairn-dev/cairn/store"
 )
 
@@ -82,8 +83,18 @@ func TestImportHandsRowsOverInOrderInBatchesWithTheirMonthsAndNumbers(t *testing
 	require.Empty(t, batches[0].Resources, "sums come with the last batch")
 	require.NotEmpty(t, batches[2].Resources)
 	require.Equal(t, store.BillingImport{
-		Rows: 5, Months: []string{"2031-04", "2031-05"}, UnmappedRows: 1, UnmappedCost: 5, Currency: "EUR",
+		Rows: 5, Months: []string{"2031-04", "2031-05"}, UnmappedRows: 1, UnmappedCost: money.Of(5), Currency: "EUR",
 	}, summary)
+}
+
+func TestImportSummarisesUnmappedCostPastInt64Exactly(t *testing.T) {
+	rows := []store.BillingRow{
+		charge("", "nat", april, math.MaxInt64),
+		charge("", "nat", may, math.MaxInt64),
+		charge("", "nat", may.Add(time.Hour), 2),
+	}
+	_, summary := collect(t, rows, 2)
+	require.Equal(t, "18446744073709551616", summary.UnmappedCost.String())
 }
 
 func TestImportSumsEachResourceOfAMonthAndEachDay(t *testing.T) {

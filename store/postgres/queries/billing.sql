@@ -28,10 +28,12 @@ INSERT INTO billing_daily_costs (month_id, service, day, effective_cost)
 VALUES (@month_id, @service, @day, @effective_cost);
 
 -- name: ServiceBilling :many
--- Sums a service's months per resource, by its index. SUM of bigint is
--- numeric: cast back, failing should it overflow.
+-- Sums a service's months per resource, by its index. The costs are summed
+-- in halves, which fit a bigint where whole costs may not: the high 32 bits
+-- (>> is arithmetic) and the low 32 bits; see money.FromParts.
 SELECT month, resource_id, service_category, currency,
-       SUM(effective_cost)::bigint AS effective_cost
+       SUM(effective_cost >> 32)::bigint AS cost_high,
+       SUM(effective_cost & 4294967295)::bigint AS cost_low
 FROM billing_resource_costs
 WHERE service = @service AND month = ANY(@months::text[])
 GROUP BY month, resource_id, service_category, currency
@@ -43,12 +45,15 @@ ORDER BY month, resource_id, service_category, currency;
 SELECT imported_at FROM billing_months ORDER BY imported_at DESC LIMIT 1;
 
 -- name: DailyBilling :many
--- Sums the services' effective cost per UTC day, for days in
--- [@day_from, @day_to), by the index on (service, day). SUM of bigint is
--- numeric: cast back, failing should it overflow.
-SELECT day, SUM(effective_cost)::bigint AS effective_cost
-FROM billing_daily_costs
-WHERE service = ANY(@services::text[])
-  AND day >= @day_from AND day < @day_to
-GROUP BY day
-ORDER BY day;
+-- Sums the services' effective cost per UTC day and currency (the
+-- month's), for days in [@day_from, @day_to), by the index on (service,
+-- day), in halves as ServiceBilling does.
+SELECT d.day, m.currency,
+       SUM(d.effective_cost >> 32)::bigint AS cost_high,
+       SUM(d.effective_cost & 4294967295)::bigint AS cost_low
+FROM billing_daily_costs d
+JOIN billing_months m ON m.id = d.month_id
+WHERE d.service = ANY(@services::text[])
+  AND d.day >= @day_from AND d.day < @day_to
+GROUP BY d.day, m.currency
+ORDER BY d.day, m.currency;

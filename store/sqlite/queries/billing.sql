@@ -20,9 +20,12 @@ DELETE FROM billing_resource_costs WHERE month_id = @month_id;
 DELETE FROM billing_daily_costs WHERE month_id = @month_id;
 
 -- name: ServiceBilling :many
--- Sums a service's months per resource, from its index alone.
+-- Sums a service's months per resource, from its index alone. The costs
+-- are summed in halves, which cannot overflow where whole costs would: the
+-- high 32 bits (>> is arithmetic) and the low 32 bits; see money.FromParts.
 SELECT month, resource_id, service_category, currency,
-       CAST(SUM(effective_cost) AS INTEGER) AS effective_cost
+       CAST(SUM(effective_cost >> 32) AS INTEGER) AS cost_high,
+       CAST(SUM(effective_cost & 4294967295) AS INTEGER) AS cost_low
 FROM billing_resource_costs
 WHERE service = @service AND month IN (sqlc.slice('months'))
 GROUP BY month, resource_id, service_category, currency
@@ -34,13 +37,17 @@ ORDER BY month, resource_id, service_category, currency;
 SELECT imported_at FROM billing_months ORDER BY imported_at DESC LIMIT 1;
 
 -- name: DailyBilling :many
--- Sums the services' effective cost per UTC day, for days in
--- [@day_from, @day_to) (unix microseconds), from the index on (service,
--- day) alone. The slice comes last: sqlc numbers the other parameters (?1, ?2),
--- which the slice's expansion into several would shift were it first.
-SELECT day, CAST(SUM(effective_cost) AS INTEGER) AS effective_cost
-FROM billing_daily_costs
-WHERE day >= @day_from AND day < @day_to
-  AND service IN (sqlc.slice('services'))
-GROUP BY day
-ORDER BY day;
+-- Sums the services' effective cost per UTC day and currency, for days in
+-- [@day_from, @day_to) (unix microseconds), in halves as ServiceBilling
+-- does. The currency is the month's. The slice comes last: sqlc numbers the
+-- other parameters (?1, ?2), which the slice's expansion into several would
+-- shift were it first.
+SELECT d.day, m.currency,
+       CAST(SUM(d.effective_cost >> 32) AS INTEGER) AS cost_high,
+       CAST(SUM(d.effective_cost & 4294967295) AS INTEGER) AS cost_low
+FROM billing_daily_costs d
+JOIN billing_months m ON m.id = d.month_id
+WHERE d.day >= @day_from AND d.day < @day_to
+  AND d.service IN (sqlc.slice('services'))
+GROUP BY d.day, m.currency
+ORDER BY d.day, m.currency;

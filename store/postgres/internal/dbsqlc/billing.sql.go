@@ -28,12 +28,15 @@ type CopyBillingResourceCostsParams struct {
 }
 
 const dailyBilling = `-- name: DailyBilling :many
-SELECT day, SUM(effective_cost)::bigint AS effective_cost
-FROM billing_daily_costs
-WHERE service = ANY($1::text[])
-  AND day >= $2 AND day < $3
-GROUP BY day
-ORDER BY day
+SELECT d.day, m.currency,
+       SUM(d.effective_cost >> 32)::bigint AS cost_high,
+       SUM(d.effective_cost & 4294967295)::bigint AS cost_low
+FROM billing_daily_costs d
+JOIN billing_months m ON m.id = d.month_id
+WHERE d.service = ANY($1::text[])
+  AND d.day >= $2 AND d.day < $3
+GROUP BY d.day, m.currency
+ORDER BY d.day, m.currency
 `
 
 type DailyBillingParams struct {
@@ -43,13 +46,15 @@ type DailyBillingParams struct {
 }
 
 type DailyBillingRow struct {
-	Day           time.Time
-	EffectiveCost int64
+	Day      time.Time
+	Currency string
+	CostHigh int64
+	CostLow  int64
 }
 
-// Sums the services' effective cost per UTC day, for days in
-// [@day_from, @day_to), by the index on (service, day). SUM of bigint is
-// numeric: cast back, failing should it overflow.
+// Sums the services' effective cost per UTC day and currency (the
+// month's), for days in [@day_from, @day_to), by the index on (service,
+// day), in halves as ServiceBilling does.
 func (q *Queries) DailyBilling(ctx context.Context, arg DailyBillingParams) ([]DailyBillingRow, error) {
 	rows, err := q.db.Query(ctx, dailyBilling, arg.Services, arg.DayFrom, arg.DayTo)
 	if err != nil {
@@ -59,7 +64,12 @@ func (q *Queries) DailyBilling(ctx context.Context, arg DailyBillingParams) ([]D
 	var items []DailyBillingRow
 	for rows.Next() {
 		var i DailyBillingRow
-		if err := rows.Scan(&i.Day, &i.EffectiveCost); err != nil {
+		if err := rows.Scan(
+			&i.Day,
+			&i.Currency,
+			&i.CostHigh,
+			&i.CostLow,
+		); err != nil {
 			return nil, err
 		}
 		items = append(items, i)
@@ -157,7 +167,8 @@ func (q *Queries) LastBillingImport(ctx context.Context) (time.Time, error) {
 
 const serviceBilling = `-- name: ServiceBilling :many
 SELECT month, resource_id, service_category, currency,
-       SUM(effective_cost)::bigint AS effective_cost
+       SUM(effective_cost >> 32)::bigint AS cost_high,
+       SUM(effective_cost & 4294967295)::bigint AS cost_low
 FROM billing_resource_costs
 WHERE service = $1 AND month = ANY($2::text[])
 GROUP BY month, resource_id, service_category, currency
@@ -174,11 +185,13 @@ type ServiceBillingRow struct {
 	ResourceID      string
 	ServiceCategory string
 	Currency        string
-	EffectiveCost   int64
+	CostHigh        int64
+	CostLow         int64
 }
 
-// Sums a service's months per resource, by its index. SUM of bigint is
-// numeric: cast back, failing should it overflow.
+// Sums a service's months per resource, by its index. The costs are summed
+// in halves, which fit a bigint where whole costs may not: the high 32 bits
+// (>> is arithmetic) and the low 32 bits; see money.FromParts.
 func (q *Queries) ServiceBilling(ctx context.Context, arg ServiceBillingParams) ([]ServiceBillingRow, error) {
 	rows, err := q.db.Query(ctx, serviceBilling, arg.Service, arg.Months)
 	if err != nil {
@@ -193,7 +206,8 @@ func (q *Queries) ServiceBilling(ctx context.Context, arg ServiceBillingParams) 
 			&i.ResourceID,
 			&i.ServiceCategory,
 			&i.Currency,
-			&i.EffectiveCost,
+			&i.CostHigh,
+			&i.CostLow,
 		); err != nil {
 			return nil, err
 		}

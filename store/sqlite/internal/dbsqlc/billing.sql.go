@@ -11,12 +11,15 @@ import (
 )
 
 const dailyBilling = `-- name: DailyBilling :many
-SELECT day, CAST(SUM(effective_cost) AS INTEGER) AS effective_cost
-FROM billing_daily_costs
-WHERE day >= ?1 AND day < ?2
-  AND service IN (/*SLICE:services*/?)
-GROUP BY day
-ORDER BY day
+SELECT d.day, m.currency,
+       CAST(SUM(d.effective_cost >> 32) AS INTEGER) AS cost_high,
+       CAST(SUM(d.effective_cost & 4294967295) AS INTEGER) AS cost_low
+FROM billing_daily_costs d
+JOIN billing_months m ON m.id = d.month_id
+WHERE d.day >= ?1 AND d.day < ?2
+  AND d.service IN (/*SLICE:services*/?)
+GROUP BY d.day, m.currency
+ORDER BY d.day, m.currency
 `
 
 type DailyBillingParams struct {
@@ -26,14 +29,17 @@ type DailyBillingParams struct {
 }
 
 type DailyBillingRow struct {
-	Day           int64
-	EffectiveCost int64
+	Day      int64
+	Currency string
+	CostHigh int64
+	CostLow  int64
 }
 
-// Sums the services' effective cost per UTC day, for days in
-// [@day_from, @day_to) (unix microseconds), from the index on (service,
-// day) alone. The slice comes last: sqlc numbers the other parameters (?1, ?2),
-// which the slice's expansion into several would shift were it first.
+// Sums the services' effective cost per UTC day and currency, for days in
+// [@day_from, @day_to) (unix microseconds), in halves as ServiceBilling
+// does. The currency is the month's. The slice comes last: sqlc numbers the
+// other parameters (?1, ?2), which the slice's expansion into several would
+// shift were it first.
 func (q *Queries) DailyBilling(ctx context.Context, arg DailyBillingParams) ([]DailyBillingRow, error) {
 	query := dailyBilling
 	var queryParams []interface{}
@@ -55,7 +61,12 @@ func (q *Queries) DailyBilling(ctx context.Context, arg DailyBillingParams) ([]D
 	var items []DailyBillingRow
 	for rows.Next() {
 		var i DailyBillingRow
-		if err := rows.Scan(&i.Day, &i.EffectiveCost); err != nil {
+		if err := rows.Scan(
+			&i.Day,
+			&i.Currency,
+			&i.CostHigh,
+			&i.CostLow,
+		); err != nil {
 			return nil, err
 		}
 		items = append(items, i)
@@ -156,7 +167,8 @@ func (q *Queries) LastBillingImport(ctx context.Context) (int64, error) {
 
 const serviceBilling = `-- name: ServiceBilling :many
 SELECT month, resource_id, service_category, currency,
-       CAST(SUM(effective_cost) AS INTEGER) AS effective_cost
+       CAST(SUM(effective_cost >> 32) AS INTEGER) AS cost_high,
+       CAST(SUM(effective_cost & 4294967295) AS INTEGER) AS cost_low
 FROM billing_resource_costs
 WHERE service = ?1 AND month IN (/*SLICE:months*/?)
 GROUP BY month, resource_id, service_category, currency
@@ -173,10 +185,13 @@ type ServiceBillingRow struct {
 	ResourceID      string
 	ServiceCategory string
 	Currency        string
-	EffectiveCost   int64
+	CostHigh        int64
+	CostLow         int64
 }
 
-// Sums a service's months per resource, from its index alone.
+// Sums a service's months per resource, from its index alone. The costs
+// are summed in halves, which cannot overflow where whole costs would: the
+// high 32 bits (>> is arithmetic) and the low 32 bits; see money.FromParts.
 func (q *Queries) ServiceBilling(ctx context.Context, arg ServiceBillingParams) ([]ServiceBillingRow, error) {
 	query := serviceBilling
 	var queryParams []interface{}
@@ -202,7 +217,8 @@ func (q *Queries) ServiceBilling(ctx context.Context, arg ServiceBillingParams) 
 			&i.ResourceID,
 			&i.ServiceCategory,
 			&i.Currency,
-			&i.EffectiveCost,
+			&i.CostHigh,
+			&i.CostLow,
 		); err != nil {
 			return nil, err
 		}
