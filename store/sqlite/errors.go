@@ -49,8 +49,8 @@ func unavailableCode(code int) bool {
 // query, transaction or row read they come from.
 type classifyingConnector struct{ driver.Connector }
 
-// driverConn is what every connection the driver opens implements; database
-// /sql falls back to slower or context-free paths for what a wrapper hides.
+// driverConn is what every connection the driver opens implements: for
+// what a wrapper hides, database/sql falls back to context-free paths.
 type driverConn interface {
 	driver.Conn
 	driver.ConnBeginTx
