@@ -2,6 +2,7 @@ package kube_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"sync/atomic"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/cairn-dev/cairn/internal/kubetest"
@@ -96,4 +98,49 @@ func TestApplyCallsNothingWhenTheClusterHoldsWhatCairnLastApplied(t *testing.T) 
 	claim = kube.DatabaseClaim(plan, settings)
 	applyOnceCached()
 	require.EqualValues(t, 4, counter.patches.Load())
+}
+
+func TestApplysRecordForgetsObjectsDeletedFromTheCluster(t *testing.T) {
+	env := kubetest.Start(t)
+	env.CreateNamespace(t, "team-orders")
+	settings := kube.DefaultSettings()
+	cluster, err := kube.NewCluster(env.Config(), settings)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	cluster.Start(ctx)
+	require.True(t, cluster.WaitForSync(ctx))
+
+	for i := range 5 {
+		plan := kube.Plan{Service: fmt.Sprintf("orders-%d", i), Team: "team-orders", Namespace: "team-orders",
+			RepositoryURL: "https://git.example/orders.git", Database: "postgresql", DatabaseSize: "small", Bucket: true,
+			Environments: []string{"staging", "production"}}
+		objects := kube.Objects(plan, settings)
+		for _, obj := range objects {
+			require.NoError(t, cluster.Apply(t.Context(), obj))
+		}
+		require.Equal(t, len(objects), cluster.AppliedCount(), "cycle %d", i)
+		require.Eventually(t, func() bool {
+			apps, claims := cluster.Objects(plan.Service)
+			return len(apps)+len(claims) == len(objects)
+		}, 10*time.Second, 20*time.Millisecond, "cycle %d: the cache did not see the objects", i)
+
+		// Half are pruned by Cairn, half deleted by someone else, which
+		// Cairn learns of from its informers.
+		for j, obj := range objects {
+			if j%2 == 0 {
+				require.NoError(t, cluster.Delete(t.Context(), obj))
+				continue
+			}
+			var gvr schema.GroupVersionResource
+			for _, kind := range kube.Kinds(settings) {
+				if kind.GroupVersionKind == obj.GroupVersionKind() {
+					gvr = kind.GroupVersionResource()
+				}
+			}
+			require.NoError(t, env.Dynamic().Resource(gvr).Namespace(obj.GetNamespace()).Delete(t.Context(), obj.GetName(), metav1.DeleteOptions{}))
+		}
+		require.Eventually(t, func() bool { return cluster.AppliedCount() == 0 }, 10*time.Second, 20*time.Millisecond,
+			"cycle %d: Apply's record keeps %d deleted objects", i, cluster.AppliedCount())
+	}
 }

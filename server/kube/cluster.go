@@ -124,6 +124,9 @@ func NewCluster(cfg *rest.Config, settings Settings) (*Cluster, error) {
 				if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 					obj = tombstone.Obj
 				}
+				if u, ok := obj.(*unstructured.Unstructured); ok {
+					c.forgetApplied(objectKey(kind.Kind, u.GetNamespace(), u.GetName()))
+				}
 				c.changed(obj)
 				if managedByCairn(obj) {
 					c.removed(obj)
@@ -385,7 +388,21 @@ func (c *Cluster) Apply(ctx context.Context, obj *unstructured.Unstructured) err
 
 // ObjectKey names an object by kind, namespace and name.
 func ObjectKey(obj *unstructured.Unstructured) string {
-	return obj.GetKind() + "/" + obj.GetNamespace() + "/" + obj.GetName()
+	return objectKey(obj.GetKind(), obj.GetNamespace(), obj.GetName())
+}
+
+func objectKey(kind, namespace, name string) string {
+	return kind + "/" + namespace + "/" + name
+}
+
+// forgetApplied forgets what Apply recorded of an object that is gone from
+// the cluster, whoever deleted it, so that the record holds no more than
+// the objects there are. A delete seen late, after the object was applied
+// again, costs no more than one apply more.
+func (c *Cluster) forgetApplied(key string) {
+	c.appliedMu.Lock()
+	delete(c.applied, key)
+	c.appliedMu.Unlock()
 }
 
 // appliedObject is what one apply of an object gave: the generation the API
@@ -459,6 +476,7 @@ func (c *Cluster) Delete(ctx context.Context, obj *unstructured.Unstructured) er
 	if err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("delete %s %s/%s: %w", obj.GetKind(), obj.GetNamespace(), obj.GetName(), err)
 	}
+	c.forgetApplied(ObjectKey(obj))
 	return nil
 }
 

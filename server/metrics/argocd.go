@@ -9,6 +9,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/cairn-dev/cairn/server/apierr"
 	"github.com/cairn-dev/cairn/server/kube"
@@ -39,23 +40,30 @@ const intakeRetry = 5 * time.Second
 //
 // Exactly once: the store keeps a deployment once per (service,
 // environment, revision, start), so a restart, a new leader or an informer
-// resync records nothing twice; the intake remembers per Application what
-// it recorded, so that the many status updates Argo CD makes between
-// deployments cost no store writes.
+// resync records nothing twice, and an Application deleted and made again
+// (whose history starts again from id 0) records its deployments as new
+// ones; the intake remembers per Application (by uid) what it recorded, so
+// that the many status updates Argo CD makes between deployments cost no
+// store writes, and forgets it when the Application is deleted.
 type ArgoCDIntake struct {
 	apps     Applications
 	recorder DeploymentRecorder
 	logger   *slog.Logger
 	kick     chan struct{}
 
-	mu       sync.Mutex
-	changed  map[string]bool            // services whose Applications changed
-	recorded map[string]recordedThrough // by Application namespace/name
+	mu      sync.Mutex
+	changed map[string]bool // services whose Applications changed
+	// recorded is by the Application's uid, not its name: Argo CD numbers
+	// the history of an Application deleted and made again (as Cairn does
+	// at once) from 0, and the new one's ids are not the old one's.
+	recorded map[types.UID]recordedThrough
 }
 
-// recordedThrough is what the intake recorded of one Application: its
-// history up to an id, and the failed sync that started at a time.
+// recordedThrough is what the intake recorded of one Application of a
+// service: its history up to an id, and the failed sync that started at a
+// time.
 type recordedThrough struct {
+	service      string
 	historyID    int64
 	failedSyncAt time.Time
 }
@@ -65,7 +73,7 @@ type recordedThrough struct {
 func NewArgoCDIntake(apps Applications, recorder DeploymentRecorder, logger *slog.Logger) *ArgoCDIntake {
 	in := &ArgoCDIntake{
 		apps: apps, recorder: recorder, logger: logger, kick: make(chan struct{}, 1),
-		changed: map[string]bool{}, recorded: map[string]recordedThrough{},
+		changed: map[string]bool{}, recorded: map[types.UID]recordedThrough{},
 	}
 	apps.OnChange(func(service string) {
 		in.mu.Lock()
@@ -86,13 +94,12 @@ func (in *ArgoCDIntake) Run(ctx context.Context) {
 	clear(in.changed) // the full pass below covers them
 	in.mu.Unlock()
 	pending := in.apps.Applications()
+	in.forget(nil, pending)
 	for {
 		var retry <-chan time.Time
-		if failed := in.recordAll(ctx, pending); len(failed) > 0 {
-			pending = failed
+		failed := in.recordAll(ctx, pending)
+		if len(failed) > 0 {
 			retry = time.After(intakeRetry)
-		} else {
-			pending = nil
 		}
 		select {
 		case <-ctx.Done():
@@ -100,37 +107,60 @@ func (in *ArgoCDIntake) Run(ctx context.Context) {
 		case <-in.kick:
 		case <-retry:
 		}
-		pending = append(pending, in.changedApplications()...)
+		pending = in.changedApplications(failed)
 	}
 }
 
-// changedApplications takes the Applications of the services that changed.
-func (in *ArgoCDIntake) changedApplications() []*unstructured.Unstructured {
+// changedApplications takes the Applications, as the cache holds them now,
+// of the services that changed and of those in retry, and forgets those of
+// theirs that are gone.
+func (in *ArgoCDIntake) changedApplications(retry map[string]bool) []*unstructured.Unstructured {
 	in.mu.Lock()
-	services := make([]string, 0, len(in.changed))
+	services := retry
 	for service := range in.changed {
-		services = append(services, service)
+		services[service] = true
 	}
 	clear(in.changed)
 	in.mu.Unlock()
 	var apps []*unstructured.Unstructured
-	for _, service := range services {
+	for service := range services {
 		applications, _ := in.apps.Objects(service)
 		apps = append(apps, applications...)
 	}
+	in.forget(services, apps)
 	return apps
 }
 
-// recordAll records the new deployments of apps and returns the
-// Applications to try again: those the store failed on.
-func (in *ArgoCDIntake) recordAll(ctx context.Context, apps []*unstructured.Unstructured) (failed []*unstructured.Unstructured) {
+// forget forgets what the intake recorded of the Applications of services
+// (all of them, if nil) that are not among apps: deleted ones, whose uids
+// never come back.
+func (in *ArgoCDIntake) forget(services map[string]bool, apps []*unstructured.Unstructured) {
+	current := make(map[types.UID]bool, len(apps))
+	for _, app := range apps {
+		current[app.GetUID()] = true
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	for uid, through := range in.recorded {
+		if (services == nil || services[through.service]) && !current[uid] {
+			delete(in.recorded, uid)
+		}
+	}
+}
+
+// recordAll records the new deployments of apps and returns the services
+// to try again: those of the Applications the store failed on. They are
+// read from the cache again then, so that a retry sees what changed since,
+// deletions included.
+func (in *ArgoCDIntake) recordAll(ctx context.Context, apps []*unstructured.Unstructured) (failed map[string]bool) {
+	failed = map[string]bool{}
 	for _, app := range apps {
 		if ctx.Err() != nil {
-			return nil
+			return failed
 		}
 		if err := in.record(ctx, app); err != nil {
 			in.logger.Warn("Argo CD deployments: recording", "application", app.GetNamespace()+"/"+app.GetName(), "error", err)
-			failed = append(failed, app)
+			failed[app.GetLabels()[kube.LabelName]] = true
 		}
 	}
 	return failed
@@ -140,11 +170,12 @@ func (in *ArgoCDIntake) recordAll(ctx context.Context, apps []*unstructured.Unst
 func (in *ArgoCDIntake) record(ctx context.Context, app *unstructured.Unstructured) error {
 	key := app.GetNamespace() + "/" + app.GetName()
 	in.mu.Lock()
-	through, known := in.recorded[key]
+	through, known := in.recorded[app.GetUID()]
 	in.mu.Unlock()
 	if !known {
 		through.historyID = -1
 	}
+	through.service = app.GetLabels()[kube.LabelName]
 	for _, d := range kube.DeploymentsOf(app) {
 		if d.Succeeded && d.HistoryID <= through.historyID || !d.Succeeded && d.StartedAt.Equal(through.failedSyncAt) {
 			continue
@@ -168,7 +199,7 @@ func (in *ArgoCDIntake) record(ctx context.Context, app *unstructured.Unstructur
 		}
 	}
 	in.mu.Lock()
-	in.recorded[key] = through
+	in.recorded[app.GetUID()] = through
 	in.mu.Unlock()
 	return nil
 }

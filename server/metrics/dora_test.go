@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/cairn-dev/cairn/internal/kubetest"
 	"github.com/cairn-dev/cairn/internal/pgtest"
 	"github.com/cairn-dev/cairn/server/apierr"
 	"github.com/cairn-dev/cairn/store"
@@ -21,7 +22,7 @@ import (
 	"github.com/cairn-dev/cairn/store/sqlite"
 )
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
+func TestMain(m *testing.M) { kubetest.Run(func() { pgtest.Main(m) }) }
 
 // engines are the stores the tests run on: a fresh, migrated one per call.
 var engines = []struct {

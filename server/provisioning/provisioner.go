@@ -197,8 +197,14 @@ func catalogEntry(name string, spec store.ProvisioningSpec) *store.Service {
 func (p *Provisioner) provisioningOf(ctx context.Context, service string) (store.Provisioning, error) {
 	prov, err := p.store.GetProvisioning(ctx, service)
 	if errors.Is(err, store.ErrNotFound) {
-		if _, err := p.store.GetService(ctx, service); errors.Is(err, store.ErrNotFound) {
+		_, err := p.store.GetService(ctx, service)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
 			return prov, apierr.NotFound("service", service)
+		case err != nil:
+			// Not knowing whether the service exists, say so: the store
+			// failing is no answer that nothing is provisioned.
+			return prov, err
 		}
 		return prov, &apierr.Error{
 			Code: codes.NotFound, Reason: "PROVISIONING_NOT_FOUND",

@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"database/sql"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -11,7 +10,7 @@ import (
 
 func openPreparedDB(t *testing.T) *preparedDB {
 	t.Helper()
-	db, err := sql.Open("sqlite", dsn(filepath.Join(t.TempDir(), "cairn.db")))
+	db, err := openDB(filepath.Join(t.TempDir(), "cairn.db"), busyTimeout)
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
 	return newPreparedDB(db)

@@ -10,11 +10,12 @@ import (
 	"fmt"
 	"net/url"
 	"runtime"
+	"time"
+
+	modernc "modernc.org/sqlite"
 
 	"github.com/cairn-dev/cairn/store"
 	"github.com/cairn-dev/cairn/store/sqlite/internal/dbsqlc"
-
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
 var _ store.Store = (*Store)(nil)
@@ -28,7 +29,15 @@ type Store struct {
 // Open opens the database file at path, creating it if need be. It does not
 // apply migrations: call Migrate for that.
 func Open(ctx context.Context, path string) (*Store, error) {
-	db, err := sql.Open("sqlite", dsn(path))
+	return open(ctx, path, busyTimeout)
+}
+
+// busyTimeout is how long a write waits for another to release the
+// database's write lock before it fails as unavailable.
+const busyTimeout = 5 * time.Second
+
+func open(ctx context.Context, path string, busyTimeout time.Duration) (*Store, error) {
+	db, err := openDB(path, busyTimeout)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -50,6 +59,17 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	return &Store{db: db, queries: dbsqlc.New(newPreparedDB(db))}, nil
 }
 
+// openDB opens the pool of the database at path. Every error of its
+// connections passes through classify (see classifyingConnector), so that
+// each store method's error has its class, whatever call it came from.
+func openDB(path string, busyTimeout time.Duration) (*sql.DB, error) {
+	connector, err := modernc.NewConnector(dsn(path, busyTimeout))
+	if err != nil {
+		return nil, err
+	}
+	return sql.OpenDB(classifyingConnector{connector}), nil
+}
+
 // poolSize is how many connections the pool keeps open at most: two per
 // core, and at least 8, as a write transaction holds one while it waits
 // for the database's write lock.
@@ -63,9 +83,9 @@ func poolSize() int { return max(8, 2*runtime.GOMAXPROCS(0)) }
 //   - BEGIN IMMEDIATE for write transactions, which take the write lock up
 //     front: a transaction that reads and then writes cannot fail to upgrade
 //     its lock halfway through.
-func dsn(path string) string {
+func dsn(path string, busyTimeout time.Duration) string {
 	params := url.Values{
-		"_pragma": {"busy_timeout(5000)", "journal_mode(WAL)", "foreign_keys(1)"},
+		"_pragma": {fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()), "journal_mode(WAL)", "foreign_keys(1)"},
 		"_txlock": {"immediate"},
 	}
 	// A file: URI, so that a path holding '?' or '#' is escaped, not cut.
