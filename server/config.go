@@ -39,6 +39,12 @@ type Config struct {
 	RateBurst       int           `yaml:"rateBurst"`
 	TLS             TLSConfig     `yaml:"tls"`
 	Kubernetes      KubeConfig    `yaml:"kubernetes"`
+	// Connections and streams held open, on both ports together: per
+	// client address (an IPv6 client is its /64) and in all.
+	MaxConnections          int `yaml:"maxConnections"`
+	MaxConnectionsPerClient int `yaml:"maxConnectionsPerClient"`
+	MaxStreams              int `yaml:"maxStreams"`
+	MaxStreamsPerClient     int `yaml:"maxStreamsPerClient"`
 	// Cost is set in the file only: the currency and the price table cost
 	// estimates use (see cost.DefaultConfig for the defaults and sources).
 	Cost cost.Config `yaml:"cost"`
@@ -83,6 +89,12 @@ func DefaultConfig() Config {
 		RateLimit:       500,
 		RateBurst:       1000,
 		Auth:            auth.Config{Mode: auth.ModeRequired},
+		// A client behind a proxy or NAT is many callers: its share is
+		// large, and still a tenth of the whole.
+		MaxConnections:          10000,
+		MaxConnectionsPerClient: 1000,
+		MaxStreams:              10000,
+		MaxStreamsPerClient:     1000,
 		Kubernetes: KubeConfig{
 			ClaimGroup:      kube.DefaultClaimGroup,
 			ClaimVersion:    kube.DefaultClaimVersion,
@@ -111,6 +123,10 @@ func (c *Config) flagSet(name string, configFile *string) *flag.FlagSet {
 	fs.DurationVar(&c.CallTimeout, "call-timeout", c.CallTimeout, "deadline of every unary call; a caller's own deadline may be shorter")
 	fs.Float64Var(&c.RateLimit, "rate-limit", c.RateLimit, "calls per second each principal may make (0: no limit)")
 	fs.IntVar(&c.RateBurst, "rate-burst", c.RateBurst, "calls a principal may make at once above its rate")
+	fs.IntVar(&c.MaxConnections, "max-connections", c.MaxConnections, "connections open at once, both ports together; more are closed at once")
+	fs.IntVar(&c.MaxConnectionsPerClient, "max-connections-per-client", c.MaxConnectionsPerClient, "connections one client address (an IPv6 /64) may hold open")
+	fs.IntVar(&c.MaxStreams, "max-streams", c.MaxStreams, "streaming calls (watches, uploads) open at once, gRPC and REST together; more answer RESOURCE_EXHAUSTED")
+	fs.IntVar(&c.MaxStreamsPerClient, "max-streams-per-client", c.MaxStreamsPerClient, "streaming calls one client address (an IPv6 /64) may hold open")
 	fs.StringVar(&c.TLS.CertFile, "tls-cert-file", c.TLS.CertFile, "PEM certificate for both ports; TLS is off when empty")
 	fs.StringVar(&c.TLS.KeyFile, "tls-key-file", c.TLS.KeyFile, "PEM private key of --tls-cert-file")
 	fs.StringVar(&c.Kubernetes.Kubeconfig, "kubeconfig", c.Kubernetes.Kubeconfig, "kubeconfig file of the cluster to provision on; else $KUBECONFIG, else in-cluster")
@@ -219,6 +235,17 @@ func (c *Config) validate() error {
 	}
 	if c.RateLimit < 0 || (c.RateLimit > 0 && c.RateBurst < 1) {
 		errs = append(errs, fmt.Errorf("rate limit %g with burst %d: want a limit of 0 (off), or above 0 with a burst of at least 1", c.RateLimit, c.RateBurst))
+	}
+	for _, limit := range []struct {
+		what               string
+		perClient, overall int
+	}{
+		{"connections", c.MaxConnectionsPerClient, c.MaxConnections},
+		{"streams", c.MaxStreamsPerClient, c.MaxStreams},
+	} {
+		if limit.perClient < 1 || limit.perClient > limit.overall {
+			errs = append(errs, fmt.Errorf("max %s %d, per client %d: want at least 1 per client, and no more than in all", limit.what, limit.overall, limit.perClient))
+		}
 	}
 	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
 		errs = append(errs, errors.New("tls: give both a certificate file and a key file, or neither"))

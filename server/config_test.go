@@ -88,6 +88,8 @@ func TestLoadConfigRefuses(t *testing.T) {
 		{name: "an unknown auth mode", args: []string{"--auth-mode", "maybe"}, want: "auth.mode"},
 		{name: "a certificate without its key", args: []string{"--tls-cert-file", "cert.pem"}, want: "tls"},
 		{name: "a negative rate limit", args: []string{"--rate-limit", "-1"}, want: "rate limit"},
+		{name: "more connections per client than in all", args: []string{"--max-connections", "10", "--max-connections-per-client", "11"}, want: "max connections 10, per client 11"},
+		{name: "no streams per client", env: map[string]string{"CAIRN_MAX_STREAMS_PER_CLIENT": "0"}, want: "max streams 10000, per client 0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -118,4 +120,18 @@ tls:
 	require.Equal(t, auth.ModeRequired, cfg.Auth.Mode)
 	require.Equal(t, "backstage-proxy", cfg.Auth.Tokens[0].Name)
 	require.Equal(t, TLSConfig{CertFile: "/etc/cairn/tls.crt", KeyFile: "/etc/cairn/tls.key"}, cfg.TLS)
+}
+
+func TestLoadConfigSetsTheConnectionAndStreamLimitsFromEachSource(t *testing.T) {
+	file := writeConfig(t, "maxConnections: 500\nmaxStreamsPerClient: 7\n")
+	cfg, err := LoadConfig(
+		[]string{"--config", file, "--max-streams", "70"},
+		env(map[string]string{"CAIRN_MAX_CONNECTIONS_PER_CLIENT": "50"}),
+		io.Discard,
+	)
+	require.NoError(t, err)
+	require.Equal(t, 500, cfg.MaxConnections)
+	require.Equal(t, 50, cfg.MaxConnectionsPerClient)
+	require.Equal(t, 70, cfg.MaxStreams)
+	require.Equal(t, 7, cfg.MaxStreamsPerClient)
 }

@@ -3,6 +3,7 @@ package kube_test
 import (
 	"context"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -41,7 +42,9 @@ func TestApplyCallsNothingWhenTheClusterHoldsWhatCairnLastApplied(t *testing.T) 
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	cluster.Start(ctx)
+	var informers sync.WaitGroup
+	informers.Go(func() { cluster.Run(ctx) })
+	t.Cleanup(func() { cancel(); informers.Wait() })
 	require.True(t, cluster.WaitForSync(ctx))
 
 	plan := kube.Plan{Service: "orders", Team: "team-orders", Namespace: "team-orders", Database: "postgresql", DatabaseSize: "small"}

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -46,7 +47,9 @@ func benchProvisioner(b *testing.B) (*Provisioner, *kubetest.Env, context.Contex
 	if err != nil {
 		b.Fatal(err)
 	}
-	cluster.Start(ctx)
+	var informers sync.WaitGroup
+	informers.Go(func() { cluster.Run(ctx) })
+	b.Cleanup(func() { cancel(); informers.Wait() })
 	if !cluster.WaitForSync(ctx) {
 		b.Fatal("informers did not sync")
 	}
