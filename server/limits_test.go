@@ -194,3 +194,23 @@ func TestConnectionsOverTheLimitsAreClosedAtOnceWhileOthersAreServed(t *testing.
 	require.NoError(t, err)
 	require.Equal(t, healthpb.HealthCheckResponse_SERVING, check.GetStatus())
 }
+
+func TestClientKeyIsTheIPv4AddressOrTheIPv6Slash64(t *testing.T) {
+	tests := []struct {
+		addr string
+		want string
+	}{
+		{"192.0.2.7:50000", "192.0.2.7"},
+		{"[::ffff:192.0.2.7]:50000", "192.0.2.7"},
+		{"[2001:db8:1:2:aaaa:bbbb:cccc:dddd]:443", "2001:db8:1:2::/64"},
+		{"[2001:db8:1:2::1]:1", "2001:db8:1:2::/64"},
+		{"[fe80::1%eth0]:1", "fe80::/64"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.addr, func(t *testing.T) {
+			addr, err := net.ResolveTCPAddr("tcp", tt.addr)
+			require.NoError(t, err)
+			require.Equal(t, tt.want, clientKey(addr))
+		})
+	}
+}
