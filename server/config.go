@@ -46,6 +46,12 @@ type Config struct {
 	UnauthenticatedAuditBurst int           `yaml:"unauthenticatedAuditBurst"`
 	TLS                       TLSConfig     `yaml:"tls"`
 	Kubernetes                KubeConfig    `yaml:"kubernetes"`
+	// Connections and streams held open, on both ports together: per
+	// client address (an IPv6 client is its /64) and in all.
+	MaxConnections          int `yaml:"maxConnections"`
+	MaxConnectionsPerClient int `yaml:"maxConnectionsPerClient"`
+	MaxStreams              int `yaml:"maxStreams"`
+	MaxStreamsPerClient     int `yaml:"maxStreamsPerClient"`
 	// Cost is set in the file only: the currency and the price table cost
 	// estimates use (see cost.DefaultConfig for the defaults and sources).
 	Cost cost.Config `yaml:"cost"`
@@ -96,6 +102,12 @@ func DefaultConfig() Config {
 		UnauthenticatedAuditRate:  1,
 		UnauthenticatedAuditBurst: 60,
 		Auth:                      auth.Config{Mode: auth.ModeRequired},
+		// A client behind a proxy or NAT is many callers: its share is
+		// large, and still a tenth of the whole.
+		MaxConnections:          10000,
+		MaxConnectionsPerClient: 1000,
+		MaxStreams:              10000,
+		MaxStreamsPerClient:     1000,
 		Kubernetes: KubeConfig{
 			ClaimGroup:      kube.DefaultClaimGroup,
 			ClaimVersion:    kube.DefaultClaimVersion,
@@ -128,6 +140,10 @@ func (c *Config) flagSet(name string, configFile *string) *flag.FlagSet {
 	fs.IntVar(&c.UploadMinRate, "upload-min-rate", c.UploadMinRate, "bytes per second a FOCUS upload must average while Cairn waits for it")
 	fs.Float64Var(&c.UnauthenticatedAuditRate, "unauthenticated-audit-rate", c.UnauthenticatedAuditRate, "audit events per second of mutating calls without valid credentials, all callers together; the rest are only counted (0: no limit)")
 	fs.IntVar(&c.UnauthenticatedAuditBurst, "unauthenticated-audit-burst", c.UnauthenticatedAuditBurst, "such events written at once above their rate")
+	fs.IntVar(&c.MaxConnections, "max-connections", c.MaxConnections, "connections open at once, both ports together; more are closed at once")
+	fs.IntVar(&c.MaxConnectionsPerClient, "max-connections-per-client", c.MaxConnectionsPerClient, "connections one client address (an IPv6 /64) may hold open")
+	fs.IntVar(&c.MaxStreams, "max-streams", c.MaxStreams, "streaming calls (watches, uploads) open at once, gRPC and REST together; more answer RESOURCE_EXHAUSTED")
+	fs.IntVar(&c.MaxStreamsPerClient, "max-streams-per-client", c.MaxStreamsPerClient, "streaming calls one client address (an IPv6 /64) may hold open")
 	fs.StringVar(&c.TLS.CertFile, "tls-cert-file", c.TLS.CertFile, "PEM certificate for both ports; TLS is off when empty")
 	fs.StringVar(&c.TLS.KeyFile, "tls-key-file", c.TLS.KeyFile, "PEM private key of --tls-cert-file")
 	fs.StringVar(&c.Kubernetes.Kubeconfig, "kubeconfig", c.Kubernetes.Kubeconfig, "kubeconfig file of the cluster to provision on; else $KUBECONFIG, else in-cluster")
@@ -245,6 +261,17 @@ func (c *Config) validate() error {
 	}
 	if c.UnauthenticatedAuditRate < 0 || (c.UnauthenticatedAuditRate > 0 && c.UnauthenticatedAuditBurst < 1) {
 		errs = append(errs, fmt.Errorf("unauthenticated audit rate %g with burst %d: want a rate of 0 (no limit), or above 0 with a burst of at least 1", c.UnauthenticatedAuditRate, c.UnauthenticatedAuditBurst))
+	}
+	for _, limit := range []struct {
+		what               string
+		perClient, overall int
+	}{
+		{"connections", c.MaxConnectionsPerClient, c.MaxConnections},
+		{"streams", c.MaxStreamsPerClient, c.MaxStreams},
+	} {
+		if limit.perClient < 1 || limit.perClient > limit.overall {
+			errs = append(errs, fmt.Errorf("max %s %d, per client %d: want at least 1 per client, and no more than in all", limit.what, limit.overall, limit.perClient))
+		}
 	}
 	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
 		errs = append(errs, errors.New("tls: give both a certificate file and a key file, or neither"))

@@ -91,6 +91,8 @@ func TestLoadConfigRefuses(t *testing.T) {
 		{name: "no body timeout", args: []string{"--body-timeout", "0s"}, want: "body timeout"},
 		{name: "no upload rate", env: map[string]string{"CAIRN_UPLOAD_MIN_RATE": "0"}, want: "upload min rate"},
 		{name: "an unauthenticated audit rate without burst", file: "unauthenticatedAuditRate: 2\nunauthenticatedAuditBurst: 0\n", want: "unauthenticated audit rate"},
+		{name: "more connections per client than in all", args: []string{"--max-connections", "10", "--max-connections-per-client", "11"}, want: "max connections 10, per client 11"},
+		{name: "no streams per client", env: map[string]string{"CAIRN_MAX_STREAMS_PER_CLIENT": "0"}, want: "max streams 10000, per client 0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -121,4 +123,18 @@ tls:
 	require.Equal(t, auth.ModeRequired, cfg.Auth.Mode)
 	require.Equal(t, "backstage-proxy", cfg.Auth.Tokens[0].Name)
 	require.Equal(t, TLSConfig{CertFile: "/etc/cairn/tls.crt", KeyFile: "/etc/cairn/tls.key"}, cfg.TLS)
+}
+
+func TestLoadConfigSetsTheConnectionAndStreamLimitsFromEachSource(t *testing.T) {
+	file := writeConfig(t, "maxConnections: 500\nmaxStreamsPerClient: 7\n")
+	cfg, err := LoadConfig(
+		[]string{"--config", file, "--max-streams", "70"},
+		env(map[string]string{"CAIRN_MAX_CONNECTIONS_PER_CLIENT": "50"}),
+		io.Discard,
+	)
+	require.NoError(t, err)
+	require.Equal(t, 500, cfg.MaxConnections)
+	require.Equal(t, 50, cfg.MaxConnectionsPerClient)
+	require.Equal(t, 70, cfg.MaxStreams)
+	require.Equal(t, 7, cfg.MaxStreamsPerClient)
 }

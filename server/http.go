@@ -362,9 +362,15 @@ func (r *readiness) shutDown() {
 	r.health.Shutdown() // every service NOT_SERVING, and stays so
 }
 
+// serveHTTP answers /readyz, to anyone: ready or not ready, and nothing
+// else. Why not goes to the log, as a store's error names its host and
+// user.
 func (r *readiness) serveHTTP(w http.ResponseWriter, req *http.Request) {
 	if err := r.check(req.Context()); err != nil {
-		http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+		if req.Context().Err() == nil { // not the caller hanging up
+			r.logger.Warn("readiness check failed", "error", err)
+		}
+		http.Error(w, "not ready", http.StatusServiceUnavailable)
 		return
 	}
 	io.WriteString(w, "ready\n")

@@ -23,6 +23,7 @@ import (
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -43,8 +44,11 @@ import (
 // How often the store is checked to keep gRPC health current.
 const readinessInterval = 5 * time.Second
 
-// Run serves Cairn until ctx is done, then shuts down in order: health
-// NOT_SERVING, in-flight gRPC calls finished, HTTP drained, store closed.
+// Run serves Cairn until ctx is done, then shuts down: health NOT_SERVING,
+// watch streams ended, then gRPC and HTTP drain their calls, each within
+// the shutdown timeout, while the reconciler stops and the lease is
+// released. Run owns every goroutine it starts and returns once all have
+// ended; the store is closed last.
 func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	st, err := openAndMigrate(ctx, cfg.Store, cfg.MigrateOnStart, logger)
 	if err != nil {
@@ -53,7 +57,9 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	defer func() {
 		if err := st.Close(); err != nil {
 			logger.Error("closing the store", "error", err)
+			return
 		}
+		logger.Info("store closed")
 	}()
 
 	authenticator, err := auth.NewAuthenticator(ctx, cfg.Auth, &http.Client{Timeout: 10 * time.Second})
@@ -72,24 +78,19 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		tlsConfig = reloader.TLSConfig()
 	}
 
-	grpcLis, err := net.Listen("tcp", cfg.GRPCAddr)
-	if err != nil {
-		return fmt.Errorf("grpc listener: %w", err)
-	}
-	httpLis, err := net.Listen("tcp", cfg.HTTPAddr)
-	if err != nil {
-		grpcLis.Close()
-		return fmt.Errorf("http listener: %w", err)
-	}
-	if tlsConfig != nil {
-		// TLS ends at the listeners, so that the in-process gateway
-		// connection below needs none.
-		grpcLis = tls.NewListener(grpcLis, tlsConfig)
-		httpLis = tls.NewListener(httpLis, tlsConfig)
-	}
 	registry := prometheus.NewRegistry()
+	// Everything Run starts runs in group, on runCtx: the first to fail,
+	// or ctx, stops the rest. Returning early, Run stops and waits for
+	// what it started before the store closes.
+	runCtx, stop := context.WithCancel(ctx)
+	group, runCtx := errgroup.WithContext(runCtx)
+	defer func() {
+		stop()
+		group.Wait()
+	}()
+
 	delivery := dorametrics.New(st, dorametrics.NewPrometheus(registry))
-	provisioner, cluster, err := startProvisioning(ctx, cfg, st, delivery, registry, logger)
+	provisioner, cluster, err := startProvisioning(runCtx, group, cfg, st, delivery, registry, logger)
 	if err != nil {
 		return err
 	}
@@ -105,70 +106,104 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		return err
 	}
 	grpcSrv, healthSrv := api.grpc, api.health
-	gateway, err := newGateway(ctx, api.inProcess)
+	gateway, err := newGateway(runCtx, api.inProcess)
 	if err != nil {
 		return err
 	}
 	ready := &readiness{store: st, health: healthSrv, logger: logger}
+	// handlers counts the HTTP handlers running: http.Server.Close does
+	// not wait for them, and they use the store.
+	var handlers sync.WaitGroup
 	httpSrv := &http.Server{
-		Handler:           newHTTPHandler(cfg, g, gateway, focusImportHandler(api.inProcess), registry, ready),
+		Handler:           countHandlers(&handlers, newHTTPHandler(cfg, g, gateway, focusImportHandler(api.inProcess), registry, ready)),
 		ReadHeaderTimeout: 10 * time.Second,
 		MaxHeaderBytes:    maxHeaderBytes,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		ConnContext:       withClient,
 	}
 
-	var wg sync.WaitGroup
-	serveErr := make(chan error, 2)
-	wg.Go(func() {
-		if err := grpcSrv.Serve(grpcLis); err != nil {
-			serveErr <- fmt.Errorf("grpc server: %w", err)
+	connections := newOpenLimit(cfg.MaxConnectionsPerClient, cfg.MaxConnections, registry, "connections")
+	grpcLis, err := net.Listen("tcp", cfg.GRPCAddr)
+	if err != nil {
+		return fmt.Errorf("grpc listener: %w", err)
+	}
+	grpcLis = limitListener(grpcLis, connections)
+	httpLis, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		grpcLis.Close()
+		return fmt.Errorf("http listener: %w", err)
+	}
+	httpLis = limitListener(httpLis, connections)
+	if tlsConfig != nil {
+		// TLS ends at the listeners, so that the in-process gateway
+		// connection needs none; a connection over the limits is closed
+		// before its handshake.
+		grpcLis = tls.NewListener(grpcLis, tlsConfig)
+		httpLis = tls.NewListener(httpLis, tlsConfig)
+	}
+
+	group.Go(func() error {
+		// Serve after the shutdown below has begun: not a failure.
+		if err := grpcSrv.Serve(grpcLis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+			return fmt.Errorf("grpc server: %w", err)
 		}
+		return nil
 	})
-	wg.Go(func() {
+	group.Go(func() error {
 		if err := httpSrv.Serve(httpLis); !errors.Is(err, http.ErrServerClosed) {
-			serveErr <- fmt.Errorf("http server: %w", err)
+			return fmt.Errorf("http server: %w", err)
 		}
+		return nil
 	})
-	watchCtx, stopWatch := context.WithCancel(ctx)
-	wg.Go(func() { ready.watch(watchCtx, readinessInterval) })
+	group.Go(func() error {
+		ready.watch(runCtx, readinessInterval)
+		return nil
+	})
+	group.Go(func() error {
+		<-runCtx.Done()
+		logger.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+		shutdown(cfg.ShutdownTimeout, ready, api.streams, grpcSrv, httpSrv, logger)
+		handlers.Wait()
+		return nil
+	})
 	logger.Info("cairn serving", "grpc", grpcLis.Addr().String(), "http", httpLis.Addr().String(),
 		"tls", tlsConfig != nil, "auth", cfg.Auth.Mode, "store", redactStoreURL(cfg.Store))
-
-	select {
-	case <-ctx.Done():
-		err = nil
-	case err = <-serveErr:
-	}
-	stopWatch()
-	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout)
-	shutdown(cfg.ShutdownTimeout, ready, grpcSrv, httpSrv, logger)
-	wg.Wait()
-	return err
+	return group.Wait()
 }
 
-// shutdown stops serving within timeout: health first so that load
-// balancers stop sending, then gRPC and HTTP drain their calls.
-func shutdown(timeout time.Duration, ready *readiness, grpcSrv *grpc.Server, httpSrv *http.Server, logger *slog.Logger) {
+// shutdown stops serving: health first so that load balancers stop
+// sending, then the streams the server sends on are ended, as they would
+// otherwise hold the drain to its end. gRPC and HTTP then drain at once,
+// each within timeout of its own: a slow gRPC call does not use up the
+// time of a REST call.
+func shutdown(timeout time.Duration, ready *readiness, streams *streamGate, grpcSrv *grpc.Server, httpSrv *http.Server, logger *slog.Logger) {
 	ready.shutDown()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-
-	stopped := make(chan struct{})
-	go func() {
-		grpcSrv.GracefulStop()
-		close(stopped)
-	}()
-	select {
-	case <-stopped:
-	case <-ctx.Done():
-		logger.Warn("gRPC calls still running at the shutdown timeout; ending them")
-		grpcSrv.Stop()
-	}
-	if err := httpSrv.Shutdown(ctx); err != nil {
-		logger.Warn("HTTP connections still open at the shutdown timeout; closing them", "error", err)
-		httpSrv.Close()
-	}
+	streams.stop()
+	var drains sync.WaitGroup
+	drains.Go(func() {
+		stopped := make(chan struct{})
+		go func() {
+			grpcSrv.GracefulStop()
+			close(stopped)
+		}()
+		select {
+		case <-stopped:
+		case <-time.After(timeout):
+			logger.Warn("gRPC calls still running at the shutdown timeout; ending them")
+			grpcSrv.Stop()
+			<-stopped
+		}
+	})
+	drains.Go(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		if err := httpSrv.Shutdown(ctx); err != nil {
+			logger.Warn("HTTP connections still open at the shutdown timeout; closing them", "error", err)
+			httpSrv.Close()
+		}
+	})
+	drains.Wait()
 }
 
 // api is Cairn's gRPC API twice over, with the same service
@@ -182,6 +217,7 @@ type api struct {
 	grpc      *grpc.Server
 	health    *health.Server
 	inProcess *inprocgrpc.Channel
+	streams   *streamGate // of both
 }
 
 func newAPI(cfg Config, logger *slog.Logger, st store.Store, provisioner *provisioning.Provisioner, metricsSrv *dorametrics.Server, workloads cost.Workloads, g *guard, registry *prometheus.Registry) (*api, error) {
@@ -192,6 +228,7 @@ func newAPI(cfg Config, logger *slog.Logger, st store.Store, provisioner *provis
 	metrics := grpcprom.NewServerMetrics(grpcprom.WithServerHandlingTimeHistogram())
 	registry.MustRegister(metrics, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
+	streams := newStreamGate(cfg.MaxStreamsPerClient, cfg.MaxStreams, registry)
 	callLog := callLogger(logger)
 	logOpts := []logging.Option{logging.WithLogOnEvents(logging.FinishCall), logging.WithFieldsFromContext(clientFields)}
 	recoverOpts := []recovery.Option{recovery.WithRecoveryHandlerContext(func(ctx context.Context, p any) error {
@@ -212,6 +249,7 @@ func newAPI(cfg Config, logger *slog.Logger, st store.Store, provisioner *provis
 	stream := []grpc.StreamServerInterceptor{
 		metrics.StreamServerInterceptor(),
 		logging.StreamServerInterceptor(callLog, logOpts...),
+		streams.interceptor(),
 		recovery.StreamServerInterceptor(recoverOpts...),
 		g.stream(),
 		rewriteErrorsStream(logger),
@@ -221,6 +259,8 @@ func newAPI(cfg Config, logger *slog.Logger, st store.Store, provisioner *provis
 		grpc: grpc.NewServer(
 			grpc.MaxRecvMsgSize(cfg.MaxRequestBytes),
 			grpc.MaxHeaderListSize(maxHeaderBytes),
+			grpc.MaxConcurrentStreams(maxCallsPerConnection),
+			grpc.WaitForHandlers(true), // Stop returns once no handler uses the store
 			grpc.ChainUnaryInterceptor(unary...),
 			grpc.ChainStreamInterceptor(stream...),
 		),
@@ -228,6 +268,7 @@ func newAPI(cfg Config, logger *slog.Logger, st store.Store, provisioner *provis
 		inProcess: new(inprocgrpc.Channel).
 			WithServerUnaryInterceptor(chainUnary(unary)).
 			WithServerStreamInterceptor(chainStream(stream)),
+		streams: streams,
 	}
 
 	teams, _ := cfg.Auth.Teams() // validated
@@ -299,12 +340,12 @@ func NewLogger(cfg Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// startProvisioning connects to the cluster, when one is configured, starts
+// startProvisioning connects to the cluster, when one is configured, runs
 // the informers, and on whichever replica leads runs the reconciler and
-// the intake of Argo CD's deployments into delivery. With no cluster the
-// provisioner answers FAILED_PRECONDITION, the cluster is nil, and the
-// rest of Cairn works on.
-func startProvisioning(ctx context.Context, cfg Config, st store.Store, delivery *dorametrics.Service, registry *prometheus.Registry, logger *slog.Logger) (*provisioning.Provisioner, *kube.Cluster, error) {
+// the intake of Argo CD's deployments into delivery, all in group. With
+// no cluster the provisioner answers FAILED_PRECONDITION, the cluster is
+// nil, and the rest of Cairn works on.
+func startProvisioning(ctx context.Context, group *errgroup.Group, cfg Config, st store.Store, delivery *dorametrics.Service, registry *prometheus.Registry, logger *slog.Logger) (*provisioning.Provisioner, *kube.Cluster, error) {
 	metrics := provisioning.NewMetrics(registry)
 	settings := cfg.Kubernetes.settings()
 	teams, _ := cfg.Auth.Teams() // validated
@@ -320,7 +361,6 @@ func startProvisioning(ctx context.Context, cfg Config, st store.Store, delivery
 	if err != nil {
 		return nil, nil, err
 	}
-	cluster.Start(ctx)
 	provisioner := provisioning.New(st, cluster, settings, teams, metrics, logger)
 	intake := dorametrics.NewArgoCDIntake(cluster, delivery, logger)
 	lead := func(ctx context.Context) {
@@ -329,15 +369,29 @@ func startProvisioning(ctx context.Context, cfg Config, st store.Store, delivery
 		wg.Go(func() { intake.Run(ctx) })
 		wg.Wait()
 	}
-	go func() {
+	group.Go(func() error {
+		cluster.Run(ctx)
+		return nil
+	})
+	group.Go(func() error {
 		if !cluster.WaitForSync(ctx) {
-			return
+			return nil
 		}
 		err := kube.RunAsLeader(ctx, restConfig, cfg.Kubernetes.LeaseNamespace, logger, lead)
 		if err != nil {
 			logger.Error("leader election failed: this replica will not reconcile", "error", err)
 		}
-	}()
+		return nil
+	})
 	logger.Info("provisioning on Kubernetes", "host", restConfig.Host, "claims", settings.ClaimGroup+"/"+settings.ClaimVersion)
 	return provisioner, cluster, nil
+}
+
+// countHandlers counts next's running handlers in running.
+func countHandlers(running *sync.WaitGroup, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		running.Add(1)
+		defer running.Done()
+		next.ServeHTTP(w, r)
+	})
 }

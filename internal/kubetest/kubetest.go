@@ -426,3 +426,16 @@ func (e *Env) kindOf(tb testing.TB, obj *unstructured.Unstructured) kube.Kind {
 func requestContext() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), requestTimeout)
 }
+
+// RunCluster runs cluster's informers until the test ends, waits for them
+// then, and returns once they have synced.
+func RunCluster(tb testing.TB, cluster *kube.Cluster) {
+	tb.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var informers sync.WaitGroup
+	informers.Go(func() { cluster.Run(ctx) })
+	tb.Cleanup(func() { cancel(); informers.Wait() })
+	if !cluster.WaitForSync(ctx) {
+		tb.Fatal("Cairn's informers did not sync")
+	}
+}

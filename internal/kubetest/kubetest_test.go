@@ -1,7 +1,6 @@
 package kubetest_test
 
 import (
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -294,10 +293,7 @@ func startCluster(t *testing.T, env *kubetest.Env) *kube.Cluster {
 	t.Helper()
 	cluster, err := kube.NewCluster(env.Config(), settings)
 	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	cluster.Start(ctx)
-	require.True(t, cluster.WaitForSync(ctx), "Cairn's informers did not sync")
+	kubetest.RunCluster(t, cluster)
 	return cluster
 }
 

@@ -1,7 +1,6 @@
 package kube_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"sync/atomic"
@@ -41,10 +40,7 @@ func TestApplyCallsNothingWhenTheClusterHoldsWhatCairnLastApplied(t *testing.T) 
 	config.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { counter.next = rt; return counter }
 	cluster, err := kube.NewCluster(config, settings)
 	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	cluster.Start(ctx)
-	require.True(t, cluster.WaitForSync(ctx))
+	kubetest.RunCluster(t, cluster)
 
 	plan := kube.Plan{Service: "orders", Team: "team-orders", Namespace: "team-orders", Database: "postgresql", DatabaseSize: "small"}
 	claim := kube.DatabaseClaim(plan, settings)
@@ -106,10 +102,7 @@ func TestApplysRecordForgetsObjectsDeletedFromTheCluster(t *testing.T) {
 	settings := kube.DefaultSettings()
 	cluster, err := kube.NewCluster(env.Config(), settings)
 	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	cluster.Start(ctx)
-	require.True(t, cluster.WaitForSync(ctx))
+	kubetest.RunCluster(t, cluster)
 
 	for i := range 5 {
 		plan := kube.Plan{Service: fmt.Sprintf("orders-%d", i), Team: "team-orders", Namespace: "team-orders",

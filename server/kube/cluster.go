@@ -84,7 +84,7 @@ type Cluster struct {
 	manualHandlers  []func(kind string)
 }
 
-// NewCluster returns a Cluster for the API server of cfg. Start runs its
+// NewCluster returns a Cluster for the API server of cfg. Run runs its
 // informers.
 func NewCluster(cfg *rest.Config, settings Settings) (*Cluster, error) {
 	cfg = rest.CopyConfig(cfg)
@@ -145,6 +145,7 @@ func NewCluster(cfg *rest.Config, settings Settings) (*Cluster, error) {
 		return nil, err
 	}
 	c.informer["Deployment"] = c.deployments
+	c.stale.Store(true) // until Run's informers have listed
 	return c, nil
 }
 
@@ -219,14 +220,15 @@ func serviceOf(obj any) ([]string, error) {
 	return nil, nil
 }
 
-// Start runs the informers until ctx is done. Until their first lists
-// arrive the view is stale.
-func (c *Cluster) Start(ctx context.Context) {
-	c.stale.Store(true)
+// Run runs the informers until ctx is done, and returns once they have
+// stopped. Until their first lists arrive the view is stale.
+func (c *Cluster) Run(ctx context.Context) {
+	var wg sync.WaitGroup
 	for _, inf := range c.informer {
-		go inf.Run(ctx.Done())
+		wg.Go(func() { inf.Run(ctx.Done()) })
 	}
-	go c.watchFreshness(ctx)
+	wg.Go(func() { c.watchFreshness(ctx) })
+	wg.Wait()
 }
 
 // WaitForSync waits until the informers hold the cluster's objects.

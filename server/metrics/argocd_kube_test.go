@@ -41,10 +41,7 @@ func TestIntakeCountsEveryDeploymentOfARecreatedApplicationOnce(t *testing.T) {
 	settings := kube.DefaultSettings()
 	cluster, err := kube.NewCluster(env.Config(), settings)
 	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	cluster.Start(ctx)
-	require.True(t, cluster.WaitForSync(ctx))
+	kubetest.RunCluster(t, cluster)
 
 	for _, engine := range engines {
 		t.Run(engine.name, func(t *testing.T) {

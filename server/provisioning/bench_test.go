@@ -47,10 +47,7 @@ func benchProvisioner(b *testing.B) (*Provisioner, *kubetest.Env, context.Contex
 	if err != nil {
 		b.Fatal(err)
 	}
-	cluster.Start(ctx)
-	if !cluster.WaitForSync(ctx) {
-		b.Fatal("informers did not sync")
-	}
+	kubetest.RunCluster(b, cluster)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	p := New(st, cluster, kube.DefaultSettings(), entityref.Teams{}, NewMetrics(prometheus.NewRegistry()), logger)
 	go p.Run(ctx)

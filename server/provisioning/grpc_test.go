@@ -15,6 +15,7 @@ import (
 
 	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
 	"github.com/cairn-dev/cairn/server/apierr"
+	"github.com/cairn-dev/cairn/server/entityref"
 	"github.com/cairn-dev/cairn/server/kube"
 	"github.com/cairn-dev/cairn/store"
 	"github.com/cairn-dev/cairn/store/sqlite"
@@ -59,7 +60,7 @@ func TestGetServiceStatusWhileTheStoreIsDownIsUnavailable(t *testing.T) {
 	require.NoError(t, err)
 
 	statusCode := func(st store.Store, service string) codes.Code {
-		p := New(st, cluster, kube.DefaultSettings(), NewMetrics(prometheus.NewRegistry()), slog.New(slog.DiscardHandler))
+		p := New(st, cluster, kube.DefaultSettings(), entityref.Teams{}, NewMetrics(prometheus.NewRegistry()), slog.New(slog.DiscardHandler))
 		_, err := NewServer(p).GetServiceStatus(t.Context(), &cairnv1.GetServiceStatusRequest{Name: "services/" + service})
 		rewritten, _ := apierr.Rewrite(err, cairnv1.ProvisioningService_GetServiceStatus_FullMethodName)
 		return status.Code(rewritten)
