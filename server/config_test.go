@@ -88,6 +88,8 @@ func TestLoadConfigRefuses(t *testing.T) {
 		{name: "an unknown auth mode", args: []string{"--auth-mode", "maybe"}, want: "auth.mode"},
 		{name: "a certificate without its key", args: []string{"--tls-cert-file", "cert.pem"}, want: "tls"},
 		{name: "a negative rate limit", args: []string{"--rate-limit", "-1"}, want: "rate limit"},
+		{name: "an event window that takes no event", env: map[string]string{"CAIRN_EVENT_MAX_AGE": "0s"}, want: "event window"},
+		{name: "an event window in the file that looks back no time", file: "events: {maxAge: 0s}\n", want: "event window"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

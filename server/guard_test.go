@@ -116,7 +116,7 @@ func newGuarded(t *testing.T, configure func(*Config)) *guarded {
 	}
 	registry := prometheus.NewRegistry()
 	provisioner := provisioning.New(st, nil, kube.DefaultSettings(), provisioning.NewMetrics(registry), logger)
-	api, err := newAPI(cfg, logger, st, provisioner, dorametrics.NewServer(dorametrics.New(st, dorametrics.NewPrometheus(registry)), dorametrics.NewPlatform(st, nil)), nil, g, registry)
+	api, err := newAPI(cfg, logger, st, provisioner, dorametrics.NewServer(dorametrics.New(st, dorametrics.NewPrometheus(registry), dorametrics.DefaultEventWindow), dorametrics.NewPlatform(st, nil)), nil, g, registry)
 	require.NoError(t, err)
 	lis := bufconn.Listen(1 << 20)
 	go api.grpc.Serve(lis)

@@ -90,7 +90,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		httpLis = tls.NewListener(httpLis, tlsConfig)
 	}
 	registry := prometheus.NewRegistry()
-	delivery := dorametrics.New(st, dorametrics.NewPrometheus(registry))
+	delivery := dorametrics.New(st, dorametrics.NewPrometheus(registry), cfg.Events)
 	provisioner, cluster, err := startProvisioning(ctx, cfg, st, delivery, registry, logger)
 	if err != nil {
 		return err
