@@ -15,6 +15,7 @@ import (
 	"github.com/cairn-dev/cairn/server/auth"
 	"github.com/cairn-dev/cairn/server/cost"
 	"github.com/cairn-dev/cairn/server/kube"
+	dorametrics "github.com/cairn-dev/cairn/server/metrics"
 )
 
 // EnvPrefix starts the environment variable of every setting: --grpc-addr
@@ -52,6 +53,9 @@ type Config struct {
 	MaxConnectionsPerClient int `yaml:"maxConnectionsPerClient"`
 	MaxStreams              int `yaml:"maxStreams"`
 	MaxStreamsPerClient     int `yaml:"maxStreamsPerClient"`
+	// Events bounds the times of recorded deployments, incidents and
+	// tickets around now.
+	Events dorametrics.EventWindow `yaml:"events"`
 	// Cost is set in the file only: the currency and the price table cost
 	// estimates use (see cost.DefaultConfig for the defaults and sources).
 	Cost cost.Config `yaml:"cost"`
@@ -115,7 +119,8 @@ func DefaultConfig() Config {
 			ArgoCDProject:   kube.DefaultArgoCDProject,
 			LeaseNamespace:  "default",
 		},
-		Cost: cost.DefaultConfig(),
+		Cost:   cost.DefaultConfig(),
+		Events: dorametrics.DefaultEventWindow,
 	}
 }
 
@@ -152,6 +157,8 @@ func (c *Config) flagSet(name string, configFile *string) *flag.FlagSet {
 	fs.StringVar(&c.Kubernetes.ArgoCDNamespace, "argocd-namespace", c.Kubernetes.ArgoCDNamespace, "namespace of Argo CD's Applications")
 	fs.StringVar(&c.Kubernetes.ArgoCDProject, "argocd-project", c.Kubernetes.ArgoCDProject, "Argo CD project of a team's Applications; {team} is replaced")
 	fs.StringVar(&c.Kubernetes.LeaseNamespace, "lease-namespace", c.Kubernetes.LeaseNamespace, "namespace of the Lease that elects the reconciling replica")
+	fs.DurationVar(&c.Events.MaxAge, "event-max-age", c.Events.MaxAge, "oldest a recorded deployment, incident or ticket may be")
+	fs.DurationVar(&c.Events.MaxFuture, "event-max-future", c.Events.MaxFuture, "how far ahead of the server's clock an event's time may be")
 	fs.Var((*modeFlag)(&c.Auth.Mode), "auth-mode", "required (every call but health and reflection authenticated) or none (no authentication: development only)")
 	return fs
 }
@@ -280,6 +287,9 @@ func (c *Config) validate() error {
 		errs = append(errs, err)
 	}
 	if err := c.Cost.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Events.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

@@ -93,6 +93,8 @@ func TestLoadConfigRefuses(t *testing.T) {
 		{name: "an unauthenticated audit rate without burst", file: "unauthenticatedAuditRate: 2\nunauthenticatedAuditBurst: 0\n", want: "unauthenticated audit rate"},
 		{name: "more connections per client than in all", args: []string{"--max-connections", "10", "--max-connections-per-client", "11"}, want: "max connections 10, per client 11"},
 		{name: "no streams per client", env: map[string]string{"CAIRN_MAX_STREAMS_PER_CLIENT": "0"}, want: "max streams 10000, per client 0"},
+		{name: "an event window that takes no event", env: map[string]string{"CAIRN_EVENT_MAX_AGE": "0s"}, want: "event window"},
+		{name: "an event window in the file that looks back no time", file: "events: {maxAge: 0s}\n", want: "event window"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -89,7 +89,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		group.Wait()
 	}()
 
-	delivery := dorametrics.New(st, dorametrics.NewPrometheus(registry))
+	delivery := dorametrics.New(st, dorametrics.NewPrometheus(registry), cfg.Events)
 	provisioner, cluster, err := startProvisioning(runCtx, group, cfg, st, delivery, registry, logger)
 	if err != nil {
 		return err

@@ -178,6 +178,11 @@ func TestRegisterCatalogInfoRejectsBadDocumentsWithEveryViolation(t *testing.T) 
 			want: []string{"catalog_info_yaml.metadata.links[0].url"},
 		},
 		{
+			name: "a javascript: link, which would run in the portal of whoever clicks it",
+			doc:  componentYAML(map[string]string{"name": "  name: payments-api\n  links: [{url: 'javascript://example.com/%0aalert(1)'}, {url: 'data://x/text/html,hi'}, {url: 'https://ok.example.com'}]"}),
+			want: []string{"catalog_info_yaml.metadata.links[0].url", "catalog_info_yaml.metadata.links[1].url"},
+		},
+		{
 			name: "text that is not YAML",
 			doc:  "kind: [unclosed",
 			want: []string{"catalog_info_yaml"},

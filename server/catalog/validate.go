@@ -167,6 +167,10 @@ func validateLinks(v *violations, field string, links []store.Link) {
 			v.add(at+".url", "is required")
 		case len(link.URL) > maxURLLength || err != nil || !u.IsAbs() || u.Host == "":
 			v.add(at+".url", "must be an absolute URL of at most %d bytes", maxURLLength)
+		case u.Scheme != "http" && u.Scheme != "https":
+			// Backstage renders links as anchors: a javascript: or data:
+			// URL would run in the portal of whoever clicks it.
+			v.add(at+".url", "must be an http or https URL")
 		}
 		validateText(v, at+".title", link.Title, maxTitleLength)
 		validateText(v, at+".icon", link.Icon, maxWordLength)

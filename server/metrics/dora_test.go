@@ -63,7 +63,7 @@ func ago(days int, extra time.Duration) time.Time {
 // registry its Prometheus metrics are in.
 func newService(st Store) (*Service, *prometheus.Registry) {
 	registry := prometheus.NewRegistry()
-	s := New(st, NewPrometheus(registry))
+	s := New(st, NewPrometheus(registry), DefaultEventWindow)
 	s.now = func() time.Time { return now }
 	return s, registry
 }

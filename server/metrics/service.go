@@ -28,12 +28,19 @@ type Store interface {
 type Service struct {
 	store      Store
 	prometheus *Prometheus
+	window     EventWindow
 	now        func() time.Time
 }
 
-// New returns the metrics service over st, observing into prom.
-func New(st Store, prom *Prometheus) *Service {
-	return &Service{store: st, prometheus: prom, now: time.Now}
+// New returns the metrics service over st, observing into prom, that
+// records events dated within window.
+func New(st Store, prom *Prometheus, window EventWindow) *Service {
+	return &Service{store: st, prometheus: prom, window: window, now: time.Now}
+}
+
+// eventTimes checks event times against the window at this moment.
+func (s *Service) eventTimes() eventTimes {
+	return eventTimes{now: s.now(), window: s.window}
 }
 
 // authorizer refuses a caller that may not record events of team.
@@ -57,7 +64,7 @@ func (s *Service) RecordDeployment(ctx context.Context, d store.Deployment) (cre
 }
 
 func (s *Service) recordDeployment(ctx context.Context, d store.Deployment, authorize authorizer) (bool, error) {
-	if err := checkDeployment(d); err != nil {
+	if err := checkDeployment(d, s.eventTimes()); err != nil {
 		return false, err
 	}
 	team, err := s.teamOf(ctx, d.Service, authorize)
@@ -97,7 +104,7 @@ func (s *Service) RecordIncident(ctx context.Context, i store.Incident) (created
 }
 
 func (s *Service) recordIncident(ctx context.Context, i store.Incident, authorize authorizer) (bool, error) {
-	if err := checkIncident(i); err != nil {
+	if err := checkIncident(i, s.eventTimes()); err != nil {
 		return false, err
 	}
 	if _, err := s.teamOf(ctx, i.Service, authorize); err != nil {
@@ -117,7 +124,7 @@ func (s *Service) ResolveIncident(ctx context.Context, id string, at time.Time) 
 func (s *Service) resolveIncident(ctx context.Context, id string, at time.Time, authorize authorizer) (store.Incident, error) {
 	var v violations
 	checkEventID(&v, "id", id)
-	checkRequiredTime(&v, "resolved_at", at)
+	s.eventTimes().check(&v, "resolved_at", at, true)
 	if err := apierr.Invalid(v...); err != nil {
 		return store.Incident{}, err
 	}
@@ -182,7 +189,7 @@ func (s *Service) RecordSupportTicket(ctx context.Context, t store.SupportTicket
 }
 
 func (s *Service) recordSupportTicket(ctx context.Context, t store.SupportTicket, authorize authorizer) (bool, error) {
-	if err := checkSupportTicket(t); err != nil {
+	if err := checkSupportTicket(t, s.eventTimes()); err != nil {
 		return false, err
 	}
 	if t.Team != "" {

@@ -36,7 +36,7 @@ func (v *violations) add(field, format string, args ...any) {
 }
 
 // checkDeployment reports every way d is not a deployment Cairn can record.
-func checkDeployment(d store.Deployment) error {
+func checkDeployment(d store.Deployment, times eventTimes) error {
 	var v violations
 	checkServiceName(&v, "service", d.Service)
 	checkLabel(&v, "environment", d.Environment, maxEnvironmentLength)
@@ -44,8 +44,8 @@ func checkDeployment(d store.Deployment) error {
 	if d.Status != store.DeploymentSucceeded && d.Status != store.DeploymentFailed {
 		v.add("status", "must be %q or %q", store.DeploymentSucceeded, store.DeploymentFailed)
 	}
-	checkRequiredTime(&v, "started_at", d.StartedAt)
-	checkRequiredTime(&v, "finished_at", d.FinishedAt)
+	times.check(&v, "started_at", d.StartedAt, true)
+	times.check(&v, "finished_at", d.FinishedAt, true)
 	if !d.StartedAt.IsZero() && d.FinishedAt.Before(d.StartedAt) {
 		v.add("finished_at", "must not be before started_at")
 	}
@@ -64,6 +64,8 @@ func checkDeployment(d store.Deployment) error {
 			v.add(field+".sha", "is listed twice")
 		}
 		seen[c.SHA] = true
+		// A commit may be older than the event window: a deployment can
+		// ship work begun long ago. It may not be later than the deployment.
 		checkRequiredTime(&v, field+".committed_at", c.CommittedAt)
 		if !d.FinishedAt.IsZero() && c.CommittedAt.After(d.FinishedAt) {
 			v.add(field+".committed_at", "must not be after the deployment's finished_at: a deployment ships commits made before it")
@@ -73,11 +75,12 @@ func checkDeployment(d store.Deployment) error {
 }
 
 // checkIncident reports every way i is not an incident Cairn can record.
-func checkIncident(i store.Incident) error {
+func checkIncident(i store.Incident, times eventTimes) error {
 	var v violations
 	checkEventID(&v, "id", i.ID)
 	checkServiceName(&v, "service", i.Service)
-	checkRequiredTime(&v, "opened_at", i.OpenedAt)
+	times.check(&v, "opened_at", i.OpenedAt, true)
+	times.check(&v, "resolved_at", i.ResolvedAt, false)
 	if !i.ResolvedAt.IsZero() && i.ResolvedAt.Before(i.OpenedAt) {
 		v.add("resolved_at", "must not be before opened_at")
 	}
@@ -86,7 +89,7 @@ func checkIncident(i store.Incident) error {
 }
 
 // checkSupportTicket reports every way t is not a ticket Cairn can record.
-func checkSupportTicket(t store.SupportTicket) error {
+func checkSupportTicket(t store.SupportTicket, times eventTimes) error {
 	var v violations
 	checkEventID(&v, "id", t.ID)
 	checkLabel(&v, "category", t.Category, maxCategoryLength)
@@ -95,7 +98,7 @@ func checkSupportTicket(t store.SupportTicket) error {
 			v.add("team", "%v", err)
 		}
 	}
-	checkRequiredTime(&v, "opened_at", t.OpenedAt)
+	times.check(&v, "opened_at", t.OpenedAt, true)
 	return apierr.Invalid(v...)
 }
 

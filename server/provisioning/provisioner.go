@@ -142,6 +142,9 @@ func SpecOf(r Request, teams entityref.Teams) (store.ProvisioningSpec, error) {
 	if err != nil {
 		return store.ProvisioningSpec{}, apierr.Invalid(apierr.FieldViolation{Field: "owner", Description: err.Error()})
 	}
+	if err := checkRepositoryURL(r.RepositoryURL); err != nil {
+		return store.ProvisioningSpec{}, apierr.Invalid(apierr.FieldViolation{Field: "repository_url", Description: err.Error()})
+	}
 	spec := store.ProvisioningSpec{
 		Owner: r.Owner, Team: team, Description: r.Description, Template: r.Template,
 		RepositoryURL: r.RepositoryURL, Bucket: r.Bucket, ReplicaCount: r.ReplicaCount,

@@ -967,7 +967,8 @@ type Promotion struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The resource name, `services/{service}/promotions/{promotion}`.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// The revision to deploy.
+	// The revision to deploy: a Git tag, branch or commit, as Argo CD's
+	// targetRevision takes it (`v1.4.0`, `release/1.4`, a commit hash).
 	Revision string `protobuf:"bytes,2,opt,name=revision,proto3" json:"revision,omitempty"`
 	// pending, approved or denied.
 	State string `protobuf:"bytes,3,opt,name=state,proto3" json:"state,omitempty"`
@@ -1582,10 +1583,11 @@ const file_cairn_v1_provisioning_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tB!\xe0A\x02\xfaA\x1b\n" +
 	"\x19cairn.dev/ServiceResourceR\x04name\x12\x14\n" +
 	"\x05force\x18\x02 \x01(\bR\x05force\"\x1f\n" +
-	"\x1dRemoveServiceResourceResponse\"\x9a\x03\n" +
+	"\x1dRemoveServiceResourceResponse\"\xc6\x05\n" +
 	"\tPromotion\x12\x17\n" +
-	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12\x1f\n" +
-	"\brevision\x18\x02 \x01(\tB\x03\xe0A\x02R\brevision\x12\x19\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12\xca\x02\n" +
+	"\brevision\x18\x02 \x01(\tB\xad\x02\xe0A\x02\xbaH\xa6\x02\xba\x01\xfd\x01\n" +
+	"\x1apromotion.revision.git_ref\x12Omust be a Git ref: no '..', '//' or '/.', and not ending in '/', '.' or '.lock'\x1a\x8d\x01!this.contains('..') && !this.contains('//') && !this.contains('/.') && !this.endsWith('/') && !this.endsWith('.') && !this.endsWith('.lock')r#\x18\xff\x012\x1e^[A-Za-z0-9][-A-Za-z0-9._/+]*$R\brevision\x12\x19\n" +
 	"\x05state\x18\x03 \x01(\tB\x03\xe0A\x03R\x05state\x12!\n" +
 	"\trequester\x18\x04 \x01(\tB\x03\xe0A\x03R\trequester\x12\x1d\n" +
 	"\adecider\x18\x05 \x01(\tB\x03\xe0A\x03R\adecider\x12\x16\n" +
