@@ -294,5 +294,12 @@ func testCreateServiceScoping(t *testing.T, p *cairnProcess) {
 		require.Equal(t, http.StatusBadRequest, r.status, r.raw)
 		require.Equal(t, "SERVICE_NAME_RETIRED", errorReason(t, r))
 		require.Equal(t, http.StatusNotFound, p.rest(t, "GET", "/v1/services/svc-b3", nil).status)
+
+		r = p.rest(t, "POST", "/v1/services", strings.NewReader(`{"name": "svc-b3", "owner": "group:default/team-a",
+			"environments": ["staging"], "repositoryUrl": "https://github.com/company/svc-b3.git"}`))
+		require.Equal(t, http.StatusOK, r.status, "an admin transfers the name: %s", r.raw)
+		svc := p.rest(t, "GET", "/v1/services/svc-b3", nil)
+		require.Equal(t, http.StatusOK, svc.status, svc.raw)
+		require.Equal(t, "team-a", svc.body["team"])
 	})
 }
