@@ -59,10 +59,33 @@ var (
 	ErrSchemaNewer = errors.New("store schema is newer than this Cairn: upgrade Cairn")
 )
 
+// NameHeldError is a write refused because the service name is another
+// team's: a catalog entry of that team, or a name it retired by deleting
+// its service, whose history (deployments, incidents, cost, provisioning
+// and promotions, all kept by name) stays that team's.
+type NameHeldError struct {
+	Name string
+	// Team holds the name; "" when it is not known (a name retired before
+	// Cairn kept who held it).
+	Team string
+	// Retired: the name was deleted from the catalog; else the catalog
+	// holds it.
+	Retired bool
+}
+
+func (e *NameHeldError) Error() string {
+	if e.Retired {
+		return fmt.Sprintf("service name %q is retired, held by team %q", e.Name, e.Team)
+	}
+	return fmt.Sprintf("service %q is in the catalog under team %q", e.Name, e.Team)
+}
+
 // CatalogStore keeps the service catalog.
 type CatalogStore interface {
 	// UpsertService inserts svc, or replaces the service of the same name.
-	// When ifMatch is not empty it must equal the stored etag, else
+	// Inserting a name retired by another team than svc.Team is a
+	// *NameHeldError; inserting one retired by svc.Team takes it back. When
+	// ifMatch is not empty it must equal the stored etag, else
 	// ErrEtagMismatch (and ErrNotFound when there is no such service). If the
 	// stored service already has svc's content, nothing is written. It
 	// returns the service as stored and whether it was inserted.
@@ -72,10 +95,15 @@ type CatalogStore interface {
 	// ListServices returns up to limit services matching filter whose names
 	// sort after `after`, in name order.
 	ListServices(ctx context.Context, filter ServiceFilter, after string, limit int) ([]*Service, error)
-	// DeleteService removes the named service or returns ErrNotFound. When
+	// DeleteService removes the named service or returns ErrNotFound, and
+	// retires its name: the name stays its team's (see UpsertService). When
 	// ifMatch is not empty it must equal the stored etag, else
 	// ErrEtagMismatch.
 	DeleteService(ctx context.Context, name, ifMatch string) error
+	// ReleaseRetiredName forgets that team retired name, so that any team
+	// may take it, with its history. ErrNotFound when name is not retired,
+	// ErrConflict when another team retired it.
+	ReleaseRetiredName(ctx context.Context, name, team string) error
 	// ListTeams returns up to limit teams that own services, whose names sort
 	// after `after`, in name order.
 	ListTeams(ctx context.Context, after string, limit int) ([]Team, error)
@@ -166,10 +194,13 @@ type AuditFilter struct {
 // written before anything is applied, so a crash loses nothing.
 type ProvisioningStore interface {
 	// CreateProvisioning records p and, unless the catalog holds a service
-	// of that name already, svc, in one transaction. A provisioning with
-	// p.RequestID already recorded is returned as it is, with created false
-	// and nothing written; another provisioning of the same service is
-	// ErrAlreadyExists. Generation starts at 1, AppliedGeneration at 0.
+	// of that name already, svc, in one transaction. A provisioning of
+	// p.Requester's p.RequestID already recorded is returned as it is, with
+	// created false and nothing written; another provisioning of the same
+	// service is ErrAlreadyExists. A catalog entry of another team than
+	// svc.Team, or a name retired by one, is a *NameHeldError, and one
+	// retired by svc.Team is taken back, as UpsertService does. Generation
+	// starts at 1, AppliedGeneration at 0.
 	CreateProvisioning(ctx context.Context, p Provisioning, svc *Service) (stored Provisioning, created bool, err error)
 	// GetProvisioning returns the service's provisioning or ErrNotFound.
 	GetProvisioning(ctx context.Context, service string) (Provisioning, error)
@@ -190,8 +221,8 @@ type ProvisioningStore interface {
 	MarkProvisioningReady(ctx context.Context, service string, at time.Time) error
 
 	// CreatePromotion records a pending promotion with a new ID. One with
-	// the same service and RequestID already recorded is returned as it is,
-	// with created false.
+	// the same service, Requester and RequestID already recorded is
+	// returned as it is, with created false.
 	CreatePromotion(ctx context.Context, p Promotion) (stored Promotion, created bool, err error)
 	// GetPromotion returns the promotion or ErrNotFound.
 	GetPromotion(ctx context.Context, service string, id int64) (Promotion, error)
@@ -207,7 +238,7 @@ type ProvisioningStore interface {
 // Provisioning is what Cairn was asked to provision for one service.
 type Provisioning struct {
 	Service           string
-	RequestID         string // the create request's request_id; may be empty
+	RequestID         string // the create request's request_id, unique per Requester; may be empty
 	Requester         string // the principal who asked
 	Spec              ProvisioningSpec
 	Generation        int64 // moves up with every change of Spec
@@ -236,8 +267,8 @@ type ProvisioningSpec struct {
 // Promotion is a request to deploy a revision of a service to production.
 type Promotion struct {
 	Service    string
-	ID         int64 // set by the store, increasing
-	RequestID  string
+	ID         int64  // set by the store, increasing
+	RequestID  string // unique per service and Requester; may be empty
 	Revision   string
 	State      string // pending, approved or denied
 	Requester  string
@@ -349,16 +380,22 @@ type MetricsStore interface {
 	// *CommitsAfterFinishError and writes nothing. The caller checks d on
 	// its own (see Deployment).
 	RecordDeployment(ctx context.Context, d Deployment) (RecordedDeployment, error)
-	// RecordIncident stores i unless an incident with its ID is stored.
+	// RecordIncident stores i unless an incident of its Service with its ID
+	// is stored: an incident's ID is unique within its service.
 	RecordIncident(ctx context.Context, i Incident) (created bool, err error)
-	// GetIncident returns the incident or ErrNotFound.
-	GetIncident(ctx context.Context, id string) (Incident, error)
-	// ResolveIncident records that the open incident was resolved at `at`,
-	// which must not be before it opened, and returns it. An incident
-	// resolved at `at` already is returned as it is; one resolved at
-	// another time is ErrConflict, and a missing one ErrNotFound.
-	ResolveIncident(ctx context.Context, id string, at time.Time) (Incident, error)
-	// RecordSupportTicket stores t unless a ticket with its ID is stored.
+	// GetIncident returns the service's incident or ErrNotFound.
+	GetIncident(ctx context.Context, service, id string) (Incident, error)
+	// FindIncidents returns every service's incident with id, in service
+	// order: none when there is none.
+	FindIncidents(ctx context.Context, id string) ([]Incident, error)
+	// ResolveIncident records that the service's open incident was
+	// resolved at `at`, which must not be before it opened, and returns it.
+	// An incident resolved at `at` already is returned as it is; one
+	// resolved at another time is ErrConflict, and a missing one
+	// ErrNotFound.
+	ResolveIncident(ctx context.Context, service, id string, at time.Time) (Incident, error)
+	// RecordSupportTicket stores t unless a ticket with its Scope and ID is
+	// stored.
 	RecordSupportTicket(ctx context.Context, t SupportTicket) (created bool, err error)
 	// CountSupportTickets counts the tickets opened in [from, to) per
 	// category, in category order: only the categories that have tickets.
@@ -438,6 +475,9 @@ type Incident struct {
 
 // SupportTicket is a ticket raised with the platform team.
 type SupportTicket struct {
+	// Scope is what ID is unique within, such as `teams/team-orders`; set
+	// by the caller.
+	Scope    string
 	ID       string
 	Category string
 	Team     string // "" when the ticket names none

@@ -8,6 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
+
+	"google.golang.org/grpc/codes"
 
 	"github.com/cairn-dev/cairn/server/apierr"
 	"github.com/cairn-dev/cairn/server/auth"
@@ -16,14 +19,21 @@ import (
 	"github.com/cairn-dev/cairn/store"
 )
 
+// Store is what the catalog keeps its services in, and where it audits an
+// admin handing a retired name to another team.
+type Store interface {
+	store.CatalogStore
+	AppendAuditEvent(ctx context.Context, e store.AuditEvent) (store.AuditEvent, error)
+}
+
 // Catalog holds the catalog's rules over a store.
 type Catalog struct {
-	store store.CatalogStore
+	store Store
 	teams entityref.Teams
 }
 
 // New returns a Catalog over s, whose owners make the teams of teams.
-func New(s store.CatalogStore, teams entityref.Teams) *Catalog {
+func New(s Store, teams entityref.Teams) *Catalog {
 	return &Catalog{store: s, teams: teams}
 }
 
@@ -66,6 +76,13 @@ func (c *Catalog) upsert(ctx context.Context, svc *store.Service, ifMatch string
 	svc.GoldenPath = svc.SourceTemplate != ""
 
 	stored, created, err := c.store.UpsertService(ctx, svc, ifMatch)
+	var held *store.NameHeldError
+	if errors.As(err, &held) {
+		if err := TakeRetiredName(ctx, c.store, held, svc.Team); err != nil {
+			return nil, false, err
+		}
+		stored, created, err = c.store.UpsertService(ctx, svc, ifMatch)
+	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return nil, false, apierr.NotFound("service", svc.Name)
@@ -75,6 +92,45 @@ func (c *Catalog) upsert(ctx context.Context, svc *store.Service, ifMatch string
 		return nil, false, err
 	}
 	return stored, created, nil
+}
+
+// TakeRetiredName hands a name another team retired, with its history, to
+// team, when the caller is an admin, and audits it. Anyone else gets
+// FAILED_PRECONDITION SERVICE_NAME_RETIRED, naming the team that holds the
+// name: its deployments, incidents, cost and promotions stay that team's.
+func TakeRetiredName(ctx context.Context, st Store, held *store.NameHeldError, team string) error {
+	if !held.Retired {
+		return &apierr.Error{
+			Code: codes.AlreadyExists, Reason: "SERVICE_EXISTS",
+			Message:  fmt.Sprintf("service %q is in the catalog already, owned by team %q", held.Name, held.Team),
+			Metadata: map[string]string{"service": held.Name, "team": held.Team},
+		}
+	}
+	if principal, ok := auth.FromContext(ctx); !ok || !principal.Has(auth.RoleAdmin) {
+		holder := "a team Cairn did not record"
+		if held.Team != "" {
+			holder = fmt.Sprintf("team %q", held.Team)
+		}
+		return &apierr.Error{
+			Code: codes.FailedPrecondition, Reason: "SERVICE_NAME_RETIRED",
+			Message: fmt.Sprintf("service name %q was deleted from the catalog by %s, which keeps its history; "+
+				"that team may register it again, or an admin may transfer it", held.Name, holder),
+			Metadata: map[string]string{"service": held.Name, "team": held.Team},
+		}
+	}
+	err := st.ReleaseRetiredName(ctx, held.Name, held.Team)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	_, err = st.AppendAuditEvent(ctx, store.AuditEvent{
+		Time:      time.Now(),
+		Principal: auth.Name(ctx),
+		Action:    fmt.Sprintf("TransferServiceName from team %q to team %q", held.Team, team),
+		Target:    "services/" + held.Name,
+		Outcome:   "succeeded",
+		Code:      codes.OK.String(),
+	})
+	return err
 }
 
 // Get returns the named service.

@@ -398,3 +398,53 @@ func TestOwnersMakeTeamsOnlyInTeamNamespaces(t *testing.T) {
 		})
 	}
 }
+
+func TestADeletedNameStaysWithItsTeamUnlessAnAdminTransfersIt(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "cairn.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	require.NoError(t, st.Migrate(ctx))
+	c := New(st, entityref.Teams{})
+	developerOf := func(team string) context.Context {
+		return auth.NewContext(ctx, &auth.Principal{Name: team + "-ci", Roles: []auth.Role{auth.RoleDeveloper}, Teams: []string{team}})
+	}
+	service := func(owner string) *store.Service {
+		return &store.Service{Name: "svc-b1", Type: "service", Lifecycle: "production", Owner: owner}
+	}
+	_, _, err = c.Register(developerOf("team-b"), service("team-b"), "")
+	require.NoError(t, err)
+	require.NoError(t, c.Delete(developerOf("team-b"), "svc-b1", ""))
+
+	_, _, err = c.Register(developerOf("team-a"), service("team-a"), "")
+	var apiErr *apierr.Error
+	require.ErrorAs(t, err, &apiErr)
+	require.Equal(t, codes.FailedPrecondition, apiErr.Code)
+	require.Equal(t, "SERVICE_NAME_RETIRED", apiErr.Reason)
+	require.Equal(t, map[string]string{"service": "svc-b1", "team": "team-b"}, apiErr.Metadata)
+	require.Contains(t, apiErr.Message, `team "team-b"`)
+	_, err = c.Get(ctx, "svc-b1")
+	require.ErrorAs(t, err, &apiErr)
+	require.Equal(t, codes.NotFound, apiErr.Code, "the refused register wrote nothing")
+	events, err := st.ListAuditEvents(ctx, store.AuditFilter{}, 0, 10)
+	require.NoError(t, err)
+	require.Empty(t, events)
+
+	_, created, err := c.Register(adminContext(), service("team-a"), "")
+	require.NoError(t, err)
+	require.True(t, created)
+	events, err = st.ListAuditEvents(ctx, store.AuditFilter{}, 0, 10)
+	require.NoError(t, err)
+	require.Len(t, events, 1)
+	require.Equal(t, store.AuditEvent{
+		ID: events[0].ID, Time: events[0].Time, Principal: "admin",
+		Action: `TransferServiceName from team "team-b" to team "team-a"`, Target: "services/svc-b1",
+		Outcome: "succeeded", Code: "OK",
+	}, events[0])
+
+	// Now team-a's: it deletes and registers it again as any team does.
+	require.NoError(t, c.Delete(developerOf("team-a"), "svc-b1", ""))
+	_, created, err = c.Register(developerOf("team-a"), service("team-a"), "")
+	require.NoError(t, err)
+	require.True(t, created)
+}

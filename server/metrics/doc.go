@@ -8,8 +8,10 @@
 // Deployments arrive from CI pipelines and Argo CD, incidents from incident
 // tools, tickets from the platform team's ticket system. Each is idempotent
 // on its natural key: a deployment on its service, environment, revision and
-// start time (to the microsecond), an incident and a ticket on their id. A
-// repeat reports created false and changes nothing of what was recorded:
+// start time (to the microsecond), an incident on its service and id, a
+// ticket on its team and id (or, for a ticket of no team, on the principal
+// recording it and its id), so that one team's ids never shadow another's.
+// A repeat reports created false and changes nothing of what was recorded:
 // the first report wins; a deployment's repeat only adds the commits not
 // recorded with it yet (Argo CD's history carries none, its notifications
 // the deployed one). An incident is resolved once, by

@@ -139,7 +139,7 @@ func recordFixedEvents(t *testing.T, st store.Store, s *Service) {
 	incident(store.Incident{ID: "INC-5", Service: "orders", OpenedAt: ago(50, 0), ResolvedAt: ago(50, 3*time.Hour)})
 	// Recorded open, resolved later.
 	incident(store.Incident{ID: "INC-6", Service: "orders", OpenedAt: ago(4, 0)})
-	_, err := s.ResolveIncident(ctx, "INC-6", ago(4, 30*time.Minute))
+	_, err := s.ResolveIncident(ctx, "orders", "INC-6", ago(4, 30*time.Minute))
 	require.NoError(t, err)
 	// orders, the window before, and before that.
 	deploy(prodDeploy("orders", "p1", ago(40, 0), 48*time.Hour))

@@ -18,6 +18,9 @@ const (
 	servicePrefix  = "services/"
 	teamPrefix     = "teams/"
 	incidentPrefix = "incidents/"
+	// principalPrefix scopes the support tickets a principal records
+	// without a team.
+	principalPrefix = "principals/"
 )
 
 // Server serves MetricsService: delivery events and DORA metrics from m,
@@ -72,16 +75,17 @@ func (s *Server) RecordIncident(ctx context.Context, req *cairnv1.RecordIncident
 	if err != nil {
 		return nil, err
 	}
-	return &cairnv1.RecordIncidentResponse{Created: created}, nil
+	return &cairnv1.RecordIncidentResponse{Created: created, Name: IncidentName(req.GetService(), req.GetId())}, nil
 }
 
 // ResolveIncident implements MetricsService.
 func (s *Server) ResolveIncident(ctx context.Context, req *cairnv1.ResolveIncidentRequest) (*cairnv1.ResolveIncidentResponse, error) {
-	id, ok := strings.CutPrefix(req.GetName(), incidentPrefix)
+	service, id, ok := parseIncidentName(req.GetName())
 	if !ok {
-		return nil, apierr.Invalid(apierr.FieldViolation{Field: "name", Description: "must be a resource name such as incidents/INC-1234"})
+		return nil, apierr.Invalid(apierr.FieldViolation{Field: "name",
+			Description: "must be a resource name such as services/orders-service/incidents/INC-1234, or incidents/INC-1234"})
 	}
-	if _, err := s.metrics.resolveIncident(ctx, id, timeOf(req.GetResolvedAt()), requireTeam); err != nil {
+	if _, err := s.metrics.resolveIncident(ctx, service, id, timeOf(req.GetResolvedAt()), requireTeam); err != nil {
 		return nil, err
 	}
 	return &cairnv1.ResolveIncidentResponse{}, nil
@@ -126,6 +130,20 @@ func (s *Server) GetOrganizationDora(ctx context.Context, req *cairnv1.GetOrgani
 		return nil, err
 	}
 	return &cairnv1.GetOrganizationDoraResponse{Dora: doraToProto(dora)}, nil
+}
+
+// parseIncidentName splits `services/{service}/incidents/{id}`, or the
+// short `incidents/{id}` (service ""), into its parts.
+func parseIncidentName(name string) (service, id string, ok bool) {
+	if id, ok := strings.CutPrefix(name, incidentPrefix); ok {
+		return "", id, true
+	}
+	rest, ok := strings.CutPrefix(name, servicePrefix)
+	if !ok {
+		return "", "", false
+	}
+	service, id, ok = strings.Cut(rest, "/"+incidentPrefix)
+	return service, id, ok && service != "" && !strings.Contains(service, "/")
 }
 
 // timeOf is a request's timestamp; the zero time when it is missing, which

@@ -262,7 +262,7 @@ func TestBadEventsReportEveryViolationAndChangeNothing(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, facts.Days)
 	require.Empty(t, facts.RestoreTimes)
-	_, err = h.store.GetIncident(t.Context(), "INC-1")
+	_, err = h.store.GetIncident(t.Context(), "orders", "INC-1")
 	require.ErrorIs(t, err, store.ErrNotFound)
 	counts, err := h.store.CountSupportTickets(t.Context(), time.Time{}, now.AddDate(1, 0, 0))
 	require.NoError(t, err)
@@ -307,9 +307,11 @@ func TestDevelopersRecordEventsOfTheirOwnTeamsOnly(t *testing.T) {
 
 	_, err = h.server.RecordIncident(asDeveloperOf("search"), &cairnv1.RecordIncidentRequest{Id: "SRCH-1", Service: "search", OpenedAt: ts(ago(1, 0))})
 	require.NoError(t, err)
-	_, err = h.server.ResolveIncident(checkout, &cairnv1.ResolveIncidentRequest{Name: "incidents/SRCH-1", ResolvedAt: ts(ago(0, 0))})
+	_, err = h.server.ResolveIncident(checkout, &cairnv1.ResolveIncidentRequest{Name: "services/search/incidents/SRCH-1", ResolvedAt: ts(ago(0, 0))})
 	requireCode(t, codes.PermissionDenied, err)
-	incident, err := h.store.GetIncident(t.Context(), "SRCH-1")
+	_, err = h.server.ResolveIncident(checkout, &cairnv1.ResolveIncidentRequest{Name: "incidents/SRCH-1", ResolvedAt: ts(ago(0, 0))})
+	requireCode(t, codes.NotFound, err) // another team's incident is not revealed by its short name
+	incident, err := h.store.GetIncident(t.Context(), "search", "SRCH-1")
 	require.NoError(t, err)
 	require.True(t, incident.ResolvedAt.IsZero(), "a refused resolution changes nothing")
 
@@ -389,4 +391,24 @@ func TestDoraResponsesCarryTheWindowAndEveryMetric(t *testing.T) {
 func requireProto(t *testing.T, want, got proto.Message) {
 	t.Helper()
 	require.True(t, proto.Equal(want, got), "want %v\ngot  %v", want, got)
+}
+
+func TestIncidentNamesAreFullOrShort(t *testing.T) {
+	for _, tc := range []struct {
+		name, service, id string
+		ok                bool
+	}{
+		{"services/orders/incidents/INC-1", "orders", "INC-1", true},
+		{"incidents/INC-1", "", "INC-1", true},
+		{"services/orders/INC-1", "", "", false},
+		{"services//incidents/INC-1", "", "", false},
+		{"services/a/b/incidents/INC-1", "", "", false},
+		{"orders/incidents/INC-1", "", "", false},
+	} {
+		service, id, ok := parseIncidentName(tc.name)
+		require.Equal(t, tc.ok, ok, tc.name)
+		if ok {
+			require.Equal(t, []string{tc.service, tc.id}, []string{service, id}, tc.name)
+		}
+	}
 }

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
 	"google.golang.org/grpc/codes"
 
 	"github.com/cairn-dev/cairn/server/apierr"
+	"github.com/cairn-dev/cairn/server/auth"
 	"github.com/cairn-dev/cairn/server/entityref"
 	"github.com/cairn-dev/cairn/store"
 )
@@ -97,8 +99,9 @@ func committedAfterRecordedFinish(late *store.CommitsAfterFinishError) error {
 }
 
 // RecordIncident records i, an incident of a service in the catalog,
-// unless an incident with its id is recorded already: then it changes
-// nothing and returns created false.
+// unless the service has an incident with its id already: then it changes
+// nothing and returns created false. Ids are the service's own: another
+// service's incident of the same id is another incident.
 func (s *Service) RecordIncident(ctx context.Context, i store.Incident) (created bool, err error) {
 	return s.recordIncident(ctx, i, trusted)
 }
@@ -113,29 +116,36 @@ func (s *Service) recordIncident(ctx context.Context, i store.Incident, authoriz
 	return s.store.RecordIncident(ctx, i)
 }
 
-// ResolveIncident records that the open incident id was resolved at `at`
-// and returns it. Resolving it again at the same time changes nothing; at
-// another time it is FAILED_PRECONDITION, and an unknown incident
-// NOT_FOUND.
-func (s *Service) ResolveIncident(ctx context.Context, id string, at time.Time) (store.Incident, error) {
-	return s.resolveIncident(ctx, id, at, trusted)
+// ResolveIncident records that the service's open incident id was
+// resolved at `at` and returns it. Resolving it again at the same time
+// changes nothing; at another time it is FAILED_PRECONDITION, and an
+// unknown incident NOT_FOUND. With service empty, id names the one
+// incident of that id (see resolveIncident).
+func (s *Service) ResolveIncident(ctx context.Context, service, id string, at time.Time) (store.Incident, error) {
+	return s.resolveIncident(ctx, service, id, at, trusted)
 }
 
-func (s *Service) resolveIncident(ctx context.Context, id string, at time.Time, authorize authorizer) (store.Incident, error) {
+// resolveIncident resolves the service's incident id. With service empty,
+// it resolves the one incident of that id among the services the caller
+// may change: NOT_FOUND when there is none (another team's incidents are
+// never revealed), FAILED_PRECONDITION when several services have one.
+func (s *Service) resolveIncident(ctx context.Context, service, id string, at time.Time, authorize authorizer) (store.Incident, error) {
 	var v violations
 	checkEventID(&v, "id", id)
 	s.eventTimes().check(&v, "resolved_at", at, true)
 	if err := apierr.Invalid(v...); err != nil {
 		return store.Incident{}, err
 	}
-	incident, err := s.store.GetIncident(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.Incident{}, apierr.NotFound("incident", id)
+	var (
+		incident store.Incident
+		err      error
+	)
+	if service == "" {
+		incident, err = s.findIncident(ctx, id, authorize)
+	} else {
+		incident, err = s.incidentOf(ctx, service, id, authorize)
 	}
 	if err != nil {
-		return store.Incident{}, err
-	}
-	if err := s.authorizeService(ctx, incident.Service, authorize); err != nil {
 		return store.Incident{}, err
 	}
 	if at.Before(incident.OpenedAt) {
@@ -143,26 +153,87 @@ func (s *Service) resolveIncident(ctx context.Context, id string, at time.Time, 
 			Field: "resolved_at", Description: "must not be before the incident opened, at " + incident.OpenedAt.Format(time.RFC3339Nano),
 		})
 	}
-	resolved, err := s.store.ResolveIncident(ctx, id, at)
+	resolved, err := s.store.ResolveIncident(ctx, incident.Service, incident.ID, at)
 	if errors.Is(err, store.ErrConflict) {
-		return store.Incident{}, alreadyResolved(ctx, s.store, id)
+		return store.Incident{}, alreadyResolved(ctx, s.store, incident.Service, incident.ID)
 	}
 	return resolved, err
 }
 
+// IncidentName is the resource name of a service's incident.
+func IncidentName(service, id string) string {
+	return servicePrefix + service + "/" + incidentPrefix + id
+}
+
+// incidentOf is the service's incident id, once the caller may change the
+// service: the caller is refused before the incident is looked up, so that
+// whether another team's service has an incident is never revealed.
+func (s *Service) incidentOf(ctx context.Context, service, id string, authorize authorizer) (store.Incident, error) {
+	if err := s.authorizeService(ctx, service, authorize); err != nil {
+		return store.Incident{}, err
+	}
+	incident, err := s.store.GetIncident(ctx, service, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Incident{}, apierr.NotFound("incident", IncidentName(service, id))
+	}
+	return incident, err
+}
+
+// findIncident is the one incident of id among the services the caller may
+// change.
+func (s *Service) findIncident(ctx context.Context, id string, authorize authorizer) (store.Incident, error) {
+	found, err := s.store.FindIncidents(ctx, id)
+	if err != nil {
+		return store.Incident{}, err
+	}
+	var mine []store.Incident
+	for _, incident := range found {
+		switch err := s.authorizeService(ctx, incident.Service, authorize); {
+		case err == nil:
+			mine = append(mine, incident)
+		case !isPermissionDenied(err):
+			return store.Incident{}, err
+		}
+	}
+	switch len(mine) {
+	case 0:
+		return store.Incident{}, apierr.NotFound("incident", incidentPrefix+id)
+	case 1:
+		return mine[0], nil
+	}
+	names := make([]string, len(mine))
+	for i, incident := range mine {
+		names[i] = IncidentName(incident.Service, incident.ID)
+	}
+	return store.Incident{}, &apierr.Error{
+		Code:   codes.FailedPrecondition,
+		Reason: "INCIDENT_AMBIGUOUS",
+		Message: fmt.Sprintf("%d services have an incident %s: name the one to resolve in full, one of %s",
+			len(mine), id, strings.Join(names, ", ")),
+		Metadata: map[string]string{"incident": incidentPrefix + id},
+	}
+}
+
+// isPermissionDenied tells an authorizer's refusal from a store failure.
+func isPermissionDenied(err error) bool {
+	var refused *apierr.Error
+	return errors.As(err, &refused) && refused.Code == codes.PermissionDenied
+}
+
 // alreadyResolved is the error for resolving an incident at another time
 // than it was: the first resolution stands, as it may already be counted.
-func alreadyResolved(ctx context.Context, st Store, id string) error {
-	incident, err := st.GetIncident(ctx, id)
+func alreadyResolved(ctx context.Context, st Store, service, id string) error {
+	incident, err := st.GetIncident(ctx, service, id)
 	if err != nil {
 		return err
 	}
 	at := incident.ResolvedAt.Format(time.RFC3339Nano)
+	name := IncidentName(service, id)
 	return &apierr.Error{
 		Code:     codes.FailedPrecondition,
 		Reason:   "INCIDENT_ALREADY_RESOLVED",
-		Message:  "incident " + id + " was resolved at " + at + " already; the first resolution stands",
-		Metadata: map[string]string{"incident": id, "resolvedAt": at},
+		Message:  "incident " + name + " was resolved at " + at + " already; the first resolution stands",
+		Metadata: map[string]string{"incident": name, "resolvedAt": at},
 	}
 }
 
@@ -181,9 +252,11 @@ func (s *Service) authorizeService(ctx context.Context, name string, authorize a
 }
 
 // RecordSupportTicket records t unless a ticket with its id is recorded
-// already: then it changes nothing and returns created false. A team given
-// as an entity reference (`group:default/team-orders`) is kept as the
-// team's name.
+// already in its scope: then it changes nothing and returns created false.
+// A ticket of a team is scoped by the team, one that names no team by the
+// principal recording it, so that no caller's id shadows another team's or
+// caller's ticket. A team given as an entity reference
+// (`group:default/team-orders`) is kept as the team's name.
 func (s *Service) RecordSupportTicket(ctx context.Context, t store.SupportTicket) (created bool, err error) {
 	return s.recordSupportTicket(ctx, t, trusted)
 }
@@ -197,6 +270,9 @@ func (s *Service) recordSupportTicket(ctx context.Context, t store.SupportTicket
 		if err := authorize(ctx, t.Team); err != nil {
 			return false, err
 		}
+		t.Scope = teamPrefix + t.Team
+	} else {
+		t.Scope = principalPrefix + auth.Name(ctx)
 	}
 	created, err := s.store.RecordSupportTicket(ctx, t)
 	if created {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/cairn-dev/cairn/server/apierr"
 	"github.com/cairn-dev/cairn/server/auth"
+	"github.com/cairn-dev/cairn/server/catalog"
 	"github.com/cairn-dev/cairn/server/entityref"
 	"github.com/cairn-dev/cairn/server/kube"
 	"github.com/cairn-dev/cairn/store"
@@ -111,9 +112,17 @@ func (p *Provisioner) Create(ctx context.Context, r Request) (Created, error) {
 	if r.ValidateOnly {
 		return Created{Provisioning: store.Provisioning{Service: r.Name, Spec: spec}, Objects: objects}, nil
 	}
-	stored, created, err := p.store.CreateProvisioning(ctx, store.Provisioning{
-		Service: r.Name, RequestID: r.RequestID, Requester: auth.Name(ctx), Spec: spec,
-	}, catalogEntry(r.Name, spec))
+	// A request id is the requester's own: another's is another request.
+	intent := store.Provisioning{Service: r.Name, RequestID: r.RequestID, Requester: auth.Name(ctx), Spec: spec}
+	stored, created, err := p.store.CreateProvisioning(ctx, intent, catalogEntry(r.Name, spec))
+	var held *store.NameHeldError
+	if errors.As(err, &held) {
+		if err := catalog.TakeRetiredName(ctx, p.store, held, spec.Team); err != nil {
+			p.metrics.serviceCreated(spec, "conflict")
+			return Created{}, err
+		}
+		stored, created, err = p.store.CreateProvisioning(ctx, intent, catalogEntry(r.Name, spec))
+	}
 	switch {
 	case errors.Is(err, store.ErrAlreadyExists):
 		p.metrics.serviceCreated(spec, "conflict")

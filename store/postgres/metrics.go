@@ -159,31 +159,45 @@ func (s *Store) RecordIncident(ctx context.Context, i store.Incident) (bool, err
 		return nil
 	})
 	if err != nil {
-		return false, failed(fmt.Sprintf("record incident %q", i.ID), err)
+		return false, failed(fmt.Sprintf("record incident %q of %q", i.ID, i.Service), err)
 	}
 	return created, nil
 }
 
 // GetIncident implements store.MetricsStore.
-func (s *Store) GetIncident(ctx context.Context, id string) (store.Incident, error) {
-	i, err := incidentFound(s.queries.GetIncident(ctx, id))
+func (s *Store) GetIncident(ctx context.Context, service, id string) (store.Incident, error) {
+	i, err := incidentFound(s.queries.GetIncident(ctx, dbsqlc.GetIncidentParams{Service: service, ID: id}))
 	if err != nil {
-		return store.Incident{}, failed(fmt.Sprintf("get incident %q", id), err)
+		return store.Incident{}, failed(fmt.Sprintf("get incident %q of %q", id, service), err)
 	}
 	return i, nil
+}
+
+// FindIncidents implements store.MetricsStore.
+func (s *Store) FindIncidents(ctx context.Context, id string) ([]store.Incident, error) {
+	rows, err := s.queries.FindIncidents(ctx, id)
+	if err != nil {
+		return nil, failed(fmt.Sprintf("find incidents %q", id), err)
+	}
+	incidents := make([]store.Incident, 0, len(rows))
+	for _, row := range rows {
+		i, _ := incidentFound(dbsqlc.GetIncidentRow(row), nil)
+		incidents = append(incidents, i)
+	}
+	return incidents, nil
 }
 
 // ResolveIncident implements store.MetricsStore. The update waits for a
 // concurrent one of the same incident and then finds it resolved, so that
 // the later of two resolutions at different times is ErrConflict.
-func (s *Store) ResolveIncident(ctx context.Context, id string, at time.Time) (store.Incident, error) {
+func (s *Store) ResolveIncident(ctx context.Context, service, id string, at time.Time) (store.Incident, error) {
 	var resolved store.Incident
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := s.queries.WithTx(tx)
-		if _, err := q.ResolveIncident(ctx, dbsqlc.ResolveIncidentParams{ResolvedAt: at, ID: id}); err != nil {
+		if _, err := q.ResolveIncident(ctx, dbsqlc.ResolveIncidentParams{ResolvedAt: at, Service: service, ID: id}); err != nil {
 			return err
 		}
-		i, err := incidentFound(q.GetIncident(ctx, id))
+		i, err := incidentFound(q.GetIncident(ctx, dbsqlc.GetIncidentParams{Service: service, ID: id}))
 		if err != nil {
 			return err
 		}
@@ -194,7 +208,7 @@ func (s *Store) ResolveIncident(ctx context.Context, id string, at time.Time) (s
 		return nil
 	})
 	if err != nil {
-		return store.Incident{}, failed(fmt.Sprintf("resolve incident %q", id), err)
+		return store.Incident{}, failed(fmt.Sprintf("resolve incident %q of %q", id, service), err)
 	}
 	return resolved, nil
 }
@@ -219,6 +233,7 @@ func incidentFound(row dbsqlc.GetIncidentRow, err error) (store.Incident, error)
 // RecordSupportTicket implements store.MetricsStore.
 func (s *Store) RecordSupportTicket(ctx context.Context, t store.SupportTicket) (bool, error) {
 	inserted, err := s.queries.InsertSupportTicket(ctx, dbsqlc.InsertSupportTicketParams{
+		Scope:      t.Scope,
 		ID:         t.ID,
 		Category:   t.Category,
 		Team:       t.Team,

@@ -31,7 +31,7 @@ func (s *Store) CreateProvisioning(ctx context.Context, p store.Provisioning, sv
 			now := time.Now()
 			row, err := q.InsertProvisioning(ctx, toProvisioningParams(p, now))
 			if errors.Is(err, pgx.ErrNoRows) {
-				stored, err = takenProvisioning(ctx, q, p.RequestID)
+				stored, err = takenProvisioning(ctx, q, p.Requester, p.RequestID)
 				return err
 			}
 			if err != nil {
@@ -53,10 +53,11 @@ func (s *Store) CreateProvisioning(ctx context.Context, p store.Provisioning, sv
 
 // takenProvisioning is what CreateProvisioning returns when
 // InsertProvisioning found the service or the request id taken: the
-// provisioning of requestID if there is one, else ErrAlreadyExists.
-func takenProvisioning(ctx context.Context, q *dbsqlc.Queries, requestID string) (store.Provisioning, error) {
+// provisioning of requester's requestID if there is one, else
+// ErrAlreadyExists.
+func takenProvisioning(ctx context.Context, q *dbsqlc.Queries, requester, requestID string) (store.Provisioning, error) {
 	if requestID != "" {
-		p, err := provisioningFound(q.GetProvisioningByRequestID(ctx, requestID))
+		p, err := provisioningFound(q.GetProvisioningByRequestID(ctx, dbsqlc.GetProvisioningByRequestIDParams{Requester: requester, RequestID: requestID}))
 		if !errors.Is(err, store.ErrNotFound) {
 			return p, err
 		}
@@ -168,7 +169,7 @@ func (s *Store) CreatePromotion(ctx context.Context, p store.Promotion) (store.P
 	if errors.Is(err, pgx.ErrNoRows) && p.RequestID != "" {
 		// Nothing inserted: the request id is taken, by a promotion that
 		// has committed, or the service has no provisioning.
-		row, err = s.queries.GetPromotionByRequestID(ctx, dbsqlc.GetPromotionByRequestIDParams{Service: p.Service, RequestID: p.RequestID})
+		row, err = s.queries.GetPromotionByRequestID(ctx, dbsqlc.GetPromotionByRequestIDParams{Service: p.Service, Requester: p.Requester, RequestID: p.RequestID})
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		err = store.ErrNotFound

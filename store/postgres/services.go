@@ -61,6 +61,11 @@ func upsertService(ctx context.Context, q *dbsqlc.Queries, svc *store.Service, i
 	if err != nil {
 		return nil, false, err
 	}
+	if existing == nil {
+		if err := takeRetiredName(ctx, q, svc.Name, svc.Team); err != nil {
+			return nil, false, err
+		}
+	}
 	return stored, existing == nil, nil
 }
 
@@ -117,12 +122,56 @@ func (s *Store) DeleteService(ctx context.Context, name, ifMatch string) error {
 			return err
 		}
 		// The service's tag rows go with it: ON DELETE CASCADE.
-		return q.DeleteService(ctx, name)
+		if err := q.DeleteService(ctx, name); err != nil {
+			return err
+		}
+		return q.RetireService(ctx, dbsqlc.RetireServiceParams{Name: name, Team: existing.Team, RetireTime: time.Now()})
 	})
 	if err != nil {
 		return failed(fmt.Sprintf("delete service %q", name), err)
 	}
 	return nil
+}
+
+// ReleaseRetiredName implements store.CatalogStore.
+func (s *Store) ReleaseRetiredName(ctx context.Context, name, team string) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		q := s.queries.WithTx(tx)
+		holder, err := q.GetRetiredService(ctx, name)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			return store.ErrNotFound
+		case err != nil:
+			return err
+		case holder != team:
+			return fmt.Errorf("%w: retired by team %q", store.ErrConflict, holder)
+		}
+		_, err = q.DeleteRetiredService(ctx, name)
+		return err
+	})
+	if err != nil {
+		return failed(fmt.Sprintf("release retired name %q", name), err)
+	}
+	return nil
+}
+
+// takeRetiredName lets team keep the service of name it has just inserted:
+// a name it retired is its own again, one another team retired is a
+// *store.NameHeldError. It reads after the insert, which waits for a
+// concurrent delete of the name to end, so that it sees the name that
+// delete retires.
+func takeRetiredName(ctx context.Context, q *dbsqlc.Queries, name, team string) error {
+	holder, err := q.GetRetiredService(ctx, name)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil
+	case err != nil:
+		return err
+	case holder != team:
+		return &store.NameHeldError{Name: name, Team: holder, Retired: true}
+	}
+	_, err = q.DeleteRetiredService(ctx, name)
+	return err
 }
 
 // ListTeams implements store.CatalogStore. Services without a team belong
@@ -184,15 +233,30 @@ func writeService(ctx context.Context, q *dbsqlc.Queries, svc *store.Service, re
 
 // createServiceIfMissing inserts svc, stamped at now, as writeService does,
 // unless the catalog holds a service of its name already, which it leaves
-// as it is (and locked until the transaction ends). The insert itself
+// as it is (and locked until the transaction ends): a *store.NameHeldError
+// when another team holds it, in the catalog or retired. The insert itself
 // finds the name taken, even by a transaction that has not committed yet:
 // it waits for that one to end.
 func createServiceIfMissing(ctx context.Context, q *dbsqlc.Queries, svc *store.Service, now time.Time) error {
 	_, err := writeService(ctx, q, svc, false, now)
 	if errors.Is(err, errNameTaken) {
+		existing, err := serviceOrNil(q.LockService(ctx, svc.Name))
+		switch {
+		case err != nil:
+			return err
+		case existing == nil:
+			// Deleted by another transaction since the insert found it:
+			// this call fails, and a retry finds the name settled.
+			return errNameTaken
+		case existing.Team != svc.Team:
+			return &store.NameHeldError{Name: svc.Name, Team: existing.Team}
+		}
 		return nil
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	return takeRetiredName(ctx, q, svc.Name, svc.Team)
 }
 
 // optionalString is an optional query argument: empty is NULL, which

@@ -122,29 +122,43 @@ func (s *Store) RecordIncident(ctx context.Context, i store.Incident) (bool, err
 		return nil
 	})
 	if err != nil {
-		return false, fmt.Errorf("sqlite: record incident %q: %w", i.ID, err)
+		return false, fmt.Errorf("sqlite: record incident %q of %q: %w", i.ID, i.Service, err)
 	}
 	return created, nil
 }
 
 // GetIncident implements store.MetricsStore.
-func (s *Store) GetIncident(ctx context.Context, id string) (store.Incident, error) {
-	i, err := incidentFound(s.queries.GetIncident(ctx, id))
+func (s *Store) GetIncident(ctx context.Context, service, id string) (store.Incident, error) {
+	i, err := incidentFound(s.queries.GetIncident(ctx, dbsqlc.GetIncidentParams{Service: service, ID: id}))
 	if err != nil {
-		return store.Incident{}, fmt.Errorf("sqlite: get incident %q: %w", id, err)
+		return store.Incident{}, fmt.Errorf("sqlite: get incident %q of %q: %w", id, service, err)
 	}
 	return i, nil
 }
 
+// FindIncidents implements store.MetricsStore.
+func (s *Store) FindIncidents(ctx context.Context, id string) ([]store.Incident, error) {
+	rows, err := s.queries.FindIncidents(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: find incidents %q: %w", id, err)
+	}
+	incidents := make([]store.Incident, 0, len(rows))
+	for _, row := range rows {
+		i, _ := incidentFound(dbsqlc.GetIncidentRow(row), nil)
+		incidents = append(incidents, i)
+	}
+	return incidents, nil
+}
+
 // ResolveIncident implements store.MetricsStore.
-func (s *Store) ResolveIncident(ctx context.Context, id string, at time.Time) (store.Incident, error) {
+func (s *Store) ResolveIncident(ctx context.Context, service, id string, at time.Time) (store.Incident, error) {
 	var resolved store.Incident
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		q := dbsqlc.New(tx)
-		if _, err := q.ResolveIncident(ctx, dbsqlc.ResolveIncidentParams{ResolvedAt: at.UnixMicro(), ID: id}); err != nil {
+		if _, err := q.ResolveIncident(ctx, dbsqlc.ResolveIncidentParams{ResolvedAt: at.UnixMicro(), Service: service, ID: id}); err != nil {
 			return err
 		}
-		i, err := incidentFound(q.GetIncident(ctx, id))
+		i, err := incidentFound(q.GetIncident(ctx, dbsqlc.GetIncidentParams{Service: service, ID: id}))
 		if err != nil {
 			return err
 		}
@@ -155,7 +169,7 @@ func (s *Store) ResolveIncident(ctx context.Context, id string, at time.Time) (s
 		return nil
 	})
 	if err != nil {
-		return store.Incident{}, fmt.Errorf("sqlite: resolve incident %q: %w", id, err)
+		return store.Incident{}, fmt.Errorf("sqlite: resolve incident %q of %q: %w", id, service, err)
 	}
 	return resolved, nil
 }
@@ -180,6 +194,7 @@ func incidentFound(row dbsqlc.GetIncidentRow, err error) (store.Incident, error)
 // RecordSupportTicket implements store.MetricsStore.
 func (s *Store) RecordSupportTicket(ctx context.Context, t store.SupportTicket) (bool, error) {
 	inserted, err := s.queries.InsertSupportTicket(ctx, dbsqlc.InsertSupportTicketParams{
+		Scope:      t.Scope,
 		ID:         t.ID,
 		Category:   t.Category,
 		Team:       t.Team,

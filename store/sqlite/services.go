@@ -31,6 +31,11 @@ func (s *Store) UpsertService(ctx context.Context, svc *store.Service, ifMatch s
 			return nil
 		}
 		created = existing == nil
+		if created {
+			if err := takeRetiredName(ctx, q, svc.Name, svc.Team); err != nil {
+				return err
+			}
+		}
 		stored, err = writeService(ctx, q, svc, time.Now())
 		return err
 	})
@@ -93,12 +98,53 @@ func (s *Store) DeleteService(ctx context.Context, name, ifMatch string) error {
 			return err
 		}
 		// The service's tag rows go with it: ON DELETE CASCADE.
-		return q.DeleteService(ctx, name)
+		if err := q.DeleteService(ctx, name); err != nil {
+			return err
+		}
+		return q.RetireService(ctx, dbsqlc.RetireServiceParams{Name: name, Team: existing.Team, RetireTime: time.Now().UnixMicro()})
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: delete service %q: %w", name, err)
 	}
 	return nil
+}
+
+// ReleaseRetiredName implements store.CatalogStore.
+func (s *Store) ReleaseRetiredName(ctx context.Context, name, team string) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		q := s.queries.WithTx(tx)
+		holder, err := q.GetRetiredService(ctx, name)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return store.ErrNotFound
+		case err != nil:
+			return err
+		case holder != team:
+			return fmt.Errorf("%w: retired by team %q", store.ErrConflict, holder)
+		}
+		_, err = q.DeleteRetiredService(ctx, name)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: release retired name %q: %w", name, err)
+	}
+	return nil
+}
+
+// takeRetiredName lets team insert a service of name: a name it retired is
+// its own again, one another team retired is a *store.NameHeldError.
+func takeRetiredName(ctx context.Context, q *dbsqlc.Queries, name, team string) error {
+	holder, err := q.GetRetiredService(ctx, name)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	case err != nil:
+		return err
+	case holder != team:
+		return &store.NameHeldError{Name: name, Team: holder, Retired: true}
+	}
+	_, err = q.DeleteRetiredService(ctx, name)
+	return err
 }
 
 // ListTeams implements store.CatalogStore. Services without a team belong
@@ -155,11 +201,20 @@ func writeService(ctx context.Context, q *dbsqlc.Queries, svc *store.Service, no
 
 // createServiceIfMissing inserts svc, stamped at now, as writeService does,
 // unless the catalog holds a service of its name already, which it leaves
-// as it is. The transaction of q holds the write lock (see dsn): no other
-// can insert the service between the check and the write.
+// as it is: a *store.NameHeldError when another team holds it, in the
+// catalog or retired. The transaction of q holds the write lock (see dsn):
+// no other can insert the service between the check and the write.
 func createServiceIfMissing(ctx context.Context, q *dbsqlc.Queries, svc *store.Service, now time.Time) error {
 	existing, err := findService(ctx, q, svc.Name)
-	if err != nil || existing != nil {
+	switch {
+	case err != nil:
+		return err
+	case existing != nil && existing.Team != svc.Team:
+		return &store.NameHeldError{Name: svc.Name, Team: existing.Team}
+	case existing != nil:
+		return nil
+	}
+	if err := takeRetiredName(ctx, q, svc.Name, svc.Team); err != nil {
 		return err
 	}
 	_, err = writeService(ctx, q, svc, now)

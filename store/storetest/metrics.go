@@ -29,11 +29,12 @@ var metricsTests = []struct {
 	{"DeliveryFactsAgreeOnWholeDaysAndPartsOfDays", testDeliveryFactsWholeAndPartDays},
 	{"AnIncidentNamingARevisionMarksItsDeploymentsWhicheverIsRecordedFirst", testIncidentCauseMarksDeployments},
 	{"ConcurrentDeploymentsAndIncidentsNamingThemAlwaysMeet", testConcurrentDeploymentsAndIncidents},
-	{"RecordIncidentIsIdempotentOnItsIDAndRoundTripsInUTCMicroseconds", testRecordIncidentIdempotent},
+	{"RecordIncidentIsIdempotentOnItsServiceAndIDAndRoundTripsInUTCMicroseconds", testRecordIncidentIdempotent},
+	{"IncidentsOfTwoServicesWithOneIDAreTwoIncidents", testIncidentIDsPerService},
 	{"ResolveIncidentResolvesOnceAtOneTime", testResolveIncident},
 	{"DeliveryFactsRestoreTimesAreOfIncidentsResolvedInThePeriod", testDeliveryFactsRestoreTimes},
 	{"DeliveryFactsOfNoServicesAreEmpty", testDeliveryFactsOfNoServices},
-	{"SupportTicketsAreIdempotentOnTheirIDAndCountedPerCategory", testSupportTickets},
+	{"SupportTicketsAreIdempotentOnTheirScopeAndIDAndCountedPerCategory", testSupportTickets},
 	{"ServiceNamesAreATeamsOrEveryServiceInByteOrder", testServiceNames},
 }
 
@@ -410,42 +411,75 @@ func testRecordIncidentIdempotent(t *testing.T, s store.Store) {
 	recordIncident(t, s, resolved)
 
 	again := open
-	again.Service = "cart"
+	again.OpenedAt = at(8, 0)
 	again.ResolvedAt = at(13, 0)
 	created, err := s.RecordIncident(t.Context(), again)
 	require.NoError(t, err)
 	require.False(t, created)
 
-	got, err := s.GetIncident(t.Context(), "INC-1")
+	got, err := s.GetIncident(t.Context(), "orders", "INC-1")
 	require.NoError(t, err)
 	require.Equal(t, store.Incident{
 		ID: "INC-1", Service: "orders", OpenedAt: time.Date(2031, 5, 14, 10, 0, 0, 1_234_000, time.UTC), CauseRevision: "v1",
 	}, got)
-	got, err = s.GetIncident(t.Context(), "INC-2")
+	got, err = s.GetIncident(t.Context(), "cart", "INC-2")
 	require.NoError(t, err)
 	require.Equal(t, resolved, got)
-	_, err = s.GetIncident(t.Context(), "INC-3")
+	_, err = s.GetIncident(t.Context(), "cart", "INC-1")
 	require.ErrorIs(t, err, store.ErrNotFound)
+	_, err = s.GetIncident(t.Context(), "orders", "INC-3")
+	require.ErrorIs(t, err, store.ErrNotFound)
+}
+
+// The incident id squatted by one team's service never shadows another
+// team's incident of the same id: each is recorded, found, resolved and
+// counted on its own.
+func testIncidentIDsPerService(t *testing.T, s store.Store) {
+	squat := store.Incident{ID: "INC-1043", Service: "cart", OpenedAt: at(8, 0)}
+	real := store.Incident{ID: "INC-1043", Service: "orders", OpenedAt: at(9, 0)}
+	recordIncident(t, s, squat)
+	recordIncident(t, s, real)
+	recordIncident(t, s, store.Incident{ID: "INC-7", Service: "orders", OpenedAt: at(9, 0)})
+
+	found, err := s.FindIncidents(t.Context(), "INC-1043")
+	require.NoError(t, err)
+	require.Equal(t, []store.Incident{squat, real}, found, "in service order")
+	found, err = s.FindIncidents(t.Context(), "INC-9")
+	require.NoError(t, err)
+	require.Empty(t, found)
+
+	resolved, err := s.ResolveIncident(t.Context(), "orders", "INC-1043", at(10, 0))
+	require.NoError(t, err)
+	require.Equal(t, at(10, 0), resolved.ResolvedAt)
+	got, err := s.GetIncident(t.Context(), "cart", "INC-1043")
+	require.NoError(t, err)
+	require.Equal(t, squat, got, "the other service's incident stays open")
+	_, err = s.ResolveIncident(t.Context(), "search", "INC-1043", at(10, 0))
+	require.ErrorIs(t, err, store.ErrNotFound)
+
+	facts, err := s.DeliveryFacts(t.Context(), []string{"orders"}, "production", at(0, 0), at(24, 0))
+	require.NoError(t, err)
+	require.Equal(t, []time.Duration{time.Hour}, facts.RestoreTimes)
 }
 
 func testResolveIncident(t *testing.T, s store.Store) {
 	recordIncident(t, s, store.Incident{ID: "INC-1", Service: "orders", OpenedAt: at(9, 0)})
 	want := store.Incident{ID: "INC-1", Service: "orders", OpenedAt: at(9, 0), ResolvedAt: at(10, 30)}
 
-	got, err := s.ResolveIncident(t.Context(), "INC-1", at(10, 30))
+	got, err := s.ResolveIncident(t.Context(), "orders", "INC-1", at(10, 30))
 	require.NoError(t, err)
 	require.Equal(t, want, got)
-	got, err = s.ResolveIncident(t.Context(), "INC-1", at(10, 30))
+	got, err = s.ResolveIncident(t.Context(), "orders", "INC-1", at(10, 30))
 	require.NoError(t, err, "resolving again at the same time")
 	require.Equal(t, want, got)
 
-	_, err = s.ResolveIncident(t.Context(), "INC-1", at(11, 0))
+	_, err = s.ResolveIncident(t.Context(), "orders", "INC-1", at(11, 0))
 	require.ErrorIs(t, err, store.ErrConflict)
-	got, err = s.GetIncident(t.Context(), "INC-1")
+	got, err = s.GetIncident(t.Context(), "orders", "INC-1")
 	require.NoError(t, err)
 	require.Equal(t, want, got, "a conflicting resolution changes nothing")
 
-	_, err = s.ResolveIncident(t.Context(), "INC-2", at(11, 0))
+	_, err = s.ResolveIncident(t.Context(), "orders", "INC-2", at(11, 0))
 	require.ErrorIs(t, err, store.ErrNotFound)
 }
 
@@ -462,7 +496,7 @@ func testDeliveryFactsRestoreTimes(t *testing.T, s store.Store) {
 	} {
 		recordIncident(t, s, i)
 	}
-	_, err := s.ResolveIncident(t.Context(), "resolved-later", at(12, 0))
+	_, err := s.ResolveIncident(t.Context(), "orders", "resolved-later", at(12, 0))
 	require.NoError(t, err)
 
 	facts, err := s.DeliveryFacts(t.Context(), []string{"orders"}, "production", from, to)
@@ -485,23 +519,27 @@ func testDeliveryFactsOfNoServices(t *testing.T, s store.Store) {
 
 func testSupportTickets(t *testing.T, s store.Store) {
 	for _, ticket := range []store.SupportTicket{
-		{ID: "SUP-1", Category: "provisioning", Team: "payments", OpenedAt: at(9, 0)},
-		{ID: "SUP-2", Category: "ci", OpenedAt: at(10, 0)},
-		{ID: "SUP-3", Category: "provisioning", Team: "search", OpenedAt: at(11, 0)},
-		{ID: "SUP-4", Category: "access", Team: "search", OpenedAt: at(12, 0)},
-		{ID: "SUP-5", Category: "ci", Team: "search", OpenedAt: at(30, 0)},
+		{Scope: "teams/payments", ID: "SUP-1", Category: "provisioning", Team: "payments", OpenedAt: at(9, 0)},
+		{Scope: "principals/ci", ID: "SUP-2", Category: "ci", OpenedAt: at(10, 0)},
+		{Scope: "teams/search", ID: "SUP-3", Category: "provisioning", Team: "search", OpenedAt: at(11, 0)},
+		{Scope: "teams/search", ID: "SUP-4", Category: "access", Team: "search", OpenedAt: at(12, 0)},
+		{Scope: "teams/search", ID: "SUP-5", Category: "ci", Team: "search", OpenedAt: at(30, 0)},
+		// Another scope's ticket of an id taken elsewhere is its own.
+		{Scope: "teams/search", ID: "SUP-1", Category: "access", Team: "search", OpenedAt: at(10, 30)},
 	} {
 		created, err := s.RecordSupportTicket(t.Context(), ticket)
 		require.NoError(t, err)
 		require.True(t, created, ticket.ID)
 	}
-	created, err := s.RecordSupportTicket(t.Context(), store.SupportTicket{ID: "SUP-1", Category: "ci", OpenedAt: at(9, 0)})
+	created, err := s.RecordSupportTicket(t.Context(), store.SupportTicket{
+		Scope: "teams/payments", ID: "SUP-1", Category: "ci", Team: "payments", OpenedAt: at(9, 0),
+	})
 	require.NoError(t, err)
 	require.False(t, created)
 
 	counts, err := s.CountSupportTickets(t.Context(), at(9, 0), at(12, 0))
 	require.NoError(t, err)
-	require.Equal(t, []store.TicketCount{{Category: "ci", Count: 1}, {Category: "provisioning", Count: 2}}, counts)
+	require.Equal(t, []store.TicketCount{{Category: "access", Count: 1}, {Category: "ci", Count: 1}, {Category: "provisioning", Count: 2}}, counts)
 	counts, err = s.CountSupportTickets(t.Context(), metricsDay.AddDate(0, 0, 2), metricsDay.AddDate(0, 0, 3))
 	require.NoError(t, err)
 	require.Empty(t, counts)

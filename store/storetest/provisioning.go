@@ -121,7 +121,6 @@ func testCreateProvisioningRequestIDAgain(t *testing.T, s store.Store) {
 
 	t.Run("SameService", func(t *testing.T) {
 		again := fullProvisioning("orders")
-		again.Requester = "user:default/bob"
 		again.Spec.ReplicaCount = 5
 		got, created, err := s.CreateProvisioning(t.Context(), again, fullService("orders"))
 		require.NoError(t, err)
@@ -142,6 +141,33 @@ func testCreateProvisioningRequestIDAgain(t *testing.T, s store.Store) {
 	requireProvisioning(t, s, first)
 	require.Equal(t, []store.Provisioning{first}, listProvisionings(t, s, ""))
 	require.Equal(t, catalog, listNames(t, s, store.ServiceFilter{}))
+}
+
+// A request id is its requester's: another requester's create with the
+// same id is another request, never answered with the first requester's
+// provisioning.
+func testCreateProvisioningRequestIDOfAnotherRequester(t *testing.T, s store.Store) {
+	first := provision(t, s, fullProvisioning("orders"))
+
+	sameService := fullProvisioning("orders")
+	sameService.Requester = "user:default/mallory"
+	_, _, err := s.CreateProvisioning(t.Context(), sameService, fullService("orders"))
+	require.ErrorIs(t, err, store.ErrAlreadyExists, "the service is provisioned: not the first requester's record")
+
+	other := fullProvisioning("cart")
+	other.RequestID = first.RequestID
+	other.Requester = "user:default/mallory"
+	got, created, err := s.CreateProvisioning(t.Context(), other, fullService("cart"))
+	require.NoError(t, err)
+	require.True(t, created)
+	require.Equal(t, "cart", got.Service)
+	require.Equal(t, "user:default/mallory", got.Requester)
+
+	again, created, err := s.CreateProvisioning(t.Context(), other, fullService("cart"))
+	require.NoError(t, err)
+	require.False(t, created, "the second requester's retry")
+	require.Equal(t, got, again)
+	require.Equal(t, []store.Provisioning{got, first}, listProvisionings(t, s, ""))
 }
 
 func testCreateProvisioningOfProvisionedService(t *testing.T, s store.Store) {
@@ -526,6 +552,15 @@ func testCreatePromotionRequestIDAgain(t *testing.T, s store.Store) {
 	cart := createPromotion(t, s, promotionRequest("cart", "req-promote"))
 	require.Greater(t, cart.ID, first.ID)
 	require.Equal(t, []store.Promotion{first}, listPromotions(t, s, "orders"))
+
+	// And each requester's own.
+	other := promotionRequest("orders", "req-promote")
+	other.Requester = "user:default/bob"
+	bobs, created, err := s.CreatePromotion(t.Context(), other)
+	require.NoError(t, err)
+	require.True(t, created, "another requester's request id is another request")
+	require.Equal(t, "user:default/bob", bobs.Requester)
+	require.Equal(t, []store.Promotion{bobs, first}, listPromotions(t, s, "orders"))
 }
 
 func testCreatePromotionsWithoutRequestID(t *testing.T, s store.Store) {

@@ -49,6 +49,9 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"DeleteWithStaleEtagFailsAndKeepsService", testDeleteStaleEtag},
 		{"DeleteMissingServiceReturnsNotFound", testDeleteMissing},
 		{"UpsertAfterDeleteCreatesAnew", testUpsertAfterDelete},
+		{"DeletedNameIsRefusedToAnotherTeamAndWritesNothing", testDeletedNameRefusedToAnotherTeam},
+		{"DeletedNameIsTakenBackByItsTeam", testDeletedNameTakenBackByItsTeam},
+		{"ReleasedRetiredNameIsAnyTeams", testReleaseRetiredName},
 
 		{"ListPagesThroughEveryServiceOnceInNameOrder", testListPagination},
 		{"ListWithNonPositiveLimitReturnsNothing", testListNonPositiveLimit},
@@ -79,7 +82,9 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"CreateProvisioningAddsTheServiceToTheCatalogAsUpsertDoes", testCreateProvisioningAddsCatalogEntry},
 		{"CreateProvisioningLeavesAnExistingCatalogEntryAlone", testCreateProvisioningKeepsCatalogEntry},
 		{"CreateProvisioningWithRecordedRequestIDReturnsItAndWritesNothing", testCreateProvisioningRequestIDAgain},
+		{"CreateProvisioningWithAnotherRequestersRequestIDIsAnotherRequest", testCreateProvisioningRequestIDOfAnotherRequester},
 		{"CreateProvisioningOfProvisionedServiceIsAlreadyExistsAndWritesNothing", testCreateProvisioningOfProvisionedService},
+		{"CreateProvisioningOfAnotherTeamsCatalogEntryIsRefusedAndWritesNothing", testCreateProvisioningOfAnotherTeamsService},
 		{"CreateProvisioningsWithoutRequestIDDoNotCollide", testCreateProvisioningsWithoutRequestID},
 		{"CreateProvisioningFailingHalfWayWritesNeitherServiceNorProvisioning", testCreateProvisioningFailingHalfWay},
 		{"ConcurrentCreatesOfOneRequestAllSucceedAndCreateOnce", testConcurrentCreatesOfOneRequest},
@@ -96,7 +101,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ListProvisioningsOrdersNamesByBytes", testListProvisioningsByteOrder},
 
 		{"CreatePromotionThenGetAndDecideRoundTripsEveryField", testPromotionRoundTrip},
-		{"CreatePromotionWithRecordedRequestIDReturnsItAndWritesNothing", testCreatePromotionRequestIDAgain},
+		{"CreatePromotionWithRecordedRequestIDOfItsRequesterReturnsItAndWritesNothing", testCreatePromotionRequestIDAgain},
 		{"CreatePromotionsWithoutRequestIDDoNotCollide", testCreatePromotionsWithoutRequestID},
 		{"ConcurrentCreatesOfOnePromotionRequestAllSucceedAndCreateOnce", testConcurrentCreatesOfOnePromotion},
 		{"CreatePromotionOfUnprovisionedServiceIsNotFound", testCreatePromotionWithoutProvisioning},

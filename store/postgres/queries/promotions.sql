@@ -1,6 +1,6 @@
 -- name: InsertPromotion :one
 -- Inserts a pending promotion of a provisioned service, unless the service
--- has one of its request id already. It returns no row when it writes
+-- has one of its requester and request id already. It returns no row when it writes
 -- nothing: when the request id is taken (by a row that has committed: one
 -- that another transaction is still writing is waited for), or the service
 -- has no provisioning.
@@ -18,7 +18,7 @@ SELECT * FROM promotions WHERE service = @service AND id = @id;
 
 -- name: GetPromotionByRequestID :one
 -- Reads the unique index, whose condition the query repeats.
-SELECT * FROM promotions WHERE service = @service AND request_id = @request_id AND request_id <> '';
+SELECT * FROM promotions WHERE service = @service AND requester = @requester AND request_id = @request_id AND request_id <> '';
 
 -- name: ListPromotions :many
 -- Walks the service's index down from @before.

@@ -1,5 +1,5 @@
 -- name: InsertProvisioning :one
--- Inserts the provisioning unless its service or its request id is taken,
+-- Inserts the provisioning unless its service, or its requester's request id, is taken,
 -- when it writes nothing and returns no row. A row that takes either and
 -- that another transaction is still writing is waited for: once this
 -- returns no row, the row that took the key has committed.
@@ -17,7 +17,7 @@ SELECT * FROM provisionings WHERE service = @service;
 
 -- name: GetProvisioningByRequestID :one
 -- Reads the unique index, whose condition the query repeats.
-SELECT * FROM provisionings WHERE request_id = @request_id AND request_id <> '';
+SELECT * FROM provisionings WHERE requester = @requester AND request_id = @request_id AND request_id <> '';
 
 -- name: ListProvisionings :many
 SELECT * FROM provisionings

@@ -78,3 +78,14 @@ WHERE team > @after
 GROUP BY team
 ORDER BY team
 LIMIT @max_teams::bigint;
+
+-- name: GetRetiredService :one
+SELECT team FROM retired_services WHERE name = @name;
+
+-- name: RetireService :exec
+-- Leaves a deleted service's name to its team.
+INSERT INTO retired_services (name, team, retire_time) VALUES (@name, @team, @retire_time)
+ON CONFLICT (name) DO UPDATE SET team = excluded.team, retire_time = excluded.retire_time;
+
+-- name: DeleteRetiredService :execrows
+DELETE FROM retired_services WHERE name = @name;

@@ -49,23 +49,27 @@ WHERE service = @service AND revision = @revision AND caused_incident = 0
 RETURNING environment, status, finished_at;
 
 -- name: InsertIncident :execrows
--- Inserts an incident unless one of its id is stored.
+-- Inserts an incident unless its service has one of its id.
 INSERT INTO incidents (id, service, opened_at, resolved_at, cause_revision, recorded_at)
 VALUES (@id, @service, @opened_at, @resolved_at, @cause_revision, @recorded_at)
 ON CONFLICT DO NOTHING;
 
 -- name: GetIncident :one
-SELECT id, service, opened_at, resolved_at, cause_revision FROM incidents WHERE id = @id;
+SELECT id, service, opened_at, resolved_at, cause_revision FROM incidents WHERE service = @service AND id = @id;
+
+-- name: FindIncidents :many
+-- Every service's incident of an id, by the index on id.
+SELECT id, service, opened_at, resolved_at, cause_revision FROM incidents WHERE id = @id ORDER BY service;
 
 -- name: ResolveIncident :execrows
 -- Resolves the incident if it is open.
 UPDATE incidents SET resolved_at = CAST(sqlc.arg(resolved_at) AS INTEGER)
-WHERE id = sqlc.arg(id) AND resolved_at IS NULL;
+WHERE service = sqlc.arg(service) AND id = sqlc.arg(id) AND resolved_at IS NULL;
 
 -- name: InsertSupportTicket :execrows
--- Inserts a ticket unless one of its id is stored.
-INSERT INTO support_tickets (id, category, team, opened_at, recorded_at)
-VALUES (@id, @category, @team, @opened_at, @recorded_at)
+-- Inserts a ticket unless its scope has one of its id.
+INSERT INTO support_tickets (scope, id, category, team, opened_at, recorded_at)
+VALUES (@scope, @id, @category, @team, @opened_at, @recorded_at)
 ON CONFLICT DO NOTHING;
 
 -- name: CountSupportTickets :many

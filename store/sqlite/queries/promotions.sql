@@ -1,6 +1,6 @@
 -- name: InsertPromotion :one
 -- Inserts a pending promotion of a provisioned service, unless the service
--- has one of its request id already. It returns no row when it writes
+-- has one of its requester and request id already. It returns no row when it writes
 -- nothing: when the request id is taken, or the service has no
 -- provisioning. The WHERE clause is needed: without it, SQLite would read
 -- ON CONFLICT as the start of a join constraint.
@@ -19,7 +19,7 @@ SELECT * FROM promotions WHERE service = ? AND id = ?;
 
 -- name: GetPromotionByRequestID :one
 -- Reads the unique index, whose condition the query repeats.
-SELECT * FROM promotions WHERE service = ? AND request_id = ? AND request_id <> '';
+SELECT * FROM promotions WHERE service = ? AND requester = ? AND request_id = ? AND request_id <> '';
 
 -- name: ListPromotions :many
 -- Walks the service's index down from @before.

@@ -1,5 +1,5 @@
 -- name: InsertProvisioning :one
--- Inserts the provisioning unless its service or its request id is taken,
+-- Inserts the provisioning unless its service, or its requester's request id, is taken,
 -- when it writes nothing and returns no row.
 INSERT INTO provisionings (
     service, request_id, requester, spec, generation, applied_generation,
@@ -13,7 +13,7 @@ SELECT * FROM provisionings WHERE service = ?;
 
 -- name: GetProvisioningByRequestID :one
 -- Reads the unique index, whose condition the query repeats.
-SELECT * FROM provisionings WHERE request_id = ? AND request_id <> '';
+SELECT * FROM provisionings WHERE requester = ? AND request_id = ? AND request_id <> '';
 
 -- name: ListProvisionings :many
 SELECT * FROM provisionings

@@ -67,3 +67,14 @@ WHERE team > sqlc.arg(after)
 GROUP BY team
 ORDER BY team
 LIMIT sqlc.arg(max_teams);
+
+-- name: GetRetiredService :one
+SELECT team FROM retired_services WHERE name = ?;
+
+-- name: RetireService :exec
+-- Leaves a deleted service's name to its team.
+INSERT INTO retired_services (name, team, retire_time) VALUES (?, ?, ?)
+ON CONFLICT (name) DO UPDATE SET team = excluded.team, retire_time = excluded.retire_time;
+
+-- name: DeleteRetiredService :execrows
+DELETE FROM retired_services WHERE name = ?;

@@ -312,7 +312,9 @@ func (x *RecordIncidentRequest) GetCauseRevision() string {
 type RecordIncidentResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// False when the same incident was already recorded.
-	Created       bool `protobuf:"varint,1,opt,name=created,proto3" json:"created,omitempty"`
+	Created bool `protobuf:"varint,1,opt,name=created,proto3" json:"created,omitempty"`
+	// The incident's resource name, `services/{service}/incidents/{id}`.
+	Name          string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -354,10 +356,19 @@ func (x *RecordIncidentResponse) GetCreated() bool {
 	return false
 }
 
+func (x *RecordIncidentResponse) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
 // Request for MetricsService.ResolveIncident.
 type ResolveIncidentRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The incident, `incidents/{id}`.
+	// The incident, `services/{service}/incidents/{id}`. The short form
+	// `incidents/{id}` names the one incident of that id among the services
+	// the caller may change; when several have one, the full name is needed.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// When it was resolved.
 	ResolvedAt    *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=resolved_at,json=resolvedAt,proto3" json:"resolved_at,omitempty"`
@@ -1407,11 +1418,12 @@ const file_cairn_v1_metrics_proto_rawDesc = "" +
 	"\topened_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x02R\bopenedAt\x12;\n" +
 	"\vresolved_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"resolvedAt\x12/\n" +
-	"\x0ecause_revision\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\rcauseRevision\"2\n" +
+	"\x0ecause_revision\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\rcauseRevision\"F\n" +
 	"\x16RecordIncidentResponse\x12\x18\n" +
-	"\acreated\x18\x01 \x01(\bR\acreated\"\xa6\x01\n" +
-	"\x16ResolveIncidentRequest\x12J\n" +
-	"\x04name\x18\x01 \x01(\tB6\xe0A\x02\xbaH0r.2,^incidents/[A-Za-z0-9][-_.A-Za-z0-9]{0,127}$R\x04name\x12@\n" +
+	"\acreated\x18\x01 \x01(\bR\acreated\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\"\xd5\x01\n" +
+	"\x16ResolveIncidentRequest\x12y\n" +
+	"\x04name\x18\x01 \x01(\tBe\xe0A\x02\xbaH_r]2[^(services/[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?/)?incidents/[A-Za-z0-9][-_.A-Za-z0-9]{0,127}$R\x04name\x12@\n" +
 	"\vresolved_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x02R\n" +
 	"resolvedAt\"\x19\n" +
 	"\x17ResolveIncidentResponse\"\x82\x02\n" +
@@ -1475,11 +1487,11 @@ const file_cairn_v1_metrics_proto_rawDesc = "" +
 	"\x12ActiveServiceCount\x12\x12\n" +
 	"\x04team\x18\x01 \x01(\tR\x04team\x12 \n" +
 	"\venvironment\x18\x02 \x01(\tR\venvironment\x12\x14\n" +
-	"\x05count\x18\x03 \x01(\x03R\x05count2\xea\a\n" +
+	"\x05count\x18\x03 \x01(\x03R\x05count2\x9a\b\n" +
 	"\x0eMetricsService\x12u\n" +
 	"\x10RecordDeployment\x12!.cairn.v1.RecordDeploymentRequest\x1a\".cairn.v1.RecordDeploymentResponse\"\x1a\x82\xd3\xe4\x93\x02\x14:\x01*\"\x0f/v1/deployments\x12m\n" +
-	"\x0eRecordIncident\x12\x1f.cairn.v1.RecordIncidentRequest\x1a .cairn.v1.RecordIncidentResponse\"\x18\x82\xd3\xe4\x93\x02\x12:\x01*\"\r/v1/incidents\x12\x81\x01\n" +
-	"\x0fResolveIncident\x12 .cairn.v1.ResolveIncidentRequest\x1a!.cairn.v1.ResolveIncidentResponse\")\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/v1/{name=incidents/*}:resolve\x12\x81\x01\n" +
+	"\x0eRecordIncident\x12\x1f.cairn.v1.RecordIncidentRequest\x1a .cairn.v1.RecordIncidentResponse\"\x18\x82\xd3\xe4\x93\x02\x12:\x01*\"\r/v1/incidents\x12\xb1\x01\n" +
+	"\x0fResolveIncident\x12 .cairn.v1.ResolveIncidentRequest\x1a!.cairn.v1.ResolveIncidentResponse\"Y\x82\xd3\xe4\x93\x02S:\x01*Z#:\x01*\"\x1e/v1/{name=incidents/*}:resolve\")/v1/{name=services/*/incidents/*}:resolve\x12\x81\x01\n" +
 	"\x13RecordSupportTicket\x12$.cairn.v1.RecordSupportTicketRequest\x1a%.cairn.v1.RecordSupportTicketResponse\"\x1d\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/supportTickets\x12}\n" +
 	"\x0eGetServiceDora\x12\x1f.cairn.v1.GetServiceDoraRequest\x1a .cairn.v1.GetServiceDoraResponse\"(\x82\xd3\xe4\x93\x02\"b\x04dora\x12\x1a/v1/{name=services/*}/dora\x12q\n" +
 	"\vGetTeamDora\x12\x1c.cairn.v1.GetTeamDoraRequest\x1a\x1d.cairn.v1.GetTeamDoraResponse\"%\x82\xd3\xe4\x93\x02\x1fb\x04dora\x12\x17/v1/{name=teams/*}/dora\x12z\n" +

@@ -40,12 +40,15 @@ type MetricsServiceClient interface {
 	// Records a deployment, from a CI pipeline or Argo CD notifications.
 	// Idempotent on service, environment, revision and start time.
 	RecordDeployment(ctx context.Context, in *RecordDeploymentRequest, opts ...grpc.CallOption) (*RecordDeploymentResponse, error)
-	// Records an incident, from an incident tool. Idempotent on its id.
+	// Records an incident of a service, from an incident tool. Idempotent on
+	// its service and id: two services may each have an incident of the same
+	// id, and neither shadows the other.
 	RecordIncident(ctx context.Context, in *RecordIncidentRequest, opts ...grpc.CallOption) (*RecordIncidentResponse, error)
 	// Marks an open incident resolved.
 	ResolveIncident(ctx context.Context, in *ResolveIncidentRequest, opts ...grpc.CallOption) (*ResolveIncidentResponse, error)
 	// Records a support ticket raised with the platform team. Idempotent on
-	// its id.
+	// its id within its team, or, for a ticket that names no team, within the
+	// caller's own tickets.
 	RecordSupportTicket(ctx context.Context, in *RecordSupportTicketRequest, opts ...grpc.CallOption) (*RecordSupportTicketResponse, error)
 	// DORA metrics for one service.
 	GetServiceDora(ctx context.Context, in *GetServiceDoraRequest, opts ...grpc.CallOption) (*GetServiceDoraResponse, error)
@@ -158,12 +161,15 @@ type MetricsServiceServer interface {
 	// Records a deployment, from a CI pipeline or Argo CD notifications.
 	// Idempotent on service, environment, revision and start time.
 	RecordDeployment(context.Context, *RecordDeploymentRequest) (*RecordDeploymentResponse, error)
-	// Records an incident, from an incident tool. Idempotent on its id.
+	// Records an incident of a service, from an incident tool. Idempotent on
+	// its service and id: two services may each have an incident of the same
+	// id, and neither shadows the other.
 	RecordIncident(context.Context, *RecordIncidentRequest) (*RecordIncidentResponse, error)
 	// Marks an open incident resolved.
 	ResolveIncident(context.Context, *ResolveIncidentRequest) (*ResolveIncidentResponse, error)
 	// Records a support ticket raised with the platform team. Idempotent on
-	// its id.
+	// its id within its team, or, for a ticket that names no team, within the
+	// caller's own tickets.
 	RecordSupportTicket(context.Context, *RecordSupportTicketRequest) (*RecordSupportTicketResponse, error)
 	// DORA metrics for one service.
 	GetServiceDora(context.Context, *GetServiceDoraRequest) (*GetServiceDoraResponse, error)

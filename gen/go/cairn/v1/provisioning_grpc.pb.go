@@ -41,7 +41,8 @@ const (
 type ProvisioningServiceClient interface {
 	// Records the intent to create a service's infrastructure and its catalog
 	// entry, and returns; the reconciler applies the objects. Idempotent on
-	// request_id.
+	// the caller's request_id: the same id from another caller is another
+	// request.
 	CreateService(ctx context.Context, in *CreateServiceRequest, opts ...grpc.CallOption) (*CreateServiceResponse, error)
 	// Reports each environment's deployment and each resource's readiness, as
 	// last seen on the cluster.
@@ -181,7 +182,8 @@ func (c *provisioningServiceClient) DenyPromotion(ctx context.Context, in *DenyP
 type ProvisioningServiceServer interface {
 	// Records the intent to create a service's infrastructure and its catalog
 	// entry, and returns; the reconciler applies the objects. Idempotent on
-	// request_id.
+	// the caller's request_id: the same id from another caller is another
+	// request.
 	CreateService(context.Context, *CreateServiceRequest) (*CreateServiceResponse, error)
 	// Reports each environment's deployment and each resource's readiness, as
 	// last seen on the cluster.

@@ -201,9 +201,53 @@ func (q *Queries) DeliveryFacts(ctx context.Context, arg DeliveryFactsParams) (D
 	return i, err
 }
 
-const getIncident = `-- name: GetIncident :one
-SELECT id, service, opened_at, resolved_at, cause_revision FROM incidents WHERE id = $1
+const findIncidents = `-- name: FindIncidents :many
+SELECT id, service, opened_at, resolved_at, cause_revision FROM incidents WHERE id = $1 ORDER BY service
 `
+
+type FindIncidentsRow struct {
+	ID            string
+	Service       string
+	OpenedAt      time.Time
+	ResolvedAt    pgtype.Timestamptz
+	CauseRevision string
+}
+
+// Every service's incident of an id, by the index on id.
+func (q *Queries) FindIncidents(ctx context.Context, id string) ([]FindIncidentsRow, error) {
+	rows, err := q.db.Query(ctx, findIncidents, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []FindIncidentsRow
+	for rows.Next() {
+		var i FindIncidentsRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Service,
+			&i.OpenedAt,
+			&i.ResolvedAt,
+			&i.CauseRevision,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const getIncident = `-- name: GetIncident :one
+SELECT id, service, opened_at, resolved_at, cause_revision FROM incidents WHERE service = $1 AND id = $2
+`
+
+type GetIncidentParams struct {
+	Service string
+	ID      string
+}
 
 type GetIncidentRow struct {
 	ID            string
@@ -213,8 +257,8 @@ type GetIncidentRow struct {
 	CauseRevision string
 }
 
-func (q *Queries) GetIncident(ctx context.Context, id string) (GetIncidentRow, error) {
-	row := q.db.QueryRow(ctx, getIncident, id)
+func (q *Queries) GetIncident(ctx context.Context, arg GetIncidentParams) (GetIncidentRow, error) {
+	row := q.db.QueryRow(ctx, getIncident, arg.Service, arg.ID)
 	var i GetIncidentRow
 	err := row.Scan(
 		&i.ID,
@@ -323,7 +367,7 @@ type InsertIncidentParams struct {
 	RecordedAt    time.Time
 }
 
-// Inserts an incident unless one of its id is stored.
+// Inserts an incident unless its service has one of its id.
 func (q *Queries) InsertIncident(ctx context.Context, arg InsertIncidentParams) (int64, error) {
 	result, err := q.db.Exec(ctx, insertIncident,
 		arg.ID,
@@ -340,12 +384,13 @@ func (q *Queries) InsertIncident(ctx context.Context, arg InsertIncidentParams) 
 }
 
 const insertSupportTicket = `-- name: InsertSupportTicket :execrows
-INSERT INTO support_tickets (id, category, team, opened_at, recorded_at)
-VALUES ($1, $2, $3, $4, $5)
+INSERT INTO support_tickets (scope, id, category, team, opened_at, recorded_at)
+VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT DO NOTHING
 `
 
 type InsertSupportTicketParams struct {
+	Scope      string
 	ID         string
 	Category   string
 	Team       string
@@ -353,9 +398,10 @@ type InsertSupportTicketParams struct {
 	RecordedAt time.Time
 }
 
-// Inserts a ticket unless one of its id is stored.
+// Inserts a ticket unless its scope has one of its id.
 func (q *Queries) InsertSupportTicket(ctx context.Context, arg InsertSupportTicketParams) (int64, error) {
 	result, err := q.db.Exec(ctx, insertSupportTicket,
+		arg.Scope,
 		arg.ID,
 		arg.Category,
 		arg.Team,
@@ -429,17 +475,18 @@ func (q *Queries) MarkIncidentCauses(ctx context.Context, arg MarkIncidentCauses
 
 const resolveIncident = `-- name: ResolveIncident :execrows
 UPDATE incidents SET resolved_at = $1::timestamptz
-WHERE id = $2 AND resolved_at IS NULL
+WHERE service = $2 AND id = $3 AND resolved_at IS NULL
 `
 
 type ResolveIncidentParams struct {
 	ResolvedAt time.Time
+	Service    string
 	ID         string
 }
 
 // Resolves the incident if it is open.
 func (q *Queries) ResolveIncident(ctx context.Context, arg ResolveIncidentParams) (int64, error) {
-	result, err := q.db.Exec(ctx, resolveIncident, arg.ResolvedAt, arg.ID)
+	result, err := q.db.Exec(ctx, resolveIncident, arg.ResolvedAt, arg.Service, arg.ID)
 	if err != nil {
 		return 0, err
 	}

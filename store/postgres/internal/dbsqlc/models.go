@@ -123,6 +123,12 @@ type Provisioning struct {
 	ReadyTime         pgtype.Timestamptz
 }
 
+type RetiredService struct {
+	Name       string
+	Team       string
+	RetireTime time.Time
+}
+
 type Service struct {
 	Name           string
 	Title          string
@@ -157,6 +163,7 @@ type SupportTicket struct {
 	Team       string
 	OpenedAt   time.Time
 	RecordedAt time.Time
+	Scope      string
 }
 
 type TeamBudget struct {

@@ -34,12 +34,17 @@ func (q *Queries) GetProvisioning(ctx context.Context, service string) (Provisio
 }
 
 const getProvisioningByRequestID = `-- name: GetProvisioningByRequestID :one
-SELECT service, request_id, requester, spec, generation, applied_generation, create_time, update_time, ready_time FROM provisionings WHERE request_id = $1 AND request_id <> ''
+SELECT service, request_id, requester, spec, generation, applied_generation, create_time, update_time, ready_time FROM provisionings WHERE requester = $1 AND request_id = $2 AND request_id <> ''
 `
 
+type GetProvisioningByRequestIDParams struct {
+	Requester string
+	RequestID string
+}
+
 // Reads the unique index, whose condition the query repeats.
-func (q *Queries) GetProvisioningByRequestID(ctx context.Context, requestID string) (Provisioning, error) {
-	row := q.db.QueryRow(ctx, getProvisioningByRequestID, requestID)
+func (q *Queries) GetProvisioningByRequestID(ctx context.Context, arg GetProvisioningByRequestIDParams) (Provisioning, error) {
+	row := q.db.QueryRow(ctx, getProvisioningByRequestID, arg.Requester, arg.RequestID)
 	var i Provisioning
 	err := row.Scan(
 		&i.Service,
@@ -75,7 +80,7 @@ type InsertProvisioningParams struct {
 	UpdateTime time.Time
 }
 
-// Inserts the provisioning unless its service or its request id is taken,
+// Inserts the provisioning unless its service, or its requester's request id, is taken,
 // when it writes nothing and returns no row. A row that takes either and
 // that another transaction is still writing is waited for: once this
 // returns no row, the row that took the key has committed.

@@ -12,6 +12,18 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+const deleteRetiredService = `-- name: DeleteRetiredService :execrows
+DELETE FROM retired_services WHERE name = $1
+`
+
+func (q *Queries) DeleteRetiredService(ctx context.Context, name string) (int64, error) {
+	result, err := q.db.Exec(ctx, deleteRetiredService, name)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const deleteService = `-- name: DeleteService :exec
 DELETE FROM services WHERE name = $1
 `
@@ -28,6 +40,17 @@ DELETE FROM service_tags WHERE service_name = $1
 func (q *Queries) DeleteServiceTags(ctx context.Context, serviceName string) error {
 	_, err := q.db.Exec(ctx, deleteServiceTags, serviceName)
 	return err
+}
+
+const getRetiredService = `-- name: GetRetiredService :one
+SELECT team FROM retired_services WHERE name = $1
+`
+
+func (q *Queries) GetRetiredService(ctx context.Context, name string) (string, error) {
+	row := q.db.QueryRow(ctx, getRetiredService, name)
+	var team string
+	err := row.Scan(&team)
+	return team, err
 }
 
 const getService = `-- name: GetService :one
@@ -227,6 +250,23 @@ func (q *Queries) LockService(ctx context.Context, name string) (Service, error)
 		&i.UpdateTime,
 	)
 	return i, err
+}
+
+const retireService = `-- name: RetireService :exec
+INSERT INTO retired_services (name, team, retire_time) VALUES ($1, $2, $3)
+ON CONFLICT (name) DO UPDATE SET team = excluded.team, retire_time = excluded.retire_time
+`
+
+type RetireServiceParams struct {
+	Name       string
+	Team       string
+	RetireTime time.Time
+}
+
+// Leaves a deleted service's name to its team.
+func (q *Queries) RetireService(ctx context.Context, arg RetireServiceParams) error {
+	_, err := q.db.Exec(ctx, retireService, arg.Name, arg.Team, arg.RetireTime)
+	return err
 }
 
 const writeService = `-- name: WriteService :one

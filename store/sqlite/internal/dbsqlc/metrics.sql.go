@@ -90,9 +90,56 @@ func (q *Queries) CountSupportTickets(ctx context.Context, arg CountSupportTicke
 	return items, nil
 }
 
-const getIncident = `-- name: GetIncident :one
-SELECT id, service, opened_at, resolved_at, cause_revision FROM incidents WHERE id = ?1
+const findIncidents = `-- name: FindIncidents :many
+SELECT id, service, opened_at, resolved_at, cause_revision FROM incidents WHERE id = ?1 ORDER BY service
 `
+
+type FindIncidentsRow struct {
+	ID            string
+	Service       string
+	OpenedAt      int64
+	ResolvedAt    sql.NullInt64
+	CauseRevision string
+}
+
+// Every service's incident of an id, by the index on id.
+func (q *Queries) FindIncidents(ctx context.Context, id string) ([]FindIncidentsRow, error) {
+	rows, err := q.db.QueryContext(ctx, findIncidents, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []FindIncidentsRow
+	for rows.Next() {
+		var i FindIncidentsRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Service,
+			&i.OpenedAt,
+			&i.ResolvedAt,
+			&i.CauseRevision,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const getIncident = `-- name: GetIncident :one
+SELECT id, service, opened_at, resolved_at, cause_revision FROM incidents WHERE service = ?1 AND id = ?2
+`
+
+type GetIncidentParams struct {
+	Service string
+	ID      string
+}
 
 type GetIncidentRow struct {
 	ID            string
@@ -102,8 +149,8 @@ type GetIncidentRow struct {
 	CauseRevision string
 }
 
-func (q *Queries) GetIncident(ctx context.Context, id string) (GetIncidentRow, error) {
-	row := q.db.QueryRowContext(ctx, getIncident, id)
+func (q *Queries) GetIncident(ctx context.Context, arg GetIncidentParams) (GetIncidentRow, error) {
+	row := q.db.QueryRowContext(ctx, getIncident, arg.Service, arg.ID)
 	var i GetIncidentRow
 	err := row.Scan(
 		&i.ID,
@@ -199,7 +246,7 @@ type InsertIncidentParams struct {
 	RecordedAt    int64
 }
 
-// Inserts an incident unless one of its id is stored.
+// Inserts an incident unless its service has one of its id.
 func (q *Queries) InsertIncident(ctx context.Context, arg InsertIncidentParams) (int64, error) {
 	result, err := q.db.ExecContext(ctx, insertIncident,
 		arg.ID,
@@ -216,12 +263,13 @@ func (q *Queries) InsertIncident(ctx context.Context, arg InsertIncidentParams) 
 }
 
 const insertSupportTicket = `-- name: InsertSupportTicket :execrows
-INSERT INTO support_tickets (id, category, team, opened_at, recorded_at)
-VALUES (?1, ?2, ?3, ?4, ?5)
+INSERT INTO support_tickets (scope, id, category, team, opened_at, recorded_at)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6)
 ON CONFLICT DO NOTHING
 `
 
 type InsertSupportTicketParams struct {
+	Scope      string
 	ID         string
 	Category   string
 	Team       string
@@ -229,9 +277,10 @@ type InsertSupportTicketParams struct {
 	RecordedAt int64
 }
 
-// Inserts a ticket unless one of its id is stored.
+// Inserts a ticket unless its scope has one of its id.
 func (q *Queries) InsertSupportTicket(ctx context.Context, arg InsertSupportTicketParams) (int64, error) {
 	result, err := q.db.ExecContext(ctx, insertSupportTicket,
+		arg.Scope,
 		arg.ID,
 		arg.Category,
 		arg.Team,
@@ -416,17 +465,18 @@ func (q *Queries) PartDayLeadTimes(ctx context.Context, arg PartDayLeadTimesPara
 
 const resolveIncident = `-- name: ResolveIncident :execrows
 UPDATE incidents SET resolved_at = CAST(?1 AS INTEGER)
-WHERE id = ?2 AND resolved_at IS NULL
+WHERE service = ?2 AND id = ?3 AND resolved_at IS NULL
 `
 
 type ResolveIncidentParams struct {
 	ResolvedAt int64
+	Service    string
 	ID         string
 }
 
 // Resolves the incident if it is open.
 func (q *Queries) ResolveIncident(ctx context.Context, arg ResolveIncidentParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, resolveIncident, arg.ResolvedAt, arg.ID)
+	result, err := q.db.ExecContext(ctx, resolveIncident, arg.ResolvedAt, arg.Service, arg.ID)
 	if err != nil {
 		return 0, err
 	}

@@ -87,8 +87,8 @@ type DeploymentDay struct {
 }
 
 type Incident struct {
-	ID            string
 	Service       string
+	ID            string
 	OpenedAt      int64
 	ResolvedAt    sql.NullInt64
 	CauseRevision string
@@ -120,6 +120,12 @@ type Provisioning struct {
 	ReadyTime         sql.NullInt64
 }
 
+type RetiredService struct {
+	Name       string
+	Team       string
+	RetireTime int64
+}
+
 type Service struct {
 	Name           string
 	Title          string
@@ -149,6 +155,7 @@ type ServiceTag struct {
 }
 
 type SupportTicket struct {
+	Scope      string
 	ID         string
 	Category   string
 	Team       string

@@ -81,17 +81,18 @@ func (q *Queries) GetPromotion(ctx context.Context, arg GetPromotionParams) (Pro
 }
 
 const getPromotionByRequestID = `-- name: GetPromotionByRequestID :one
-SELECT id, service, request_id, revision, state, requester, decider, reason, create_time, decide_time FROM promotions WHERE service = ? AND request_id = ? AND request_id <> ''
+SELECT id, service, request_id, revision, state, requester, decider, reason, create_time, decide_time FROM promotions WHERE service = ? AND requester = ? AND request_id = ? AND request_id <> ''
 `
 
 type GetPromotionByRequestIDParams struct {
 	Service   string
+	Requester string
 	RequestID string
 }
 
 // Reads the unique index, whose condition the query repeats.
 func (q *Queries) GetPromotionByRequestID(ctx context.Context, arg GetPromotionByRequestIDParams) (Promotion, error) {
-	row := q.db.QueryRowContext(ctx, getPromotionByRequestID, arg.Service, arg.RequestID)
+	row := q.db.QueryRowContext(ctx, getPromotionByRequestID, arg.Service, arg.Requester, arg.RequestID)
 	var i Promotion
 	err := row.Scan(
 		&i.ID,
@@ -129,7 +130,7 @@ type InsertPromotionParams struct {
 }
 
 // Inserts a pending promotion of a provisioned service, unless the service
-// has one of its request id already. It returns no row when it writes
+// has one of its requester and request id already. It returns no row when it writes
 // nothing: when the request id is taken, or the service has no
 // provisioning. The WHERE clause is needed: without it, SQLite would read
 // ON CONFLICT as the start of a join constraint.

@@ -32,12 +32,17 @@ func (q *Queries) GetProvisioning(ctx context.Context, service string) (Provisio
 }
 
 const getProvisioningByRequestID = `-- name: GetProvisioningByRequestID :one
-SELECT service, request_id, requester, spec, generation, applied_generation, create_time, update_time, ready_time FROM provisionings WHERE request_id = ? AND request_id <> ''
+SELECT service, request_id, requester, spec, generation, applied_generation, create_time, update_time, ready_time FROM provisionings WHERE requester = ? AND request_id = ? AND request_id <> ''
 `
 
+type GetProvisioningByRequestIDParams struct {
+	Requester string
+	RequestID string
+}
+
 // Reads the unique index, whose condition the query repeats.
-func (q *Queries) GetProvisioningByRequestID(ctx context.Context, requestID string) (Provisioning, error) {
-	row := q.db.QueryRowContext(ctx, getProvisioningByRequestID, requestID)
+func (q *Queries) GetProvisioningByRequestID(ctx context.Context, arg GetProvisioningByRequestIDParams) (Provisioning, error) {
+	row := q.db.QueryRowContext(ctx, getProvisioningByRequestID, arg.Requester, arg.RequestID)
 	var i Provisioning
 	err := row.Scan(
 		&i.Service,
@@ -71,7 +76,7 @@ type InsertProvisioningParams struct {
 	UpdateTime int64
 }
 
-// Inserts the provisioning unless its service or its request id is taken,
+// Inserts the provisioning unless its service, or its requester's request id, is taken,
 // when it writes nothing and returns no row.
 func (q *Queries) InsertProvisioning(ctx context.Context, arg InsertProvisioningParams) (Provisioning, error) {
 	row := q.db.QueryRowContext(ctx, insertProvisioning,

@@ -10,6 +10,18 @@ import (
 	"database/sql"
 )
 
+const deleteRetiredService = `-- name: DeleteRetiredService :execrows
+DELETE FROM retired_services WHERE name = ?
+`
+
+func (q *Queries) DeleteRetiredService(ctx context.Context, name string) (int64, error) {
+	result, err := q.db.ExecContext(ctx, deleteRetiredService, name)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected()
+}
+
 const deleteService = `-- name: DeleteService :exec
 DELETE FROM services WHERE name = ?
 `
@@ -26,6 +38,17 @@ DELETE FROM service_tags WHERE service_name = ?
 func (q *Queries) DeleteServiceTags(ctx context.Context, serviceName string) error {
 	_, err := q.db.ExecContext(ctx, deleteServiceTags, serviceName)
 	return err
+}
+
+const getRetiredService = `-- name: GetRetiredService :one
+SELECT team FROM retired_services WHERE name = ?
+`
+
+func (q *Queries) GetRetiredService(ctx context.Context, name string) (string, error) {
+	row := q.db.QueryRowContext(ctx, getRetiredService, name)
+	var team string
+	err := row.Scan(&team)
+	return team, err
 }
 
 const getService = `-- name: GetService :one
@@ -198,6 +221,23 @@ func (q *Queries) ListTeams(ctx context.Context, arg ListTeamsParams) ([]ListTea
 		return nil, err
 	}
 	return items, nil
+}
+
+const retireService = `-- name: RetireService :exec
+INSERT INTO retired_services (name, team, retire_time) VALUES (?, ?, ?)
+ON CONFLICT (name) DO UPDATE SET team = excluded.team, retire_time = excluded.retire_time
+`
+
+type RetireServiceParams struct {
+	Name       string
+	Team       string
+	RetireTime int64
+}
+
+// Leaves a deleted service's name to its team.
+func (q *Queries) RetireService(ctx context.Context, arg RetireServiceParams) error {
+	_, err := q.db.ExecContext(ctx, retireService, arg.Name, arg.Team, arg.RetireTime)
+	return err
 }
 
 const upsertService = `-- name: UpsertService :one

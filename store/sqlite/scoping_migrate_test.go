@@ -1,0 +1,93 @@
+package sqlite
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/cairn-dev/cairn/store"
+	"github.com/cairn-dev/cairn/store/internal/migrations"
+)
+
+// A Cairn whose incident, ticket and request ids were global upgrades to
+// 0009's scoped keys with every row carried over, and the names that
+// deleted services left their history under retired.
+func TestMigrationScopesIDsAndRetiresNamesDeletedBefore(t *testing.T) {
+	ctx := t.Context()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "cairn.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	_, err = s.db.ExecContext(ctx, createMigrationsTable)
+	require.NoError(t, err)
+	known, err := migrations.Read(migrationFiles)
+	require.NoError(t, err)
+	for _, m := range known {
+		if m.Version < 9 {
+			require.NoError(t, s.applyMigration(ctx, m))
+		}
+	}
+	at := func(hour int) int64 { return time.Date(2031, 5, 14, hour, 0, 0, 0, time.UTC).UnixMicro() }
+	for _, insert := range []struct {
+		sql  string
+		args []any
+	}{
+		{`INSERT INTO services (name, title, description, type, lifecycle, owner, team, system, golden_path, source_template,
+		                       labels, annotations, tags, links, provides_apis, consumes_apis, depends_on, etag, create_time, update_time)
+		  VALUES ('orders', '', '', 'service', 'production', 'group:default/team-a', 'team-a', '', 0, '', '{}', '{}', '[]', '[]', '[]', '[]', '[]', 'e1', 1, 1)`, nil},
+		{`INSERT INTO incidents (id, service, opened_at, resolved_at, cause_revision, recorded_at) VALUES
+			('INC-1', 'orders', ?, NULL, 'v1', 1), ('INC-2', 'deleted-with-history', ?, ?, '', 1)`, []any{at(9), at(10), at(11)}},
+		{`INSERT INTO support_tickets (id, category, team, opened_at, recorded_at) VALUES
+			('SUP-1', 'ci', 'team-a', ?, 1), ('SUP-2', 'access', '', ?, 1)`, []any{at(9), at(10)}},
+		{`INSERT INTO provisionings (service, request_id, requester, spec, generation, applied_generation, create_time, update_time, ready_time)
+		  VALUES ('cart', 'req-1', 'ci-b', '{"owner":"group:default/team-b","team":"team-b","environments":["staging"]}', 1, 0, 1, 1, NULL)`, nil},
+		{`INSERT INTO promotions (service, request_id, revision, state, requester, decider, reason, create_time, decide_time)
+		  VALUES ('cart', 'req-p', 'v1', 'pending', 'ci-b', '', '', 1, NULL)`, nil},
+		{`INSERT INTO deployments (service, environment, revision, status, started_at, finished_at, caused_incident, recorded_at)
+		  VALUES ('deleted-with-history', 'production', 'v1', 'succeeded', ?, ?, 0, 1)`, []any{at(7), at(8)}},
+	} {
+		_, err = s.db.ExecContext(ctx, insert.sql, insert.args...)
+		require.NoError(t, err, insert.sql)
+	}
+
+	require.NoError(t, s.Migrate(ctx))
+
+	got, err := s.GetIncident(ctx, "orders", "INC-1")
+	require.NoError(t, err)
+	require.Equal(t, store.Incident{ID: "INC-1", Service: "orders", OpenedAt: time.UnixMicro(at(9)).UTC(), CauseRevision: "v1"}, got)
+	found, err := s.FindIncidents(ctx, "INC-2")
+	require.NoError(t, err)
+	require.Equal(t, []store.Incident{{
+		ID: "INC-2", Service: "deleted-with-history", OpenedAt: time.UnixMicro(at(10)).UTC(), ResolvedAt: time.UnixMicro(at(11)).UTC(),
+	}}, found)
+
+	counts, err := s.CountSupportTickets(ctx, time.UnixMicro(at(0)), time.UnixMicro(at(24)))
+	require.NoError(t, err)
+	require.Equal(t, []store.TicketCount{{Category: "access", Count: 1}, {Category: "ci", Count: 1}}, counts)
+	created, err := s.RecordSupportTicket(ctx, store.SupportTicket{Scope: "teams/team-a", ID: "SUP-1", Category: "ci", Team: "team-a", OpenedAt: time.UnixMicro(at(9))})
+	require.NoError(t, err)
+	require.False(t, created, "a team's ticket keeps its id within the team")
+
+	prov, created, err := s.CreateProvisioning(ctx, store.Provisioning{Service: "cart", RequestID: "req-1", Requester: "ci-b",
+		Spec: store.ProvisioningSpec{Owner: "group:default/team-b", Team: "team-b"}}, &store.Service{Name: "cart", Team: "team-b"})
+	require.NoError(t, err)
+	require.False(t, created)
+	require.Equal(t, "cart", prov.Service)
+	promotion, created, err := s.CreatePromotion(ctx, store.Promotion{Service: "cart", RequestID: "req-p", Revision: "v2", Requester: "ci-b"})
+	require.NoError(t, err)
+	require.False(t, created)
+	require.Equal(t, "v1", promotion.Revision)
+
+	// cart's holder is its provisioning's team; the other name's is not
+	// known, so only an admin gives it out.
+	_, _, err = s.UpsertService(ctx, &store.Service{Name: "cart", Team: "team-a"}, "")
+	var held *store.NameHeldError
+	require.ErrorAs(t, err, &held)
+	require.Equal(t, store.NameHeldError{Name: "cart", Team: "team-b", Retired: true}, *held)
+	_, _, err = s.UpsertService(ctx, &store.Service{Name: "deleted-with-history", Team: "team-a"}, "")
+	require.ErrorAs(t, err, &held)
+	require.Equal(t, store.NameHeldError{Name: "deleted-with-history", Retired: true}, *held)
+	_, _, err = s.UpsertService(ctx, &store.Service{Name: "orders", Team: "team-a", Title: "still its own"}, "")
+	require.NoError(t, err, "a name in the catalog is not retired")
+}
