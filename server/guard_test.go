@@ -131,7 +131,7 @@ func newGuardedOver(t *testing.T, configure func(*Config), wrap func(store.Store
 		served = wrap(st)
 	}
 	provisioner := provisioning.New(served, nil, kube.DefaultSettings(), entityref.Teams{}, provisioning.NewMetrics(registry), logger)
-	api, err := newAPI(cfg, logger, served, provisioner, dorametrics.NewServer(dorametrics.New(served, dorametrics.NewPrometheus(registry), dorametrics.DefaultEventWindow), dorametrics.NewPlatform(served, nil)), nil, g, registry)
+	api, err := newAPI(cfg, logger, served, provisioner, dorametrics.NewServer(dorametrics.New(served, dorametrics.NewPrometheus(registry), dorametrics.DefaultEventWindow, entityref.Teams{}), dorametrics.NewPlatform(served, nil)), nil, g, registry)
 	require.NoError(t, err)
 	lis := bufconn.Listen(1 << 20)
 	go api.grpc.Serve(lis)

@@ -34,6 +34,7 @@ import (
 	"github.com/cairn-dev/cairn/server/auth"
 	"github.com/cairn-dev/cairn/server/catalog"
 	"github.com/cairn-dev/cairn/server/cost"
+	"github.com/cairn-dev/cairn/server/entityref"
 	"github.com/cairn-dev/cairn/server/kube"
 	dorametrics "github.com/cairn-dev/cairn/server/metrics"
 	"github.com/cairn-dev/cairn/server/provisioning"
@@ -89,8 +90,9 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		group.Wait()
 	}()
 
-	delivery := dorametrics.New(st, dorametrics.NewPrometheus(registry), cfg.Events)
-	provisioner, cluster, err := startProvisioning(runCtx, group, cfg, st, delivery, registry, logger)
+	teams, _ := cfg.Auth.Teams() // validated
+	delivery := dorametrics.New(st, dorametrics.NewPrometheus(registry), cfg.Events, teams)
+	provisioner, cluster, err := startProvisioning(runCtx, group, cfg, teams, st, delivery, registry, logger)
 	if err != nil {
 		return err
 	}
@@ -345,10 +347,9 @@ func NewLogger(cfg Config, w io.Writer) *slog.Logger {
 // the intake of Argo CD's deployments into delivery, all in group. With
 // no cluster the provisioner answers FAILED_PRECONDITION, the cluster is
 // nil, and the rest of Cairn works on.
-func startProvisioning(ctx context.Context, group *errgroup.Group, cfg Config, st store.Store, delivery *dorametrics.Service, registry *prometheus.Registry, logger *slog.Logger) (*provisioning.Provisioner, *kube.Cluster, error) {
+func startProvisioning(ctx context.Context, group *errgroup.Group, cfg Config, teams entityref.Teams, st store.Store, delivery *dorametrics.Service, registry *prometheus.Registry, logger *slog.Logger) (*provisioning.Provisioner, *kube.Cluster, error) {
 	metrics := provisioning.NewMetrics(registry)
 	settings := cfg.Kubernetes.settings()
-	teams, _ := cfg.Auth.Teams() // validated
 	restConfig, err := kube.RESTConfig(cfg.Kubernetes.Kubeconfig)
 	if errors.Is(err, kube.ErrNotConfigured) {
 		logger.Warn("provisioning is off: " + err.Error())

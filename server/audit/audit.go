@@ -6,12 +6,14 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
 	"github.com/cairn-dev/cairn/server/apierr"
+	"github.com/cairn-dev/cairn/server/entityref"
 	"github.com/cairn-dev/cairn/server/pagetoken"
 	"github.com/cairn-dev/cairn/store"
 )
@@ -30,7 +32,7 @@ func NewServer(s store.AuditStore) *Server {
 // ListAuditEvents implements AuditService.
 func (s *Server) ListAuditEvents(ctx context.Context, req *cairnv1.ListAuditEventsRequest) (*cairnv1.ListAuditEventsResponse, error) {
 	filter := store.AuditFilter{
-		Principal: req.GetPrincipal(),
+		Principal: principalFilter(req.GetPrincipal()),
 		Action:    req.GetAction(),
 		Target:    req.GetTarget(),
 		Outcome:   req.GetOutcome(),
@@ -71,4 +73,17 @@ func (s *Server) ListAuditEvents(ctx context.Context, req *cairnv1.ListAuditEven
 func filterKey(f store.AuditFilter) string {
 	return fmt.Sprintf("principal=%q action=%q target=%q outcome=%q start=%s end=%s",
 		f.Principal, f.Action, f.Target, f.Outcome, f.Start.Format(time.RFC3339Nano), f.End.Format(time.RFC3339Nano))
+}
+
+// principalFilter is the principal as the audit log names it: Backstage
+// users by their canonical entity reference, so that `user:default/Zed`
+// finds the events of `user:default/zed`. Token names are kept as given.
+func principalFilter(principal string) string {
+	if !strings.Contains(principal, ":") {
+		return principal
+	}
+	if ref, ok := entityref.Canonical(principal, ""); ok {
+		return ref.String()
+	}
+	return principal
 }

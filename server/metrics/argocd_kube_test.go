@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/cairn-dev/cairn/internal/kubetest"
+	"github.com/cairn-dev/cairn/server/entityref"
 	"github.com/cairn-dev/cairn/server/kube"
 	"github.com/cairn-dev/cairn/store"
 )
@@ -48,7 +49,7 @@ func TestIntakeCountsEveryDeploymentOfARecreatedApplicationOnce(t *testing.T) {
 			st := engine.open(t)
 			service := "intake-" + engine.name
 			addService(t, st, service, "team-orders")
-			recorder := &countingRecorder{DeploymentRecorder: New(st, NewPrometheus(prometheus.NewRegistry()), DefaultEventWindow)}
+			recorder := &countingRecorder{DeploymentRecorder: New(st, NewPrometheus(prometheus.NewRegistry()), DefaultEventWindow, entityref.Teams{})}
 			var app *unstructured.Unstructured
 			for _, obj := range kube.Objects(kube.Plan{Service: service, Team: "team-orders", Namespace: "team-orders",
 				RepositoryURL: "https://git.example/orders.git", Environments: []string{"production"}}, settings) {

@@ -17,6 +17,7 @@ import (
 	"github.com/cairn-dev/cairn/internal/kubetest"
 	"github.com/cairn-dev/cairn/internal/pgtest"
 	"github.com/cairn-dev/cairn/server/apierr"
+	"github.com/cairn-dev/cairn/server/entityref"
 	"github.com/cairn-dev/cairn/store"
 	"github.com/cairn-dev/cairn/store/postgres"
 	"github.com/cairn-dev/cairn/store/sqlite"
@@ -63,7 +64,7 @@ func ago(days int, extra time.Duration) time.Time {
 // registry its Prometheus metrics are in.
 func newService(st Store) (*Service, *prometheus.Registry) {
 	registry := prometheus.NewRegistry()
-	s := New(st, NewPrometheus(registry), DefaultEventWindow)
+	s := New(st, NewPrometheus(registry), DefaultEventWindow, entityref.Teams{})
 	s.now = func() time.Time { return now }
 	return s, registry
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cairn-dev/cairn/server/apierr"
+	"github.com/cairn-dev/cairn/server/entityref"
 	"github.com/cairn-dev/cairn/store"
 )
 
@@ -24,8 +25,8 @@ func TestEventsOutsideTheWindowAreRefusedWithTheirField(t *testing.T) {
 		{"a deployment finished in 2099", checkDeployment(store.Deployment{Service: "orders", Environment: "production", Revision: "v1", Status: store.DeploymentSucceeded, StartedAt: now, FinishedAt: future}, times), "finished_at"},
 		{"an incident opened in 1970", checkIncident(store.Incident{ID: "INC-1", Service: "orders", OpenedAt: epoch}, times), "opened_at"},
 		{"an incident resolved in 2099", checkIncident(store.Incident{ID: "INC-1", Service: "orders", OpenedAt: now, ResolvedAt: future}, times), "resolved_at"},
-		{"a ticket opened 367 days ago", checkSupportTicket(store.SupportTicket{ID: "T-1", Category: "ci", OpenedAt: now.Add(-367 * 24 * time.Hour)}, times), "opened_at"},
-		{"a ticket opened 11 minutes ahead", checkSupportTicket(store.SupportTicket{ID: "T-1", Category: "ci", OpenedAt: now.Add(11 * time.Minute)}, times), "opened_at"},
+		{"a ticket opened 367 days ago", checkSupportTicket(store.SupportTicket{ID: "T-1", Category: "ci", OpenedAt: now.Add(-367 * 24 * time.Hour)}, times, entityref.Teams{}), "opened_at"},
+		{"a ticket opened 11 minutes ahead", checkSupportTicket(store.SupportTicket{ID: "T-1", Category: "ci", OpenedAt: now.Add(11 * time.Minute)}, times, entityref.Teams{}), "opened_at"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var apiErr *apierr.Error

@@ -31,13 +31,15 @@ type Service struct {
 	store      Store
 	prometheus *Prometheus
 	window     EventWindow
+	teams      entityref.Teams
 	now        func() time.Time
 }
 
 // New returns the metrics service over st, observing into prom, that
-// records events dated within window.
-func New(st Store, prom *Prometheus, window EventWindow) *Service {
-	return &Service{store: st, prometheus: prom, window: window, now: time.Now}
+// records events dated within window, and takes a ticket's team as teams
+// make them from owners.
+func New(st Store, prom *Prometheus, window EventWindow, teams entityref.Teams) *Service {
+	return &Service{store: st, prometheus: prom, window: window, teams: teams, now: time.Now}
 }
 
 // eventTimes checks event times against the window at this moment.
@@ -262,11 +264,11 @@ func (s *Service) RecordSupportTicket(ctx context.Context, t store.SupportTicket
 }
 
 func (s *Service) recordSupportTicket(ctx context.Context, t store.SupportTicket, authorize authorizer) (bool, error) {
-	if err := checkSupportTicket(t, s.eventTimes()); err != nil {
+	if err := checkSupportTicket(t, s.eventTimes(), s.teams); err != nil {
 		return false, err
 	}
 	if t.Team != "" {
-		t.Team, _ = entityref.Team(t.Team) // checked above
+		t.Team, _ = s.teams.Owner(t.Team) // checked above
 		if err := authorize(ctx, t.Team); err != nil {
 			return false, err
 		}

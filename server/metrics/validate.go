@@ -89,12 +89,12 @@ func checkIncident(i store.Incident, times eventTimes) error {
 }
 
 // checkSupportTicket reports every way t is not a ticket Cairn can record.
-func checkSupportTicket(t store.SupportTicket, times eventTimes) error {
+func checkSupportTicket(t store.SupportTicket, times eventTimes, teams entityref.Teams) error {
 	var v violations
 	checkEventID(&v, "id", t.ID)
 	checkLabel(&v, "category", t.Category, maxCategoryLength)
 	if t.Team != "" {
-		if _, err := entityref.Team(t.Team); err != nil {
+		if _, err := teams.Owner(t.Team); err != nil {
 			v.add("team", "%v", err)
 		}
 	}
