@@ -214,11 +214,15 @@ func (g *guard) admit(ctx context.Context, c *call) (context.Context, error) {
 }
 
 // authenticate returns who is calling. A REST call was authenticated from
-// its headers before its body was read (authenticateFirst): that is the
-// answer; a gRPC call is authenticated from its metadata.
+// its headers before its body was read (authenticateFirst), and a gRPC
+// call usually before its message was (tap): that is the answer; else a
+// gRPC call is authenticated from its metadata.
 func (g *guard) authenticate(ctx context.Context) (*auth.Principal, error) {
 	if rc := restCallOf(ctx); rc != nil {
 		return rc.principal, rc.authErr
+	}
+	if p, ok := tappedPrincipal(ctx); ok {
+		return p, nil
 	}
 	return g.authenticator.Authenticate(ctx, firstMetadata(ctx, "authorization"))
 }

@@ -261,6 +261,7 @@ func newAPI(cfg Config, logger *slog.Logger, st store.Store, provisioner *provis
 		grpc: grpc.NewServer(
 			grpc.MaxRecvMsgSize(cfg.MaxRequestBytes),
 			grpc.MaxHeaderListSize(maxHeaderBytes),
+			grpc.InTapHandle(g.tap),
 			grpc.MaxConcurrentStreams(maxCallsPerConnection),
 			grpc.WaitForHandlers(true), // Stop returns once no handler uses the store
 			grpc.ChainUnaryInterceptor(unary...),
