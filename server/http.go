@@ -166,12 +166,17 @@ func authenticateFirst(a *auth.Authenticator, next http.Handler) http.Handler {
 	})
 }
 
-// refuseRestOfBody has the server stop reading a request's body: once a
-// handler returns, the server reads what is left of a small body before it
-// closes the connection, and would wait on a withheld one forever.
+// refuseRestOfBody has the server stop reading a request's body soon:
+// once a handler returns, the server reads what is left of a small body
+// before it closes the connection, and would wait on a withheld one
+// forever. The grace lets a client still sending read the answer before
+// the connection ends; at once, it would often see a reset instead.
 func refuseRestOfBody(w http.ResponseWriter) {
-	_ = http.NewResponseController(w).SetReadDeadline(time.Now())
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(refusedBodyGrace))
 }
+
+// refusedBodyGrace is how long a refused body may still be read.
+const refusedBodyGrace = time.Second
 
 // limitBody answers 413 for bodies over max bytes, and 408 for bodies that
 // take longer than timeout to arrive, in the gateway's error shape, before

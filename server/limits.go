@@ -169,6 +169,17 @@ func (c *limitedConn) Close() error {
 	return err
 }
 
+// CloseWrite half-closes the connection as the TCP connection it wraps
+// would: http.Server does so before closing a connection whose request
+// body it left unread (an upload refused midway), so that the client
+// reads the answer rather than a reset.
+func (c *limitedConn) CloseWrite() error {
+	if half, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return half.CloseWrite()
+	}
+	return nil
+}
+
 // errStopping ends the streams still open when the server stops.
 var errStopping = errors.New("the server is shutting down")
 

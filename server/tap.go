@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/tap"
 
@@ -47,10 +48,7 @@ func (g *guard) tap(ctx context.Context, info *tap.Info) (context.Context, error
 	if !known {
 		r = rule{role: auth.RoleAdmin, mutating: true}
 	}
-	var id string
-	if values := info.Header.Get(RequestIDHeader); len(values) > 0 && len(values[0]) <= 128 {
-		id = values[0]
-	}
+	id := requestID(metadata.NewIncomingContext(ctx, info.Header), nil)
 	// The message is never read, so the event names no target. Its write
 	// is limited by the unauthenticated audit rate, and holds up only
 	// this caller's connection.
