@@ -40,6 +40,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/{name_1}:resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Marks an open incident resolved. */
+        post: operations["MetricsService_ResolveIncident2"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/{name_1}/cost": {
         parameters: {
             query?: never;
@@ -387,7 +404,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Records an incident, from an incident tool. Idempotent on its id. */
+        /**
+         * Records an incident of a service, from an incident tool. Idempotent on
+         *     its service and id: two services may each have an incident of the same
+         *     id, and neither shadows the other.
+         */
         post: operations["MetricsService_RecordIncident"];
         delete?: never;
         options?: never;
@@ -429,7 +450,8 @@ export interface paths {
         /**
          * Records the intent to create a service's infrastructure and its catalog
          *     entry, and returns; the reconciler applies the objects. Idempotent on
-         *     request_id.
+         *     the caller's request_id: the same id from another caller is another
+         *     request.
          */
         post: operations["ProvisioningService_CreateService"];
         delete?: never;
@@ -491,7 +513,8 @@ export interface paths {
         put?: never;
         /**
          * Records a support ticket raised with the platform team. Idempotent on
-         *     its id.
+         *     its id within its team, or, for a ticket that names no team, within the
+         *     caller's own tickets.
          */
         post: operations["MetricsService_RecordSupportTicket"];
         delete?: never;
@@ -1138,7 +1161,10 @@ export interface components {
             reason?: string;
             /** @description Who asked for it. */
             readonly requester?: string;
-            /** @description The revision to deploy. */
+            /**
+             * @description The revision to deploy: a Git tag, branch or commit, as Argo CD's
+             *     targetRevision takes it (`v1.4.0`, `release/1.4`, a commit hash).
+             */
             revision: string;
             /** @description pending, approved or denied. */
             readonly state?: string;
@@ -1208,6 +1234,8 @@ export interface components {
         v1RecordIncidentResponse: {
             /** @description False when the same incident was already recorded. */
             created?: boolean;
+            /** @description The incident's resource name, `services/{service}/incidents/{id}`. */
+            name?: string;
         };
         /** @description Request for MetricsService.RecordSupportTicket. */
         v1RecordSupportTicketRequest: {
@@ -1372,7 +1400,13 @@ export interface components {
     };
     responses: never;
     parameters: never;
-    requestBodies: never;
+    requestBodies: {
+        MetricsServiceResolveIncidentBody: {
+            content: {
+                "application/json": components["schemas"]["MetricsServiceResolveIncidentBody"];
+            };
+        };
+    };
     headers: never;
     pathItems: never;
 }
@@ -1487,6 +1521,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1RemoveServiceResourceResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    MetricsService_ResolveIncident2: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The incident, `services/{service}/incidents/{id}`. The short form
+                 *     `incidents/{id}` names the one incident of that id among the services
+                 *     the caller may change; when several have one, the full name is needed.
+                 */
+                name_1: string;
+            };
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["MetricsServiceResolveIncidentBody"];
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ResolveIncidentResponse"];
                 };
             };
             /** @description An unexpected error response. */
@@ -1779,16 +1849,16 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The incident, `incidents/{id}`. */
+                /**
+                 * @description The incident, `services/{service}/incidents/{id}`. The short form
+                 *     `incidents/{id}` names the one incident of that id among the services
+                 *     the caller may change; when several have one, the full name is needed.
+                 */
                 name: string;
             };
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["MetricsServiceResolveIncidentBody"];
-            };
-        };
+        requestBody: components["requestBodies"]["MetricsServiceResolveIncidentBody"];
         responses: {
             /** @description A successful response. */
             200: {
