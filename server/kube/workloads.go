@@ -1,12 +1,14 @@
 package kube
 
 import (
+	"math"
 	"slices"
 	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
@@ -98,8 +100,29 @@ func workloadOf(d *appsv1.Deployment) Workload {
 		w.Replicas = *d.Spec.Replicas
 	}
 	for _, c := range d.Spec.Template.Spec.Containers {
-		w.CPUMillis += c.Resources.Requests.Cpu().MilliValue()
-		w.MemoryBytes += c.Resources.Requests.Memory().Value()
+		w.CPUMillis = saturatingAdd(w.CPUMillis, scaledRequest(*c.Resources.Requests.Cpu(), resource.Milli))
+		w.MemoryBytes = saturatingAdd(w.MemoryBytes, scaledRequest(*c.Resources.Requests.Memory(), 0))
 	}
 	return w
+}
+
+// scaledRequest is a request in units of 10^scale, or the largest int64
+// for one beyond it: the API server takes quantities int64 cannot hold,
+// and such a Deployment is priced at the most, never at a wrapped sum.
+func scaledRequest(q resource.Quantity, scale resource.Scale) int64 {
+	if q.Sign() < 0 {
+		return 0
+	}
+	limit := resource.NewScaledQuantity(math.MaxInt64, scale)
+	if q.Cmp(*limit) >= 0 {
+		return math.MaxInt64
+	}
+	return q.ScaledValue(scale)
+}
+
+func saturatingAdd(a, b int64) int64 {
+	if b > 0 && a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
 }
