@@ -18,7 +18,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"golang.org/x/net/http2"
-	"golang.org/x/net/http2/hpack"
 
 	"github.com/cairn-dev/cairn/server/auth"
 	"github.com/cairn-dev/cairn/server/auth/authtest"
@@ -311,30 +310,13 @@ func TestOversizedHeadersAreRefused(t *testing.T) {
 	})
 	t.Run("gRPC", func(t *testing.T) {
 		// A raw HTTP/2 client that ignores the limit the server announces.
-		conn, err := g.grpcLis.Dial()
-		require.NoError(t, err)
-		defer conn.Close()
-		require.NoError(t, conn.SetDeadline(time.Now().Add(20*time.Second)))
-		_, err = io.WriteString(conn, http2.ClientPreface)
-		require.NoError(t, err)
-		fr := http2.NewFramer(conn, conn)
-		fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
-		require.NoError(t, fr.WriteSettings())
-
-		var block bytes.Buffer
-		enc := hpack.NewEncoder(&block)
-		for _, f := range [][2]string{
-			{":method", "POST"}, {":scheme", "http"}, {":path", "/cairn.v1.CatalogService/ListServices"}, {":authority", "cairn"},
-			{"content-type", "application/grpc"}, {"te", "trailers"},
-			{"authorization", "Bearer " + roleTokens[auth.RoleViewer]},
-		} {
-			require.NoError(t, enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]}))
-		}
+		fr := dialRawGRPC(t, g, 20*time.Second)
+		fields := [][2]string{{"authorization", "Bearer " + roleTokens[auth.RoleViewer]}}
 		for i := range 8 {
-			require.NoError(t, enc.WriteField(hpack.HeaderField{Name: fmt.Sprintf("x-padding-%d", i), Value: strings.Repeat("a", 1<<20)}))
+			fields = append(fields, [2]string{fmt.Sprintf("x-padding-%d", i), strings.Repeat("a", 1<<20)})
 		}
 		// The block in frames of 16 KiB, the size every peer accepts.
-		data := block.Bytes()
+		data := grpcRequestHeaders(t, "/cairn.v1.CatalogService/ListServices", fields...)
 		first := min(len(data), 16<<10)
 		require.NoError(t, fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: data[:first], EndStream: false, EndHeaders: first == len(data)}))
 		written := first

@@ -16,33 +16,50 @@ import (
 	"github.com/cairn-dev/cairn/server/auth"
 )
 
-// withheldCall opens a raw gRPC call of method whose message announces
-// 1 MiB and sends only its first bytes, and returns the grpc-status the
-// server answers with before the rest would come ("" if it waits).
-func withheldCall(t *testing.T, g *guarded, method, authorization string) string {
+// dialRawGRPC opens an HTTP/2 connection to g's gRPC server, past the
+// preface and settings, for a client that keeps to no limit it is told.
+func dialRawGRPC(t *testing.T, g *guarded, deadline time.Duration) *http2.Framer {
 	t.Helper()
 	conn, err := g.grpcLis.Dial()
 	require.NoError(t, err)
-	defer conn.Close()
-	require.NoError(t, conn.SetDeadline(time.Now().Add(3*time.Second)))
+	t.Cleanup(func() { conn.Close() })
+	require.NoError(t, conn.SetDeadline(time.Now().Add(deadline)))
 	_, err = io.WriteString(conn, http2.ClientPreface)
 	require.NoError(t, err)
 	fr := http2.NewFramer(conn, conn)
 	fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
 	require.NoError(t, fr.WriteSettings())
+	return fr
+}
+
+// grpcRequestHeaders is the header block of a call of method, with extra
+// fields after the ones every call has.
+func grpcRequestHeaders(t *testing.T, method string, extra ...[2]string) []byte {
+	t.Helper()
 	var block bytes.Buffer
 	enc := hpack.NewEncoder(&block)
-	fields := [][2]string{
+	fields := append([][2]string{
 		{":method", "POST"}, {":scheme", "http"}, {":path", method}, {":authority", "cairn"},
 		{"content-type", "application/grpc"}, {"te", "trailers"},
-	}
-	if authorization != "" {
-		fields = append(fields, [2]string{"authorization", authorization})
-	}
+	}, extra...)
 	for _, f := range fields {
 		require.NoError(t, enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]}))
 	}
-	require.NoError(t, fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: block.Bytes(), EndHeaders: true}))
+	return block.Bytes()
+}
+
+// withheldCall opens a raw gRPC call of method whose message announces
+// 1 MiB and sends only its first bytes, and returns the grpc-status the
+// server answers with before the rest would come ("" if it waits).
+func withheldCall(t *testing.T, g *guarded, method, authorization string) string {
+	t.Helper()
+	fr := dialRawGRPC(t, g, 3*time.Second)
+	var extra [][2]string
+	if authorization != "" {
+		extra = append(extra, [2]string{"authorization", authorization})
+	}
+	block := grpcRequestHeaders(t, method, extra...)
+	require.NoError(t, fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: block, EndHeaders: true}))
 	prefix := make([]byte, 5, 5+1024)
 	binary.BigEndian.PutUint32(prefix[1:], 1<<20)
 	require.NoError(t, fr.WriteData(1, false, append(prefix, make([]byte, 1024)...)))
