@@ -142,6 +142,8 @@ const (
 	reasonNoSubject       = "token has no subject"
 	reasonSubject         = "subject is not a user entity reference"
 	reasonKeysUnavailable = "Backstage signing keys could not be fetched"
+	reasonUserInfoUnavailable = "Backstage user info could not be fetched"
+	reasonUserInfoRefused     = "Backstage user info refused the token"
 )
 
 func invalid(reason string) error { return &authError{ErrInvalidCredentials, reason} }

@@ -50,6 +50,8 @@ type userTokens struct {
 	teams     entityref.Teams
 	approvers []entityref.Ref // canonical
 	admins    []entityref.Ref // canonical
+	// userInfo gives the references of tokens without `ent`.
+	userInfo *userInfo
 }
 
 // NewAuthenticator validates cfg and returns its Authenticator. It makes no
@@ -85,6 +87,8 @@ func NewAuthenticator(ctx context.Context, cfg Config, client *http.Client) (*Au
 			audience: b.Audience,
 			roles:    canonicalRoles(DefaultBackstageRoles),
 			teams:    teams,
+			userInfo: &userInfo{url: b.userInfoURL(), client: client, now: func() time.Time { return a.now() },
+				cache: map[[sha256.Size]byte]cachedRefs{}},
 		}
 		if b.Roles != nil {
 			u.roles = canonicalRoles(b.Roles)
@@ -215,7 +219,8 @@ func looksLikeJWT(token string) bool {
 type userClaims struct {
 	jwt.Claims
 	// Ent are the user's ownership entity references: the user and their
-	// groups.
+	// groups. Nil when the token leaves them out, as Backstage does by
+	// default: they are then read from the auth backend's user info.
 	Ent []string `json:"ent"`
 }
 
@@ -294,7 +299,13 @@ func (u *userTokens) verify(ctx context.Context, token string, now time.Time) (*
 	if !ok || sub.Kind != "user" {
 		return nil, invalid(reasonSubject)
 	}
-	return u.principal(sub, claims.Ent), nil
+	ent := claims.Ent
+	if ent == nil {
+		if ent, err = u.userInfo.ent(ctx, token, sub.String(), claims.Expiry.Time()); err != nil {
+			return nil, err
+		}
+	}
+	return u.principal(sub, ent), nil
 }
 
 // principal is the principal of a verified user token: sub is its

@@ -67,6 +67,18 @@ type BackstageConfig struct {
 	// `sub` and `ent` references.
 	Approvers []string `yaml:"approvers"`
 	Admins    []string `yaml:"admins"`
+	// UserInfoURL is where a user's ownership references are read for
+	// tokens without the `ent` claim (Backstage's default); Issuer +
+	// /v1/userinfo when empty, as Backstage's OpenID configuration names it.
+	UserInfoURL string `yaml:"userInfoUrl"`
+}
+
+// userInfoURL is the user info endpoint of b.
+func (b BackstageConfig) userInfoURL() string {
+	if b.UserInfoURL != "" {
+		return b.UserInfoURL
+	}
+	return strings.TrimSuffix(b.Issuer, "/") + "/v1/userinfo"
 }
 
 // DefaultBackstageRoles are the roles of every Backstage user unless
@@ -128,13 +140,18 @@ func (c Config) Validate() error {
 
 	b := c.Backstage
 	if !b.enabled() {
-		if b.Issuer != "" || b.Audience != "" || b.Roles != nil || len(b.Approvers) > 0 || len(b.Admins) > 0 {
+		if b.Issuer != "" || b.Audience != "" || b.Roles != nil || len(b.Approvers) > 0 || len(b.Admins) > 0 || b.UserInfoURL != "" {
 			add("auth.backstage.jwksUrl: is required when any other auth.backstage setting is set")
 		}
 		return errors.Join(errs...)
 	}
 	if u, err := url.Parse(b.JWKSURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		add("auth.backstage.jwksUrl %q: want an absolute http or https URL", b.JWKSURL)
+	}
+	if b.UserInfoURL != "" {
+		if u, err := url.Parse(b.UserInfoURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			add("auth.backstage.userInfoUrl %q: want an absolute http or https URL", b.UserInfoURL)
+		}
 	}
 	if b.Issuer == "" {
 		add("auth.backstage.issuer: is required with auth.backstage.jwksUrl (the `iss` of Backstage's tokens, such as http://backstage:7007/api/auth)")

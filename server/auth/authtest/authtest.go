@@ -1,5 +1,7 @@
 // Package authtest stands in for Backstage's auth backend in tests: it
-// serves a JWKS over httptest and signs user tokens with its key.
+// serves a JWKS and the user info endpoint over httptest, and signs user
+// tokens with its key. Tests that need Backstage's own backend run the real
+// one; this stand-in answers as it does.
 //
 //	iss := authtest.NewIssuer(t)
 //	cfg := auth.Config{Mode: auth.ModeRequired, Backstage: iss.Config(authtest.Audience)}
@@ -15,6 +17,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -37,10 +40,13 @@ type Issuer struct {
 	// JWKSURL serves the public key: URL + /.well-known/jwks.json.
 	JWKSURL string
 
-	fetches atomic.Int64
-	mu      sync.Mutex
-	key     *ecdsa.PrivateKey
-	kid     string
+	fetches         atomic.Int64
+	userInfoFetches atomic.Int64
+	mu              sync.Mutex
+	key             *ecdsa.PrivateKey
+	kid             string
+	ownership       map[string][]string // by sub: what user info answers
+	userInfoDown    bool
 }
 
 // NewIssuer starts an Issuer, stopped when the test ends.
@@ -48,7 +54,10 @@ func NewIssuer(t testing.TB) *Issuer {
 	t.Helper()
 	iss := &Issuer{}
 	iss.Rotate(t)
-	srv := httptest.NewServer(http.HandlerFunc(iss.serveJWKS))
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/auth/.well-known/jwks.json", iss.serveJWKS)
+	mux.HandleFunc("GET /api/auth/v1/userinfo", iss.serveUserInfo)
+	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	iss.URL = srv.URL + "/api/auth"
 	iss.JWKSURL = iss.URL + "/.well-known/jwks.json"
@@ -56,10 +65,6 @@ func NewIssuer(t testing.TB) *Issuer {
 }
 
 func (iss *Issuer) serveJWKS(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != "/api/auth/.well-known/jwks.json" {
-		http.NotFound(w, r)
-		return
-	}
 	iss.fetches.Add(1)
 	iss.mu.Lock()
 	set := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{
@@ -142,3 +147,69 @@ func (iss *Issuer) PublicKey() *ecdsa.PublicKey {
 
 // Fetches counts the requests for the JWKS so far.
 func (iss *Issuer) Fetches() int { return int(iss.fetches.Load()) }
+
+// serveUserInfo answers as Backstage's `GET /api/auth/v1/userinfo`:
+// `{"claims": {"sub", "ent"}}` for a token it signed with its current key.
+// ent is the token's own claim, else what SetOwnership gave the user, else
+// the user alone.
+func (iss *Issuer) serveUserInfo(w http.ResponseWriter, r *http.Request) {
+	iss.userInfoFetches.Add(1)
+	iss.mu.Lock()
+	key, down := &iss.key.PublicKey, iss.userInfoDown
+	iss.mu.Unlock()
+	if down {
+		http.Error(w, "unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	parsed, err := jwt.ParseSigned(token, []jose.SignatureAlgorithm{jose.ES256})
+	var claims struct {
+		Sub string   `json:"sub"`
+		Ent []string `json:"ent"`
+	}
+	if !ok || err != nil || parsed.Claims(key, &claims) != nil {
+		http.Error(w, "unauthorized", http.StatusUnauthorized)
+		return
+	}
+	if claims.Ent == nil {
+		iss.mu.Lock()
+		claims.Ent, ok = iss.ownership[strings.ToLower(claims.Sub)]
+		iss.mu.Unlock()
+		if !ok {
+			claims.Ent = []string{claims.Sub}
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"claims": claims})
+}
+
+// SetOwnership makes user info answer ent for the user sub, for tokens
+// without an `ent` claim (TokenWithoutEnt).
+func (iss *Issuer) SetOwnership(sub string, ent []string) {
+	iss.mu.Lock()
+	defer iss.mu.Unlock()
+	if iss.ownership == nil {
+		iss.ownership = map[string][]string{}
+	}
+	iss.ownership[strings.ToLower(sub)] = ent // entity references fold case
+}
+
+// SetUserInfoDown makes user info answer 503 while down is true.
+func (iss *Issuer) SetUserInfoDown(down bool) {
+	iss.mu.Lock()
+	defer iss.mu.Unlock()
+	iss.userInfoDown = down
+}
+
+// TokenWithoutEnt is a user token for sub with no `ent` claim, as
+// Backstage issues them by default, valid for ttl from now.
+func (iss *Issuer) TokenWithoutEnt(t testing.TB, sub string, ttl time.Duration) string {
+	t.Helper()
+	now := time.Now()
+	return iss.Sign(t, map[string]any{
+		"iss": iss.URL, "sub": sub, "aud": Audience, "iat": now.Unix(), "exp": now.Add(ttl).Unix(),
+	})
+}
+
+// UserInfoFetches counts the requests for user info so far.
+func (iss *Issuer) UserInfoFetches() int { return int(iss.userInfoFetches.Load()) }
