@@ -8,7 +8,7 @@ import {
 import type { CairnActionsClient } from '../client';
 import { createServiceAction } from './createService';
 import { estimateCostAction } from './estimateCost';
-import { requestPromotionAction } from './requestPromotion';
+import { promotionRequestId, requestPromotionAction } from './requestPromotion';
 import { waitUntilReadyAction } from './waitUntilReady';
 
 // createMockActionContext takes no checkpoint, isDryRun or signal: tests
@@ -376,7 +376,7 @@ describe('cairn:cost:estimate', () => {
 });
 
 describe('cairn:promotion:request', () => {
-  it('requests the revision with the task id as the request id', async () => {
+  it('requests the revision with the task id and revision as the request id', async () => {
     const createPromotion = jest.fn().mockResolvedValue({
       name: 'services/orders-service/promotions/3',
       revision: 'v1.4.0',
@@ -397,12 +397,32 @@ describe('cairn:promotion:request', () => {
 
     expect(createPromotion).toHaveBeenCalledWith('orders-service', {
       revision: 'v1.4.0',
-      requestId: 'task-77',
+      requestId: 'task-77:v1.4.0',
     });
     expect(ctx.output).toHaveBeenCalledWith(
       'promotion',
       'services/orders-service/promotions/3',
     );
     expect(ctx.output).toHaveBeenCalledWith('state', 'pending');
+  });
+});
+
+describe('promotionRequestId', () => {
+  it('tells two revisions of one task apart', () => {
+    expect(promotionRequestId('task-77', 'v1.4.0')).not.toEqual(
+      promotionRequestId('task-77', 'v1.5.0'),
+    );
+  });
+
+  it('stays within the 128 characters Cairn takes', () => {
+    const long = `release/${'x'.repeat(200)}`;
+    const id = promotionRequestId('3f2c9a4e-1b7d-4c8e-9f0a-2d6b5e8c7a1f', long);
+    expect(id.length).toBeLessThanOrEqual(128);
+    expect(id).toMatch(
+      /^3f2c9a4e-1b7d-4c8e-9f0a-2d6b5e8c7a1f:sha256:[0-9a-f]{64}$/,
+    );
+    expect(
+      promotionRequestId('3f2c9a4e-1b7d-4c8e-9f0a-2d6b5e8c7a1f', `${long}y`),
+    ).not.toEqual(id);
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import type { CairnActionsClient } from '../client';
 import { entityRef } from './serviceSpec';
@@ -7,8 +8,9 @@ export const REQUEST_PROMOTION_ACTION_ID = 'cairn:promotion:request';
 /**
  * Asks Cairn to deploy a revision of a service to production. An approver
  * of the owning team approves or denies it in Cairn; until then production
- * stays as it is. The task's id is the request id, and the answer is
- * checkpointed, so a retried task asks once.
+ * stays as it is. The task's id and the revision make the request id, and
+ * the answer is checkpointed, so a retried task asks once, and a task that
+ * asks for two revisions gets two promotions.
  */
 export function requestPromotionAction(options: {
   client: CairnActionsClient;
@@ -54,7 +56,7 @@ export function requestPromotionAction(options: {
         fn: async () => {
           const p = await client.createPromotion(name, {
             revision,
-            requestId: ctx.task.id,
+            requestId: promotionRequestId(ctx.task.id, revision),
           });
           return { name: p.name ?? '', state: p.state ?? '' };
         },
@@ -67,4 +69,21 @@ export function requestPromotionAction(options: {
       ctx.output('entityRef', entityRef(name, entityNamespace));
     },
   });
+}
+
+/** Cairn's bound on a request id. */
+const MAX_REQUEST_ID_LENGTH = 128;
+
+/**
+ * The request id of a task's promotion of a revision: `{task}:{revision}`,
+ * or the revision's SHA-256 in its place where that would be longer than
+ * Cairn takes.
+ */
+export function promotionRequestId(taskId: string, revision: string): string {
+  const readable = `${taskId}:${revision}`;
+  if (readable.length <= MAX_REQUEST_ID_LENGTH) {
+    return readable;
+  }
+  const digest = createHash('sha256').update(revision).digest('hex');
+  return `${taskId}:sha256:${digest}`;
 }
