@@ -80,6 +80,35 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	}
 
 	registry := prometheus.NewRegistry()
+	// The ports are taken first, before anything opens connections of its
+	// own (the informers' to the API server), whose local ports could
+	// otherwise take the addresses asked for.
+	connections := newOpenLimit(cfg.MaxConnectionsPerClient, cfg.MaxConnections, registry, "connections")
+	grpcLis, err := net.Listen("tcp", cfg.GRPCAddr)
+	if err != nil {
+		return fmt.Errorf("grpc listener: %w", err)
+	}
+	grpcLis = limitListener(grpcLis, connections)
+	httpLis, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		grpcLis.Close()
+		return fmt.Errorf("http listener: %w", err)
+	}
+	httpLis = limitListener(httpLis, connections)
+	if tlsConfig != nil {
+		// TLS ends at the listeners, so that the in-process gateway
+		// connection needs none; a connection over the limits is closed
+		// before its handshake.
+		grpcLis = tls.NewListener(grpcLis, tlsConfig)
+		httpLis = tls.NewListener(httpLis, tlsConfig)
+	}
+	serving := false
+	defer func() {
+		if !serving { // the servers close them once they serve
+			grpcLis.Close()
+			httpLis.Close()
+		}
+	}()
 	// Everything Run starts runs in group, on runCtx: the first to fail,
 	// or ctx, stops the rest. Returning early, Run stops and waits for
 	// what it started before the store closes.
@@ -125,26 +154,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		ConnContext:       withClient,
 	}
 
-	connections := newOpenLimit(cfg.MaxConnectionsPerClient, cfg.MaxConnections, registry, "connections")
-	grpcLis, err := net.Listen("tcp", cfg.GRPCAddr)
-	if err != nil {
-		return fmt.Errorf("grpc listener: %w", err)
-	}
-	grpcLis = limitListener(grpcLis, connections)
-	httpLis, err := net.Listen("tcp", cfg.HTTPAddr)
-	if err != nil {
-		grpcLis.Close()
-		return fmt.Errorf("http listener: %w", err)
-	}
-	httpLis = limitListener(httpLis, connections)
-	if tlsConfig != nil {
-		// TLS ends at the listeners, so that the in-process gateway
-		// connection needs none; a connection over the limits is closed
-		// before its handshake.
-		grpcLis = tls.NewListener(grpcLis, tlsConfig)
-		httpLis = tls.NewListener(httpLis, tlsConfig)
-	}
-
+	serving = true
 	group.Go(func() error {
 		// Serve after the shutdown below has begun: not a failure.
 		if err := grpcSrv.Serve(grpcLis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
