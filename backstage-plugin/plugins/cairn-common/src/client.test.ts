@@ -131,8 +131,112 @@ describe('CairnClient', () => {
       .getServiceStatus('x')
       .catch(e => e);
     expect(isServiceNotFound(proxyError)).toBe(false);
-    expect(proxyError.message).toBe(
-      'Cairn could not be reached: HTTP 502 Error: <html>Bad Gateway</html>',
+    expect(proxyError).toMatchObject({
+      source: 'proxy',
+      status: 502,
+      code: undefined,
+      message: 'HTTP 502 Error, not from Cairn: <html>Bad Gateway</html>',
+    });
+  });
+
+  it("reads Backstage's own error body when the proxy answers instead of Cairn", async () => {
+    const { fetch } = recordingFetch(
+      401,
+      JSON.stringify({
+        error: { name: 'AuthenticationError', message: 'Missing credentials' },
+        request: { method: 'GET', url: '/api/proxy/cairn/v1/services/x/cost' },
+        response: { statusCode: 401 },
+      }),
+    );
+    const error = await new CairnClient({ baseUrl: 'http://backstage', fetch })
+      .getServiceCost('x')
+      .catch(e => e);
+    expect(error).toMatchObject({
+      source: 'proxy',
+      status: 401,
+      message:
+        'HTTP 401 Error, not from Cairn: AuthenticationError: Missing credentials',
+      transient: false,
+    });
+  });
+
+  it('gives up after its timeout, aborting the request', async () => {
+    let seen: AbortSignal | undefined;
+    const hanging = (_url: string, init?: RequestInit) =>
+      new Promise<Response>((_resolve, reject) => {
+        seen = init?.signal ?? undefined;
+        init?.signal?.addEventListener('abort', () =>
+          reject(new DOMException('aborted', 'AbortError')),
+        );
+      });
+    const error = await new CairnClient({
+      baseUrl: 'http://cairn',
+      fetch: hanging,
+      timeoutMs: 50,
+    })
+      .getServiceStatus('orders-service')
+      .catch(e => e);
+    expect(seen?.aborted).toBe(true);
+    expect(error).toBeInstanceOf(CairnError);
+    expect(error).toMatchObject({
+      source: 'timeout',
+      status: 0,
+      transient: true,
+      message:
+        'No answer from http://cairn/v1/services/orders-service/status within 0.1 s',
+    });
+  });
+
+  it("rejects with the caller's reason when the caller cancels", async () => {
+    const hanging = (_url: string, init?: RequestInit) =>
+      new Promise<Response>((_resolve, reject) => {
+        init?.signal?.addEventListener('abort', () =>
+          reject(init.signal!.reason),
+        );
+      });
+    const controller = new AbortController();
+    const call = new CairnClient({ baseUrl: 'http://cairn', fetch: hanging })
+      .getServiceDora('orders-service', { signal: controller.signal })
+      .catch(e => e);
+    controller.abort(new Error('the card went away'));
+    expect(await call).toEqual(new Error('the card went away'));
+  });
+
+  it('tells no answer at all from an answer', async () => {
+    const error = await new CairnClient({
+      baseUrl: 'http://cairn',
+      fetch: async () => {
+        throw new TypeError('Failed to fetch');
+      },
+    })
+      .getServiceCost('orders-service')
+      .catch(e => e);
+    expect(error).toMatchObject({
+      source: 'network',
+      status: 0,
+      transient: true,
+      message:
+        'No answer from http://cairn/v1/services/orders-service/cost: Failed to fetch',
+    });
+  });
+});
+
+describe('CairnError.transient', () => {
+  it.each([
+    [{ status: 503, code: 14 }, true],
+    [{ status: 500, code: 13 }, true],
+    [{ status: 429, code: 8 }, true],
+    [{ status: 403, code: 7 }, false],
+    [{ status: 404, code: 5 }, false],
+    [{ status: 501, code: 12 }, false],
+    [{ status: 502 }, true],
+    [{ status: 504 }, true],
+    [{ status: 501 }, false],
+    [{ status: 401 }, false],
+    [{ status: 403 }, false],
+  ])('%j is transient: %s', (answer, transient) => {
+    expect(new CairnError({ message: 'x', ...answer }).transient).toBe(
+      transient,
     );
   });
 });

@@ -27,7 +27,20 @@ export type CairnClientOptions = {
   fetch?: FetchFunction;
   /** A bearer token for Cairn, when the caller talks to Cairn directly rather than through Backstage's proxy. */
   token?: string;
+  /**
+   * How long to wait for an answer, in milliseconds, before giving up with a
+   * CairnError whose source is `timeout`; 30 seconds by default.
+   */
+  timeoutMs?: number;
 };
+
+/** What every call takes besides its own options. @public */
+export type CairnRequestOptions = {
+  /** Cancels the request; the call then rejects with the signal's reason. */
+  signal?: AbortSignal;
+};
+
+const defaultTimeoutMs = 30_000;
 
 type Method = 'get' | 'post';
 
@@ -59,40 +72,48 @@ export class CairnClient {
   private readonly baseUrl: () => Promise<string>;
   private readonly fetchFn: FetchFunction;
   private readonly token?: string;
+  private readonly timeoutMs: number;
 
   constructor(options: CairnClientOptions) {
     const baseUrl = options.baseUrl;
     this.baseUrl = typeof baseUrl === 'string' ? async () => baseUrl : baseUrl;
     this.fetchFn = options.fetch ?? ((input, init) => fetch(input, init));
     this.token = options.token;
+    this.timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
   }
 
   /** A service's cost for a month (`YYYY-MM`), the current month by default. */
   getServiceCost(
     service: string,
-    options: { month?: string } = {},
+    options: { month?: string } & CairnRequestOptions = {},
   ): Promise<ServiceCost> {
     return this.request('get', '/v1/{name}/cost', {
       name: serviceName(service),
       query: { month: options.month },
+      signal: options.signal,
     });
   }
 
   /** A service's provisioning status. */
-  getServiceStatus(service: string): Promise<ServiceStatus> {
+  getServiceStatus(
+    service: string,
+    options: CairnRequestOptions = {},
+  ): Promise<ServiceStatus> {
     return this.request('get', '/v1/{name}/status', {
       name: serviceName(service),
+      signal: options.signal,
     });
   }
 
   /** A service's DORA metrics over a window such as `30d` (Cairn's default). */
   getServiceDora(
     service: string,
-    options: { window?: string } = {},
+    options: { window?: string } & CairnRequestOptions = {},
   ): Promise<DoraMetrics> {
     return this.request('get', '/v1/{name}/dora', {
       name: serviceName(service),
       query: { window: options.window },
+      signal: options.signal,
     });
   }
 
@@ -128,6 +149,7 @@ export class CairnClient {
       parent?: string;
       query?: QueryOf<Operation<P, M>>;
       body?: BodyOf<Operation<P, M>>;
+      signal?: AbortSignal;
     },
   ): Promise<ResponseOf<Operation<P, M>>> {
     // Resource names (`services/orders`) fill whole path templates: their
@@ -151,16 +173,66 @@ export class CairnClient {
     if (this.token) {
       headers.Authorization = `Bearer ${this.token}`;
     }
-    const response = await this.fetchFn(url, {
-      method: method.toUpperCase(),
-      headers,
-      body: params.body === undefined ? undefined : JSON.stringify(params.body),
-    });
-    if (!response.ok) {
-      throw await CairnError.fromResponse(response);
+    // One signal for the caller's cancel and for the timeout, which covers
+    // the whole exchange, the body included.
+    const caller = params.signal;
+    caller?.throwIfAborted();
+    const controller = new AbortController();
+    const cancel = () => controller.abort(caller?.reason);
+    caller?.addEventListener('abort', cancel);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, this.timeoutMs);
+    try {
+      const response = await this.fetchFn(url, {
+        method: method.toUpperCase(),
+        headers,
+        body:
+          params.body === undefined ? undefined : JSON.stringify(params.body),
+        signal: controller.signal,
+      });
+      if (!response.ok) {
+        throw await CairnError.fromResponse(response);
+      }
+      return (await response.json()) as ResponseOf<Operation<P, M>>;
+    } catch (error) {
+      if (error instanceof CairnError) {
+        throw error;
+      }
+      if (timedOut) {
+        throw new CairnError({
+          message: `No answer from ${url} within ${formatSeconds(
+            this.timeoutMs,
+          )}`,
+          status: 0,
+          source: 'timeout',
+          cause: error,
+        });
+      }
+      if (caller?.aborted) {
+        throw caller.reason;
+      }
+      // fetch rejects with a TypeError when no answer came at all.
+      if (error instanceof TypeError) {
+        throw new CairnError({
+          message: `No answer from ${url}: ${error.message}`,
+          status: 0,
+          source: 'network',
+          cause: error,
+        });
+      }
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      caller?.removeEventListener('abort', cancel);
     }
-    return (await response.json()) as ResponseOf<Operation<P, M>>;
   }
+}
+
+function formatSeconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`;
 }
 
 /** The resource name of a service, `services/{service}`, escaped for a path. */

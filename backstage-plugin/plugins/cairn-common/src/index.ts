@@ -5,12 +5,16 @@
  * @packageDocumentation
  */
 export { CairnClient } from './client';
-export type { CairnClientOptions, FetchFunction } from './client';
+export type {
+  CairnClientOptions,
+  CairnRequestOptions,
+  FetchFunction,
+} from './client';
 export {
   CairnError,
   isProvisioningNotFound,
   isServiceNotFound,
 } from './errors';
-export type { FieldViolation } from './errors';
+export type { CairnErrorSource, FieldViolation } from './errors';
 export type * from './types';
 export type { paths, components } from './generated/cairn';
