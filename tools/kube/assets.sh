@@ -59,4 +59,7 @@ if [ ! -x "$out/etcd" ]; then
 fi
 
 "$out/kube-apiserver" --version
-"$out/etcd" --version | head -n 1
+# Not `| head -n 1`: under pipefail, etcd killed by SIGPIPE when head exits
+# first would fail the build.
+etcd_version=$("$out/etcd" --version)
+echo "${etcd_version%%$'\n'*}"
