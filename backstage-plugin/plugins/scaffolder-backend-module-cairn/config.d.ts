@@ -7,9 +7,11 @@ export interface Config {
      */
     baseUrl: string;
     /**
-     * The bearer token the scaffolder actions send: a Cairn static token with
-     * the developer role for the teams that templates create services for
-     * (or admin). Unset only for a Cairn running with `--auth-mode none`.
+     * A Cairn static token with the viewer role, for reads that outlast the
+     * user's Backstage token (a long wait until ready). Everything a person
+     * starts (create, estimate, promotion request) goes to Cairn with that
+     * person's Backstage token instead, so Cairn's team and approval rules
+     * and its audit log see the user.
      * @visibility secret
      */
     token?: string;

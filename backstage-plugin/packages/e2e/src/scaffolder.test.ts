@@ -2,12 +2,17 @@
 import { mockServices } from '@backstage/backend-test-utils';
 import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
 import {
-  cairnClientFromConfig,
+  cairnClientsFromConfig,
   createServiceAction,
   estimateCostAction,
   requestPromotionAction,
   waitUntilReadyAction,
 } from '@cairn-dev/plugin-scaffolder-backend-module-cairn';
+import {
+  BackstageAuth,
+  BackstageUser,
+  startBackstageAuth,
+} from './__testUtils__/backstageAuth';
 import {
   appConfig,
   Cairn,
@@ -21,18 +26,44 @@ type CreateInput = Parameters<
 >[0]['input'];
 
 // The scaffolder actions against the real cairn binary on a real
-// kube-apiserver, configured by deploy/backstage/app-config.cairn.yaml, as a
-// template's steps run them.
+// kube-apiserver, configured by deploy/backstage/app-config.cairn.yaml and
+// cairn-auth.yaml, as a template's steps run them for the user who started
+// the task.
 jest.setTimeout(240_000);
 
+/** An approver of team-orders, who runs the template. */
+const lee: BackstageUser = {
+  ref: 'user:default/lee',
+  groups: [`group:default/${team}`, 'group:default/release-approvers'],
+};
+/** A developer of another team. */
+const sam: BackstageUser = {
+  ref: 'user:default/sam',
+  groups: ['group:default/team-search'],
+};
+
 describe('the scaffolder actions against Cairn', () => {
+  let auth: BackstageAuth;
   let cairn: Cairn;
   beforeAll(async () => {
-    cairn = await startCairn();
+    auth = await startBackstageAuth();
+    cairn = await startCairn({ backstageUrl: auth.url });
   });
   afterAll(async () => {
     await cairn?.stop();
+    await auth?.stop();
   });
+
+  /** A task's context as the scaffolder gives it for user's task. */
+  function taskContext<I extends Record<string, any>>(
+    user: BackstageUser,
+    options: { input: I; task: { id: string } },
+  ) {
+    return createMockActionContext<I>({
+      ...options,
+      secrets: { backstageToken: auth.token(user) },
+    });
+  }
 
   const spec: Omit<CreateInput, 'entityNamespace'> = {
     name: 'payments-api',
@@ -46,14 +77,14 @@ describe('the scaffolder actions against Cairn', () => {
   };
 
   it('estimates, creates, waits until ready and requests a promotion', async () => {
-    const client = cairnClientFromConfig(
+    const clients = cairnClientsFromConfig(
       mockServices.rootConfig({ data: appConfig(cairn) }),
     );
     const task = { id: 'c0ffee00-0000-4000-8000-000000000001' };
 
     try {
-      const estimate = createMockActionContext({ input: spec, task });
-      await estimateCostAction({ client }).handler(estimate);
+      const estimate = taskContext(lee, { input: spec, task });
+      await estimateCostAction({ clients }).handler(estimate);
       const estimated = outputs(estimate);
       expect(estimated.currency).toBe('USD');
       expect(estimated.totalMonthlyCost).toBeGreaterThan(0);
@@ -69,11 +100,11 @@ describe('the scaffolder actions against Cairn', () => {
         `${estimated.totalMonthlyCost.toFixed(2)} USD per month`,
       );
 
-      const create = createMockActionContext({
+      const create = taskContext(lee, {
         input: { ...spec, entityNamespace: 'default' },
         task,
       });
-      await createServiceAction({ client }).handler(create);
+      await createServiceAction({ clients }).handler(create);
       expect(outputs(create)).toEqual({
         service: 'payments-api',
         status: 'provisioning',
@@ -84,14 +115,14 @@ describe('the scaffolder actions against Cairn', () => {
 
       // A retried step (same task, no checkpoint left) creates nothing new:
       // Cairn answers the request id with what it recorded.
-      const retry = createMockActionContext({
+      const retry = taskContext(lee, {
         input: { ...spec, entityNamespace: 'default' },
         task,
       });
-      await createServiceAction({ client }).handler(retry);
+      await createServiceAction({ clients }).handler(retry);
       expect(outputs(retry).status).toBe('provisioning');
 
-      const wait = createMockActionContext({
+      const wait = taskContext(lee, {
         input: {
           name: 'payments-api',
           timeoutSeconds: 120,
@@ -99,7 +130,9 @@ describe('the scaffolder actions against Cairn', () => {
         },
         task,
       });
-      await waitUntilReadyAction({ client, pollIntervalMs: 250 }).handler(wait);
+      await waitUntilReadyAction({ clients, pollIntervalMs: 250 }).handler(
+        wait,
+      );
       const ready = outputs(wait);
       expect(ready.phase).toBe('ready');
       expect(ready.environments).toEqual([
@@ -108,7 +141,7 @@ describe('the scaffolder actions against Cairn', () => {
       ]);
       expect(ready.provisioningDuration).toMatch(/^\d+(\.\d+)?s$/);
 
-      const promote = createMockActionContext({
+      const promote = taskContext(lee, {
         input: {
           name: 'payments-api',
           revision: 'v1.0.0',
@@ -116,7 +149,7 @@ describe('the scaffolder actions against Cairn', () => {
         },
         task,
       });
-      await requestPromotionAction({ client }).handler(promote);
+      await requestPromotionAction({ clients }).handler(promote);
       expect(outputs(promote)).toMatchObject({
         state: 'pending',
         entityRef: 'component:default/payments-api',
@@ -162,7 +195,20 @@ describe('the scaffolder actions against Cairn', () => {
         p.state,
         p.requester,
       ]),
-    ).toEqual([['v1.0.0', 'pending', 'backstage-scaffolder']]);
+    ).toEqual([['v1.0.0', 'pending', lee.ref]]);
+
+    // Lee approves releases of the team, but not a release Lee asked for.
+    const promotion = promotions.body.promotions[0].name;
+    const ownApproval = await cairn.call(
+      auth.token(lee),
+      'POST',
+      `/v1/${promotion}:approve`,
+      { reason: 'looks good' },
+    );
+    expect([ownApproval.status, ownApproval.body.message]).toEqual([
+      403,
+      'a promotion is decided by someone other than its requester',
+    ]);
 
     const audit = await cairn.call(
       tokens.admin,
@@ -176,21 +222,29 @@ describe('the scaffolder actions against Cairn', () => {
         e.outcome,
       ]),
     ).toEqual([
-      ['backstage-scaffolder', task.id, 'succeeded'],
-      ['backstage-scaffolder', task.id, 'succeeded'],
+      [lee.ref, task.id, 'succeeded'],
+      [lee.ref, task.id, 'succeeded'],
     ]);
+    const promotionAudit = await cairn.call(
+      tokens.admin,
+      'GET',
+      '/v1/auditEvents?action=cairn.v1.ProvisioningService/CreatePromotion',
+    );
+    expect(
+      promotionAudit.body.auditEvents.map((e: any) => [e.principal, e.outcome]),
+    ).toEqual([[lee.ref, 'succeeded']]);
   });
 
   it("fails with Cairn's reasons when the input is refused", async () => {
-    const client = cairnClientFromConfig(
+    const clients = cairnClientsFromConfig(
       mockServices.rootConfig({ data: appConfig(cairn) }),
     );
-    const create = createMockActionContext({
+    const create = taskContext(lee, {
       input: { ...spec, name: 'Payments_API', entityNamespace: 'default' },
       task: { id: 'c0ffee00-0000-4000-8000-000000000002' },
     });
     await expect(
-      createServiceAction({ client }).handler(create),
+      createServiceAction({ clients }).handler(create),
     ).rejects.toThrow(/invalid request: check name/);
 
     const listed = await cairn.call(tokens.admin, 'GET', '/v1/services');
@@ -199,22 +253,31 @@ describe('the scaffolder actions against Cairn', () => {
     );
   });
 
-  it("may not create for a team the scaffolder's token does not belong to", async () => {
-    const client = cairnClientFromConfig(
+  it('refuses a user who runs the template for a team not theirs, saying why, and records it under that user', async () => {
+    const clients = cairnClientsFromConfig(
       mockServices.rootConfig({ data: appConfig(cairn) }),
     );
-    const create = createMockActionContext({
-      input: {
-        ...spec,
-        name: 'search-api',
-        owner: 'group:default/team-search',
-        entityNamespace: 'default',
-      },
-      task: { id: 'c0ffee00-0000-4000-8000-000000000003' },
+    const task = { id: 'c0ffee00-0000-4000-8000-000000000003' };
+    const create = taskContext(sam, {
+      input: { ...spec, name: 'orders-ledger', entityNamespace: 'default' },
+      task,
     });
-    await expect(
-      createServiceAction({ client }).handler(create),
-    ).rejects.toMatchObject({ status: 403 });
+    const refused = createServiceAction({ clients }).handler(create);
+    await expect(refused).rejects.toMatchObject({ status: 403 });
+    await expect(refused).rejects.toThrow(/team-orders/);
+
+    const listed = await cairn.call(tokens.admin, 'GET', '/v1/services');
+    expect(listed.body.services.map((s: any) => s.name)).not.toContain(
+      'services/orders-ledger',
+    );
+    const audit = await cairn.call(
+      tokens.admin,
+      'GET',
+      `/v1/auditEvents?principal=${encodeURIComponent(sam.ref)}`,
+    );
+    expect(
+      audit.body.auditEvents.map((e: any) => [e.requestId, e.outcome]),
+    ).toEqual([[task.id, 'denied']]);
   });
 });
 

@@ -13,13 +13,13 @@ import { repoRoot } from './__testUtils__/harness';
 // deploy/backstage/template.yaml against the actions it uses: every input it
 // gives is one the action takes, every required input is given, and every
 // output it reads is one the action writes.
-const client = {} as any;
+const clients = {} as any;
 const actions = Object.fromEntries(
   [
-    createServiceAction({ client }),
-    waitUntilReadyAction({ client }),
-    estimateCostAction({ client }),
-    requestPromotionAction({ client }),
+    createServiceAction({ clients }),
+    waitUntilReadyAction({ clients }),
+    estimateCostAction({ clients }),
+    requestPromotionAction({ clients }),
   ].map(action => [action.id, action]),
 );
 

@@ -21,5 +21,5 @@ export {
   requestPromotionAction,
   REQUEST_PROMOTION_ACTION_ID,
 } from './actions/requestPromotion';
-export { cairnClientFromConfig } from './client';
-export type { CairnActionsClient } from './client';
+export { cairnClientsFromConfig } from './client';
+export type { CairnActionsClient, CairnClients } from './client';

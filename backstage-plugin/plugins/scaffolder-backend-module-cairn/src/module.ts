@@ -7,12 +7,14 @@ import { createServiceAction } from './actions/createService';
 import { estimateCostAction } from './actions/estimateCost';
 import { requestPromotionAction } from './actions/requestPromotion';
 import { waitUntilReadyAction } from './actions/waitUntilReady';
-import { cairnClientFromConfig } from './client';
+import { cairnClientsFromConfig } from './client';
 
 /**
  * Cairn's scaffolder actions, for the new backend system:
  * `backend.add(import('@cairn-dev/plugin-scaffolder-backend-module-cairn'))`.
- * Reads Cairn's URL and token from the `cairn` section of app-config.
+ * Reads Cairn's URL and read-only token from the `cairn` section of
+ * app-config; every call a person starts carries that person's Backstage
+ * token.
  *
  * @public
  */
@@ -26,12 +28,12 @@ export const scaffolderModuleCairn = createBackendModule({
         config: coreServices.rootConfig,
       },
       async init({ scaffolder, config }) {
-        const client = cairnClientFromConfig(config);
+        const clients = cairnClientsFromConfig(config);
         scaffolder.addActions(
-          createServiceAction({ client }),
-          waitUntilReadyAction({ client }),
-          estimateCostAction({ client }),
-          requestPromotionAction({ client }),
+          createServiceAction({ clients }),
+          waitUntilReadyAction({ clients }),
+          estimateCostAction({ clients }),
+          requestPromotionAction({ clients }),
         );
       },
     });

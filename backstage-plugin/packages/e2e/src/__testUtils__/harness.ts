@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { resolvePackagePath } from '@backstage/backend-plugin-api';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 
 // Runs the real cairn binary against a real kube-apiserver for the tests of
 // the Backstage packages. The cluster is internal/kubetest/devcluster:
@@ -24,13 +24,14 @@ export const artifactsDir = resolve(
   'backstage-plugin/test-artifacts',
 );
 
-/** The tokens the test Cairn accepts, as the README's Security section configures them. */
+/** The static tokens the test Cairn accepts, as the README's Security section configures them. */
 export const tokens = {
   admin: 'e2e-admin-6f1c',
-  // What deploy/backstage/app-config.cairn.yaml's proxy endpoint sends.
+  // What the cards' rendering test's proxy sends, and what seeds its data.
   proxy: 'e2e-backstage-proxy-2b7d',
-  // What the scaffolder actions send.
   scaffolder: 'e2e-backstage-scaffolder-81e4',
+  // deploy/backstage/app-config.cairn.yaml's cairn.token.
+  readOnly: 'e2e-backstage-readonly-5a90',
 } as const;
 
 export const team = 'team-orders';
@@ -128,11 +129,21 @@ export type Cairn = {
   stop(): Promise<void>;
 };
 
+export type StartCairnOptions = {
+  /**
+   * A Backstage backend whose user tokens Cairn trusts, configured by
+   * deploy/backstage/cairn-auth.yaml.
+   */
+  backstageUrl?: string;
+};
+
 /**
  * Starts the cluster and Cairn with the tokens above; stop() stops both.
  * Needs Go, and KUBEBUILDER_ASSETS or the repository's .cache/kube.
  */
-export async function startCairn(): Promise<Cairn> {
+export async function startCairn(
+  options: StartCairnOptions = {},
+): Promise<Cairn> {
   const dir = mkdtempSync(join(tmpdir(), 'cairn-e2e-'));
   const processes: Process[] = [];
   const stop = async () => {
@@ -142,7 +153,7 @@ export async function startCairn(): Promise<Cairn> {
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const url = await startProcesses(dir, processes);
+    const url = await startProcesses(dir, processes, options);
     return cairnAt(
       url,
       () => processes.map(p => `--- ${p.name} ---\n${p.log()}`).join('\n'),
@@ -158,6 +169,7 @@ export async function startCairn(): Promise<Cairn> {
 async function startProcesses(
   dir: string,
   processes: Process[],
+  options: StartCairnOptions,
 ): Promise<string> {
   const devclusterBin = binary(
     'DEVCLUSTER_BIN',
@@ -185,28 +197,8 @@ async function startProcesses(
     120_000,
   );
 
-  const hash = (token: string) =>
-    createHash('sha256').update(token).digest('hex');
   const config = join(dir, 'cairn.yaml');
-  writeFileSync(
-    config,
-    [
-      'auth:',
-      '  mode: required',
-      '  tokens:',
-      '    - name: e2e-admin',
-      `      sha256: ${hash(tokens.admin)}`,
-      '      roles: [admin]',
-      '    - name: backstage-proxy',
-      `      sha256: ${hash(tokens.proxy)}`,
-      '      roles: [viewer]',
-      '    - name: backstage-scaffolder',
-      `      sha256: ${hash(tokens.scaffolder)}`,
-      '      roles: [developer]',
-      `      teams: [${team}]`,
-      '',
-    ].join('\n'),
-  );
+  writeFileSync(config, stringifyYaml(cairnConfig(options)));
   const httpPort = await freePort();
   const grpcPort = await freePort();
   const url = `http://127.0.0.1:${httpPort}`;
@@ -292,31 +284,72 @@ function cairnAt(
   };
 }
 
+const sha256 = (token: string) =>
+  createHash('sha256').update(token).digest('hex');
+
 /**
- * deploy/backstage/app-config.cairn.yaml, the snippet the README tells
- * adopters to add, with its variables substituted as Backstage's config
- * loader does, pointing at the test Cairn.
+ * Cairn's configuration: deploy/backstage/cairn-auth.yaml when Cairn trusts
+ * a Backstage backend, and the tests' static tokens.
  */
-export function appConfig(cairn: Cairn): any {
-  const vars: Record<string, string> = {
-    CAIRN_URL: cairn.url,
-    CAIRN_PROXY_TOKEN: tokens.proxy,
-    CAIRN_SCAFFOLDER_TOKEN: tokens.scaffolder,
-  };
-  const text = readFileSync(
-    join(repoRoot, 'deploy/backstage/app-config.cairn.yaml'),
-    'utf8',
+function cairnConfig(options: StartCairnOptions): any {
+  const config = options.backstageUrl
+    ? deployFile('cairn-auth.yaml', {
+        BACKSTAGE_URL: options.backstageUrl,
+        CAIRN_READONLY_TOKEN_SHA256: sha256(tokens.readOnly),
+      })
+    : {
+        auth: {
+          mode: 'required',
+          tokens: [
+            {
+              name: 'backstage-readonly',
+              sha256: sha256(tokens.readOnly),
+              roles: ['viewer'],
+            },
+          ],
+        },
+      };
+  config.auth.tokens.push(
+    { name: 'e2e-admin', sha256: sha256(tokens.admin), roles: ['admin'] },
+    {
+      name: 'backstage-proxy',
+      sha256: sha256(tokens.proxy),
+      roles: ['viewer'],
+    },
+    {
+      name: 'backstage-scaffolder',
+      sha256: sha256(tokens.scaffolder),
+      roles: ['developer'],
+      teams: [team],
+    },
   );
+  return config;
+}
+
+/**
+ * A file of deploy/backstage, the snippets the README tells adopters to
+ * add, with its variables substituted as Backstage's config loader does.
+ */
+function deployFile(name: string, vars: Record<string, string>): any {
+  const text = readFileSync(join(repoRoot, 'deploy/backstage', name), 'utf8');
   return parseYaml(
-    text.replace(/\$\{(\w+)\}/g, (_, name: string) => {
-      if (!(name in vars)) {
+    text.replace(/\$\{(\w+)\}/g, (_, variable: string) => {
+      if (!(variable in vars)) {
         throw new Error(
-          `app-config.cairn.yaml uses \${${name}}, which the test does not set`,
+          `${name} uses \${${variable}}, which the test does not set`,
         );
       }
-      return vars[name];
+      return vars[variable];
     }),
   );
+}
+
+/** deploy/backstage/app-config.cairn.yaml, pointing at the test Cairn. */
+export function appConfig(cairn: Cairn): any {
+  return deployFile('app-config.cairn.yaml', {
+    CAIRN_URL: cairn.url,
+    CAIRN_READONLY_TOKEN: tokens.readOnly,
+  });
 }
 
 /** A month as FOCUS and Cairn write it, `YYYY-MM`, some months from now (UTC). */

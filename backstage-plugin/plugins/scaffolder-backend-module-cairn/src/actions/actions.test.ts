@@ -5,7 +5,7 @@ import {
   CreateServiceResponse,
   ServiceStatus,
 } from '@cairn-dev/plugin-cairn-common';
-import type { CairnActionsClient } from '../client';
+import type { CairnActionsClient, CairnClients } from '../client';
 import { createServiceAction } from './createService';
 import { estimateCostAction } from './estimateCost';
 import { promotionRequestId, requestPromotionAction } from './requestPromotion';
@@ -26,6 +26,41 @@ function client(overrides: Partial<CairnActionsClient>): CairnActionsClient {
     createPromotion: unexpected('createPromotion'),
     ...overrides,
   };
+}
+
+/** The Backstage token of the user who started the test task. */
+const USER_TOKEN = 'backstage-token-of-jane';
+
+/**
+ * Clients that answer as overrides say for the user's token (and refuse any
+ * other), recording every token the actions asked to act with.
+ */
+function clients(
+  overrides: Partial<CairnActionsClient>,
+  readOnly?: CairnActionsClient,
+): CairnClients & { tokens: string[] } {
+  const tokens: string[] = [];
+  return {
+    tokens,
+    readOnly,
+    asUser(token) {
+      tokens.push(token);
+      if (token !== USER_TOKEN) {
+        throw new Error(`the action acts with ${token}, not the user's token`);
+      }
+      return client(overrides);
+    },
+  };
+}
+
+/** A context of a task started by the signed-in user. */
+function userContext<I extends Record<string, any>>(
+  options: Parameters<typeof createMockActionContext<I>>[0],
+) {
+  return createMockActionContext<I>({
+    ...options,
+    secrets: { backstageToken: USER_TOKEN },
+  });
 }
 
 const created: CreateServiceResponse = {
@@ -81,8 +116,8 @@ const readyStatus: ServiceStatus = {
 describe('cairn:service:create', () => {
   it('sends the task id as the request id and outputs what Cairn recorded', async () => {
     const createService = jest.fn().mockResolvedValue(created);
-    const action = createServiceAction({ client: client({ createService }) });
-    const ctx = createMockActionContext({
+    const action = createServiceAction({ clients: clients({ createService }) });
+    const ctx = userContext({
       input: { ...specInput, entityNamespace: 'default' },
       task: { id: 'task-1234' },
     });
@@ -115,9 +150,20 @@ describe('cairn:service:create', () => {
     );
   });
 
+  it('acts as the user who started the task', async () => {
+    const all = clients({ createService: async () => created });
+    await createServiceAction({ clients: all }).handler(
+      userContext({
+        input: { ...specInput, entityNamespace: 'default' },
+        task: { id: 'task-1234' },
+      }),
+    );
+    expect(all.tokens).toEqual([USER_TOKEN]);
+  });
+
   it('calls Cairn inside a checkpoint, so a resumed task does not create again', async () => {
     const createService = jest.fn().mockResolvedValue(created);
-    const action = createServiceAction({ client: client({ createService }) });
+    const action = createServiceAction({ clients: clients({ createService }) });
     const recorded = new Map<string, unknown>();
     const checkpoint = jest.fn(
       async ({ key, fn }: { key: string; fn: () => Promise<any> }) => {
@@ -129,7 +175,7 @@ describe('cairn:service:create', () => {
     );
     for (let run = 0; run < 2; run++) {
       await action.handler({
-        ...createMockActionContext({
+        ...userContext({
           input: { ...specInput, entityNamespace: 'default' },
           task: { id: 'task-1234' },
         }),
@@ -147,9 +193,9 @@ describe('cairn:service:create', () => {
     const createService = jest
       .fn()
       .mockResolvedValue({ ...created, status: 'validated' });
-    const action = createServiceAction({ client: client({ createService }) });
+    const action = createServiceAction({ clients: clients({ createService }) });
     const ctx = {
-      ...createMockActionContext({
+      ...userContext({
         input: {
           ...specInput,
           database: 'none' as const,
@@ -177,11 +223,11 @@ describe('cairn:service:create', () => {
       ],
     });
     const action = createServiceAction({
-      client: client({ createService: () => Promise.reject(error) }),
+      clients: clients({ createService: () => Promise.reject(error) }),
     });
     await expect(
       action.handler(
-        createMockActionContext({
+        userContext({
           input: { ...specInput, name: 'Orders', entityNamespace: 'default' },
         }),
       ),
@@ -189,7 +235,7 @@ describe('cairn:service:create', () => {
   });
 
   it('describes every input for the template editor', () => {
-    const action = createServiceAction({ client: client({}) });
+    const action = createServiceAction({ clients: clients({}) });
     const input = action.schema?.input as any;
     for (const [name, property] of Object.entries<any>(input.properties)) {
       expect([name, typeof property.description]).toEqual([name, 'string']);
@@ -206,10 +252,10 @@ describe('cairn:service:wait-until-ready', () => {
       .mockResolvedValueOnce({ ...readyStatus, phase: 'provisioning' })
       .mockResolvedValueOnce(readyStatus);
     const action = waitUntilReadyAction({
-      client: client({ getServiceStatus }),
+      clients: clients({ getServiceStatus }),
       pollIntervalMs: 1,
     });
-    const ctx = createMockActionContext({
+    const ctx = userContext({
       input: {
         name: 'orders-service',
         timeoutSeconds: 60,
@@ -255,10 +301,10 @@ describe('cairn:service:wait-until-ready', () => {
       ],
     };
     const action = waitUntilReadyAction({
-      client: client({ getServiceStatus: async () => failed }),
+      clients: clients({ getServiceStatus: async () => failed }),
       pollIntervalMs: 1,
     });
-    const ctx = createMockActionContext({
+    const ctx = userContext({
       input: {
         name: 'orders-service',
         timeoutSeconds: 60,
@@ -289,12 +335,12 @@ describe('cairn:service:wait-until-ready', () => {
       ],
     };
     const action = waitUntilReadyAction({
-      client: client({ getServiceStatus: async () => creating }),
+      clients: clients({ getServiceStatus: async () => creating }),
       pollIntervalMs: 1,
     });
     await expect(
       action.handler(
-        createMockActionContext({
+        userContext({
           input: {
             name: 'orders-service',
             timeoutSeconds: 1,
@@ -314,12 +360,12 @@ describe('cairn:service:wait-until-ready', () => {
       return { ...readyStatus, phase: 'provisioning' };
     });
     const action = waitUntilReadyAction({
-      client: client({ getServiceStatus }),
+      clients: clients({ getServiceStatus }),
       pollIntervalMs: 60_000,
     });
     await expect(
       action.handler({
-        ...createMockActionContext({
+        ...userContext({
           input: {
             name: 'orders-service',
             timeoutSeconds: 600,
@@ -330,6 +376,115 @@ describe('cairn:service:wait-until-ready', () => {
       }),
     ).rejects.toThrow('The task was cancelled');
     expect(getServiceStatus).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe("the user's identity", () => {
+  const expired = new CairnError({
+    message: 'token expired',
+    status: 401,
+    code: 16,
+  });
+
+  it.each([
+    [
+      'cairn:service:create',
+      (c: CairnClients) => createServiceAction({ clients: c }),
+      { ...specInput, entityNamespace: 'default' },
+    ],
+    [
+      'cairn:cost:estimate',
+      (c: CairnClients) => estimateCostAction({ clients: c }),
+      specInput,
+    ],
+    [
+      'cairn:promotion:request',
+      (c: CairnClients) => requestPromotionAction({ clients: c }),
+      {
+        name: 'orders-service',
+        revision: 'v1.4.0',
+        entityNamespace: 'default',
+      },
+    ],
+    [
+      'cairn:service:wait-until-ready',
+      (c: CairnClients) => waitUntilReadyAction({ clients: c }),
+      {
+        name: 'orders-service',
+        timeoutSeconds: 60,
+        entityNamespace: 'default',
+      },
+    ],
+  ] as const)(
+    '%s refuses a task without a user token and calls nothing, not even with the read-only token',
+    async (_, make, input) => {
+      const readOnly = client({});
+      const all = clients({}, readOnly);
+      await expect(
+        make(all).handler(createMockActionContext({ input } as any) as any),
+      ).rejects.toThrow(/no Backstage user token/);
+      expect(all.tokens).toEqual([]);
+    },
+  );
+
+  it("waits on with the read-only token once Cairn refuses the user's expired token", async () => {
+    const userStatus = jest
+      .fn()
+      .mockResolvedValueOnce({ ...readyStatus, phase: 'provisioning' })
+      .mockRejectedValue(expired);
+    const readOnlyStatus = jest.fn().mockResolvedValue(readyStatus);
+    const action = waitUntilReadyAction({
+      clients: clients(
+        { getServiceStatus: userStatus },
+        client({ getServiceStatus: readOnlyStatus }),
+      ),
+      pollIntervalMs: 1,
+    });
+    const ctx = userContext({
+      input: {
+        name: 'orders-service',
+        timeoutSeconds: 60,
+        entityNamespace: 'default',
+      },
+    });
+    await action.handler(ctx);
+    expect(userStatus).toHaveBeenCalledTimes(2);
+    expect(readOnlyStatus).toHaveBeenCalledTimes(1);
+    expect(ctx.output).toHaveBeenCalledWith('phase', 'ready');
+  });
+
+  it("fails on the user's expired token when no read-only token is configured", async () => {
+    const action = waitUntilReadyAction({
+      clients: clients({ getServiceStatus: () => Promise.reject(expired) }),
+      pollIntervalMs: 1,
+    });
+    await expect(
+      action.handler(
+        userContext({
+          input: {
+            name: 'orders-service',
+            timeoutSeconds: 60,
+            entityNamespace: 'default',
+          },
+        }),
+      ),
+    ).rejects.toThrow('token expired');
+  });
+
+  it('never falls back for a change: a refused create fails', async () => {
+    const readOnlyCreate = jest.fn().mockResolvedValue(created);
+    const action = createServiceAction({
+      clients: clients(
+        { createService: () => Promise.reject(expired) },
+        client({ createService: readOnlyCreate }),
+      ),
+    });
+    await expect(
+      action.handler(
+        userContext({ input: { ...specInput, entityNamespace: 'default' } }),
+      ),
+    ).rejects.toThrow('token expired');
+    expect(readOnlyCreate).not.toHaveBeenCalled();
   });
 });
 
@@ -357,9 +512,9 @@ describe('cairn:cost:estimate', () => {
       ],
     });
     const action = estimateCostAction({
-      client: client({ estimateServiceCost }),
+      clients: clients({ estimateServiceCost }),
     });
-    const ctx = createMockActionContext({ input: specInput });
+    const ctx = userContext({ input: specInput });
     await action.handler(ctx);
 
     expect(estimateServiceCost.mock.calls[0][0]).not.toHaveProperty(
@@ -383,9 +538,9 @@ describe('cairn:promotion:request', () => {
       state: 'pending',
     });
     const action = requestPromotionAction({
-      client: client({ createPromotion }),
+      clients: clients({ createPromotion }),
     });
-    const ctx = createMockActionContext({
+    const ctx = userContext({
       input: {
         name: 'orders-service',
         revision: 'v1.4.0',

@@ -1,5 +1,5 @@
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import type { CairnActionsClient } from '../client';
+import { CairnClients, userToken } from '../client';
 import {
   createRequest,
   entityRef,
@@ -15,8 +15,8 @@ export const CREATE_SERVICE_ACTION_ID = 'cairn:service:create';
  * environment. The scaffolder task's id is the request id, and the answer
  * is checkpointed, so a retried or resumed task never creates twice.
  */
-export function createServiceAction(options: { client: CairnActionsClient }) {
-  const { client } = options;
+export function createServiceAction(options: { clients: CairnClients }) {
+  const { clients } = options;
   return createTemplateAction({
     id: CREATE_SERVICE_ACTION_ID,
     description:
@@ -76,6 +76,7 @@ export function createServiceAction(options: { client: CairnActionsClient }) {
       },
     },
     async handler(ctx) {
+      const client = clients.asUser(userToken(ctx.secrets));
       const spec = ctx.input as ServiceSpec & { entityNamespace: string };
       const request = {
         ...createRequest(spec),

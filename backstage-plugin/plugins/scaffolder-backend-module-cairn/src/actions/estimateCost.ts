@@ -1,5 +1,5 @@
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import type { CairnActionsClient } from '../client';
+import { CairnClients, userToken } from '../client';
 import { createRequest, ServiceSpec, serviceSpecInput } from './serviceSpec';
 
 export const ESTIMATE_COST_ACTION_ID = 'cairn:cost:estimate';
@@ -9,8 +9,8 @@ export const ESTIMATE_COST_ACTION_ID = 'cairn:cost:estimate';
  * table, before anything is provisioned. It changes nothing, so it runs in
  * dry runs too.
  */
-export function estimateCostAction(options: { client: CairnActionsClient }) {
-  const { client } = options;
+export function estimateCostAction(options: { clients: CairnClients }) {
+  const { clients } = options;
   return createTemplateAction({
     id: ESTIMATE_COST_ACTION_ID,
     description:
@@ -40,6 +40,7 @@ export function estimateCostAction(options: { client: CairnActionsClient }) {
       },
     },
     async handler(ctx) {
+      const client = clients.asUser(userToken(ctx.secrets));
       const spec = ctx.input as ServiceSpec;
       const estimate = await client.estimateServiceCost(createRequest(spec));
       const currency = estimate.currency ?? '';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import type { CairnActionsClient } from '../client';
+import { CairnClients, userToken } from '../client';
 import { entityRef } from './serviceSpec';
 
 export const REQUEST_PROMOTION_ACTION_ID = 'cairn:promotion:request';
@@ -12,10 +12,8 @@ export const REQUEST_PROMOTION_ACTION_ID = 'cairn:promotion:request';
  * the answer is checkpointed, so a retried task asks once, and a task that
  * asks for two revisions gets two promotions.
  */
-export function requestPromotionAction(options: {
-  client: CairnActionsClient;
-}) {
-  const { client } = options;
+export function requestPromotionAction(options: { clients: CairnClients }) {
+  const { clients } = options;
   return createTemplateAction({
     id: REQUEST_PROMOTION_ACTION_ID,
     description:
@@ -50,6 +48,7 @@ export function requestPromotionAction(options: {
       },
     },
     async handler(ctx) {
+      const client = clients.asUser(userToken(ctx.secrets));
       const { name, revision, entityNamespace } = ctx.input;
       const promotion = await ctx.checkpoint({
         key: `cairn.promotion.${name}.${revision}`,

@@ -1,7 +1,7 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import type { ServiceStatus } from '@cairn-dev/plugin-cairn-common';
-import type { CairnActionsClient } from '../client';
+import { CairnError, ServiceStatus } from '@cairn-dev/plugin-cairn-common';
+import { CairnClients, userToken } from '../client';
 import { entityRef } from './serviceSpec';
 
 export const WAIT_UNTIL_READY_ACTION_ID = 'cairn:service:wait-until-ready';
@@ -13,11 +13,11 @@ export const WAIT_UNTIL_READY_ACTION_ID = 'cairn:service:wait-until-ready';
  * each case which claim or environment holds it up and why.
  */
 export function waitUntilReadyAction(options: {
-  client: CairnActionsClient;
+  clients: CairnClients;
   /** Between two reads of the status; 5 seconds unless a test says less. */
   pollIntervalMs?: number;
 }) {
-  const { client } = options;
+  const { clients } = options;
   const pollIntervalMs = options.pollIntervalMs ?? 5000;
   return createTemplateAction({
     id: WAIT_UNTIL_READY_ACTION_ID,
@@ -67,8 +67,30 @@ export function waitUntilReadyAction(options: {
       const { name, timeoutSeconds, entityNamespace } = ctx.input;
       const deadline = Date.now() + timeoutSeconds * 1000;
       let lastPhase = '';
+      // The user's token first; once it expires mid-wait, the backend's
+      // read-only token where one is configured.
+      let client = clients.asUser(userToken(ctx.secrets));
+      const readStatus = async () => {
+        try {
+          return await client.getServiceStatus(name);
+        } catch (e) {
+          if (!(
+            e instanceof CairnError &&
+            e.status === 401 &&
+            clients.readOnly &&
+            client !== clients.readOnly
+          )) {
+            throw e;
+          }
+          ctx.logger.info(
+            `Cairn no longer takes the user's token (${e.message}); reading on with the backend's read-only token`,
+          );
+          client = clients.readOnly;
+          return client.getServiceStatus(name);
+        }
+      };
       for (;;) {
-        const status = await client.getServiceStatus(name);
+        const status = await readStatus();
         const phase = status.phase ?? '';
         if (phase !== lastPhase) {
           ctx.logger.info(`${name} is ${phase}`);
