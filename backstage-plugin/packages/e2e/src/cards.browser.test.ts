@@ -4,7 +4,6 @@ import {
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
 import {
-  mockCredentials,
   mockServices,
   startTestBackend,
   TestBackend,
@@ -25,6 +24,10 @@ import {
   tokens,
 } from './__testUtils__/harness';
 import { buildPage } from './__testUtils__/page';
+import {
+  BackstageAuth,
+  startBackstageAuth,
+} from './__testUtils__/backstageAuth';
 
 // The entity cards in headless Chromium (Debian's chromium), reading real
 // data from the real cairn binary through Backstage's real proxy backend,
@@ -64,7 +67,23 @@ function pagePlugin(dir: string) {
   });
 }
 
+/**
+ * deploy/backstage's proxy endpoint as this test's backend can run it. The
+ * test backend's auth is Backstage's mock, which cannot verify a signed
+ * user token, so here the proxy lets the page's token through unchecked
+ * and Cairn alone verifies it. app.browser.test.ts runs the endpoint as
+ * deployed (credentials: forward) in a real Backstage app.
+ */
+function cardsConfig(config: any): any {
+  const endpoint = config.proxy.endpoints['/cairn'];
+  expect(endpoint.credentials).toBe('forward');
+  endpoint.credentials = 'dangerously-allow-unauthenticated';
+  endpoint.allowedHeaders = ['Authorization'];
+  return config;
+}
+
 describe('the entity cards in a browser against Cairn', () => {
+  let auth: BackstageAuth;
   let cairn: Cairn;
   let backend: TestBackend;
   let browser: Browser;
@@ -74,12 +93,18 @@ describe('the entity cards in a browser against Cairn', () => {
   beforeAll(async () => {
     rmSync(artifactsDir, { recursive: true, force: true });
     mkdirSync(artifactsDir, { recursive: true });
-    [cairn, pageDir] = await Promise.all([startCairn(), buildPage()]);
+    auth = await startBackstageAuth();
+    [cairn, pageDir] = await Promise.all([
+      startCairn({ backstageUrl: auth.url }),
+      buildPage(),
+    ]);
     backend = await startTestBackend({
       features: [
         proxyPlugin,
         pagePlugin(pageDir),
-        mockServices.rootConfig.factory({ data: appConfig(cairn) }),
+        mockServices.rootConfig.factory({
+          data: cardsConfig(appConfig(cairn)),
+        }),
       ],
     });
     backstageUrl = `http://localhost:${backend.server.port()}`;
@@ -94,6 +119,7 @@ describe('the entity cards in a browser against Cairn', () => {
     await browser?.close();
     await backend?.stop();
     await cairn?.stop();
+    await auth?.stop();
     if (pageDir) {
       rmSync(pageDir, { recursive: true, force: true });
     }
@@ -108,7 +134,10 @@ describe('the entity cards in a browser against Cairn', () => {
     page.on('pageerror', e => problems.push(String(e)));
     await page.goto(
       `${backstageUrl}/api/cairn-page/index.html?service=${service}&token=${encodeURIComponent(
-        mockCredentials.user.token(),
+        auth.token({
+          ref: 'user:default/jane',
+          groups: [`group:default/${team}`],
+        }),
       )}`,
     );
     await page
