@@ -15,6 +15,7 @@ import type { IdentityApi } from '@backstage/core-plugin-api';
 import { EntityProvider } from '@backstage/plugin-catalog-react';
 import { TestApiProvider, wrapInTestApp } from '@backstage/test-utils';
 import {
+  CAIRN_SERVICE_ANNOTATION,
   cairnApiRef,
   createCairnApi,
   EntityCairnCostCard,
@@ -56,7 +57,10 @@ const fetchApi = createFetchApi({
 const entity: Entity = {
   apiVersion: 'backstage.io/v1alpha1',
   kind: 'Component',
-  metadata: { name: service },
+  metadata: {
+    name: service,
+    annotations: { [CAIRN_SERVICE_ANNOTATION]: service },
+  },
   spec: { type: 'service', lifecycle: 'production', owner: 'team-orders' },
 };
 

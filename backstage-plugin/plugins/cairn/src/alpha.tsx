@@ -5,7 +5,11 @@ import {
   fetchApiRef,
 } from '@backstage/frontend-plugin-api';
 import { EntityCardBlueprint } from '@backstage/plugin-catalog-react/alpha';
+import { z } from 'zod';
 import { cairnApiRef, createCairnApi } from './api';
+import { isCairnAvailable } from './entity';
+
+export { cairnTranslationRef } from './translation';
 
 /** @alpha */
 export const cairnApi = ApiBlueprint.make({
@@ -17,34 +21,88 @@ export const cairnApi = ApiBlueprint.make({
     }),
 });
 
-// The cards go on Components' overview pages; each app can move them or
-// narrow the filter in its app-config.
-const filter = 'kind:component';
+// The cards go on the overview of Components that carry the cairn.dev/service
+// annotation; an app can narrow that with a filter predicate in its config.
+// All three are tables too wide for the info column, hence `content`.
+const filter = isCairnAvailable;
+const type = 'content';
 
-/** @alpha */
-export const cairnCostEntityCard = EntityCardBlueprint.make({
+/**
+ * The cost card. Config: `month`, the month it opens on (`current`,
+ * `previous` or `YYYY-MM`).
+ *
+ * @alpha
+ */
+export const cairnCostEntityCard = EntityCardBlueprint.makeWithOverrides({
   name: 'cost',
-  params: {
-    filter,
-    loader: () => import('./components/CostCard').then(m => <m.CostCard />),
+  configSchema: {
+    month: z
+      .string()
+      .regex(/^(current|previous|\d{4}-(0[1-9]|1[0-2]))$/)
+      .optional(),
+  },
+  factory(originalFactory, { config }) {
+    return originalFactory({
+      filter,
+      type,
+      loader: () =>
+        import('./components/CostCard').then(m => (
+          <m.CostCard month={config.month} />
+        )),
+    });
   },
 });
 
-/** @alpha */
-export const cairnStatusEntityCard = EntityCardBlueprint.make({
+/**
+ * The provisioning status card. Config: `refreshIntervalMs`, how often it
+ * reads again while provisioning; `argoCdBaseUrl`, Argo CD's web address,
+ * for links to each environment's Application.
+ *
+ * @alpha
+ */
+export const cairnStatusEntityCard = EntityCardBlueprint.makeWithOverrides({
   name: 'status',
-  params: {
-    filter,
-    loader: () => import('./components/StatusCard').then(m => <m.StatusCard />),
+  configSchema: {
+    refreshIntervalMs: z.number().int().min(1000).optional(),
+    argoCdBaseUrl: z.url({ protocol: /^https?$/ }).optional(),
+  },
+  factory(originalFactory, { config }) {
+    return originalFactory({
+      filter,
+      type,
+      loader: () =>
+        import('./components/StatusCard').then(m => (
+          <m.StatusCard
+            refreshIntervalMs={config.refreshIntervalMs}
+            argoCdBaseUrl={config.argoCdBaseUrl}
+          />
+        )),
+    });
   },
 });
 
-/** @alpha */
-export const cairnDoraEntityCard = EntityCardBlueprint.make({
+/**
+ * The DORA metrics card. Config: `window`, in days such as `90d`.
+ *
+ * @alpha
+ */
+export const cairnDoraEntityCard = EntityCardBlueprint.makeWithOverrides({
   name: 'dora',
-  params: {
-    filter,
-    loader: () => import('./components/DoraCard').then(m => <m.DoraCard />),
+  configSchema: {
+    window: z
+      .string()
+      .regex(/^[1-9][0-9]{0,2}d$/)
+      .optional(),
+  },
+  factory(originalFactory, { config }) {
+    return originalFactory({
+      filter,
+      type,
+      loader: () =>
+        import('./components/DoraCard').then(m => (
+          <m.DoraCard window={config.window} />
+        )),
+    });
   },
 });
 

@@ -16,7 +16,8 @@ export type { CairnApi } from './api';
 export {
   CAIRN_SERVICE_ANNOTATION,
   cairnServiceName,
-  isCairnService,
+  isCairnAvailable,
 } from './entity';
+export type { CostCardProps } from './components/CostCard';
 export type { StatusCardProps } from './components/StatusCard';
 export type { DoraCardProps } from './components/DoraCard';

@@ -4,10 +4,14 @@ import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
 import { ReactElement } from 'react';
 import { CairnApi, cairnApiRef } from '../api';
 
+// Named in Cairn by its annotation, which differs from its entity name.
 export const ordersEntity: Entity = {
   apiVersion: 'backstage.io/v1alpha1',
   kind: 'Component',
-  metadata: { name: 'orders-service' },
+  metadata: {
+    name: 'orders',
+    annotations: { 'cairn.dev/service': 'orders-service' },
+  },
   spec: { type: 'service', lifecycle: 'production', owner: 'team-orders' },
 };
 

@@ -1,4 +1,4 @@
-import { EmptyState, InfoCard } from '@backstage/core-components';
+import { EmptyState } from '@backstage/core-components';
 import type {
   CostBreakdown,
   ServiceCost,
@@ -10,87 +10,168 @@ import TableBody from '@material-ui/core/TableBody';
 import TableCell from '@material-ui/core/TableCell';
 import TableHead from '@material-ui/core/TableHead';
 import TableRow from '@material-ui/core/TableRow';
+import TextField from '@material-ui/core/TextField';
 import Typography from '@material-ui/core/Typography';
 import TrendingDownIcon from '@material-ui/icons/TrendingDown';
 import TrendingFlatIcon from '@material-ui/icons/TrendingFlat';
 import TrendingUpIcon from '@material-ui/icons/TrendingUp';
-import useAsync from 'react-use/esm/useAsync';
-import { capitalize, formatChange, formatMoney } from '../format';
-import { loadingOrFailed } from './CairnErrorPanel';
+import { useState } from 'react';
+import {
+  formatChange,
+  formatDateTime,
+  formatMoney,
+  formatMonth,
+  Locales,
+  monthOf,
+  resolveMonth,
+  userLocales,
+} from '../format';
+import {
+  CairnCard,
+  MissingAnnotationCard,
+  useCairnTranslation,
+} from './CairnCard';
+import { useCairnRead } from './useCairnRead';
 import { useCairnService } from './useCairnService';
 
-const title = 'Cost';
+/** @public */
+export type CostCardProps = {
+  /**
+   * The month the card opens on: `current` (the default), `previous`, or a
+   * month as `YYYY-MM`. Cairn counts months in UTC.
+   */
+  month?: string;
+};
 
-/** The entity's monthly cost from Cairn: total, change, billed against estimated, and per resource. */
-export function CostCard() {
-  const { api, service } = useCairnService();
-  const { value, loading, error } = useAsync(
-    () => api.getServiceCost(service),
-    [api, service],
-  );
-  const placeholder = loadingOrFailed({
-    title,
-    loading,
-    error,
-    service,
-    errorTitle: 'Could not load the cost from Cairn',
-  });
-  if (placeholder) {
-    return placeholder;
+/** How many months back the month picker offers. */
+const pickerMonths = 12;
+
+/** The entity's monthly cost from Cairn: total, change, billed against estimated, and per resource, for a month picked on the card. */
+export function CostCard(props: CostCardProps) {
+  const { service } = useCairnService();
+  const { t } = useCairnTranslation();
+  if (!service) {
+    return <MissingAnnotationCard title={t('cost.title')} />;
   }
-  return <CostContent cost={value!} />;
+  return <ServiceCostCard service={service} initialMonth={props.month} />;
 }
 
-function CostContent(props: { cost: ServiceCost }) {
-  const { cost } = props;
+function ServiceCostCard(props: { service: string; initialMonth?: string }) {
+  const { service } = props;
+  const { api } = useCairnService();
+  const { t } = useCairnTranslation();
+  const locales = userLocales();
+  const [month, setMonth] = useState(() =>
+    resolveMonth(props.initialMonth, new Date()),
+  );
+  const read = useCairnRead(`${service}/${month}`, signal =>
+    api.getServiceCost(service, { month, signal }),
+  );
+  const now = new Date();
+  const months = Array.from({ length: pickerMonths }, (_, i) =>
+    monthOf(now, -i),
+  );
+  if (!months.includes(month)) {
+    months.push(month);
+  }
+  const picker = (
+    <TextField
+      select
+      size="small"
+      variant="outlined"
+      label={t('cost.month')}
+      value={month}
+      onChange={e => setMonth(e.target.value)}
+      SelectProps={{ native: true }}
+      inputProps={{ 'aria-label': t('cost.month') }}
+    >
+      {months.map(m => (
+        <option key={m} value={m}>
+          {formatMonth(m, locales)}
+        </option>
+      ))}
+    </TextField>
+  );
+  return (
+    <CairnCard
+      title={t('cost.title')}
+      action={picker}
+      read={read}
+      service={service}
+      loadFailed={t('cost.loadFailed')}
+      subheader={cost => {
+        const label = formatMonth(cost.month || month, locales);
+        return cost.lastUpdated
+          ? t('cost.updated', {
+              month: label,
+              time: formatDateTime(cost.lastUpdated, locales),
+            })
+          : t('cost.neverUpdated', { month: label });
+      }}
+    >
+      {cost => <CostContent cost={cost} month={month} locales={locales} />}
+    </CairnCard>
+  );
+}
+
+function CostContent(props: {
+  cost: ServiceCost;
+  month: string;
+  locales: Locales;
+}) {
+  const { cost, locales } = props;
+  const { t } = useCairnTranslation();
   const currency = cost.currency ?? 'USD';
-  const month = cost.month ?? '';
+  const month = formatMonth(cost.month || props.month, locales);
   const breakdown = cost.breakdown ?? [];
+  const money = (amount: number) => formatMoney(amount, currency, locales);
   if (breakdown.length === 0 && !cost.totalMonthlyCost) {
     return (
-      <InfoCard title={title} subheader={month}>
-        <EmptyState
-          missing="data"
-          title={`No cost for ${month}`}
-          description="Cairn has no billing data for this service this month, and no infrastructure of it to estimate."
-        />
-      </InfoCard>
+      <EmptyState
+        missing="data"
+        title={t('cost.emptyTitle', { month })}
+        description={t('cost.emptyDescription')}
+      />
     );
   }
   const total = cost.totalMonthlyCost ?? 0;
   const previous = cost.previousMonthlyCost ?? 0;
-  const change = formatChange(total, previous);
-  const billed = sumBySource(breakdown, 'billed');
-  const estimated = sumBySource(breakdown, 'estimated');
+  const change = formatChange(total, previous, locales);
+  const sources: Record<string, string> = {
+    billed: t('cost.billed'),
+    estimated: t('cost.estimated'),
+  };
   return (
-    <InfoCard
-      title={title}
-      subheader={`${month}, updated ${formatTime(cost.lastUpdated)}`}
-    >
+    <>
       <Box display="flex" alignItems="baseline" flexWrap="wrap" mb={2}>
-        <Typography variant="h4" component="p" aria-label="Total this month">
-          {formatMoney(total, currency)}
+        <Typography variant="h4" component="p" aria-label={t('cost.total')}>
+          {money(total)}
         </Typography>
         <Box ml={2}>
           <Typography variant="body2" color="textSecondary">
             {change
-              ? `${change} against last month (${formatMoney(previous, currency)})`
-              : 'No cost last month'}
+              ? t('cost.againstLastMonth', {
+                  change,
+                  previous: money(previous),
+                })
+              : t('cost.noCostLastMonth')}
           </Typography>
         </Box>
       </Box>
       <Typography variant="body2" gutterBottom>
-        Billed {formatMoney(billed, currency)} · Estimated{' '}
-        {formatMoney(estimated, currency)}
+        {t('cost.billedEstimated', {
+          billed: money(sumBySource(breakdown, 'billed')),
+          estimated: money(sumBySource(breakdown, 'estimated')),
+        })}
       </Typography>
-      <Table size="small" aria-label="Cost by resource">
+      <Table size="small" aria-label={t('cost.byResource')}>
         <TableHead>
           <TableRow>
-            <TableCell>Resource</TableCell>
-            <TableCell>Type</TableCell>
-            <TableCell>Source</TableCell>
-            <TableCell align="right">This month</TableCell>
-            <TableCell>Trend</TableCell>
+            <TableCell>{t('cost.resource')}</TableCell>
+            <TableCell>{t('cost.type')}</TableCell>
+            <TableCell>{t('cost.source')}</TableCell>
+            <TableCell align="right">{t('cost.thisMonth')}</TableCell>
+            <TableCell>{t('cost.trend')}</TableCell>
           </TableRow>
         </TableHead>
         <TableBody>
@@ -102,11 +183,11 @@ function CostContent(props: { cost: ServiceCost }) {
                 <Chip
                   size="small"
                   variant={line.source === 'billed' ? 'default' : 'outlined'}
-                  label={capitalize(line.source ?? '')}
+                  label={sources[line.source ?? ''] ?? line.source}
                 />
               </TableCell>
               <TableCell align="right">
-                {formatMoney(line.monthlyCost ?? 0, currency)}
+                {money(line.monthlyCost ?? 0)}
               </TableCell>
               <TableCell>
                 <Trend trend={line.trend ?? ''} />
@@ -115,20 +196,28 @@ function CostContent(props: { cost: ServiceCost }) {
           ))}
         </TableBody>
       </Table>
-    </InfoCard>
+    </>
   );
 }
 
 function Trend(props: { trend: string }) {
-  const Icon =
-    {
-      up: TrendingUpIcon,
-      down: TrendingDownIcon,
-    }[props.trend] ?? TrendingFlatIcon;
+  const { t } = useCairnTranslation();
+  const trends: Record<
+    string,
+    { Icon: typeof TrendingFlatIcon; label: string }
+  > = {
+    up: { Icon: TrendingUpIcon, label: t('cost.up') },
+    down: { Icon: TrendingDownIcon, label: t('cost.down') },
+    stable: { Icon: TrendingFlatIcon, label: t('cost.stable') },
+  };
+  const { Icon, label } = trends[props.trend] ?? {
+    Icon: TrendingFlatIcon,
+    label: props.trend,
+  };
   return (
     <Box display="flex" alignItems="center">
       <Icon fontSize="small" aria-hidden />
-      <Box ml={0.5}>{capitalize(props.trend)}</Box>
+      <Box ml={0.5}>{label}</Box>
     </Box>
   );
 }
@@ -137,8 +226,4 @@ function sumBySource(breakdown: CostBreakdown[], source: string): number {
   return breakdown
     .filter(line => line.source === source)
     .reduce((sum, line) => sum + (line.monthlyCost ?? 0), 0);
-}
-
-function formatTime(time: string | undefined): string {
-  return time ? new Date(time).toLocaleString('en-US') : 'never';
 }

@@ -63,14 +63,60 @@ describe('DoraCard', () => {
         'Elite',
         '▲ from 1.5 per day',
       ],
-      ['Lead time for changes', '1 h 30 min', 'Elite', '▼ from 2 h'],
+      ['Lead time for changes', '1 hr 30 min', 'Elite', '▼ from 2 hr'],
       ['Change failure rate', '10.0%', 'Elite', '▲ from 5.0%'],
       ['Time to restore', 'Nothing to measure', '', ''],
     ]);
     expect(screen.getByText('Last 30 days')).toBeInTheDocument();
     expect(getServiceDora).toHaveBeenCalledWith('orders-service', {
       window: '30d',
+      signal: expect.any(AbortSignal),
     });
+  });
+
+  it("asks for the window it is set to, and writes numbers in the browser's locale", async () => {
+    jest.spyOn(navigator, 'languages', 'get').mockReturnValue(['de-DE']);
+    try {
+      const getServiceDora = jest
+        .fn()
+        .mockResolvedValue({ ...dora, window: '90d' });
+      await renderCard(<DoraCard window="90d" />, { getServiceDora });
+      const table = await screen.findByRole('table', { name: 'DORA metrics' });
+      expect(getServiceDora).toHaveBeenCalledWith('orders-service', {
+        window: '90d',
+        signal: expect.any(AbortSignal),
+      });
+      expect(screen.getByText('Last 90 days')).toBeInTheDocument();
+      const values = within(table)
+        .getAllByRole('row')
+        .slice(1, 4)
+        .map(r => within(r).getAllByRole('cell')[1].textContent);
+      expect(values.map(v => v?.replace(/\s/g, ' '))).toEqual([
+        '2,0 per day (daily)',
+        '1 Std. 30 Min.',
+        '10,0 %',
+      ]);
+    } finally {
+      jest.restoreAllMocks();
+    }
+  });
+
+  it('writes less than a deployment a day per week', async () => {
+    await renderCard(<DoraCard />, {
+      getServiceDora: async () => ({
+        ...dora,
+        deploymentFrequency: {
+          ...dora.deploymentFrequency,
+          value: 0.5,
+          previousValue: 0.5,
+          frequencyClass: 'weekly',
+        },
+      }),
+    });
+    const table = await screen.findByRole('table', { name: 'DORA metrics' });
+    expect(within(table).getAllByRole('row')[1]).toHaveTextContent(
+      'Deployment frequency3.5 per week (weekly)EliteUnchanged',
+    );
   });
 
   it('compares a median duration only with an earlier one', async () => {

@@ -1,4 +1,4 @@
-import { EmptyState, InfoCard } from '@backstage/core-components';
+import { EmptyState } from '@backstage/core-components';
 import type { DoraMetric, DoraMetrics } from '@cairn-dev/plugin-cairn-common';
 import Box from '@material-ui/core/Box';
 import Chip from '@material-ui/core/Chip';
@@ -8,12 +8,21 @@ import TableCell from '@material-ui/core/TableCell';
 import TableHead from '@material-ui/core/TableHead';
 import TableRow from '@material-ui/core/TableRow';
 import { makeStyles } from '@material-ui/core/styles';
-import useAsync from 'react-use/esm/useAsync';
-import { capitalize, formatMetric } from '../format';
-import { loadingOrFailed } from './CairnErrorPanel';
+import {
+  formatDuration,
+  formatNumber,
+  formatPercent,
+  Locales,
+  userLocales,
+} from '../format';
+import {
+  CairnCard,
+  MissingAnnotationCard,
+  Translate,
+  useCairnTranslation,
+} from './CairnCard';
+import { useCairnRead } from './useCairnRead';
 import { useCairnService } from './useCairnService';
-
-const title = 'DORA metrics';
 
 /** @public */
 export type DoraCardProps = {
@@ -21,36 +30,46 @@ export type DoraCardProps = {
   window?: string;
 };
 
+type MetricKey = keyof Pick<
+  DoraMetrics,
+  | 'deploymentFrequency'
+  | 'leadTimeForChanges'
+  | 'changeFailureRate'
+  | 'timeToRestore'
+>;
+
 // The four metrics, and which way is better: more deployments, less of the
 // rest.
-const metrics: Array<{
-  key: keyof Pick<
-    DoraMetrics,
-    | 'deploymentFrequency'
-    | 'leadTimeForChanges'
-    | 'changeFailureRate'
-    | 'timeToRestore'
-  >;
-  label: string;
-  higherIsBetter: boolean;
-}> = [
-  {
-    key: 'deploymentFrequency',
-    label: 'Deployment frequency',
-    higherIsBetter: true,
-  },
-  {
-    key: 'leadTimeForChanges',
-    label: 'Lead time for changes',
-    higherIsBetter: false,
-  },
-  {
-    key: 'changeFailureRate',
-    label: 'Change failure rate',
-    higherIsBetter: false,
-  },
-  { key: 'timeToRestore', label: 'Time to restore', higherIsBetter: false },
+const metrics: Array<{ key: MetricKey; higherIsBetter: boolean }> = [
+  { key: 'deploymentFrequency', higherIsBetter: true },
+  { key: 'leadTimeForChanges', higherIsBetter: false },
+  { key: 'changeFailureRate', higherIsBetter: false },
+  { key: 'timeToRestore', higherIsBetter: false },
 ];
+
+const bands = ['elite', 'high', 'medium', 'low'] as const;
+const frequencyClasses = ['daily', 'weekly', 'monthly', 'yearly'] as const;
+
+/** A DORA metric's value in its unit: deploys_per_day, seconds or ratio. */
+export function formatMetric(
+  value: number,
+  unit: string,
+  locales: Locales,
+  t: Translate,
+): string {
+  switch (unit) {
+    case 'deploys_per_day':
+      return value >= 1
+        ? t('dora.perDay', { value: formatNumber(value, locales, 1) })
+        : t('dora.perWeek', { value: formatNumber(value * 7, locales, 1) });
+    case 'seconds':
+      return formatDuration(value, locales);
+    case 'ratio':
+      return formatPercent(value, locales);
+    default:
+      return `${formatNumber(value, locales, 2)} ${unit}`;
+  }
+}
 
 const useStyles = makeStyles(theme => ({
   elite: {
@@ -75,98 +94,124 @@ const useStyles = makeStyles(theme => ({
 
 /** The entity's four DORA metrics from Cairn, each with its DORA performance band and its trend against the window before. */
 export function DoraCard(props: DoraCardProps) {
-  const { api, service } = useCairnService();
-  const { value, loading, error } = useAsync(
-    () => api.getServiceDora(service, { window: props.window }),
-    [api, service, props.window],
-  );
-  const placeholder = loadingOrFailed({
-    title,
-    loading,
-    error,
-    service,
-    errorTitle: 'Could not load DORA metrics from Cairn',
-  });
-  if (placeholder) {
-    return placeholder;
+  const { service } = useCairnService();
+  const { t } = useCairnTranslation();
+  if (!service) {
+    return <MissingAnnotationCard title={t('dora.title')} />;
   }
-  return <DoraContent dora={value!} />;
+  return <ServiceDoraCard service={service} window={props.window} />;
+}
+
+function ServiceDoraCard(props: { service: string; window?: string }) {
+  const { service, window } = props;
+  const { api } = useCairnService();
+  const { t } = useCairnTranslation();
+  const read = useCairnRead(`${service}/${window ?? ''}`, signal =>
+    api.getServiceDora(service, { window, signal }),
+  );
+  return (
+    <CairnCard
+      title={t('dora.title')}
+      read={read}
+      service={service}
+      loadFailed={t('dora.loadFailed')}
+      subheader={dora =>
+        t('dora.lastDays', {
+          days: (dora.window || window || '30d').replace(/d$/, ''),
+        })
+      }
+    >
+      {dora => <DoraContent dora={dora} />}
+    </CairnCard>
+  );
 }
 
 function DoraContent(props: { dora: DoraMetrics }) {
   const { dora } = props;
   const classes = useStyles();
-  const windowLabel = `Last ${(dora.window ?? '30d').replace(/d$/, ' days')}`;
+  const { t } = useCairnTranslation();
+  const locales = userLocales();
   const measured = metrics.some(m => Number(dora[m.key]?.sampleCount ?? 0) > 0);
   if (!measured) {
     return (
-      <InfoCard title={title} subheader={windowLabel}>
-        <EmptyState
-          missing="data"
-          title="No deployments to measure"
-          description="Cairn has recorded no production deployment or incident of this service in this window. Deployments arrive from Argo CD and CI."
-        />
-      </InfoCard>
+      <EmptyState
+        missing="data"
+        title={t('dora.emptyTitle')}
+        description={t('dora.emptyDescription')}
+      />
     );
   }
   return (
-    <InfoCard title={title} subheader={windowLabel}>
-      <Table size="small" aria-label="DORA metrics">
-        <TableHead>
-          <TableRow>
-            <TableCell>Metric</TableCell>
-            <TableCell>Value</TableCell>
-            <TableCell>Band</TableCell>
-            <TableCell>Trend</TableCell>
-          </TableRow>
-        </TableHead>
-        <TableBody>
-          {metrics.map(({ key, label, higherIsBetter }) => {
-            const metric: DoraMetric = dora[key] ?? {};
-            const measuredHere = Number(metric.sampleCount ?? 0) > 0;
-            const band = metric.band ?? '';
-            return (
-              <TableRow key={key}>
-                <TableCell>{label}</TableCell>
-                <TableCell>
-                  {measuredHere
-                    ? formatMetric(metric.value ?? 0, metric.unit ?? '')
-                    : 'Nothing to measure'}
-                  {key === 'deploymentFrequency' && metric.frequencyClass && (
-                    <Box component="span" color="text.secondary">
-                      {` (${metric.frequencyClass})`}
-                    </Box>
-                  )}
-                </TableCell>
-                <TableCell>
-                  {band && (
-                    <Chip
-                      size="small"
-                      label={capitalize(band)}
-                      className={
-                        classes[band as 'elite' | 'high' | 'medium' | 'low']
-                      }
-                    />
-                  )}
-                </TableCell>
-                <TableCell>
-                  {measuredHere && (
-                    <Trend
-                      value={metric.value ?? 0}
-                      previous={metric.previousValue ?? 0}
-                      unit={metric.unit ?? ''}
-                      higherIsBetter={higherIsBetter}
-                      classes={classes}
-                    />
-                  )}
-                </TableCell>
-              </TableRow>
-            );
-          })}
-        </TableBody>
-      </Table>
-    </InfoCard>
+    <Table size="small" aria-label={t('dora.title')}>
+      <TableHead>
+        <TableRow>
+          <TableCell>{t('dora.metric')}</TableCell>
+          <TableCell>{t('dora.value')}</TableCell>
+          <TableCell>{t('dora.band')}</TableCell>
+          <TableCell>{t('dora.trend')}</TableCell>
+        </TableRow>
+      </TableHead>
+      <TableBody>
+        {metrics.map(({ key, higherIsBetter }) => {
+          const metric: DoraMetric = dora[key] ?? {};
+          const measuredHere = Number(metric.sampleCount ?? 0) > 0;
+          const band = metric.band ?? '';
+          const frequencyClass = metric.frequencyClass ?? '';
+          return (
+            <TableRow key={key}>
+              <TableCell>{t(`dora.${key}`)}</TableCell>
+              <TableCell>
+                {measuredHere
+                  ? formatMetric(
+                      metric.value ?? 0,
+                      metric.unit ?? '',
+                      locales,
+                      t,
+                    )
+                  : t('dora.nothingToMeasure')}
+                {key === 'deploymentFrequency' && frequencyClass && (
+                  <Box component="span" color="text.secondary">
+                    {` (${
+                      isOneOf(frequencyClasses, frequencyClass)
+                        ? t(`dora.frequencyClasses.${frequencyClass}`)
+                        : frequencyClass
+                    })`}
+                  </Box>
+                )}
+              </TableCell>
+              <TableCell>
+                {isOneOf(bands, band) && (
+                  <Chip
+                    size="small"
+                    label={t(`dora.bands.${band}`)}
+                    className={classes[band]}
+                  />
+                )}
+              </TableCell>
+              <TableCell>
+                {measuredHere && (
+                  <Trend
+                    value={metric.value ?? 0}
+                    previous={metric.previousValue ?? 0}
+                    unit={metric.unit ?? ''}
+                    higherIsBetter={higherIsBetter}
+                    classes={classes}
+                  />
+                )}
+              </TableCell>
+            </TableRow>
+          );
+        })}
+      </TableBody>
+    </Table>
   );
+}
+
+function isOneOf<T extends string>(
+  words: readonly T[],
+  word: string,
+): word is T {
+  return (words as readonly string[]).includes(word);
 }
 
 function Trend(props: {
@@ -177,17 +222,20 @@ function Trend(props: {
   classes: ReturnType<typeof useStyles>;
 }) {
   const { value, previous, unit, higherIsBetter, classes } = props;
+  const { t } = useCairnTranslation();
+  const locales = userLocales();
   // A median duration of zero is no median: nothing was measured before.
   if (unit === 'seconds' && previous === 0) {
-    return <>Nothing to compare with</>;
+    return <>{t('dora.nothingToCompare')}</>;
   }
   if (value === previous) {
-    return <>Unchanged</>;
+    return <>{t('dora.unchanged')}</>;
   }
   const better = value > previous === higherIsBetter;
   return (
     <span className={better ? classes.better : classes.worse}>
-      {value > previous ? '▲' : '▼'} from {formatMetric(previous, unit)}
+      {value > previous ? '▲' : '▼'}{' '}
+      {t('dora.from', { value: formatMetric(previous, unit, locales, t) })}
     </span>
   );
 }

@@ -1,5 +1,5 @@
 import { CairnError, ServiceStatus } from '@cairn-dev/plugin-cairn-common';
-import { act, screen, within } from '@testing-library/react';
+import { act, fireEvent, screen, within } from '@testing-library/react';
 import { renderCard } from '../__testUtils__/renderCard';
 import { StatusCard } from './StatusCard';
 
@@ -63,6 +63,13 @@ const ready: ServiceStatus = {
   })),
 };
 
+const unavailable = () =>
+  new CairnError({
+    message: 'the store cannot be reached',
+    status: 503,
+    code: 14,
+  });
+
 function rowsOf(table: string) {
   return within(screen.getByRole('table', { name: table }))
     .getAllByRole('row')
@@ -113,7 +120,10 @@ describe('StatusCard', () => {
         'Synced',
         'Healthy',
         'main',
-        new Date('2026-11-27T12:47:32Z').toLocaleString('en-US'),
+        new Intl.DateTimeFormat('en-US', {
+          dateStyle: 'medium',
+          timeStyle: 'short',
+        }).format(new Date('2026-11-27T12:47:32Z')),
       ],
     ]);
     expect(rowsOf('Infrastructure')).toEqual([
@@ -125,6 +135,126 @@ describe('StatusCard', () => {
       jest.advanceTimersByTime(5000);
     });
     expect(getServiceStatus).toHaveBeenCalledTimes(2);
+  });
+
+  it('keeps the last status while Cairn is unavailable, backing off until it answers again', async () => {
+    jest.useFakeTimers();
+    const getServiceStatus = jest
+      .fn()
+      .mockResolvedValueOnce(provisioning)
+      .mockRejectedValueOnce(unavailable())
+      .mockRejectedValueOnce(unavailable())
+      .mockResolvedValueOnce(ready);
+    await renderCard(<StatusCard refreshIntervalMs={1000} />, {
+      getServiceStatus,
+    });
+    expect(await screen.findByLabelText('Phase')).toHaveTextContent(
+      'Provisioning',
+    );
+
+    // The refresh fails: the last status stays, under a warning.
+    await act(async () => {
+      jest.advanceTimersByTime(1000);
+    });
+    expect(getServiceStatus).toHaveBeenCalledTimes(2);
+    expect(
+      await screen.findByText('Warning: Cairn is unavailable'),
+    ).toBeInTheDocument();
+    expect(screen.getByText('the store cannot be reached')).toBeInTheDocument();
+    expect(
+      screen.getByText(/^Showing what Cairn answered at/),
+    ).toBeInTheDocument();
+    expect(screen.getByText(/^Trying again by itself at/)).toBeInTheDocument();
+    expect(screen.getByLabelText('Phase')).toHaveTextContent('Provisioning');
+    expect(rowsOf('Infrastructure')).toHaveLength(2);
+
+    // Then 2 s, then 4 s.
+    await act(async () => {
+      jest.advanceTimersByTime(1999);
+    });
+    expect(getServiceStatus).toHaveBeenCalledTimes(2);
+    await act(async () => {
+      jest.advanceTimersByTime(1);
+    });
+    expect(getServiceStatus).toHaveBeenCalledTimes(3);
+    await act(async () => {
+      jest.advanceTimersByTime(3999);
+    });
+    expect(getServiceStatus).toHaveBeenCalledTimes(3);
+    await act(async () => {
+      jest.advanceTimersByTime(1);
+    });
+    expect(getServiceStatus).toHaveBeenCalledTimes(4);
+    expect(await screen.findByLabelText('Phase')).toHaveTextContent('Ready');
+    expect(screen.queryByText(/Cairn is unavailable/)).not.toBeInTheDocument();
+  });
+
+  it('waits for the retry button after a refusal', async () => {
+    jest.useFakeTimers();
+    const getServiceStatus = jest
+      .fn()
+      .mockRejectedValueOnce(
+        new CairnError({
+          message: 'user:default/jane may not read services of team-orders',
+          status: 403,
+          code: 7,
+        }),
+      )
+      .mockResolvedValueOnce(ready);
+    await renderCard(<StatusCard />, { getServiceStatus });
+    expect(
+      await screen.findByText(
+        'Error: You are not allowed to read this from Cairn',
+      ),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByText(
+        'user:default/jane may not read services of team-orders',
+      ),
+    ).toBeInTheDocument();
+    expect(
+      screen.queryByText(/Trying again by itself/),
+    ).not.toBeInTheDocument();
+    await act(async () => {
+      jest.advanceTimersByTime(120_000);
+    });
+    expect(getServiceStatus).toHaveBeenCalledTimes(1);
+
+    fireEvent.click(screen.getByRole('button', { name: 'Retry' }));
+    expect(await screen.findByLabelText('Phase')).toHaveTextContent('Ready');
+    expect(getServiceStatus).toHaveBeenCalledTimes(2);
+  });
+
+  it('links each environment to its Argo CD Application when Argo CD is set', async () => {
+    await renderCard(
+      <StatusCard argoCdBaseUrl="https://argocd.example.com/" />,
+      { getServiceStatus: async () => ready },
+    );
+    const link = await screen.findByRole('link', {
+      name: 'Open orders-service-staging in Argo CD',
+    });
+    expect(link).toHaveAttribute(
+      'href',
+      'https://argocd.example.com/applications/orders-service-staging',
+    );
+    expect(link).toHaveAttribute('target', '_blank');
+    expect(rowsOf('Environments')[0][5]).toBe('orders-service-production');
+  });
+
+  it.each([
+    ['unset', undefined],
+    ['not http', 'data:text/html,<script>alert(1)</script>'],
+  ])('has no Argo CD links when its address is %s', async (_, url) => {
+    await renderCard(<StatusCard argoCdBaseUrl={url} />, {
+      getServiceStatus: async () => ready,
+    });
+    await screen.findByLabelText('Phase');
+    expect(screen.queryByRole('link')).not.toBeInTheDocument();
+    expect(
+      within(screen.getByRole('table', { name: 'Environments' })).queryByText(
+        'Argo CD',
+      ),
+    ).not.toBeInTheDocument();
   });
 
   it("shows a claim's reason and message while it is not ready", async () => {

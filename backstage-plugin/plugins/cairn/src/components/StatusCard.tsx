@@ -1,7 +1,6 @@
 import {
   EmptyState,
   InfoCard,
-  Progress,
   StatusError,
   StatusOK,
   StatusPending,
@@ -14,6 +13,7 @@ import {
   ServiceStatus,
 } from '@cairn-dev/plugin-cairn-common';
 import Box from '@material-ui/core/Box';
+import Link from '@material-ui/core/Link';
 import Table from '@material-ui/core/Table';
 import TableBody from '@material-ui/core/TableBody';
 import TableCell from '@material-ui/core/TableCell';
@@ -21,13 +21,20 @@ import TableHead from '@material-ui/core/TableHead';
 import TableRow from '@material-ui/core/TableRow';
 import Typography from '@material-ui/core/Typography';
 import { ReactNode } from 'react';
-import useAsyncRetry from 'react-use/esm/useAsyncRetry';
-import useInterval from 'react-use/esm/useInterval';
-import { capitalize, formatDuration, parseProtoDuration } from '../format';
-import { CairnErrorPanel } from './CairnErrorPanel';
+import {
+  capitalize,
+  formatDateTime,
+  formatDuration,
+  parseProtoDuration,
+  userLocales,
+} from '../format';
+import {
+  CairnCard,
+  MissingAnnotationCard,
+  useCairnTranslation,
+} from './CairnCard';
+import { useCairnRead } from './useCairnRead';
 import { useCairnService } from './useCairnService';
-
-const title = 'Provisioning';
 
 /** Phases that change by themselves: the card reads them again until they settle. */
 const settlingPhases = ['pending', 'provisioning'];
@@ -36,6 +43,11 @@ const settlingPhases = ['pending', 'provisioning'];
 export type StatusCardProps = {
   /** How often to read the status again while provisioning; 5 seconds by default. */
   refreshIntervalMs?: number;
+  /**
+   * Argo CD's web address, such as `https://argocd.example.com`: each
+   * environment then links to its Application there. No links when unset.
+   */
+  argoCdBaseUrl?: string;
 };
 
 /**
@@ -44,99 +56,116 @@ export type StatusCardProps = {
  * again every few seconds while provisioning is under way.
  */
 export function StatusCard(props: StatusCardProps) {
-  const refreshIntervalMs = props.refreshIntervalMs ?? 5000;
-  const { api, service } = useCairnService();
-  const { value, loading, error, retry } = useAsyncRetry(
-    () => api.getServiceStatus(service),
-    [api, service],
-  );
-  const settling = !!value && settlingPhases.includes(value.phase ?? '');
-  useInterval(retry, settling && !loading ? refreshIntervalMs : null);
+  const { service } = useCairnService();
+  const { t } = useCairnTranslation();
+  if (!service) {
+    return <MissingAnnotationCard title={t('status.title')} />;
+  }
+  return <ServiceStatusCard {...props} service={service} />;
+}
 
-  if (error && isProvisioningNotFound(error)) {
+function ServiceStatusCard(props: StatusCardProps & { service: string }) {
+  const { service } = props;
+  const refreshIntervalMs = props.refreshIntervalMs ?? 5000;
+  const { api } = useCairnService();
+  const { t } = useCairnTranslation();
+  const settling = (status: ServiceStatus) =>
+    settlingPhases.includes(status.phase ?? '');
+  const read = useCairnRead(
+    service,
+    signal => api.getServiceStatus(service, { signal }),
+    status => (settling(status) ? refreshIntervalMs : undefined),
+  );
+
+  if (read.value === undefined && isProvisioningNotFound(read.error)) {
     return (
-      <InfoCard title={title}>
+      <InfoCard title={t('status.title')}>
         <EmptyState
           missing="info"
-          title="No infrastructure provisioned by Cairn"
-          description="Cairn has provisioned nothing for this service. Its infrastructure is made by a software template that uses Cairn's actions."
+          title={t('status.noneTitle')}
+          description={t('status.noneDescription')}
         />
-      </InfoCard>
-    );
-  }
-  if (error) {
-    return (
-      <InfoCard title={title}>
-        <CairnErrorPanel
-          error={error}
-          service={service}
-          title="Could not load the provisioning status from Cairn"
-        />
-      </InfoCard>
-    );
-  }
-  if (!value) {
-    return (
-      <InfoCard title={title}>
-        <Progress />
       </InfoCard>
     );
   }
   return (
-    <StatusContent
-      status={value}
-      refreshing={settling ? refreshIntervalMs : undefined}
-    />
+    <CairnCard
+      title={t('status.title')}
+      read={read}
+      service={service}
+      loadFailed={t('status.loadFailed')}
+      subheader={status =>
+        settling(status)
+          ? t('status.refreshing', {
+              seconds: String(Math.round(refreshIntervalMs / 1000)),
+            })
+          : undefined
+      }
+    >
+      {status => (
+        <StatusContent
+          status={status}
+          argoCdBaseUrl={argoCdBaseUrl(props.argoCdBaseUrl)}
+        />
+      )}
+    </CairnCard>
   );
 }
 
-function StatusContent(props: { status: ServiceStatus; refreshing?: number }) {
-  const { status, refreshing } = props;
+/** The base URL without trailing slashes; undefined unless it is http(s), so that a setting cannot make a script link. */
+function argoCdBaseUrl(setting: string | undefined): string | undefined {
+  const url = setting?.trim().replace(/\/+$/, '');
+  return url && /^https?:\/\//i.test(url) ? url : undefined;
+}
+
+function StatusContent(props: {
+  status: ServiceStatus;
+  argoCdBaseUrl?: string;
+}) {
+  const { status, argoCdBaseUrl: argoCd } = props;
+  const { t } = useCairnTranslation();
+  const locales = userLocales();
   const deployments = status.deployments ?? [];
   const infrastructure = status.infrastructure ?? [];
   const duration = parseProtoDuration(status.provisioningDuration);
   return (
-    <InfoCard
-      title={title}
-      subheader={
-        refreshing
-          ? `Refreshing every ${Math.round(refreshing / 1000)} s while provisioning`
-          : undefined
-      }
-    >
+    <>
       {status.stale && (
         <WarningPanel
-          title="Cairn has lost its watch on the cluster"
-          message="This status is the last one Cairn saw and may be out of date."
+          title={t('status.staleTitle')}
+          message={t('status.staleMessage')}
         />
       )}
       <Box display="flex" alignItems="center" mb={2}>
-        <Typography variant="h5" component="p" aria-label="Phase">
+        <Typography variant="h5" component="p" aria-label={t('status.phase')}>
           <PhaseStatus phase={status.phase ?? ''} />
         </Typography>
         {duration !== undefined && (
           <Box ml={2}>
             <Typography variant="body2" color="textSecondary">
-              Ready {formatDuration(duration)} after it was requested
+              {t('status.readyAfter', {
+                duration: formatDuration(duration, locales),
+              })}
             </Typography>
           </Box>
         )}
       </Box>
 
-      <Typography variant="subtitle2">Environments</Typography>
+      <Typography variant="subtitle2">{t('status.environments')}</Typography>
       {deployments.length === 0 ? (
         <Typography variant="body2" color="textSecondary" gutterBottom>
-          No Argo CD Application yet.
+          {t('status.noApplication')}
         </Typography>
       ) : (
-        <Table size="small" aria-label="Environments">
+        <Table size="small" aria-label={t('status.environments')}>
           <TableHead>
             <TableRow>
-              <TableCell>Environment</TableCell>
-              <TableCell>Sync</TableCell>
-              <TableCell>Health</TableCell>
-              <TableCell>Revision</TableCell>
-              <TableCell>Last deploy</TableCell>
+              <TableCell>{t('status.environment')}</TableCell>
+              <TableCell>{t('status.sync')}</TableCell>
+              <TableCell>{t('status.health')}</TableCell>
+              <TableCell>{t('status.revision')}</TableCell>
+              <TableCell>{t('status.lastDeploy')}</TableCell>
+              {argoCd && <TableCell>{t('status.argoCd')}</TableCell>}
             </TableRow>
           </TableHead>
           <TableBody>
@@ -152,9 +181,27 @@ function StatusContent(props: { status: ServiceStatus; refreshing?: number }) {
                 <TableCell>{d.revision || '—'}</TableCell>
                 <TableCell>
                   {d.lastDeployTime
-                    ? new Date(d.lastDeployTime).toLocaleString('en-US')
-                    : 'Never'}
+                    ? formatDateTime(d.lastDeployTime, locales)
+                    : t('status.never')}
                 </TableCell>
+                {argoCd && (
+                  <TableCell>
+                    {d.application && (
+                      <Link
+                        href={`${argoCd}/applications/${encodeURIComponent(
+                          d.application,
+                        )}`}
+                        target="_blank"
+                        rel="noopener noreferrer"
+                        aria-label={t('status.openInArgoCd', {
+                          application: d.application,
+                        })}
+                      >
+                        {d.application}
+                      </Link>
+                    )}
+                  </TableCell>
+                )}
               </TableRow>
             ))}
           </TableBody>
@@ -162,19 +209,21 @@ function StatusContent(props: { status: ServiceStatus; refreshing?: number }) {
       )}
 
       <Box mt={2}>
-        <Typography variant="subtitle2">Infrastructure</Typography>
+        <Typography variant="subtitle2">
+          {t('status.infrastructure')}
+        </Typography>
       </Box>
       {infrastructure.length === 0 ? (
         <Typography variant="body2" color="textSecondary">
-          No database or bucket requested.
+          {t('status.noInfrastructure')}
         </Typography>
       ) : (
-        <Table size="small" aria-label="Infrastructure">
+        <Table size="small" aria-label={t('status.infrastructure')}>
           <TableHead>
             <TableRow>
-              <TableCell>Resource</TableCell>
-              <TableCell>Kind</TableCell>
-              <TableCell>Ready</TableCell>
+              <TableCell>{t('status.resource')}</TableCell>
+              <TableCell>{t('status.kind')}</TableCell>
+              <TableCell>{t('status.ready')}</TableCell>
             </TableRow>
           </TableHead>
           <TableBody>
@@ -184,10 +233,10 @@ function StatusContent(props: { status: ServiceStatus; refreshing?: number }) {
                 <TableCell>{claim.kind}</TableCell>
                 <TableCell>
                   {claim.ready ? (
-                    <StatusOK>Ready</StatusOK>
+                    <StatusOK>{t('status.ready')}</StatusOK>
                   ) : (
                     <StatusPending>
-                      {[claim.reason || 'Not ready', claim.message]
+                      {[claim.reason || t('status.notReady'), claim.message]
                         .filter(Boolean)
                         .join(': ')}
                     </StatusPending>
@@ -198,21 +247,32 @@ function StatusContent(props: { status: ServiceStatus; refreshing?: number }) {
           </TableBody>
         </Table>
       )}
-    </InfoCard>
+    </>
   );
 }
 
+type Phase = 'ready' | 'provisioning' | 'pending' | 'degraded' | 'failed';
+
+const byPhase: Record<Phase, (p: { children: ReactNode }) => JSX.Element> = {
+  ready: StatusOK,
+  provisioning: StatusRunning,
+  pending: StatusPending,
+  degraded: StatusWarning,
+  failed: StatusError,
+};
+
 function PhaseStatus(props: { phase: string }) {
-  const label = capitalize(props.phase || 'unknown');
-  const byPhase: Record<string, (p: { children: ReactNode }) => JSX.Element> = {
-    ready: StatusOK,
-    provisioning: StatusRunning,
-    pending: StatusPending,
-    degraded: StatusWarning,
-    failed: StatusError,
-  };
-  const Status = byPhase[props.phase] ?? StatusPending;
-  return <Status>{label}</Status>;
+  const { t } = useCairnTranslation();
+  if (!(props.phase in byPhase)) {
+    return (
+      <StatusPending>
+        {props.phase ? capitalize(props.phase) : t('status.phases.unknown')}
+      </StatusPending>
+    );
+  }
+  const phase = props.phase as Phase;
+  const Status = byPhase[phase];
+  return <Status>{t(`status.phases.${phase}`)}</Status>;
 }
 
 function SyncStatus(props: { sync: string }) {
