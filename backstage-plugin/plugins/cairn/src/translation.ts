@@ -9,7 +9,7 @@ import { createTranslationRef } from '@backstage/frontend-plugin-api';
  * @alpha
  */
 export const cairnTranslationRef = createTranslationRef({
-  id: 'plugin.cairn',
+  id: 'cairn',
   messages: {
     read: {
       retry: 'Retry',

@@ -1,0 +1,107 @@
+import {
+  TranslationApi,
+  translationApiRef,
+} from '@backstage/frontend-plugin-api';
+import { EntityProvider } from '@backstage/plugin-catalog-react';
+import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
+import { screen, within } from '@testing-library/react';
+import { CairnApi, cairnApiRef } from './api';
+import { CostCard } from './components/CostCard';
+import { StatusCard } from './components/StatusCard';
+import { ordersEntity } from './__testUtils__/renderCard';
+
+// A pseudo-translation that writes every message as its key, so that any
+// word a card writes without the translation ref shows up as English.
+const pseudoTranslation = {
+  getTranslation: () => ({
+    ready: true,
+    t: (key: string, options?: Record<string, unknown>) =>
+      `⟦${key}${
+        options
+          ? ` ${Object.entries(options)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(' ')}`
+          : ''
+      }⟧`,
+  }),
+  translation$: () => ({
+    subscribe: () => ({ unsubscribe: () => {}, closed: false }),
+    [Symbol.observable]() {
+      return this;
+    },
+  }),
+} as unknown as TranslationApi;
+
+const cairnApi: CairnApi = {
+  getServiceCost: async () => ({
+    serviceName: 'orders-service',
+    totalMonthlyCost: 42,
+    previousMonthlyCost: 40,
+    currency: 'USD',
+    month: '2026-11',
+    breakdown: [
+      {
+        resource: 'orders-service-db',
+        type: 'database',
+        monthlyCost: 42,
+        trend: 'up',
+        source: 'billed',
+      },
+    ],
+  }),
+  getServiceStatus: async () => ({
+    service: 'orders-service',
+    phase: 'provisioning',
+    deployments: [
+      { environment: 'staging', syncStatus: 'Synced', healthStatus: 'Healthy' },
+    ],
+    infrastructure: [
+      { resource: 'orders-service-db', kind: 'DatabaseClaim', ready: true },
+    ],
+  }),
+  getServiceDora: async () => ({}),
+};
+
+async function renderTranslated(card: JSX.Element) {
+  await renderInTestApp(
+    <TestApiProvider
+      apis={[
+        [cairnApiRef, cairnApi],
+        [translationApiRef, pseudoTranslation],
+      ]}
+    >
+      <EntityProvider entity={ordersEntity}>{card}</EntityProvider>
+    </TestApiProvider>,
+  );
+}
+
+describe("the cards' words", () => {
+  it('come from the translation ref on the cost card', async () => {
+    await renderTranslated(<CostCard />);
+    expect(await screen.findByText('⟦cost.title⟧')).toBeInTheDocument();
+    expect(screen.getByLabelText('⟦cost.total⟧')).toHaveTextContent('$42.00');
+    const rows = within(
+      screen.getByRole('table', { name: '⟦cost.byResource⟧' }),
+    ).getAllByRole('row');
+    expect(rows.map(r => r.textContent)).toEqual([
+      '⟦cost.resource⟧⟦cost.type⟧⟦cost.source⟧⟦cost.thisMonth⟧⟦cost.trend⟧',
+      'orders-service-dbdatabase⟦cost.billed⟧$42.00⟦cost.up⟧',
+    ]);
+  });
+
+  it('come from the translation ref on the status card, except Argo CD words', async () => {
+    await renderTranslated(<StatusCard refreshIntervalMs={3000} />);
+    expect(await screen.findByText('⟦status.title⟧')).toBeInTheDocument();
+    expect(
+      screen.getByText('⟦status.refreshing seconds=3⟧'),
+    ).toBeInTheDocument();
+    expect(screen.getByLabelText('⟦status.phase⟧')).toHaveTextContent(
+      '⟦status.phases.provisioning⟧',
+    );
+    expect(
+      within(
+        screen.getByRole('table', { name: '⟦status.environments⟧' }),
+      ).getAllByRole('row')[1],
+    ).toHaveTextContent('StagingSyncedHealthy—⟦status.never⟧');
+  });
+});
