@@ -53,15 +53,28 @@ function binary(envVar: string, pkg: string, dir: string): string {
   return out;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
+/**
+ * A loopback port nothing listens on now. It is picked below Linux's
+ * ephemeral range (32768-60999), from which the kernel takes the local port
+ * of every outgoing connection: one of those could take a port from that
+ * range between the pick and the server's listen.
+ */
+export async function freePort(): Promise<number> {
+  const listens = (port: number) =>
+    new Promise<boolean>(resolveListen => {
+      const server = createServer();
+      server.once('error', () => resolveListen(false));
+      server.listen(port, '127.0.0.1', () =>
+        server.close(() => resolveListen(true)),
+      );
     });
-  });
+  for (let i = 0; i < 100; i++) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    if (await listens(port)) {
+      return port;
+    }
+  }
+  throw new Error('no free port in 20000-32000 after 100 tries');
 }
 
 /** A child process whose output is kept, to explain a failure. */
