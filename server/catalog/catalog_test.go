@@ -84,6 +84,7 @@ func TestRegisterCatalogInfoKeepsEveryFieldOfTheSeedDocument(t *testing.T) {
 	require.Equal(t, "orders-service", svc.Name)
 	require.Equal(t, "Takes and tracks customer orders", svc.Description)
 	require.Equal(t, map[string]string{
+		"cairn.dev/service":            "orders-service",
 		"github.com/project-slug":      "company/orders-service",
 		"backstage.io/techdocs-ref":    "dir:.",
 		"backstage.io/source-template": "template:default/node-microservice",
