@@ -15,6 +15,7 @@ import {
   waitForEntity,
 } from './__testUtils__/backstageApp';
 import {
+  appConfig,
   artifactsDir,
   Cairn,
   focusFile,
@@ -360,6 +361,36 @@ describe('Cairn in a real Backstage app, as the signed-in guest', () => {
     expect(doraText).toMatch(/25(\.0)?\s?%/);
     expect(problems).toEqual([]);
     await page.close();
+  });
+
+  it("reaches Cairn as the signed-in user: the proxy forwards the guest's token, which Cairn verifies", async () => {
+    // As deployed: no token of the proxy's own stands in for the user.
+    expect(appConfig(cairn).proxy.endpoints['/cairn']).toMatchObject({
+      credentials: 'forward',
+    });
+    expect(appConfig(cairn).proxy.endpoints['/cairn'].headers).toBeUndefined();
+    const path = '/api/proxy/cairn/v1/services/orders-service/cost';
+    const anonymous = await fetch(`${app.url}${path}`);
+    expect(anonymous.status).toBe(401);
+    const guest = await guestToken(app);
+    const signedIn = await fetch(`${app.url}${path}`, {
+      headers: { Authorization: `Bearer ${guest}` },
+    });
+    expect(signedIn.status).toBe(200);
+    // Cairn itself takes the auth backend's token, and refuses one it did
+    // not sign.
+    const direct = await cairn.call(
+      guest,
+      'GET',
+      '/v1/services/orders-service/cost',
+    );
+    expect(direct.status).toBe(200);
+    const [header, claims] = guest.split('.');
+    const forged = `${header}.${claims}.${Buffer.from('not a signature').toString('base64url')}`;
+    expect(
+      (await cairn.call(forged, 'GET', '/v1/services/orders-service/cost'))
+        .status,
+    ).toBe(401);
   });
 
   it("shows none of Cairn's cards on an entity without the cairn.dev/service annotation", async () => {

@@ -163,6 +163,21 @@ function syncApp() {
     '.yarn',
   ];
   const wanted = new Set(files(appSource, skip));
+  // yarn.lock only when the committed one changed: the copy's differs from
+  // it by the tarballs' hashes, which its last install wrote, and putting
+  // the committed one back would make the next install and build redo them.
+  wanted.delete('yarn.lock');
+  const lockStamp = join(appDir, 'node_modules/.cairn-lock-source');
+  const lock = hashInputs([join(appSource, 'yarn.lock')], []);
+  if (
+    !existsSync(join(appDir, 'yarn.lock')) ||
+    !existsSync(lockStamp) ||
+    readFileSync(lockStamp, 'utf8') !== lock
+  ) {
+    copyFileSync(join(appSource, 'yarn.lock'), join(appDir, 'yarn.lock'));
+    mkdirSync(join(lockStamp, '..'), { recursive: true });
+    writeFileSync(lockStamp, lock);
+  }
   for (const file of wanted) {
     const from = join(appSource, file);
     const to = join(appDir, file);
@@ -173,7 +188,7 @@ function syncApp() {
     }
   }
   for (const file of files(appDir, skip)) {
-    if (!wanted.has(file)) {
+    if (!wanted.has(file) && file !== 'yarn.lock') {
       rmSync(join(appDir, file));
     }
   }
@@ -267,8 +282,9 @@ export async function prepareBackstageApp(): Promise<PreparedApp> {
           [
             join(appDir, 'packages/app'),
             join(appDir, 'app-config.yaml'),
-            // Holds the hashes of Cairn's tarballs as installed.
-            join(appDir, 'yarn.lock'),
+            join(appSource, 'yarn.lock'),
+            // Cairn's plugin as installed.
+            packagesDir,
           ],
           ['node_modules', 'dist'],
         ),
