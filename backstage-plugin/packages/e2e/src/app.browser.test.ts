@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { Browser, chromium, Page } from 'playwright-core';
 import {
   BackstageApp,
-  freePort,
   guestToken,
   Postgres,
   prepareBackstageApp,
@@ -19,6 +18,7 @@ import {
   artifactsDir,
   Cairn,
   focusFile,
+  freePort,
   month,
   startCairn,
   team,

@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { repoRoot } from './__testUtils__/harness';
 
-// deploy/backstage/template.yaml against the actions it uses: every input it
-// gives is one the action takes, every required input is given, and every
-// output it reads is one the action writes.
+// deploy/backstage's templates against the actions they use: every input a
+// step gives is one the action takes, every required input is given, and
+// every output read is one the action writes.
 const clients = {} as any;
 const actions = Object.fromEntries(
   [
@@ -23,26 +23,33 @@ const actions = Object.fromEntries(
   ].map(action => [action.id, action]),
 );
 
-const templateText = readFileSync(
-  join(repoRoot, 'deploy/backstage/template.yaml'),
-  'utf8',
-);
-const template = parseYaml(templateText);
-const cairnSteps: Array<{
-  id: string;
-  action: string;
-  input: Record<string, unknown>;
-}> = template.spec.steps.filter((step: any) =>
-  step.action.startsWith('cairn:'),
-);
-
-describe('deploy/backstage/template.yaml', () => {
-  it('creates, waits for and estimates the service with Cairn', () => {
-    expect(cairnSteps.map(s => s.action)).toEqual([
+// Each template of deploy/backstage and the Cairn actions it runs, in order.
+describe.each([
+  [
+    'template.yaml',
+    [
       'cairn:cost:estimate',
       'cairn:service:create',
       'cairn:service:wait-until-ready',
-    ]);
+    ],
+  ],
+  ['promote-template.yaml', ['cairn:promotion:request']],
+])('deploy/backstage/%s', (file, expectedActions) => {
+  const templateText = readFileSync(
+    join(repoRoot, 'deploy/backstage', file),
+    'utf8',
+  );
+  const template = parseYaml(templateText);
+  const cairnSteps: Array<{
+    id: string;
+    action: string;
+    input: Record<string, unknown>;
+  }> = template.spec.steps.filter((step: any) =>
+    step.action.startsWith('cairn:'),
+  );
+
+  it('runs its Cairn actions', () => {
+    expect(cairnSteps.map(s => s.action)).toEqual(expectedActions);
   });
 
   it.each(cairnSteps.map(s => [s.id, s] as const))(

@@ -5,6 +5,10 @@
 // that need native addons or services these tests do not run (techdocs,
 // search, kubernetes, signals, notifications, MCP actions) are left out.
 import { createBackend } from '@backstage/backend-defaults';
+import {
+  authModuleCairnTestUsers,
+  scaffolderModuleCairnTestStandIns,
+} from './testing';
 
 const backend = createBackend();
 
@@ -28,5 +32,9 @@ backend.add(
 backend.add(import('@backstage/plugin-scaffolder-backend'));
 // Cairn's scaffolder actions, installed from its packed tarball.
 backend.add(import('@cairn-dev/plugin-scaffolder-backend-module-cairn'));
+
+// Only what Cairn's end-to-end tests configure: see testing.ts.
+backend.add(authModuleCairnTestUsers);
+backend.add(scaffolderModuleCairnTestStandIns);
 
 backend.start();

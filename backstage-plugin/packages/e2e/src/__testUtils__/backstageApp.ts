@@ -12,10 +12,9 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { repoRoot, tokens } from './harness';
+import { freePort, repoRoot, tokens } from './harness';
 
 // The real Backstage app of backstage-plugin/app, with Cairn's packages
 // installed from their packed tarballs, for app.browser.test.ts. Each step
@@ -50,17 +49,6 @@ async function timed<T>(
   } finally {
     timings[step] = (Date.now() - start) / 1000;
   }
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
 }
 
 /** The files below dir, relative to it, skipping the folders named in skip. */
@@ -553,6 +541,29 @@ export async function guestToken(app: BackstageApp): Promise<string> {
   });
   if (!response.ok) {
     throw new Error(`guest sign-in: HTTP ${response.status}`);
+  }
+  return (await response.json()).backstageIdentity.token;
+}
+
+/**
+ * A Backstage token of a user of the catalog, signed in through the test
+ * sign-in of backstage-plugin/app/packages/backend/src/testing.ts (the app
+ * must be started with auth.providers.cairn-test-users configured).
+ */
+export async function testUserToken(
+  app: BackstageApp,
+  name: string,
+): Promise<string> {
+  const response = await fetch(`${app.url}/api/auth/cairn-test-users/refresh`, {
+    headers: {
+      'X-Requested-With': 'XMLHttpRequest',
+      'X-Cairn-Test-User': name,
+    },
+  });
+  if (!response.ok) {
+    throw new Error(
+      `sign-in as ${name}: HTTP ${response.status}: ${await response.text()}`,
+    );
   }
   return (await response.json()).backstageIdentity.token;
 }
