@@ -20,6 +20,7 @@ import {
   focusFile,
   freePort,
   month,
+  repoRoot,
   startCairn,
   team,
   tokens,
@@ -53,19 +54,16 @@ const money = (amount: number) =>
     amount,
   );
 
-// The catalog: a Component that opts into Cairn's cards under a name of its
-// own (the annotation names the service in Cairn), and one that does not.
+// The catalog: deploy/examples/catalog-info.yaml, whose Component opts into
+// Cairn's cards, and one that does not.
 const catalog = `
 apiVersion: backstage.io/v1alpha1
-kind: Component
+kind: Location
 metadata:
-  name: orders
-  annotations:
-    cairn.dev/service: orders-service
+  name: cairn-example
 spec:
-  type: service
-  lifecycle: production
-  owner: group:default/${team}
+  type: file
+  target: ${join(repoRoot, 'deploy/examples/catalog-info.yaml')}
 ---
 apiVersion: backstage.io/v1alpha1
 kind: Component
@@ -214,7 +212,10 @@ describe('Cairn in a real Backstage app, as the signed-in guest', () => {
     start = Date.now();
     await seed(cairn);
     const token = await guestToken(app);
-    await waitForEntity(app, token, { kind: 'component', name: 'orders' });
+    await waitForEntity(app, token, {
+      kind: 'component',
+      name: 'orders-service',
+    });
     await waitForEntity(app, token, {
       kind: 'component',
       name: 'legacy-billing',
@@ -287,7 +288,7 @@ describe('Cairn in a real Backstage app, as the signed-in guest', () => {
     expect(dora.changeFailureRate.value).toBeCloseTo(0.25);
 
     const { page, cairnRequests, problems } = await signInAndOpen(
-      '/catalog/default/component/orders',
+      '/catalog/default/component/orders-service',
     );
     const start = Date.now();
     const costCard = card(page, 'Cost');
@@ -330,7 +331,7 @@ describe('Cairn in a real Backstage app, as the signed-in guest', () => {
       await locator.screenshot({ path: join(shots, `${name}-card.png`) });
     }
 
-    // The cards read the service the annotation names, not the entity's name.
+    // The cards read the service the annotation names.
     expect(cairnRequests.length).toBeGreaterThan(0);
     for (const url of cairnRequests) {
       expect(url).toContain('/v1/services/orders-service/');

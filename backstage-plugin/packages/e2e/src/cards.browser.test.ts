@@ -35,6 +35,9 @@ import {
 // screenshot is left in backstage-plugin/test-artifacts/.
 jest.setTimeout(300_000);
 
+// This test's screenshots, apart from the other tests' under artifactsDir.
+const shots = join(artifactsDir, 'cards');
+
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const chromiumFlags = [
   '--no-sandbox',
@@ -91,8 +94,8 @@ describe('the entity cards in a browser against Cairn', () => {
   let backstageUrl: string;
 
   beforeAll(async () => {
-    rmSync(artifactsDir, { recursive: true, force: true });
-    mkdirSync(artifactsDir, { recursive: true });
+    rmSync(shots, { recursive: true, force: true });
+    mkdirSync(shots, { recursive: true });
     auth = await startBackstageAuth();
     [cairn, pageDir] = await Promise.all([
       startCairn({ backstageUrl: auth.url }),
@@ -256,7 +259,7 @@ describe('the entity cards in a browser against Cairn', () => {
       .getByLabel('Phase')
       .getByText('Ready', { exact: true })
       .waitFor({ timeout: 60_000 });
-    await status.screenshot({ path: join(artifactsDir, 'status-card.png') });
+    await status.screenshot({ path: join(shots, 'status-card.png') });
     expect(await status.getByLabel('Phase').innerText()).toBe('Ready');
     const environments = await tableCells(status, 'Environments');
     expect(environments.map(r => r.slice(0, 4))).toEqual([
@@ -276,7 +279,7 @@ describe('the entity cards in a browser against Cairn', () => {
       await cairn.call(tokens.proxy, 'GET', '/v1/services/orders-service/cost')
     ).body;
     const costCard = await card(page, 'cost', money(cost.totalMonthlyCost));
-    await costCard.screenshot({ path: join(artifactsDir, 'cost-card.png') });
+    await costCard.screenshot({ path: join(shots, 'cost-card.png') });
     expect(cost.previousMonthlyCost).toBe(100);
     expect(cost.totalMonthlyCost).toBeGreaterThanOrEqual(120);
     expect(await costCard.getByLabel('Total this month').innerText()).toBe(
@@ -309,7 +312,7 @@ describe('the entity cards in a browser against Cairn', () => {
       await cairn.call(tokens.proxy, 'GET', '/v1/services/orders-service/dora')
     ).body;
     const doraCard = await card(page, 'dora', 'Deployment frequency');
-    await doraCard.screenshot({ path: join(artifactsDir, 'dora-card.png') });
+    await doraCard.screenshot({ path: join(shots, 'dora-card.png') });
     const metrics = await tableCells(doraCard, 'DORA metrics');
     expect(metrics.map(r => r[0])).toEqual([
       'Metric',
@@ -334,7 +337,7 @@ describe('the entity cards in a browser against Cairn', () => {
         /This entity is not known to Cairn/,
       );
       await locator.screenshot({
-        path: join(artifactsDir, `${name}-card-unknown-entity.png`),
+        path: join(shots, `${name}-card-unknown-entity.png`),
       });
       expect(await locator.innerText()).toContain(
         'Cairn has no service named "ghost-service"',
