@@ -56,6 +56,13 @@ export const authModuleCairnTestUsers = createBackendModule({
         if (!config.has(`auth.providers.${TEST_USERS_PROVIDER}`)) {
           return;
         }
+        // Anyone who can reach the backend may sign in as anyone: as the
+        // guest provider, never outside `backstage-cli package start`.
+        if (process.env.NODE_ENV !== 'development') {
+          throw new Error(
+            `auth.providers.${TEST_USERS_PROVIDER} is for Cairn's tests only and runs only in development`,
+          );
+        }
         providers.registerProvider({
           providerId: TEST_USERS_PROVIDER,
           factory: createProxyAuthProviderFactory({
