@@ -24,15 +24,15 @@ func TestListAuditEventsWalksAnIndexInIDOrder(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
 	require.NoError(t, s.Migrate(t.Context()))
-	_, err = s.pool.Exec(t.Context(), `
+	_, err = s.d.pool.Exec(t.Context(), `
 		INSERT INTO audit_events (time, principal, action, target, request_id, outcome, code)
 		SELECT now() - make_interval(secs => 50000 - n), 'user:default/u' || n % 200, 'cairn.v1.CatalogService/M' || n % 10,
 		       'services/s' || n % 1000, 'req-' || n, CASE WHEN n % 50 = 0 THEN 'denied' ELSE 'succeeded' END, 'OK'
 		FROM generate_series(1, 50000) AS n;
 		ANALYZE audit_events`)
 	require.NoError(t, err)
-	db := &recordingDB{DBTX: s.pool}
-	s.queries = dbsqlc.New(db)
+	db := &recordingDB{DBTX: s.d.pool}
+	s.d.q = dbsqlc.New(db)
 
 	const walk = "Index Scan Backward using audit_events_pkey on audit_events"
 	for _, tc := range []struct {
@@ -73,7 +73,7 @@ func (r *recordingDB) Query(ctx context.Context, query string, args ...any) (pgx
 // queryPlan is PostgreSQL's plan of query with args, as EXPLAIN writes it.
 func queryPlan(t *testing.T, s *Store, query string, args []any) string {
 	t.Helper()
-	rows, err := s.pool.Query(t.Context(), "EXPLAIN (COSTS OFF) "+query, args...)
+	rows, err := s.d.pool.Query(t.Context(), "EXPLAIN (COSTS OFF) "+query, args...)
 	require.NoError(t, err)
 	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	require.NoError(t, err)

@@ -43,7 +43,7 @@ func TestReplaceBillingCopiesEveryChargeAsImported(t *testing.T) {
 	})
 	require.NoError(t, err)
 
-	stored, err := s.pool.Query(ctx, `
+	stored, err := s.d.pool.Query(ctx, `
 		SELECT m.month, c.row_number, c.charge_period_start, c.charge_period_end, c.charge_category, c.service,
 		       c.resource_id, c.service_name, c.service_category, m.currency, c.billed_cost, c.effective_cost, c.list_cost
 		FROM billing_charges c JOIN billing_months m ON m.id = c.month_id

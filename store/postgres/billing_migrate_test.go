@@ -37,7 +37,7 @@ func TestMigrationMovesBillingImportedBefore(t *testing.T) {
 		return nil
 	})
 	require.NoError(t, err)
-	_, err = s.pool.Exec(ctx, `
+	_, err = s.d.pool.Exec(ctx, `
 		INSERT INTO billing_imports (source, month, imported_at) VALUES
 			('aws', '2031-01', '2031-01-01T00:00:00Z'), ('aws', '2031-02', '2031-02-01T00:00:00Z'),
 			('gcp', '2031-01', '2031-03-01T00:00:00Z');

@@ -1,155 +1,66 @@
 package postgres
 
 import (
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/cairn-dev/cairn/store"
-	"github.com/cairn-dev/cairn/store/internal/jsoncol"
+	"github.com/cairn-dev/cairn/store/internal/sqlstore"
 	"github.com/cairn-dev/cairn/store/postgres/internal/dbsqlc"
 )
 
-// toParams is the row that stores svc, stamped at now (timestamptz keeps
-// whole microseconds), replacing the stored service of its name if replace
-// is set. The create time is only used when the row is new.
+// columns: times are timestamptz, JSON jsonb. Times are cut to the whole
+// microseconds timestamptz keeps, not by however pgx sends them: its binary
+// format truncates, but its text format leaves the server to round. Each
+// from* function converts the row a query read, or passes its error on.
+var columns = sqlstore.Columns[time.Time, pgtype.Timestamptz, []byte]{
+	Time:         time.Time.UTC,
+	OptionalTime: timeOrZero,
+	FromTime:     func(t time.Time) time.Time { return t.Truncate(time.Microsecond) },
+}
+
+// toParams is the row that stores svc, stamped at now, replacing the stored
+// service of its name if replace is set.
 func toParams(svc *store.Service, replace bool, now time.Time) dbsqlc.WriteServiceParams {
+	r := columns.ServiceRow(svc, now)
 	return dbsqlc.WriteServiceParams{
-		Name:           svc.Name,
-		Title:          svc.Title,
-		Description:    svc.Description,
-		Type:           svc.Type,
-		Lifecycle:      svc.Lifecycle,
-		Owner:          svc.Owner,
-		Team:           svc.Team,
-		System:         svc.System,
-		GoldenPath:     svc.GoldenPath,
-		SourceTemplate: svc.SourceTemplate,
-		Labels:         jsoncol.EncodeMap(svc.Labels),
-		Annotations:    jsoncol.EncodeMap(svc.Annotations),
-		Tags:           jsoncol.EncodeList(svc.Tags),
-		Links:          jsoncol.EncodeList(svc.Links),
-		ProvidesApis:   jsoncol.EncodeList(svc.ProvidesAPIs),
-		ConsumesApis:   jsoncol.EncodeList(svc.ConsumesAPIs),
-		DependsOn:      jsoncol.EncodeList(svc.DependsOn),
-		Etag:           store.ContentEtag(svc),
-		CreateTime:     now,
-		UpdateTime:     now,
-		Replace:        replace,
+		Name: r.Name, Title: r.Title, Description: r.Description, Type: r.Type, Lifecycle: r.Lifecycle,
+		Owner: r.Owner, Team: r.Team, System: r.System, GoldenPath: r.GoldenPath, SourceTemplate: r.SourceTemplate,
+		Labels: r.Labels, Annotations: r.Annotations, Tags: r.Tags, Links: r.Links,
+		ProvidesApis: r.ProvidesApis, ConsumesApis: r.ConsumesApis, DependsOn: r.DependsOn,
+		Etag: r.Etag, CreateTime: r.CreateTime, UpdateTime: r.UpdateTime, Replace: replace,
 	}
 }
 
-// fromRow is the service a row stores, its times in UTC. Empty collections
-// come back nil.
-func fromRow(row dbsqlc.Service) (*store.Service, error) {
-	svc := &store.Service{
-		Name:           row.Name,
-		Title:          row.Title,
-		Description:    row.Description,
-		Type:           row.Type,
-		Lifecycle:      row.Lifecycle,
-		Owner:          row.Owner,
-		Team:           row.Team,
-		System:         row.System,
-		GoldenPath:     row.GoldenPath,
-		SourceTemplate: row.SourceTemplate,
-		CreateTime:     row.CreateTime.UTC(),
-		UpdateTime:     row.UpdateTime.UTC(),
-		Etag:           row.Etag,
-	}
-	err := errors.Join(
-		jsoncol.DecodeMap(row.Labels, &svc.Labels),
-		jsoncol.DecodeMap(row.Annotations, &svc.Annotations),
-		jsoncol.DecodeList(row.Tags, &svc.Tags),
-		jsoncol.DecodeList(row.Links, &svc.Links),
-		jsoncol.DecodeList(row.ProvidesApis, &svc.ProvidesAPIs),
-		jsoncol.DecodeList(row.ConsumesApis, &svc.ConsumesAPIs),
-		jsoncol.DecodeList(row.DependsOn, &svc.DependsOn),
-	)
+func fromRow(row dbsqlc.Service, err error) (*store.Service, error) {
 	if err != nil {
-		return nil, fmt.Errorf("decode service %q: %w", row.Name, err)
+		return nil, err
 	}
-	return svc, nil
+	return columns.Service(sqlstore.ServiceRow[time.Time, []byte](row))
 }
 
-// toAuditParams is the row that records e. Its time is cut to the whole
-// microseconds timestamptz keeps here, not by however pgx sends it: its
-// binary format truncates, but its text format leaves the server to round.
-func toAuditParams(e store.AuditEvent) dbsqlc.AppendAuditEventParams {
-	return dbsqlc.AppendAuditEventParams{
-		Time:      e.Time.Truncate(time.Microsecond),
-		Principal: e.Principal,
-		Action:    e.Action,
-		Target:    e.Target,
-		RequestID: e.RequestID,
-		Outcome:   e.Outcome,
-		Code:      e.Code,
+func fromProvisioningRow(row dbsqlc.Provisioning, err error) (store.Provisioning, error) {
+	if err != nil {
+		return store.Provisioning{}, err
 	}
+	return columns.Provisioning(sqlstore.ProvisioningRow[time.Time, pgtype.Timestamptz, []byte](row))
 }
 
-// fromAuditRow is the event a row records, its time in UTC.
-func fromAuditRow(row dbsqlc.AuditEvent) store.AuditEvent {
-	return store.AuditEvent{
-		ID:        row.ID,
-		Time:      row.Time.UTC(),
-		Principal: row.Principal,
-		Action:    row.Action,
-		Target:    row.Target,
-		RequestID: row.RequestID,
-		Outcome:   row.Outcome,
-		Code:      row.Code,
-	}
+func fromPromotionRow(row dbsqlc.Promotion, err error) (store.Promotion, error) {
+	return columns.Promotion(sqlstore.PromotionRow[time.Time, pgtype.Timestamptz](row)), err
 }
 
-// toProvisioningParams is the row that records p, stamped at now, cut to
-// whole microseconds (see toAuditParams). The store sets the generations,
-// and the ready time is NULL.
-func toProvisioningParams(p store.Provisioning, now time.Time) dbsqlc.InsertProvisioningParams {
-	now = now.Truncate(time.Microsecond)
-	return dbsqlc.InsertProvisioningParams{
-		Service:    p.Service,
-		RequestID:  p.RequestID,
-		Requester:  p.Requester,
-		Spec:       jsoncol.EncodeSpec(p.Spec),
-		CreateTime: now,
-		UpdateTime: now,
-	}
+func fromAuditRow(row dbsqlc.AuditEvent, err error) (store.AuditEvent, error) {
+	return columns.AuditEvent(sqlstore.AuditEventRow[time.Time](row)), err
 }
 
-// fromProvisioningRow is the provisioning a row records, its times in UTC.
-func fromProvisioningRow(row dbsqlc.Provisioning) (store.Provisioning, error) {
-	p := store.Provisioning{
-		Service:           row.Service,
-		RequestID:         row.RequestID,
-		Requester:         row.Requester,
-		Generation:        row.Generation,
-		AppliedGeneration: row.AppliedGeneration,
-		CreateTime:        row.CreateTime.UTC(),
-		UpdateTime:        row.UpdateTime.UTC(),
-		ReadyTime:         timeOrZero(row.ReadyTime),
-	}
-	if err := jsoncol.DecodeSpec(row.Spec, &p.Spec); err != nil {
-		return store.Provisioning{}, fmt.Errorf("decode provisioning %q: %w", row.Service, err)
-	}
-	return p, nil
+func fromIncidentRow(row dbsqlc.GetIncidentRow, err error) (store.Incident, error) {
+	return columns.Incident(sqlstore.IncidentRow[time.Time, pgtype.Timestamptz](row)), err
 }
 
-// fromPromotionRow is the promotion a row records, its times in UTC.
-func fromPromotionRow(row dbsqlc.Promotion) store.Promotion {
-	return store.Promotion{
-		Service:    row.Service,
-		ID:         row.ID,
-		RequestID:  row.RequestID,
-		Revision:   row.Revision,
-		State:      row.State,
-		Requester:  row.Requester,
-		Decider:    row.Decider,
-		Reason:     row.Reason,
-		CreateTime: row.CreateTime.UTC(),
-		DecideTime: timeOrZero(row.DecideTime),
-	}
+func fromBudgetRow(row dbsqlc.TeamBudget, err error) (store.Budget, error) {
+	return columns.Budget(sqlstore.BudgetRow[time.Time](row)), err
 }
 
 // optionalTime is an optional time: the zero time is NULL, which as a
@@ -165,4 +76,17 @@ func timeOrZero(t pgtype.Timestamptz) time.Time {
 		return time.Time{}
 	}
 	return t.Time.UTC()
+}
+
+// optionalString is an optional query argument: empty is NULL, which
+// matches everything.
+func optionalString(s string) pgtype.Text {
+	return pgtype.Text{String: s, Valid: s != ""}
+}
+
+func optionalBool(b *bool) pgtype.Bool {
+	if b == nil {
+		return pgtype.Bool{}
+	}
+	return pgtype.Bool{Bool: *b, Valid: true}
 }

@@ -3,35 +3,26 @@ package postgres
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-
-	"github.com/cairn-dev/cairn/store"
 )
 
-// failed annotates the error of operation op. An error that says the
-// database cannot be reached now also wraps store.ErrUnavailable, so that
-// callers answer "try again later" rather than "internal error".
-func failed(op string, err error) error {
-	if unreachable(err) {
-		return fmt.Errorf("postgres: %s: %w: %w", op, store.ErrUnavailable, err)
-	}
-	return fmt.Errorf("postgres: %s: %w", op, err)
-}
+// errorClasses tells what PostgreSQL's errors mean (see sqlstore.Errors).
+type errorClasses struct{}
 
-// unreachable reports whether err says the database cannot serve now: a
-// connection that could not be made or broke, or a server that is starting,
-// shutting down or full.
-func unreachable(err error) bool {
+func (errorClasses) IsNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }
+
+// IsUnavailable: a connection that could not be made or broke, or a server
+// that is starting, shutting down or full.
+func (errorClasses) IsUnavailable(err error) bool {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false // the caller gave up, whatever the database was doing
 	}
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
+	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok {
 		// The server answered, perhaps to a connection attempt: whether it
 		// can serve is in its SQLSTATE. A refused password or a missing
 		// database is a mistake to fix, not an outage to wait out.
@@ -43,6 +34,12 @@ func unreachable(err error) bool {
 		errors.As(err, &netErr) ||
 		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
 		pgconn.SafeToRetry(err) // failed before anything was sent, such as on a closed connection
+}
+
+// IsConflict: unique_violation.
+func (errorClasses) IsConflict(err error) bool {
+	pgErr, ok := errors.AsType[*pgconn.PgError](err)
+	return ok && pgErr.Code == "23505"
 }
 
 // unavailableState reports whether a SQLSTATE says the server cannot serve

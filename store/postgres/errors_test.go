@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cairn-dev/cairn/store"
+	"github.com/cairn-dev/cairn/store/internal/sqlstore"
 )
 
 func TestFailedMarksOutagesUnavailable(t *testing.T) {
@@ -40,7 +41,7 @@ func TestFailedMarksOutagesUnavailable(t *testing.T) {
 		{"EtagMismatch", store.ErrEtagMismatch, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := failed("get service", tc.err)
+			err := sqlstore.Classify(errorClasses{}, tc.err)
 			require.ErrorIs(t, err, tc.err, "the cause is kept")
 			require.Equal(t, tc.unavailable, errors.Is(err, store.ErrUnavailable))
 		})

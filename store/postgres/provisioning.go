@@ -2,260 +2,84 @@ package postgres
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/cairn-dev/cairn/store"
-	"github.com/cairn-dev/cairn/store/internal/jsoncol"
 	"github.com/cairn-dev/cairn/store/internal/provisioning"
+	"github.com/cairn-dev/cairn/store/internal/sqlstore"
 	"github.com/cairn-dev/cairn/store/postgres/internal/dbsqlc"
 )
 
-// CreateProvisioning implements store.ProvisioningStore. It inserts the
-// provisioning first: should its service or request id be taken, even by a
-// transaction that has not committed yet, the insert waits for that one to
-// end and writes nothing if it committed, before anything else is written.
-// A statement then sees what that transaction committed.
-func (s *Store) CreateProvisioning(ctx context.Context, p store.Provisioning, svc *store.Service) (store.Provisioning, bool, error) {
-	var (
-		stored  store.Provisioning
-		created bool
-	)
-	err := provisioning.CheckCreate(p, svc)
-	if err == nil {
-		err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-			q := s.queries.WithTx(tx)
-			now := time.Now()
-			row, err := q.InsertProvisioning(ctx, toProvisioningParams(p, now))
-			if errors.Is(err, pgx.ErrNoRows) {
-				stored, err = takenProvisioning(ctx, q, p.Requester, p.RequestID)
-				return err
-			}
-			if err != nil {
-				return err
-			}
-			if err := createServiceIfMissing(ctx, q, svc, now); err != nil {
-				return err
-			}
-			stored, err = fromProvisioningRow(row)
-			created = err == nil
-			return err
-		})
-	}
-	if err != nil {
-		return store.Provisioning{}, false, failed(fmt.Sprintf("create provisioning %q", p.Service), err)
-	}
-	return stored, created, nil
-}
-
-// takenProvisioning is what CreateProvisioning returns when
-// InsertProvisioning found the service or the request id taken: the
-// provisioning of requester's requestID if there is one, else
-// ErrAlreadyExists.
-func takenProvisioning(ctx context.Context, q *dbsqlc.Queries, requester, requestID string) (store.Provisioning, error) {
-	if requestID != "" {
-		p, err := provisioningFound(q.GetProvisioningByRequestID(ctx, dbsqlc.GetProvisioningByRequestIDParams{Requester: requester, RequestID: requestID}))
-		if !errors.Is(err, store.ErrNotFound) {
-			return p, err
-		}
-	}
-	return store.Provisioning{}, store.ErrAlreadyExists
-}
-
-// GetProvisioning implements store.ProvisioningStore.
-func (s *Store) GetProvisioning(ctx context.Context, service string) (store.Provisioning, error) {
-	p, err := provisioningFound(s.queries.GetProvisioning(ctx, service))
-	if err != nil {
-		return store.Provisioning{}, failed(fmt.Sprintf("get provisioning %q", service), err)
-	}
-	return p, nil
-}
-
-// ListProvisionings implements store.ProvisioningStore.
-func (s *Store) ListProvisionings(ctx context.Context, after string, limit int) ([]store.Provisioning, error) {
-	rows, err := s.queries.ListProvisionings(ctx, dbsqlc.ListProvisioningsParams{
-		After: after,
-		// PostgreSQL rejects a negative LIMIT.
-		MaxProvisionings: int64(max(limit, 0)),
-	})
-	return fromProvisioningRows(rows, err)
-}
-
-// ListPendingProvisionings implements store.ProvisioningStore.
-func (s *Store) ListPendingProvisionings(ctx context.Context, after string, limit int) ([]store.Provisioning, error) {
-	rows, err := s.queries.ListPendingProvisionings(ctx, dbsqlc.ListPendingProvisioningsParams{
-		After: after, MaxProvisionings: int64(max(limit, 0)),
-	})
-	return fromProvisioningRows(rows, err)
-}
-
-func fromProvisioningRows(rows []dbsqlc.Provisioning, err error) ([]store.Provisioning, error) {
-	if err != nil {
-		return nil, failed("list provisionings", err)
-	}
-	provisionings := make([]store.Provisioning, 0, len(rows))
-	for _, row := range rows {
-		p, err := fromProvisioningRow(row)
-		if err != nil {
-			return nil, failed("list provisionings", err)
-		}
-		provisionings = append(provisionings, p)
-	}
-	return provisionings, nil
-}
-
-// UpdateProvisioningSpec implements store.ProvisioningStore. The one
-// statement that checks the generation writes the spec.
-func (s *Store) UpdateProvisioningSpec(ctx context.Context, service string, spec store.ProvisioningSpec, generation int64) (store.Provisioning, error) {
-	p, err := provisioningFound(s.queries.UpdateProvisioningSpec(ctx, dbsqlc.UpdateProvisioningSpecParams{
-		Service:    service,
-		Spec:       jsoncol.EncodeSpec(spec),
-		Generation: generation,
-		UpdateTime: time.Now().Truncate(time.Microsecond),
-	}))
-	if errors.Is(err, store.ErrNotFound) {
-		// Nothing updated: the provisioning is missing, or at another
-		// generation.
-		if _, err = provisioningFound(s.queries.GetProvisioning(ctx, service)); err == nil {
-			err = store.ErrConflict
-		}
-	}
-	if err != nil {
-		return store.Provisioning{}, failed(fmt.Sprintf("update provisioning spec %q", service), err)
-	}
-	return p, nil
-}
-
-// MarkProvisioningApplied implements store.ProvisioningStore.
-func (s *Store) MarkProvisioningApplied(ctx context.Context, service string, generation int64) error {
-	n, err := s.queries.MarkProvisioningApplied(ctx, dbsqlc.MarkProvisioningAppliedParams{Service: service, Generation: generation})
-	if err == nil && n == 0 {
-		err = store.ErrNotFound
-	}
-	if err != nil {
-		return failed(fmt.Sprintf("mark provisioning %q applied", service), err)
-	}
-	return nil
-}
-
-// MarkProvisioningReady implements store.ProvisioningStore.
-func (s *Store) MarkProvisioningReady(ctx context.Context, service string, at time.Time) error {
-	n, err := s.queries.MarkProvisioningReady(ctx, dbsqlc.MarkProvisioningReadyParams{
-		Service:   service,
-		ReadyTime: optionalTime(at.Truncate(time.Microsecond)),
-	})
-	if err == nil && n == 0 {
-		err = store.ErrNotFound
-	}
-	if err != nil {
-		return failed(fmt.Sprintf("mark provisioning %q ready", service), err)
-	}
-	return nil
-}
-
-// CreatePromotion implements store.ProvisioningStore.
-func (s *Store) CreatePromotion(ctx context.Context, p store.Promotion) (store.Promotion, bool, error) {
-	row, err := s.queries.InsertPromotion(ctx, dbsqlc.InsertPromotionParams{
+// InsertProvisioning waits for a transaction that inserts the same service
+// or request id and has not committed yet, and writes nothing if it
+// commits.
+func (e *executor) InsertProvisioning(ctx context.Context, p store.Provisioning, now time.Time) (store.Provisioning, error) {
+	now = now.Truncate(time.Microsecond)
+	return fromProvisioningRow(e.q.InsertProvisioning(ctx, dbsqlc.InsertProvisioningParams{
 		Service:    p.Service,
 		RequestID:  p.RequestID,
-		Revision:   p.Revision,
 		Requester:  p.Requester,
-		CreateTime: time.Now().Truncate(time.Microsecond),
+		Spec:       columns.Spec(p.Spec),
+		CreateTime: now,
+		UpdateTime: now,
+	}))
+}
+
+func (e *executor) GetProvisioning(ctx context.Context, service string) (store.Provisioning, error) {
+	return fromProvisioningRow(e.q.GetProvisioning(ctx, service))
+}
+
+func (e *executor) GetProvisioningByRequestID(ctx context.Context, requester, requestID string) (store.Provisioning, error) {
+	return fromProvisioningRow(e.q.GetProvisioningByRequestID(ctx, dbsqlc.GetProvisioningByRequestIDParams{Requester: requester, RequestID: requestID}))
+}
+
+func (e *executor) ListProvisionings(ctx context.Context, after string, limit int64) ([]store.Provisioning, error) {
+	rows, err := e.q.ListProvisionings(ctx, dbsqlc.ListProvisioningsParams{After: after, MaxProvisionings: limit})
+	return sqlstore.ConvertRows(rows, err, fromProvisioningRow)
+}
+
+func (e *executor) ListPendingProvisionings(ctx context.Context, after string, limit int64) ([]store.Provisioning, error) {
+	rows, err := e.q.ListPendingProvisionings(ctx, dbsqlc.ListPendingProvisioningsParams{After: after, MaxProvisionings: limit})
+	return sqlstore.ConvertRows(rows, err, fromProvisioningRow)
+}
+
+func (e *executor) UpdateProvisioningSpec(ctx context.Context, service string, spec store.ProvisioningSpec, generation int64, now time.Time) (store.Provisioning, error) {
+	return fromProvisioningRow(e.q.UpdateProvisioningSpec(ctx, dbsqlc.UpdateProvisioningSpecParams{
+		Service: service, Spec: columns.Spec(spec), Generation: generation, UpdateTime: now.Truncate(time.Microsecond),
+	}))
+}
+
+func (e *executor) MarkProvisioningApplied(ctx context.Context, service string, generation int64) (int64, error) {
+	return e.q.MarkProvisioningApplied(ctx, dbsqlc.MarkProvisioningAppliedParams{Service: service, Generation: generation})
+}
+
+func (e *executor) MarkProvisioningReady(ctx context.Context, service string, at time.Time) (int64, error) {
+	return e.q.MarkProvisioningReady(ctx, dbsqlc.MarkProvisioningReadyParams{
+		Service: service, ReadyTime: optionalTime(at.Truncate(time.Microsecond)),
 	})
-	created := err == nil
-	if errors.Is(err, pgx.ErrNoRows) && p.RequestID != "" {
-		// Nothing inserted: the request id is taken, by a promotion that
-		// has committed, or the service has no provisioning.
-		row, err = s.queries.GetPromotionByRequestID(ctx, dbsqlc.GetPromotionByRequestIDParams{Service: p.Service, Requester: p.Requester, RequestID: p.RequestID})
-	}
-	if errors.Is(err, pgx.ErrNoRows) {
-		err = store.ErrNotFound
-	}
-	if err != nil {
-		return store.Promotion{}, false, failed(fmt.Sprintf("create promotion of %q", p.Service), err)
-	}
-	return fromPromotionRow(row), created, nil
 }
 
-// GetPromotion implements store.ProvisioningStore.
-func (s *Store) GetPromotion(ctx context.Context, service string, id int64) (store.Promotion, error) {
-	p, err := promotionFound(s.queries.GetPromotion(ctx, dbsqlc.GetPromotionParams{Service: service, ID: id}))
-	if err != nil {
-		return store.Promotion{}, failed(fmt.Sprintf("get promotion %d of %q", id, service), err)
-	}
-	return p, nil
+func (e *executor) InsertPromotion(ctx context.Context, p store.Promotion, now time.Time) (store.Promotion, error) {
+	return fromPromotionRow(e.q.InsertPromotion(ctx, dbsqlc.InsertPromotionParams{
+		Service: p.Service, RequestID: p.RequestID, Revision: p.Revision, Requester: p.Requester, CreateTime: now.Truncate(time.Microsecond),
+	}))
 }
 
-// ListPromotions implements store.ProvisioningStore.
-func (s *Store) ListPromotions(ctx context.Context, service string, before int64, limit int) ([]store.Promotion, error) {
-	page := provisioning.NewPromotionPage(before, limit)
-	rows, err := s.queries.ListPromotions(ctx, dbsqlc.ListPromotionsParams{
-		Service:       service,
-		Before:        page.Before,
-		MaxPromotions: page.Limit,
-	})
-	if err != nil {
-		return nil, failed(fmt.Sprintf("list promotions of %q", service), err)
-	}
-	promotions := make([]store.Promotion, 0, len(rows))
-	for _, row := range rows {
-		promotions = append(promotions, fromPromotionRow(row))
-	}
-	return promotions, nil
+func (e *executor) GetPromotion(ctx context.Context, service string, id int64) (store.Promotion, error) {
+	return fromPromotionRow(e.q.GetPromotion(ctx, dbsqlc.GetPromotionParams{Service: service, ID: id}))
 }
 
-// DecidePromotion implements store.ProvisioningStore. The one statement
-// that checks the promotion is pending decides it: of two concurrent ones,
-// the second waits for the first, then finds it decided.
-func (s *Store) DecidePromotion(ctx context.Context, service string, id int64, state, decider, reason string, at time.Time) (store.Promotion, error) {
-	var p store.Promotion
-	err := provisioning.CheckDecision(state)
-	if err == nil {
-		p, err = promotionFound(s.queries.DecidePromotion(ctx, dbsqlc.DecidePromotionParams{
-			Service:    service,
-			ID:         id,
-			State:      state,
-			Decider:    decider,
-			Reason:     reason,
-			DecideTime: optionalTime(at.Truncate(time.Microsecond)),
-		}))
-		if errors.Is(err, store.ErrNotFound) {
-			// Nothing decided: the promotion is missing, or decided
-			// already.
-			if _, err = promotionFound(s.queries.GetPromotion(ctx, dbsqlc.GetPromotionParams{Service: service, ID: id})); err == nil {
-				err = store.ErrConflict
-			}
-		}
-	}
-	if err != nil {
-		return store.Promotion{}, failed(fmt.Sprintf("decide promotion %d of %q", id, service), err)
-	}
-	return p, nil
+func (e *executor) GetPromotionByRequestID(ctx context.Context, service, requester, requestID string) (store.Promotion, error) {
+	return fromPromotionRow(e.q.GetPromotionByRequestID(ctx, dbsqlc.GetPromotionByRequestIDParams{Service: service, Requester: requester, RequestID: requestID}))
 }
 
-// provisioningFound is the provisioning a query read, or ErrNotFound when
-// it read none.
-func provisioningFound(row dbsqlc.Provisioning, err error) (store.Provisioning, error) {
-	if errors.Is(err, pgx.ErrNoRows) {
-		return store.Provisioning{}, store.ErrNotFound
-	}
-	if err != nil {
-		return store.Provisioning{}, err
-	}
-	return fromProvisioningRow(row)
+func (e *executor) ListPromotions(ctx context.Context, service string, page provisioning.PromotionPage) ([]store.Promotion, error) {
+	rows, err := e.q.ListPromotions(ctx, dbsqlc.ListPromotionsParams{Service: service, Before: page.Before, MaxPromotions: page.Limit})
+	return sqlstore.ConvertRows(rows, err, fromPromotionRow)
 }
 
-// promotionFound is the promotion a query read, or ErrNotFound when it read
-// none.
-func promotionFound(row dbsqlc.Promotion, err error) (store.Promotion, error) {
-	if errors.Is(err, pgx.ErrNoRows) {
-		return store.Promotion{}, store.ErrNotFound
-	}
-	if err != nil {
-		return store.Promotion{}, err
-	}
-	return fromPromotionRow(row), nil
+func (e *executor) DecidePromotion(ctx context.Context, service string, id int64, state, decider, reason string, at time.Time) (store.Promotion, error) {
+	return fromPromotionRow(e.q.DecidePromotion(ctx, dbsqlc.DecidePromotionParams{
+		Service: service, ID: id, State: state, Decider: decider, Reason: reason, DecideTime: optionalTime(at.Truncate(time.Microsecond)),
+	}))
 }

@@ -55,7 +55,7 @@ func TestMigrationScopesIDsAndRetiresNamesDeletedBefore(t *testing.T) {
 		{`INSERT INTO deployments (service, environment, revision, status, started_at, finished_at, caused_incident, recorded_at)
 		  VALUES ('deleted-with-history', 'production', 'v1', 'succeeded', $1, $2, false, now())`, []any{at(7), at(8)}},
 	} {
-		_, err = s.pool.Exec(ctx, insert.sql, insert.args...)
+		_, err = s.d.pool.Exec(ctx, insert.sql, insert.args...)
 		require.NoError(t, err, insert.sql)
 	}
 

@@ -2,27 +2,22 @@ package sqlite
 
 import (
 	"context"
-	"fmt"
+	"time"
 
 	"github.com/cairn-dev/cairn/store"
 	"github.com/cairn-dev/cairn/store/internal/auditlog"
+	"github.com/cairn-dev/cairn/store/internal/sqlstore"
 	"github.com/cairn-dev/cairn/store/sqlite/internal/dbsqlc"
 )
 
-// AppendAuditEvent implements store.AuditStore. It stores e.Bounded().
-func (s *Store) AppendAuditEvent(ctx context.Context, e store.AuditEvent) (store.AuditEvent, error) {
-	row, err := s.queries.AppendAuditEvent(ctx, toAuditParams(e.Bounded()))
-	if err != nil {
-		return store.AuditEvent{}, fmt.Errorf("sqlite: append audit event: %w", err)
-	}
-	return fromAuditRow(row), nil
+func (e *executor) AppendAuditEvent(ctx context.Context, ev store.AuditEvent) (store.AuditEvent, error) {
+	return fromAuditRow(e.q.AppendAuditEvent(ctx, dbsqlc.AppendAuditEventParams(columns.AuditRow(ev))))
 }
 
-// ListAuditEvents implements store.AuditStore. A principal or target filter
-// has the listing walk that filter's index, the principal's when both are
-// set; without either, it walks the primary key.
-func (s *Store) ListAuditEvents(ctx context.Context, filter store.AuditFilter, before int64, limit int) ([]store.AuditEvent, error) {
-	q := auditlog.NewQuery(filter, before, limit)
+// ListAuditEvents has a principal or target filter walk that filter's
+// index, the principal's when both are set; without either, it walks the
+// primary key.
+func (e *executor) ListAuditEvents(ctx context.Context, q auditlog.Query) ([]store.AuditEvent, error) {
 	params := dbsqlc.ListAuditEventsParams{
 		Before:    q.Before,
 		Principal: optionalString(q.Principal),
@@ -40,18 +35,42 @@ func (s *Store) ListAuditEvents(ctx context.Context, filter store.AuditFilter, b
 	// The three queries take the same arguments: their parameters convert.
 	switch {
 	case q.Principal != "":
-		rows, err = s.queries.ListAuditEventsOfPrincipal(ctx, dbsqlc.ListAuditEventsOfPrincipalParams(params))
+		rows, err = e.q.ListAuditEventsOfPrincipal(ctx, dbsqlc.ListAuditEventsOfPrincipalParams(params))
 	case q.Target != "":
-		rows, err = s.queries.ListAuditEventsOfTarget(ctx, dbsqlc.ListAuditEventsOfTargetParams(params))
+		rows, err = e.q.ListAuditEventsOfTarget(ctx, dbsqlc.ListAuditEventsOfTargetParams(params))
 	default:
-		rows, err = s.queries.ListAuditEvents(ctx, params)
+		rows, err = e.q.ListAuditEvents(ctx, params)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: list audit events: %w", err)
-	}
-	events := make([]store.AuditEvent, 0, len(rows))
-	for _, row := range rows {
-		events = append(events, fromAuditRow(row))
-	}
-	return events, nil
+	return sqlstore.ConvertRows(rows, err, fromAuditRow)
+}
+
+func (e *executor) PutBudget(ctx context.Context, b store.Budget, now time.Time) (store.Budget, error) {
+	return fromBudgetRow(e.q.PutBudget(ctx, dbsqlc.PutBudgetParams{
+		Team: b.Team, MonthlyAmount: b.MonthlyAmount, Currency: b.Currency, UpdateTime: now.UnixMicro(),
+	}))
+}
+
+func (e *executor) GetBudget(ctx context.Context, team string) (store.Budget, error) {
+	return fromBudgetRow(e.q.GetBudget(ctx, team))
+}
+
+func (e *executor) FirstDeployments(ctx context.Context, from, to time.Time) ([]store.FirstDeployment, error) {
+	rows, err := e.q.FirstDeployments(ctx, dbsqlc.FirstDeploymentsParams{FinishedFrom: from.UnixMicro(), FinishedTo: to.UnixMicro()})
+	return sqlstore.ConvertRows(rows, err, func(row dbsqlc.FirstDeploymentsRow, _ error) (store.FirstDeployment, error) {
+		return store.FirstDeployment{Service: row.Name, CreateTime: fromMicros(row.CreateTime), FirstDeployedAt: fromMicros(row.FirstDeployedAt)}, nil
+	})
+}
+
+func (e *executor) CountServices(ctx context.Context) ([]store.TeamServiceCount, error) {
+	rows, err := e.q.CountServices(ctx)
+	return sqlstore.ConvertRows(rows, err, func(row dbsqlc.CountServicesRow, _ error) (store.TeamServiceCount, error) {
+		return store.TeamServiceCount{Team: row.Team, GoldenPath: row.GoldenPath, Count: row.Services}, nil
+	})
+}
+
+func (e *executor) CountActiveServices(ctx context.Context, from, to time.Time) ([]store.ActiveServiceCount, error) {
+	rows, err := e.q.CountActiveServices(ctx, dbsqlc.CountActiveServicesParams{FinishedFrom: from.UnixMicro(), FinishedTo: to.UnixMicro()})
+	return sqlstore.ConvertRows(rows, err, func(row dbsqlc.CountActiveServicesRow, _ error) (store.ActiveServiceCount, error) {
+		return store.ActiveServiceCount{Team: row.Team, Environment: row.Environment, Count: row.Services}, nil
+	})
 }

@@ -22,8 +22,8 @@ func TestListAuditEventsWalksAnIndexInIDOrder(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
 	require.NoError(t, s.Migrate(t.Context()))
-	db := &recordingDB{DBTX: s.db}
-	s.queries = dbsqlc.New(db)
+	db := &recordingDB{DBTX: s.d.db}
+	s.d.q = dbsqlc.New(db)
 
 	const (
 		primaryKey = "SEARCH audit_events USING INTEGER PRIMARY KEY (rowid<?)"
@@ -47,7 +47,7 @@ func TestListAuditEventsWalksAnIndexInIDOrder(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := s.ListAuditEvents(t.Context(), tc.filter, 42, 50)
 			require.NoError(t, err)
-			require.Equal(t, []string{tc.plan}, queryPlan(t, s.db, db.query, db.args))
+			require.Equal(t, []string{tc.plan}, queryPlan(t, s.d.db, db.query, db.args))
 		})
 	}
 }

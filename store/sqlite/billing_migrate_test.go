@@ -20,7 +20,7 @@ func TestMigrationMovesBillingImportedBefore(t *testing.T) {
 	s, err := Open(ctx, filepath.Join(t.TempDir(), "cairn.db"))
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
-	_, err = s.db.ExecContext(ctx, createMigrationsTable)
+	_, err = s.d.db.ExecContext(ctx, createMigrationsTable)
 	require.NoError(t, err)
 	known, err := migrations.Read(migrationFiles)
 	require.NoError(t, err)
@@ -32,10 +32,10 @@ func TestMigrationMovesBillingImportedBefore(t *testing.T) {
 	at := func(month time.Month, day, hour int) int64 {
 		return time.Date(2031, month, day, hour, 0, 0, 0, time.UTC).UnixMicro()
 	}
-	_, err = s.db.ExecContext(ctx, `INSERT INTO billing_imports (source, month, imported_at) VALUES
+	_, err = s.d.db.ExecContext(ctx, `INSERT INTO billing_imports (source, month, imported_at) VALUES
 		('aws', '2031-01', ?), ('aws', '2031-02', ?), ('gcp', '2031-01', ?)`, at(1, 1, 0), at(2, 1, 0), at(3, 1, 0))
 	require.NoError(t, err)
-	_, err = s.db.ExecContext(ctx, `
+	_, err = s.d.db.ExecContext(ctx, `
 		INSERT INTO billing_rows (source, month, charge_period_start, charge_period_end, charge_category, service,
 		                          resource_id, service_name, service_category, currency, billed_cost, effective_cost, list_cost) VALUES
 			('aws', '2031-01', ?, ?, 'Usage', 'orders', 'db', 'Amazon RDS', 'Databases', 'EUR', 1, 100, 2),

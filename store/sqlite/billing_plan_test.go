@@ -19,14 +19,14 @@ func TestBillingReadsAndDeletesWalkTheirIndexes(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
 	require.NoError(t, s.Migrate(t.Context()))
-	db := &recordingDB{DBTX: s.db}
-	s.queries = dbsqlc.New(db)
+	db := &recordingDB{DBTX: s.d.db}
+	s.d.q = dbsqlc.New(db)
 
 	_, err = s.ServiceBilling(t.Context(), "orders", "2031-01", "2030-12")
 	require.NoError(t, err)
 	require.Equal(t, []string{
 		"SEARCH billing_resource_costs USING COVERING INDEX billing_resource_costs_service (service=? AND month=?)",
-	}, queryPlan(t, s.db, db.query, db.args))
+	}, queryPlan(t, s.d.db, db.query, db.args))
 
 	from := time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC)
 	_, err = s.DailyBilling(t.Context(), []string{"orders", "cart"}, from, from.AddDate(0, 1, 0))
@@ -36,14 +36,14 @@ func TestBillingReadsAndDeletesWalkTheirIndexes(t *testing.T) {
 		"SEARCH d USING INDEX billing_daily_costs_service (service=? AND day>? AND day<?)",
 		"SEARCH m USING INTEGER PRIMARY KEY (rowid=?)",
 		"USE TEMP B-TREE FOR GROUP BY",
-	}, queryPlan(t, s.db, db.query, db.args))
+	}, queryPlan(t, s.d.db, db.query, db.args))
 
 	for table, index := range map[string]string{
 		"billing_charges":        "billing_charges_month",
 		"billing_resource_costs": "billing_resource_costs_month",
 		"billing_daily_costs":    "billing_daily_costs_month",
 	} {
-		plan := queryPlan(t, s.db, "DELETE FROM "+table+" WHERE month_id = ?", []any{int64(1)})
+		plan := queryPlan(t, s.d.db, "DELETE FROM "+table+" WHERE month_id = ?", []any{int64(1)})
 		require.Len(t, plan, 1, table)
 		require.Regexp(t, "^SEARCH "+table+" USING (COVERING )?INDEX "+index+` \(month_id=\?\)$`, plan[0])
 	}

@@ -2,150 +2,55 @@ package sqlite
 
 import (
 	"database/sql"
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/cairn-dev/cairn/store"
-	"github.com/cairn-dev/cairn/store/internal/jsoncol"
+	"github.com/cairn-dev/cairn/store/internal/sqlstore"
 	"github.com/cairn-dev/cairn/store/sqlite/internal/dbsqlc"
 )
 
-// toParams is the row that stores svc, stamped at now. The create time is
-// only used when the row is new. The JSON columns are TEXT, which sqlc
-// reads and writes as strings.
-func toParams(svc *store.Service, now time.Time) dbsqlc.UpsertServiceParams {
-	micros := now.UnixMicro()
-	return dbsqlc.UpsertServiceParams{
-		Name:           svc.Name,
-		Title:          svc.Title,
-		Description:    svc.Description,
-		Type:           svc.Type,
-		Lifecycle:      svc.Lifecycle,
-		Owner:          svc.Owner,
-		Team:           svc.Team,
-		System:         svc.System,
-		GoldenPath:     svc.GoldenPath,
-		SourceTemplate: svc.SourceTemplate,
-		Labels:         string(jsoncol.EncodeMap(svc.Labels)),
-		Annotations:    string(jsoncol.EncodeMap(svc.Annotations)),
-		Tags:           string(jsoncol.EncodeList(svc.Tags)),
-		Links:          string(jsoncol.EncodeList(svc.Links)),
-		ProvidesApis:   string(jsoncol.EncodeList(svc.ProvidesAPIs)),
-		ConsumesApis:   string(jsoncol.EncodeList(svc.ConsumesAPIs)),
-		DependsOn:      string(jsoncol.EncodeList(svc.DependsOn)),
-		Etag:           store.ContentEtag(svc),
-		CreateTime:     micros,
-		UpdateTime:     micros,
-	}
+// columns: times are kept in INTEGER columns of unix microseconds (NULL
+// for an optional time not set), JSON in TEXT columns, which sqlc reads and
+// writes as strings. Each from* function converts the row a query read, or
+// passes its error on.
+var columns = sqlstore.Columns[int64, sql.NullInt64, string]{
+	Time:         fromMicros,
+	OptionalTime: timeOrZero,
+	FromTime:     time.Time.UnixMicro,
 }
 
-// fromRow is the service a row stores. Empty collections come back nil.
-func fromRow(row dbsqlc.Service) (*store.Service, error) {
-	svc := &store.Service{
-		Name:           row.Name,
-		Title:          row.Title,
-		Description:    row.Description,
-		Type:           row.Type,
-		Lifecycle:      row.Lifecycle,
-		Owner:          row.Owner,
-		Team:           row.Team,
-		System:         row.System,
-		GoldenPath:     row.GoldenPath,
-		SourceTemplate: row.SourceTemplate,
-		CreateTime:     time.UnixMicro(row.CreateTime).UTC(),
-		UpdateTime:     time.UnixMicro(row.UpdateTime).UTC(),
-		Etag:           row.Etag,
-	}
-	err := errors.Join(
-		jsoncol.DecodeMap([]byte(row.Labels), &svc.Labels),
-		jsoncol.DecodeMap([]byte(row.Annotations), &svc.Annotations),
-		jsoncol.DecodeList([]byte(row.Tags), &svc.Tags),
-		jsoncol.DecodeList([]byte(row.Links), &svc.Links),
-		jsoncol.DecodeList([]byte(row.ProvidesApis), &svc.ProvidesAPIs),
-		jsoncol.DecodeList([]byte(row.ConsumesApis), &svc.ConsumesAPIs),
-		jsoncol.DecodeList([]byte(row.DependsOn), &svc.DependsOn),
-	)
+func fromRow(row dbsqlc.Service, err error) (*store.Service, error) {
 	if err != nil {
-		return nil, fmt.Errorf("decode service %q: %w", row.Name, err)
+		return nil, err
 	}
-	return svc, nil
+	return columns.Service(sqlstore.ServiceRow[int64, string](row))
 }
 
-// toAuditParams is the row that records e, its time in whole microseconds.
-func toAuditParams(e store.AuditEvent) dbsqlc.AppendAuditEventParams {
-	return dbsqlc.AppendAuditEventParams{
-		Time:      e.Time.UnixMicro(),
-		Principal: e.Principal,
-		Action:    e.Action,
-		Target:    e.Target,
-		RequestID: e.RequestID,
-		Outcome:   e.Outcome,
-		Code:      e.Code,
+func fromProvisioningRow(row dbsqlc.Provisioning, err error) (store.Provisioning, error) {
+	if err != nil {
+		return store.Provisioning{}, err
 	}
+	return columns.Provisioning(sqlstore.ProvisioningRow[int64, sql.NullInt64, string](row))
 }
 
-// fromAuditRow is the event a row records.
-func fromAuditRow(row dbsqlc.AuditEvent) store.AuditEvent {
-	return store.AuditEvent{
-		ID:        row.ID,
-		Time:      time.UnixMicro(row.Time).UTC(),
-		Principal: row.Principal,
-		Action:    row.Action,
-		Target:    row.Target,
-		RequestID: row.RequestID,
-		Outcome:   row.Outcome,
-		Code:      row.Code,
-	}
+func fromPromotionRow(row dbsqlc.Promotion, err error) (store.Promotion, error) {
+	return columns.Promotion(sqlstore.PromotionRow[int64, sql.NullInt64](row)), err
 }
 
-// toProvisioningParams is the row that records p, stamped at now. The
-// store sets the generations, and the ready time is NULL.
-func toProvisioningParams(p store.Provisioning, now time.Time) dbsqlc.InsertProvisioningParams {
-	micros := now.UnixMicro()
-	return dbsqlc.InsertProvisioningParams{
-		Service:    p.Service,
-		RequestID:  p.RequestID,
-		Requester:  p.Requester,
-		Spec:       string(jsoncol.EncodeSpec(p.Spec)),
-		CreateTime: micros,
-		UpdateTime: micros,
-	}
+func fromAuditRow(row dbsqlc.AuditEvent, err error) (store.AuditEvent, error) {
+	return columns.AuditEvent(sqlstore.AuditEventRow[int64](row)), err
 }
 
-// fromProvisioningRow is the provisioning a row records.
-func fromProvisioningRow(row dbsqlc.Provisioning) (store.Provisioning, error) {
-	p := store.Provisioning{
-		Service:           row.Service,
-		RequestID:         row.RequestID,
-		Requester:         row.Requester,
-		Generation:        row.Generation,
-		AppliedGeneration: row.AppliedGeneration,
-		CreateTime:        time.UnixMicro(row.CreateTime).UTC(),
-		UpdateTime:        time.UnixMicro(row.UpdateTime).UTC(),
-		ReadyTime:         timeOrZero(row.ReadyTime),
-	}
-	if err := jsoncol.DecodeSpec([]byte(row.Spec), &p.Spec); err != nil {
-		return store.Provisioning{}, fmt.Errorf("decode provisioning %q: %w", row.Service, err)
-	}
-	return p, nil
+func fromIncidentRow(row dbsqlc.GetIncidentRow, err error) (store.Incident, error) {
+	return columns.Incident(sqlstore.IncidentRow[int64, sql.NullInt64](row)), err
 }
 
-// fromPromotionRow is the promotion a row records.
-func fromPromotionRow(row dbsqlc.Promotion) store.Promotion {
-	return store.Promotion{
-		Service:    row.Service,
-		ID:         row.ID,
-		RequestID:  row.RequestID,
-		Revision:   row.Revision,
-		State:      row.State,
-		Requester:  row.Requester,
-		Decider:    row.Decider,
-		Reason:     row.Reason,
-		CreateTime: time.UnixMicro(row.CreateTime).UTC(),
-		DecideTime: timeOrZero(row.DecideTime),
-	}
+func fromBudgetRow(row dbsqlc.TeamBudget, err error) (store.Budget, error) {
+	return columns.Budget(sqlstore.BudgetRow[int64](row)), err
 }
+
+// fromMicros is the time of unix microseconds, in UTC.
+func fromMicros(micros int64) time.Time { return time.UnixMicro(micros).UTC() }
 
 // optionalMicros is an optional time in unix microseconds: the zero time
 // is NULL, which as a filter matches everything.
@@ -159,5 +64,18 @@ func timeOrZero(micros sql.NullInt64) time.Time {
 	if !micros.Valid {
 		return time.Time{}
 	}
-	return time.UnixMicro(micros.Int64).UTC()
+	return fromMicros(micros.Int64)
+}
+
+// optionalString is an optional query argument: empty is NULL, which
+// matches everything.
+func optionalString(s string) sql.NullString {
+	return sql.NullString{String: s, Valid: s != ""}
+}
+
+func optionalBool(b *bool) sql.NullBool {
+	if b == nil {
+		return sql.NullBool{}
+	}
+	return sql.NullBool{Bool: *b, Valid: true}
 }

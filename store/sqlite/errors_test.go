@@ -12,6 +12,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/cairn-dev/cairn/store"
+	"github.com/cairn-dev/cairn/store/internal/sqlstore"
 )
 
 // holdWriteLock takes the write lock of the database at path on a
@@ -102,6 +103,7 @@ func TestClassify(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := db.ExecContext(ctx, tc.query)
 			require.Error(t, err)
+			err = sqlstore.Classify(errorClasses{}, err)
 			var sqliteErr *modernc.Error
 			require.ErrorAs(t, err, &sqliteErr, "the cause is kept")
 			for _, class := range []error{store.ErrUnavailable, store.ErrAlreadyExists, store.ErrNotFound, store.ErrConflict} {

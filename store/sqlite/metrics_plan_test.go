@@ -21,8 +21,8 @@ func TestDeliveryFactsReadIndexesAlone(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
 	require.NoError(t, s.Migrate(t.Context()))
-	db := &queryLog{DBTX: s.db}
-	s.queries = dbsqlc.New(db)
+	db := &queryLog{DBTX: s.d.db}
+	s.d.q = dbsqlc.New(db)
 
 	noon := time.Date(2031, 3, 31, 12, 0, 0, 0, time.UTC)
 	_, err = s.DeliveryFacts(t.Context(), []string{"orders", "cart"}, "production", noon.AddDate(0, 0, -30), noon)
@@ -30,7 +30,7 @@ func TestDeliveryFactsReadIndexesAlone(t *testing.T) {
 
 	var plans [][]string
 	for _, q := range db.queries {
-		plans = append(plans, queryPlan(t, s.db, q.query, q.args))
+		plans = append(plans, queryPlan(t, s.d.db, q.query, q.args))
 	}
 	const (
 		partDays  = "SEARCH deployments USING COVERING INDEX deployments_window (service=? AND environment=? AND finished_at>? AND finished_at<?)"

@@ -78,3 +78,33 @@ func (p *preparedDB) QueryRowContext(ctx context.Context, query string, args ...
 	}
 	return stmt.QueryRowContext(ctx, args...)
 }
+
+// preparedTx is a transaction, as a dbsqlc.DBTX, that prepares each
+// statement it executes once and runs it again prepared: sqlc's generated
+// code sends its query text on every call, which SQLite would parse and
+// plan again on each run of a statement that a transaction runs in a loop.
+// (sqlc's emit_prepared_queries
+// prepares every query of the package on the pool, and hands the
+// transaction a new copy of the statement on each call.) The transaction
+// closes the statements when it ends.
+type preparedTx struct {
+	*sql.Tx
+	stmts map[string]*sql.Stmt
+}
+
+func newPreparedTx(tx *sql.Tx) *preparedTx {
+	return &preparedTx{Tx: tx, stmts: make(map[string]*sql.Stmt)}
+}
+
+// ExecContext runs query prepared, preparing it on its first run.
+func (p *preparedTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	stmt, ok := p.stmts[query]
+	if !ok {
+		var err error
+		if stmt, err = p.Tx.PrepareContext(ctx, query); err != nil {
+			return nil, err
+		}
+		p.stmts[query] = stmt
+	}
+	return stmt.ExecContext(ctx, args...)
+}

@@ -19,7 +19,7 @@ func TestMigrationScopesIDsAndRetiresNamesDeletedBefore(t *testing.T) {
 	s, err := Open(ctx, filepath.Join(t.TempDir(), "cairn.db"))
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
-	_, err = s.db.ExecContext(ctx, createMigrationsTable)
+	_, err = s.d.db.ExecContext(ctx, createMigrationsTable)
 	require.NoError(t, err)
 	known, err := migrations.Read(migrationFiles)
 	require.NoError(t, err)
@@ -47,7 +47,7 @@ func TestMigrationScopesIDsAndRetiresNamesDeletedBefore(t *testing.T) {
 		{`INSERT INTO deployments (service, environment, revision, status, started_at, finished_at, caused_incident, recorded_at)
 		  VALUES ('deleted-with-history', 'production', 'v1', 'succeeded', ?, ?, 0, 1)`, []any{at(7), at(8)}},
 	} {
-		_, err = s.db.ExecContext(ctx, insert.sql, insert.args...)
+		_, err = s.d.db.ExecContext(ctx, insert.sql, insert.args...)
 		require.NoError(t, err, insert.sql)
 	}
 

@@ -121,3 +121,12 @@ func AppendDecodedMicros(micros []int64, b []byte) ([]int64, error) {
 	}
 	return micros, nil
 }
+
+// Durations converts microseconds to durations.
+func Durations(micros []int64) []time.Duration {
+	durations := make([]time.Duration, len(micros))
+	for i, us := range micros {
+		durations[i] = time.Duration(us) * time.Microsecond
+	}
+	return durations
+}

@@ -47,6 +47,19 @@ ON CONFLICT (name) DO UPDATE SET
     update_time = excluded.update_time
 RETURNING *;
 
+-- name: InsertService :one
+-- Inserts the service unless the name is taken: then it writes nothing and
+-- returns no row.
+INSERT INTO services (
+    name, title, description, type, lifecycle, owner, team, system,
+    golden_path, source_template, labels, annotations, tags, links,
+    provides_apis, consumes_apis, depends_on, etag, create_time, update_time
+) VALUES (
+    ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+)
+ON CONFLICT (name) DO NOTHING
+RETURNING *;
+
 -- name: DeleteServiceTags :exec
 DELETE FROM service_tags WHERE service_name = ?;
 

@@ -83,6 +83,92 @@ func (q *Queries) GetService(ctx context.Context, name string) (Service, error) 
 	return i, err
 }
 
+const insertService = `-- name: InsertService :one
+INSERT INTO services (
+    name, title, description, type, lifecycle, owner, team, system,
+    golden_path, source_template, labels, annotations, tags, links,
+    provides_apis, consumes_apis, depends_on, etag, create_time, update_time
+) VALUES (
+    ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+)
+ON CONFLICT (name) DO NOTHING
+RETURNING name, title, description, type, lifecycle, owner, team, system, golden_path, source_template, labels, annotations, tags, links, provides_apis, consumes_apis, depends_on, etag, create_time, update_time
+`
+
+type InsertServiceParams struct {
+	Name           string
+	Title          string
+	Description    string
+	Type           string
+	Lifecycle      string
+	Owner          string
+	Team           string
+	System         string
+	GoldenPath     bool
+	SourceTemplate string
+	Labels         string
+	Annotations    string
+	Tags           string
+	Links          string
+	ProvidesApis   string
+	ConsumesApis   string
+	DependsOn      string
+	Etag           string
+	CreateTime     int64
+	UpdateTime     int64
+}
+
+// Inserts the service unless the name is taken: then it writes nothing and
+// returns no row.
+func (q *Queries) InsertService(ctx context.Context, arg InsertServiceParams) (Service, error) {
+	row := q.db.QueryRowContext(ctx, insertService,
+		arg.Name,
+		arg.Title,
+		arg.Description,
+		arg.Type,
+		arg.Lifecycle,
+		arg.Owner,
+		arg.Team,
+		arg.System,
+		arg.GoldenPath,
+		arg.SourceTemplate,
+		arg.Labels,
+		arg.Annotations,
+		arg.Tags,
+		arg.Links,
+		arg.ProvidesApis,
+		arg.ConsumesApis,
+		arg.DependsOn,
+		arg.Etag,
+		arg.CreateTime,
+		arg.UpdateTime,
+	)
+	var i Service
+	err := row.Scan(
+		&i.Name,
+		&i.Title,
+		&i.Description,
+		&i.Type,
+		&i.Lifecycle,
+		&i.Owner,
+		&i.Team,
+		&i.System,
+		&i.GoldenPath,
+		&i.SourceTemplate,
+		&i.Labels,
+		&i.Annotations,
+		&i.Tags,
+		&i.Links,
+		&i.ProvidesApis,
+		&i.ConsumesApis,
+		&i.DependsOn,
+		&i.Etag,
+		&i.CreateTime,
+		&i.UpdateTime,
+	)
+	return i, err
+}
+
 const insertServiceTag = `-- name: InsertServiceTag :exec
 INSERT INTO service_tags (service_name, tag) VALUES (?, ?)
 ON CONFLICT DO NOTHING
