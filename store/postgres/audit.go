@@ -16,14 +16,9 @@ func (e *executor) AppendAuditEvent(ctx context.Context, ev store.AuditEvent) (s
 
 func (e *executor) ListAuditEvents(ctx context.Context, q auditlog.Query) ([]store.AuditEvent, error) {
 	rows, err := e.q.ListAuditEvents(ctx, dbsqlc.ListAuditEventsParams{
-		Before:    q.Before,
-		Principal: optionalString(q.Principal),
-		Action:    optionalString(q.Action),
-		Target:    optionalString(q.Target),
-		Outcome:   optionalString(q.Outcome),
-		StartTime: optionalTime(q.Start),
-		EndTime:   optionalTime(q.End),
-		MaxEvents: q.Limit,
+		Before: q.Before, Principal: optionalString(q.Principal), Action: optionalString(q.Action),
+		Target: optionalString(q.Target), Outcome: optionalString(q.Outcome), StartTime: optionalTime(q.Start),
+		EndTime: optionalTime(q.End), MaxEvents: q.Limit,
 	})
 	return sqlstore.ConvertRows(rows, err, fromAuditRow)
 }

@@ -121,19 +121,14 @@ func appendInt8(buf []byte, n int64) []byte {
 	return binary.BigEndian.AppendUint64(buf, uint64(n))
 }
 
-func (e *executor) ServiceBilling(ctx context.Context, service string, months []string) (map[string][]store.BilledResource, error) {
+func (e *executor) ServiceBilling(ctx context.Context, service string, months []string) ([]sqlstore.BilledRow, error) {
 	rows, err := e.q.ServiceBilling(ctx, dbsqlc.ServiceBillingParams{Service: service, Months: months})
-	if err != nil {
-		return nil, err
-	}
-	billed := make(map[string][]store.BilledResource, len(months))
-	for _, row := range rows {
-		billed[row.Month] = append(billed[row.Month], store.BilledResource{
+	return sqlstore.ConvertRows(rows, err, func(row dbsqlc.ServiceBillingRow, _ error) (sqlstore.BilledRow, error) {
+		return sqlstore.BilledRow{Month: row.Month, BilledResource: store.BilledResource{
 			ResourceID: row.ResourceID, ServiceCategory: row.ServiceCategory,
 			EffectiveCost: money.FromParts(row.CostHigh, row.CostLow), Currency: row.Currency,
-		})
-	}
-	return billed, nil
+		}}, nil
+	})
 }
 
 func (e *executor) LastBillingImport(ctx context.Context) (time.Time, error) {

@@ -20,31 +20,12 @@ var columns = sqlstore.Columns[time.Time, pgtype.Timestamptz, []byte]{
 	FromTime:     func(t time.Time) time.Time { return t.Truncate(time.Microsecond) },
 }
 
-// toParams is the row that stores svc, stamped at now, replacing the stored
-// service of its name if replace is set.
-func toParams(svc *store.Service, replace bool, now time.Time) dbsqlc.WriteServiceParams {
-	r := columns.ServiceRow(svc, now)
-	return dbsqlc.WriteServiceParams{
-		Name: r.Name, Title: r.Title, Description: r.Description, Type: r.Type, Lifecycle: r.Lifecycle,
-		Owner: r.Owner, Team: r.Team, System: r.System, GoldenPath: r.GoldenPath, SourceTemplate: r.SourceTemplate,
-		Labels: r.Labels, Annotations: r.Annotations, Tags: r.Tags, Links: r.Links,
-		ProvidesApis: r.ProvidesApis, ConsumesApis: r.ConsumesApis, DependsOn: r.DependsOn,
-		Etag: r.Etag, CreateTime: r.CreateTime, UpdateTime: r.UpdateTime, Replace: replace,
-	}
-}
-
 func fromRow(row dbsqlc.Service, err error) (*store.Service, error) {
-	if err != nil {
-		return nil, err
-	}
-	return columns.Service(sqlstore.ServiceRow[time.Time, []byte](row))
+	return columns.Service(sqlstore.ServiceRow[time.Time, []byte](row), err)
 }
 
 func fromProvisioningRow(row dbsqlc.Provisioning, err error) (store.Provisioning, error) {
-	if err != nil {
-		return store.Provisioning{}, err
-	}
-	return columns.Provisioning(sqlstore.ProvisioningRow[time.Time, pgtype.Timestamptz, []byte](row))
+	return columns.Provisioning(sqlstore.ProvisioningRow[time.Time, pgtype.Timestamptz, []byte](row), err)
 }
 
 func fromPromotionRow(row dbsqlc.Promotion, err error) (store.Promotion, error) {

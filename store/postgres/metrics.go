@@ -21,13 +21,8 @@ func (e *executor) LockServiceEvents(ctx context.Context, service string) error 
 
 func (e *executor) InsertDeployment(ctx context.Context, d store.Deployment, now time.Time) (int64, bool, error) {
 	row, err := e.q.InsertDeployment(ctx, dbsqlc.InsertDeploymentParams{
-		Service:     d.Service,
-		Environment: d.Environment,
-		Revision:    d.Revision,
-		Status:      d.Status,
-		StartedAt:   d.StartedAt,
-		FinishedAt:  d.FinishedAt,
-		RecordedAt:  now,
+		Service: d.Service, Environment: d.Environment, Revision: d.Revision, Status: d.Status,
+		StartedAt: d.StartedAt, FinishedAt: d.FinishedAt, RecordedAt: now,
 	})
 	return row.ID, row.CausedIncident, err
 }
@@ -71,12 +66,8 @@ func (e *executor) CountDeployments(ctx context.Context, c sqlstore.DeploymentCo
 
 func (e *executor) InsertIncident(ctx context.Context, i store.Incident, now time.Time) (bool, error) {
 	n, err := e.q.InsertIncident(ctx, dbsqlc.InsertIncidentParams{
-		ID:            i.ID,
-		Service:       i.Service,
-		OpenedAt:      i.OpenedAt,
-		ResolvedAt:    optionalTime(i.ResolvedAt),
-		CauseRevision: i.CauseRevision,
-		RecordedAt:    now,
+		ID: i.ID, Service: i.Service, OpenedAt: i.OpenedAt, ResolvedAt: optionalTime(i.ResolvedAt),
+		CauseRevision: i.CauseRevision, RecordedAt: now,
 	})
 	return n > 0, err
 }
@@ -131,16 +122,8 @@ func (e *executor) DeliveryFacts(ctx context.Context, services []string, environ
 	var facts store.DeliveryFacts
 	head, whole, tail := delivery.Split(from, to)
 	row, err := e.q.DeliveryFacts(ctx, dbsqlc.DeliveryFactsParams{
-		Services:    services,
-		Environment: environment,
-		PeriodFrom:  from,
-		PeriodTo:    to,
-		WholeFrom:   whole.From,
-		WholeTo:     whole.To,
-		HeadFrom:    head.From,
-		HeadTo:      head.To,
-		TailFrom:    tail.From,
-		TailTo:      tail.To,
+		Services: services, Environment: environment, PeriodFrom: from, PeriodTo: to,
+		WholeFrom: whole.From, WholeTo: whole.To, HeadFrom: head.From, HeadTo: head.To, TailFrom: tail.From, TailTo: tail.To,
 	})
 	if err != nil {
 		return store.DeliveryFacts{}, err

@@ -16,12 +16,8 @@ import (
 func (e *executor) InsertProvisioning(ctx context.Context, p store.Provisioning, now time.Time) (store.Provisioning, error) {
 	now = now.Truncate(time.Microsecond)
 	return fromProvisioningRow(e.q.InsertProvisioning(ctx, dbsqlc.InsertProvisioningParams{
-		Service:    p.Service,
-		RequestID:  p.RequestID,
-		Requester:  p.Requester,
-		Spec:       columns.Spec(p.Spec),
-		CreateTime: now,
-		UpdateTime: now,
+		Service: p.Service, RequestID: p.RequestID, Requester: p.Requester, Spec: columns.Spec(p.Spec),
+		CreateTime: now, UpdateTime: now,
 	}))
 }
 

@@ -18,11 +18,15 @@ func (e *executor) LockService(ctx context.Context, name string) (*store.Service
 	return fromRow(e.q.LockService(ctx, name))
 }
 
-// WriteService leaves the row that took the name locked, when it finds the
-// name taken: ON CONFLICT DO UPDATE locks the rows it conflicts with,
-// whether its WHERE lets it update them or not.
+// WriteService's insert leaves the row that took the name locked (see
+// InsertService).
 func (e *executor) WriteService(ctx context.Context, svc *store.Service, replace bool, now time.Time) (*store.Service, error) {
-	return fromRow(e.q.WriteService(ctx, toParams(svc, replace, now)))
+	params := dbsqlc.UpsertServiceParams(columns.ServiceRow(svc, now))
+	if replace {
+		return fromRow(e.q.UpsertService(ctx, params))
+	}
+	// The two queries take the same arguments: their parameters convert.
+	return fromRow(e.q.InsertService(ctx, dbsqlc.InsertServiceParams(params)))
 }
 
 func (e *executor) ReplaceServiceTags(ctx context.Context, name string, tags []string) error {
@@ -37,13 +41,9 @@ func (e *executor) ReplaceServiceTags(ctx context.Context, name string, tags []s
 
 func (e *executor) ListServices(ctx context.Context, filter store.ServiceFilter, after string, limit int64) ([]*store.Service, error) {
 	rows, err := e.q.ListServices(ctx, dbsqlc.ListServicesParams{
-		After:       after,
-		Team:        optionalString(filter.Team),
-		System:      optionalString(filter.System),
-		Lifecycle:   optionalString(filter.Lifecycle),
-		Tag:         optionalString(filter.Tag),
-		GoldenPath:  optionalBool(filter.GoldenPath),
-		MaxServices: limit,
+		After: after, Team: optionalString(filter.Team), System: optionalString(filter.System),
+		Lifecycle: optionalString(filter.Lifecycle), Tag: optionalString(filter.Tag),
+		GoldenPath: optionalBool(filter.GoldenPath), MaxServices: limit,
 	})
 	return sqlstore.ConvertRows(rows, err, fromRow)
 }

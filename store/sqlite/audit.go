@@ -19,14 +19,9 @@ func (e *executor) AppendAuditEvent(ctx context.Context, ev store.AuditEvent) (s
 // primary key.
 func (e *executor) ListAuditEvents(ctx context.Context, q auditlog.Query) ([]store.AuditEvent, error) {
 	params := dbsqlc.ListAuditEventsParams{
-		Before:    q.Before,
-		Principal: optionalString(q.Principal),
-		Action:    optionalString(q.Action),
-		Target:    optionalString(q.Target),
-		Outcome:   optionalString(q.Outcome),
-		StartTime: optionalMicros(q.Start),
-		EndTime:   optionalMicros(q.End),
-		MaxEvents: q.Limit,
+		Before: q.Before, Principal: optionalString(q.Principal), Action: optionalString(q.Action),
+		Target: optionalString(q.Target), Outcome: optionalString(q.Outcome), StartTime: optionalMicros(q.Start),
+		EndTime: optionalMicros(q.End), MaxEvents: q.Limit,
 	}
 	var (
 		rows []dbsqlc.AuditEvent

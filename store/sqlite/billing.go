@@ -147,21 +147,14 @@ func (w *billingInserts) prepare(ctx context.Context, ins bulkInsert) (*sql.Stmt
 	return stmt, nil
 }
 
-func (e *executor) ServiceBilling(ctx context.Context, service string, months []string) (map[string][]store.BilledResource, error) {
+func (e *executor) ServiceBilling(ctx context.Context, service string, months []string) ([]sqlstore.BilledRow, error) {
 	rows, err := e.q.ServiceBilling(ctx, dbsqlc.ServiceBillingParams{Service: service, Months: months})
-	if err != nil {
-		return nil, err
-	}
-	billed := make(map[string][]store.BilledResource, len(months))
-	for _, row := range rows {
-		billed[row.Month] = append(billed[row.Month], store.BilledResource{
-			ResourceID:      row.ResourceID,
-			ServiceCategory: row.ServiceCategory,
-			EffectiveCost:   money.FromParts(row.CostHigh, row.CostLow),
-			Currency:        row.Currency,
-		})
-	}
-	return billed, nil
+	return sqlstore.ConvertRows(rows, err, func(row dbsqlc.ServiceBillingRow, _ error) (sqlstore.BilledRow, error) {
+		return sqlstore.BilledRow{Month: row.Month, BilledResource: store.BilledResource{
+			ResourceID: row.ResourceID, ServiceCategory: row.ServiceCategory,
+			EffectiveCost: money.FromParts(row.CostHigh, row.CostLow), Currency: row.Currency,
+		}}, nil
+	})
 }
 
 func (e *executor) LastBillingImport(ctx context.Context) (time.Time, error) {

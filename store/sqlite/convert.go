@@ -20,17 +20,11 @@ var columns = sqlstore.Columns[int64, sql.NullInt64, string]{
 }
 
 func fromRow(row dbsqlc.Service, err error) (*store.Service, error) {
-	if err != nil {
-		return nil, err
-	}
-	return columns.Service(sqlstore.ServiceRow[int64, string](row))
+	return columns.Service(sqlstore.ServiceRow[int64, string](row), err)
 }
 
 func fromProvisioningRow(row dbsqlc.Provisioning, err error) (store.Provisioning, error) {
-	if err != nil {
-		return store.Provisioning{}, err
-	}
-	return columns.Provisioning(sqlstore.ProvisioningRow[int64, sql.NullInt64, string](row))
+	return columns.Provisioning(sqlstore.ProvisioningRow[int64, sql.NullInt64, string](row), err)
 }
 
 func fromPromotionRow(row dbsqlc.Promotion, err error) (store.Promotion, error) {

@@ -6,6 +6,9 @@ import (
 	"github.com/cairn-dev/cairn/store/internal/migrations"
 )
 
+// createMigrationsTable is the migration runner's table.
+var createMigrationsTable = (&driver{}).MigrationSQL().CreateTable
+
 // applyMigration applies m in a transaction of its own, for the tests that
 // migrate part of the way.
 func (s *Store) applyMigration(ctx context.Context, m migrations.Migration) error {
@@ -14,7 +17,10 @@ func (s *Store) applyMigration(ctx context.Context, m migrations.Migration) erro
 		return err
 	}
 	defer tx.Rollback(ctx)
-	if err := tx.ApplyMigration(ctx, m); err != nil {
+	if err := tx.Exec(ctx, m.SQL); err != nil {
+		return err
+	}
+	if err := tx.Exec(ctx, s.d.MigrationSQL().Record, m.Version, m.Name); err != nil {
 		return err
 	}
 	return tx.Commit(ctx)

@@ -17,13 +17,8 @@ func (e *executor) LockServiceEvents(context.Context, string) error { return nil
 
 func (e *executor) InsertDeployment(ctx context.Context, d store.Deployment, now time.Time) (int64, bool, error) {
 	row, err := e.q.InsertDeployment(ctx, dbsqlc.InsertDeploymentParams{
-		Service:     d.Service,
-		Environment: d.Environment,
-		Revision:    d.Revision,
-		Status:      d.Status,
-		StartedAt:   d.StartedAt.UnixMicro(),
-		FinishedAt:  d.FinishedAt.UnixMicro(),
-		RecordedAt:  now.UnixMicro(),
+		Service: d.Service, Environment: d.Environment, Revision: d.Revision, Status: d.Status,
+		StartedAt: d.StartedAt.UnixMicro(), FinishedAt: d.FinishedAt.UnixMicro(), RecordedAt: now.UnixMicro(),
 	})
 	return row.ID, row.CausedIncident, err
 }
@@ -62,12 +57,8 @@ func (e *executor) CountDeployments(ctx context.Context, c sqlstore.DeploymentCo
 
 func (e *executor) InsertIncident(ctx context.Context, i store.Incident, now time.Time) (bool, error) {
 	n, err := e.q.InsertIncident(ctx, dbsqlc.InsertIncidentParams{
-		ID:            i.ID,
-		Service:       i.Service,
-		OpenedAt:      i.OpenedAt.UnixMicro(),
-		ResolvedAt:    optionalMicros(i.ResolvedAt),
-		CauseRevision: i.CauseRevision,
-		RecordedAt:    now.UnixMicro(),
+		ID: i.ID, Service: i.Service, OpenedAt: i.OpenedAt.UnixMicro(), ResolvedAt: optionalMicros(i.ResolvedAt),
+		CauseRevision: i.CauseRevision, RecordedAt: now.UnixMicro(),
 	})
 	return n > 0, err
 }

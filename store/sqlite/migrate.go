@@ -2,69 +2,45 @@ package sqlite
 
 import (
 	"context"
-	"time"
 
-	"github.com/cairn-dev/cairn/store/internal/migrations"
+	"github.com/cairn-dev/cairn/store/internal/sqlstore"
 )
 
-// The runner's own table.
-const createMigrationsTable = `CREATE TABLE IF NOT EXISTS cairn_schema_migrations (
+// MigrationSQL takes no lock: the transaction holds the write lock (see
+// dsn), so that two processes migrating at once cannot both apply a
+// migration.
+func (d *driver) MigrationSQL() sqlstore.MigrationSQL {
+	return sqlstore.MigrationSQL{
+		CreateTable: `CREATE TABLE IF NOT EXISTS cairn_schema_migrations (
     version    INTEGER NOT NULL PRIMARY KEY,
     name       TEXT    NOT NULL,
     applied_at INTEGER NOT NULL
-)`
+)`,
+		HasTable: `SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'cairn_schema_migrations')`,
+		Applied:  `SELECT version, name FROM cairn_schema_migrations ORDER BY version`,
+		// applied_at in unix microseconds, from the Julian day.
+		Record: `INSERT INTO cairn_schema_migrations (version, name, applied_at)
+VALUES (?, ?, CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER))`,
+	}
+}
 
-// LockMigrations does nothing: the transaction holds the write lock (see
-// dsn), so that two processes migrating at once cannot both apply a
-// migration.
-func (e *executor) LockMigrations(context.Context) error { return nil }
-
-func (e *executor) CreateMigrationsTable(ctx context.Context) error {
-	_, err := e.db.ExecContext(ctx, createMigrationsTable)
+// Exec runs in a transaction: a file of several statements runs
+// unprepared.
+func (e *executor) Exec(ctx context.Context, query string, args ...any) error {
+	_, err := e.tx.ExecContext(ctx, query, args...)
 	return err
 }
 
-func (e *executor) MigrationApplied(ctx context.Context, version int) (bool, error) {
-	var applied bool
-	err := e.db.QueryRowContext(ctx,
-		`SELECT EXISTS (SELECT 1 FROM cairn_schema_migrations WHERE version = ?)`, version,
-	).Scan(&applied)
-	return applied, err
-}
-
-// ApplyMigration runs in a transaction: its file, of several statements,
-// runs unprepared.
-func (e *executor) ApplyMigration(ctx context.Context, m migrations.Migration) error {
-	if _, err := e.tx.ExecContext(ctx, m.SQL); err != nil {
+func (e *executor) Query(ctx context.Context, query string, each func(scan func(...any) error) error) error {
+	rows, err := e.db.QueryContext(ctx, query)
+	if err != nil {
 		return err
 	}
-	_, err := e.tx.ExecContext(ctx,
-		`INSERT INTO cairn_schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-		m.Version, m.Name, time.Now().UnixMicro(),
-	)
-	return err
-}
-
-func (e *executor) AppliedMigrations(ctx context.Context) ([]migrations.Migration, error) {
-	var hasTable bool
-	err := e.db.QueryRowContext(ctx,
-		`SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'cairn_schema_migrations')`,
-	).Scan(&hasTable)
-	if err != nil || !hasTable {
-		return nil, err
-	}
-	rows, err := e.db.QueryContext(ctx, `SELECT version, name FROM cairn_schema_migrations ORDER BY version`)
-	if err != nil {
-		return nil, err
-	}
 	defer rows.Close()
-	var applied []migrations.Migration
 	for rows.Next() {
-		var m migrations.Migration
-		if err := rows.Scan(&m.Version, &m.Name); err != nil {
-			return nil, err
+		if err := each(rows.Scan); err != nil {
+			return err
 		}
-		applied = append(applied, m)
 	}
-	return applied, rows.Err()
+	return rows.Err()
 }

@@ -12,12 +12,8 @@ import (
 
 func (e *executor) InsertProvisioning(ctx context.Context, p store.Provisioning, now time.Time) (store.Provisioning, error) {
 	return fromProvisioningRow(e.q.InsertProvisioning(ctx, dbsqlc.InsertProvisioningParams{
-		Service:    p.Service,
-		RequestID:  p.RequestID,
-		Requester:  p.Requester,
-		Spec:       columns.Spec(p.Spec),
-		CreateTime: now.UnixMicro(),
-		UpdateTime: now.UnixMicro(),
+		Service: p.Service, RequestID: p.RequestID, Requester: p.Requester, Spec: columns.Spec(p.Spec),
+		CreateTime: now.UnixMicro(), UpdateTime: now.UnixMicro(),
 	}))
 }
 

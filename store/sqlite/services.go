@@ -41,13 +41,9 @@ func (e *executor) ReplaceServiceTags(ctx context.Context, name string, tags []s
 
 func (e *executor) ListServices(ctx context.Context, filter store.ServiceFilter, after string, limit int64) ([]*store.Service, error) {
 	rows, err := e.q.ListServices(ctx, dbsqlc.ListServicesParams{
-		After:       after,
-		Team:        optionalString(filter.Team),
-		System:      optionalString(filter.System),
-		Lifecycle:   optionalString(filter.Lifecycle),
-		Tag:         optionalString(filter.Tag),
-		GoldenPath:  optionalBool(filter.GoldenPath),
-		MaxServices: limit,
+		After: after, Team: optionalString(filter.Team), System: optionalString(filter.System),
+		Lifecycle: optionalString(filter.Lifecycle), Tag: optionalString(filter.Tag),
+		GoldenPath: optionalBool(filter.GoldenPath), MaxServices: limit,
 	})
 	return sqlstore.ConvertRows(rows, err, fromRow)
 }

@@ -86,8 +86,7 @@ func poolSize() int { return max(8, 2*runtime.GOMAXPROCS(0)) }
 //   - BEGIN IMMEDIATE for write transactions, which take the write lock up
 //     front: a transaction that reads and then writes cannot fail to upgrade
 //     its lock halfway through, and no other write comes between its checks
-//     and its writes. Locking rows and the engine's other locks (see
-//     sqlstore.Executor) are therefore no-ops here.
+//     and its writes: the engine's locks (see sqlstore.Executor) are no-ops.
 func dsn(path string, busyTimeout time.Duration) string {
 	params := url.Values{
 		"_pragma": {fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()), "journal_mode(WAL)", "foreign_keys(1)"},

@@ -82,9 +82,13 @@ func (s *Store) ServiceBilling(ctx context.Context, service string, months ...st
 	if len(months) == 0 {
 		return map[string][]store.BilledResource{}, nil
 	}
-	billed, err := s.d.ServiceBilling(ctx, service, months)
+	rows, err := s.d.ServiceBilling(ctx, service, months)
 	if err != nil {
 		return nil, s.failed(fmt.Sprintf("billing of %q in %v", service, months), err)
+	}
+	billed := make(map[string][]store.BilledResource, len(months))
+	for _, row := range rows {
+		billed[row.Month] = append(billed[row.Month], row.BilledResource)
 	}
 	return billed, nil
 }

@@ -7,7 +7,6 @@ import (
 	"github.com/cairn-dev/cairn/store"
 	"github.com/cairn-dev/cairn/store/internal/auditlog"
 	"github.com/cairn-dev/cairn/store/internal/billing"
-	"github.com/cairn-dev/cairn/store/internal/migrations"
 	"github.com/cairn-dev/cairn/store/internal/provisioning"
 )
 
@@ -80,7 +79,9 @@ type Executor interface {
 	// InsertBilling writes a batch's charges and sums, of the months of
 	// monthIDs.
 	InsertBilling(ctx context.Context, b *billing.Batch, monthIDs map[string]int64) error
-	ServiceBilling(ctx context.Context, service string, months []string) (map[string][]store.BilledResource, error)
+	// ServiceBilling reads a service's billed resources of some months (at
+	// least one), by month, then resource.
+	ServiceBilling(ctx context.Context, service string, months []string) ([]BilledRow, error)
 	// LastBillingImport reads no row before the first import.
 	LastBillingImport(ctx context.Context) (time.Time, error)
 	DailyBilling(ctx context.Context, services []string, from, to time.Time) ([]store.DailyCost, error)
@@ -125,19 +126,12 @@ type Executor interface {
 	CountServices(ctx context.Context) ([]store.TeamServiceCount, error)
 	CountActiveServices(ctx context.Context, from, to time.Time) ([]store.ActiveServiceCount, error)
 
-	// LockMigrations takes the lock on which migrating processes take
-	// turns, until the transaction ends: a no-op where every write
-	// transaction holds the database's write lock.
-	LockMigrations(ctx context.Context) error
-	// CreateMigrationsTable creates the runner's own table unless it
-	// exists: it is created outside the migrations, since it records them.
-	CreateMigrationsTable(ctx context.Context) error
-	MigrationApplied(ctx context.Context, version int) (bool, error)
-	// ApplyMigration runs m's SQL and records m as applied.
-	ApplyMigration(ctx context.Context, m migrations.Migration) error
-	// AppliedMigrations reads the migrations the runner's table records,
-	// none when there is no such table: it writes nothing.
-	AppliedMigrations(ctx context.Context) ([]migrations.Migration, error)
+	// Exec runs one of the migration runner's statements, unprepared, so
+	// that a migration may hold several.
+	Exec(ctx context.Context, query string, args ...any) error
+	// Query runs one of the migration runner's queries and calls each with
+	// the Scan of every row it reads.
+	Query(ctx context.Context, query string, each func(scan func(dest ...any) error) error) error
 }
 
 // DeploymentCount is what to add to the counts of a service's deployments
@@ -148,6 +142,12 @@ type DeploymentCount struct {
 	Succeeded, Failed    int64
 	IncidentCausing      int64
 	LeadTimes            []byte // delivery.EncodeMicros of the lead times to add
+}
+
+// BilledRow is a service's billed cost of a resource in Month.
+type BilledRow struct {
+	Month string
+	store.BilledResource
 }
 
 // MarkedDeployment is a deployment MarkIncidentCauses marked.

@@ -108,15 +108,19 @@ func (c Columns[T, N, J]) ServiceRow(svc *store.Service, now time.Time) ServiceR
 	}
 }
 
-// Service is the service a row stores. Empty collections come back nil.
-func (c Columns[T, N, J]) Service(row ServiceRow[T, J]) (*store.Service, error) {
+// Service is the service a row stores, or the error of the query that
+// read it. Empty collections come back nil.
+func (c Columns[T, N, J]) Service(row ServiceRow[T, J], err error) (*store.Service, error) {
+	if err != nil {
+		return nil, err
+	}
 	svc := &store.Service{
 		Name: row.Name, Title: row.Title, Description: row.Description, Type: row.Type,
 		Lifecycle: row.Lifecycle, Owner: row.Owner, Team: row.Team, System: row.System,
 		GoldenPath: row.GoldenPath, SourceTemplate: row.SourceTemplate, Etag: row.Etag,
 		CreateTime: c.Time(row.CreateTime), UpdateTime: c.Time(row.UpdateTime),
 	}
-	err := errors.Join(
+	err = errors.Join(
 		jsoncol.DecodeMap([]byte(row.Labels), &svc.Labels),
 		jsoncol.DecodeMap([]byte(row.Annotations), &svc.Annotations),
 		jsoncol.DecodeList([]byte(row.Tags), &svc.Tags),
@@ -131,8 +135,12 @@ func (c Columns[T, N, J]) Service(row ServiceRow[T, J]) (*store.Service, error) 
 	return svc, nil
 }
 
-// Provisioning is the provisioning a row records.
-func (c Columns[T, N, J]) Provisioning(row ProvisioningRow[T, N, J]) (store.Provisioning, error) {
+// Provisioning is the provisioning a row records, or the error of the
+// query that read it.
+func (c Columns[T, N, J]) Provisioning(row ProvisioningRow[T, N, J], err error) (store.Provisioning, error) {
+	if err != nil {
+		return store.Provisioning{}, err
+	}
 	p := store.Provisioning{
 		Service: row.Service, RequestID: row.RequestID, Requester: row.Requester,
 		Generation: row.Generation, AppliedGeneration: row.AppliedGeneration,

@@ -30,6 +30,8 @@ type Driver interface {
 	Close() error
 	// Migrations holds the engine's migrations/NNNN_name.sql files.
 	Migrations() fs.FS
+	// MigrationSQL is the migration runner's SQL in the engine's dialect.
+	MigrationSQL() MigrationSQL
 	// BillingBatchRows is how many rows of an import InsertBilling is
 	// given at once, while the next are read.
 	BillingBatchRows() int

@@ -21,12 +21,9 @@ WHERE name > @after
 ORDER BY name
 LIMIT @max_services::bigint;
 
--- name: WriteService :one
--- Inserts the service, or, when @replace is true, replaces the one of the
--- same name, keeping its create time. When @replace is false and the name
--- is taken, it writes nothing, returns no row, and leaves the taken row
--- locked: ON CONFLICT DO UPDATE locks the rows it conflicts with, whether
--- its WHERE lets it update them or not.
+-- name: UpsertService :one
+-- Inserts the service, or replaces the one of the same name, keeping its
+-- create time.
 INSERT INTO services (
     name, title, description, type, lifecycle, owner, team, system,
     golden_path, source_template, labels, annotations, tags, links,
@@ -55,7 +52,24 @@ ON CONFLICT (name) DO UPDATE SET
     depends_on = excluded.depends_on,
     etag = excluded.etag,
     update_time = excluded.update_time
-WHERE sqlc.arg(replace)::boolean
+RETURNING *;
+
+-- name: InsertService :one
+-- Inserts the service unless the name is taken: then it writes nothing,
+-- returns no row, and leaves the taken row locked, as ON CONFLICT DO UPDATE
+-- locks the rows it conflicts with, whether its WHERE lets it update them
+-- or not.
+INSERT INTO services (
+    name, title, description, type, lifecycle, owner, team, system,
+    golden_path, source_template, labels, annotations, tags, links,
+    provides_apis, consumes_apis, depends_on, etag, create_time, update_time
+) VALUES (
+    @name, @title, @description, @type, @lifecycle, @owner, @team, @system,
+    @golden_path, @source_template, @labels, @annotations, @tags, @links,
+    @provides_apis, @consumes_apis, @depends_on, @etag, @create_time, @update_time
+)
+ON CONFLICT (name) DO UPDATE SET name = excluded.name
+WHERE false
 RETURNING *;
 
 -- name: DeleteServiceTags :exec

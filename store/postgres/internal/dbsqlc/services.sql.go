@@ -85,6 +85,97 @@ func (q *Queries) GetService(ctx context.Context, name string) (Service, error) 
 	return i, err
 }
 
+const insertService = `-- name: InsertService :one
+INSERT INTO services (
+    name, title, description, type, lifecycle, owner, team, system,
+    golden_path, source_template, labels, annotations, tags, links,
+    provides_apis, consumes_apis, depends_on, etag, create_time, update_time
+) VALUES (
+    $1, $2, $3, $4, $5, $6, $7, $8,
+    $9, $10, $11, $12, $13, $14,
+    $15, $16, $17, $18, $19, $20
+)
+ON CONFLICT (name) DO UPDATE SET name = excluded.name
+WHERE false
+RETURNING name, title, description, type, lifecycle, owner, team, system, golden_path, source_template, labels, annotations, tags, links, provides_apis, consumes_apis, depends_on, etag, create_time, update_time
+`
+
+type InsertServiceParams struct {
+	Name           string
+	Title          string
+	Description    string
+	Type           string
+	Lifecycle      string
+	Owner          string
+	Team           string
+	System         string
+	GoldenPath     bool
+	SourceTemplate string
+	Labels         []byte
+	Annotations    []byte
+	Tags           []byte
+	Links          []byte
+	ProvidesApis   []byte
+	ConsumesApis   []byte
+	DependsOn      []byte
+	Etag           string
+	CreateTime     time.Time
+	UpdateTime     time.Time
+}
+
+// Inserts the service unless the name is taken: then it writes nothing,
+// returns no row, and leaves the taken row locked, as ON CONFLICT DO UPDATE
+// locks the rows it conflicts with, whether its WHERE lets it update them
+// or not.
+func (q *Queries) InsertService(ctx context.Context, arg InsertServiceParams) (Service, error) {
+	row := q.db.QueryRow(ctx, insertService,
+		arg.Name,
+		arg.Title,
+		arg.Description,
+		arg.Type,
+		arg.Lifecycle,
+		arg.Owner,
+		arg.Team,
+		arg.System,
+		arg.GoldenPath,
+		arg.SourceTemplate,
+		arg.Labels,
+		arg.Annotations,
+		arg.Tags,
+		arg.Links,
+		arg.ProvidesApis,
+		arg.ConsumesApis,
+		arg.DependsOn,
+		arg.Etag,
+		arg.CreateTime,
+		arg.UpdateTime,
+	)
+	var i Service
+	err := row.Scan(
+		&i.Name,
+		&i.Title,
+		&i.Description,
+		&i.Type,
+		&i.Lifecycle,
+		&i.Owner,
+		&i.Team,
+		&i.System,
+		&i.GoldenPath,
+		&i.SourceTemplate,
+		&i.Labels,
+		&i.Annotations,
+		&i.Tags,
+		&i.Links,
+		&i.ProvidesApis,
+		&i.ConsumesApis,
+		&i.DependsOn,
+		&i.Etag,
+		&i.CreateTime,
+		&i.UpdateTime,
+	)
+	return i, err
+}
+
 const insertServiceTags = `-- name: InsertServiceTags :exec
 INSERT INTO service_tags (service_name, tag)
 SELECT $1, unnest($2::text[])
@@ -269,7 +360,7 @@ func (q *Queries) RetireService(ctx context.Context, arg RetireServiceParams) er
 	return err
 }
 
-const writeService = `-- name: WriteService :one
+const upsertService = `-- name: UpsertService :one
 INSERT INTO services (
     name, title, description, type, lifecycle, owner, team, system,
     golden_path, source_template, labels, annotations, tags, links,
@@ -298,11 +389,10 @@ ON CONFLICT (name) DO UPDATE SET
     depends_on = excluded.depends_on,
     etag = excluded.etag,
     update_time = excluded.update_time
-WHERE $21::boolean
 RETURNING name, title, description, type, lifecycle, owner, team, system, golden_path, source_template, labels, annotations, tags, links, provides_apis, consumes_apis, depends_on, etag, create_time, update_time
 `
 
-type WriteServiceParams struct {
+type UpsertServiceParams struct {
 	Name           string
 	Title          string
 	Description    string
@@ -323,16 +413,12 @@ type WriteServiceParams struct {
 	Etag           string
 	CreateTime     time.Time
 	UpdateTime     time.Time
-	Replace        bool
 }
 
-// Inserts the service, or, when @replace is true, replaces the one of the
-// same name, keeping its create time. When @replace is false and the name
-// is taken, it writes nothing, returns no row, and leaves the taken row
-// locked: ON CONFLICT DO UPDATE locks the rows it conflicts with, whether
-// its WHERE lets it update them or not.
-func (q *Queries) WriteService(ctx context.Context, arg WriteServiceParams) (Service, error) {
-	row := q.db.QueryRow(ctx, writeService,
+// Inserts the service, or replaces the one of the same name, keeping its
+// create time.
+func (q *Queries) UpsertService(ctx context.Context, arg UpsertServiceParams) (Service, error) {
+	row := q.db.QueryRow(ctx, upsertService,
 		arg.Name,
 		arg.Title,
 		arg.Description,
@@ -353,7 +439,6 @@ func (q *Queries) WriteService(ctx context.Context, arg WriteServiceParams) (Ser
 		arg.Etag,
 		arg.CreateTime,
 		arg.UpdateTime,
-		arg.Replace,
 	)
 	var i Service
 	err := row.Scan(
