@@ -2,6 +2,9 @@ package postgres_test
 
 import (
 	"context"
+	"io"
+	"net"
+	"net/url"
 	"runtime"
 	"sync"
 	"testing"
@@ -49,6 +52,70 @@ func (s conformanceStore) RecordMigration(t *testing.T, version int, name string
 	_, err := connect(t, s.url).Exec(t.Context(),
 		`INSERT INTO cairn_schema_migrations (version, name) VALUES ($1, $2)`, version, name)
 	require.NoError(t, err)
+}
+
+// OutageStore implements storetest.Outager: the store it returns reaches
+// the server through a proxy, which the outage closes, with the
+// connections it carries, and the end opens again on the same address.
+func (s conformanceStore) OutageStore(t *testing.T) (store.Store, func() (end func())) {
+	u, err := url.Parse(s.url)
+	require.NoError(t, err)
+	p := &proxy{to: u.Host, addr: testnet.FreeAddr(t)}
+	p.listen(t)
+	t.Cleanup(p.close)
+	u.Host = p.addr
+	return open(t, u.String()), func() func() {
+		p.close()
+		return func() { p.listen(t) }
+	}
+}
+
+// proxy forwards the TCP connections made to addr to the address to.
+type proxy struct {
+	to, addr string
+	mu       sync.Mutex
+	listener net.Listener
+	conns    []net.Conn
+}
+
+func (p *proxy) listen(t *testing.T) {
+	l, err := net.Listen("tcp", p.addr)
+	require.NoError(t, err)
+	p.mu.Lock()
+	p.listener = l
+	p.mu.Unlock()
+	go func() {
+		for {
+			client, err := l.Accept()
+			if err != nil {
+				return
+			}
+			server, err := net.Dial("tcp", p.to)
+			if err != nil {
+				client.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, client, server)
+			p.mu.Unlock()
+			go func() { io.Copy(server, client); server.Close() }()
+			go func() { io.Copy(client, server); client.Close() }()
+		}
+	}()
+}
+
+// close stops listening and breaks every connection carried.
+func (p *proxy) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.listener != nil {
+		p.listener.Close()
+		p.listener = nil
+	}
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
 }
 
 func TestMigrateRecordsEachMigrationOnce(t *testing.T) {

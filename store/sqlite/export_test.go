@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"time"
 
 	"github.com/cairn-dev/cairn/store/internal/migrations"
 )
@@ -24,4 +25,9 @@ func (s *Store) applyMigration(ctx context.Context, m migrations.Migration) erro
 		return err
 	}
 	return tx.Commit(ctx)
+}
+
+// OpenWithBusyTimeout is Open with another busy timeout.
+func OpenWithBusyTimeout(ctx context.Context, path string, busyTimeout time.Duration) (*Store, error) {
+	return open(ctx, path, busyTimeout)
 }

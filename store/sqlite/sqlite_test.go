@@ -44,6 +44,26 @@ func (s conformanceStore) RecordMigration(t *testing.T, version int, name string
 	require.NoError(t, err)
 }
 
+// OutageStore implements storetest.Outager: another connection holds the
+// write lock, as another process writing would, past the busy timeout of
+// the store it returns.
+func (s conformanceStore) OutageStore(t *testing.T) (store.Store, func() (end func())) {
+	other, err := sqlite.OpenWithBusyTimeout(t.Context(), s.path, 50*time.Millisecond)
+	require.NoError(t, err)
+	t.Cleanup(func() { other.Close() })
+	return other, func() func() {
+		conn, err := rawDB(t, s.path).Conn(t.Context())
+		require.NoError(t, err)
+		_, err = conn.ExecContext(t.Context(), "BEGIN IMMEDIATE")
+		require.NoError(t, err)
+		return func() {
+			_, err := conn.ExecContext(t.Context(), "ROLLBACK")
+			require.NoError(t, err)
+			require.NoError(t, conn.Close())
+		}
+	}
+}
+
 func TestMigrateTwiceIsNoOp(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "cairn.db")
 	s := openMigrated(t, path)

@@ -15,8 +15,8 @@ import (
 // Run runs the suite. newStore is called once per subtest with that
 // subtest's t, and must return a store of a fresh, empty database that has
 // not been migrated, that it closes when t ends, and that implements
-// TagWriteFailer and MigrationRecorder. Most subtests migrate it first.
-// Subtests run in parallel, so the stores must not share data.
+// TagWriteFailer, MigrationRecorder and Outager. Most subtests migrate it
+// first. Subtests run in parallel, so the stores must not share data.
 func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	// The one test of a store as newStore returns it.
 	t.Run("CheckSchemaOfNewDatabaseIsOutdatedUntilMigrated", func(t *testing.T) {
@@ -30,6 +30,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		test func(t *testing.T, s store.Store)
 	}{
 		{"PingSucceeds", testPing},
+		{"OutageIsUnavailable", testOutageIsUnavailable},
 		{"MigrateAgainIsANoOp", testMigrateAgain},
 		{"CheckSchemaRefusesSchemaOfNewerCairn", testCheckSchemaOfNewerSchema},
 
