@@ -59,6 +59,17 @@ var (
 	ErrSchemaNewer = errors.New("store schema is newer than this Cairn: upgrade Cairn")
 )
 
+// ResourceError is a store call's error about one resource of the API,
+// which Kind and Name say (a service and its name), so that the layers
+// above can name it when they map the errors above: apierr.Rewrite does.
+type ResourceError struct {
+	Kind, Name string
+	Err        error
+}
+
+func (e *ResourceError) Error() string { return e.Err.Error() }
+func (e *ResourceError) Unwrap() error { return e.Err }
+
 // NameHeldError is a write refused because the service name is another
 // team's: a catalog entry of that team, or a name it retired by deleting
 // its service, whose history (deployments, incidents, cost, provisioning

@@ -58,7 +58,9 @@ func Invalid(violations ...FieldViolation) error {
 }
 
 // NotFound reports that a resource of the given kind and name does not exist.
-func NotFound(kind, name string) error {
+func NotFound(kind, name string) error { return notFound(kind, name) }
+
+func notFound(kind, name string) *Error {
 	return &Error{
 		Code:     codes.NotFound,
 		Reason:   strings.ToUpper(kind) + "_NOT_FOUND",
@@ -68,7 +70,9 @@ func NotFound(kind, name string) error {
 }
 
 // EtagMismatch reports that a resource changed since the caller read it.
-func EtagMismatch(kind, name string) error {
+func EtagMismatch(kind, name string) error { return etagMismatch(kind, name) }
+
+func etagMismatch(kind, name string) *Error {
 	return &Error{
 		Code:     codes.Aborted,
 		Reason:   "ETAG_MISMATCH",
@@ -95,6 +99,9 @@ func Rewrite(err error, method string) (rewritten error, internal bool) {
 			Reason:  "STORE_UNAVAILABLE",
 			Message: "the store is unavailable; retry later",
 		}).status(), false
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrEtagMismatch),
+		errors.Is(err, store.ErrAlreadyExists), errors.Is(err, store.ErrConflict):
+		return storeError(err).status(), false
 	case errors.Is(err, context.Canceled):
 		return status.Error(codes.Canceled, "the call was canceled"), false
 	case errors.Is(err, context.DeadlineExceeded):
@@ -114,6 +121,26 @@ func Rewrite(err error, method string) (rewritten error, internal bool) {
 		}
 	}
 	return (&Error{Code: codes.Internal, Reason: "INTERNAL", Message: "internal error"}).status(), true
+}
+
+// storeError is the fallback for the store's sentinel errors that no
+// domain mapped: it names the resource when the store says which (see
+// store.ResourceError), as NotFound and EtagMismatch do.
+func storeError(err error) *Error {
+	resource, named := errors.AsType[*store.ResourceError](err)
+	switch {
+	case errors.Is(err, store.ErrNotFound) && named:
+		return notFound(resource.Kind, resource.Name)
+	case errors.Is(err, store.ErrNotFound):
+		return &Error{Code: codes.NotFound, Reason: "NOT_FOUND", Message: "not found"}
+	case errors.Is(err, store.ErrEtagMismatch) && named:
+		return etagMismatch(resource.Kind, resource.Name)
+	case errors.Is(err, store.ErrEtagMismatch):
+		return &Error{Code: codes.Aborted, Reason: "ETAG_MISMATCH", Message: "changed since it was read: read it again and retry"}
+	case errors.Is(err, store.ErrAlreadyExists):
+		return &Error{Code: codes.AlreadyExists, Reason: "ALREADY_EXISTS", Message: "already exists"}
+	}
+	return &Error{Code: codes.FailedPrecondition, Reason: "CONFLICT", Message: "not in a state that allows the change"}
 }
 
 func (e *Error) status() error {

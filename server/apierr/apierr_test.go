@@ -10,6 +10,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/cairn-dev/cairn/store"
 )
@@ -26,6 +27,11 @@ func TestRewrite(t *testing.T) {
 		{"a domain error keeps its code", NotFound("service", "x"), codes.NotFound, "SERVICE_NOT_FOUND", false},
 		{"a wrapped domain error too", fmt.Errorf("ctx: %w", EtagMismatch("service", "x")), codes.Aborted, "ETAG_MISMATCH", false},
 		{"an unreachable store is UNAVAILABLE", fmt.Errorf("ping: %w", store.ErrUnavailable), codes.Unavailable, "STORE_UNAVAILABLE", false},
+		{"a store's missing service is SERVICE_NOT_FOUND", &store.ResourceError{Kind: "service", Name: "x", Err: fmt.Errorf("get: %w", store.ErrNotFound)}, codes.NotFound, "SERVICE_NOT_FOUND", false},
+		{"a store's stale etag of a service is ETAG_MISMATCH", &store.ResourceError{Kind: "service", Name: "x", Err: store.ErrEtagMismatch}, codes.Aborted, "ETAG_MISMATCH", false},
+		{"a store's missing record is NOT_FOUND", fmt.Errorf("get: %w", store.ErrNotFound), codes.NotFound, "NOT_FOUND", false},
+		{"a store's taken key is ALREADY_EXISTS", store.ErrAlreadyExists, codes.AlreadyExists, "ALREADY_EXISTS", false},
+		{"a store's conflict is FAILED_PRECONDITION", store.ErrConflict, codes.FailedPrecondition, "CONFLICT", false},
 		{"a method not built yet says so", status.Error(codes.Unimplemented, "method X not implemented"), codes.Unimplemented, "METHOD_NOT_BUILT", false},
 		{"a canceled call", context.Canceled, codes.Canceled, "", false},
 		{"a canonical status passes through", status.Error(codes.ResourceExhausted, "too big"), codes.ResourceExhausted, "", false},
@@ -72,4 +78,19 @@ func TestInvalidListsEveryViolationInOneBadRequest(t *testing.T) {
 	require.Len(t, badRequests, 1)
 	require.Len(t, badRequests[0].GetFieldViolations(), 2)
 	require.Equal(t, "service.owner", badRequests[0].GetFieldViolations()[1].GetField())
+}
+
+// The fallback names a service as the domains did: same code, reason,
+// message and metadata as NotFound and EtagMismatch.
+func TestRewriteOfAStoreErrorAboutAServiceIsTheDomainsError(t *testing.T) {
+	for _, tc := range []struct {
+		sentinel, domain error
+	}{
+		{store.ErrNotFound, NotFound("service", "orders")},
+		{store.ErrEtagMismatch, EtagMismatch("service", "orders")},
+	} {
+		want, _ := Rewrite(tc.domain, "/m")
+		got, _ := Rewrite(fmt.Errorf("catalog: %w", &store.ResourceError{Kind: "service", Name: "orders", Err: tc.sentinel}), "/m")
+		require.True(t, proto.Equal(status.Convert(want).Proto(), status.Convert(got).Proto()), "%v, want %v", got, want)
+	}
 }

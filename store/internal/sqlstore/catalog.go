@@ -31,7 +31,7 @@ func (s *Store) UpsertService(ctx context.Context, svc *store.Service, ifMatch s
 		return err
 	})
 	if err != nil {
-		return nil, false, s.failed(fmt.Sprintf("upsert service %q", svc.Name), err)
+		return nil, false, s.failedOn(svc.Name, fmt.Sprintf("upsert service %q", svc.Name), err)
 	}
 	return stored, created, nil
 }
@@ -69,7 +69,7 @@ func (s *Store) GetService(ctx context.Context, name string) (*store.Service, er
 	svc, err := s.d.GetService(ctx, name)
 	err = s.notFound(err)
 	if err != nil {
-		return nil, s.failed(fmt.Sprintf("get service %q", name), err)
+		return nil, s.failedOn(name, fmt.Sprintf("get service %q", name), err)
 	}
 	return svc, nil
 }
@@ -104,7 +104,7 @@ func (s *Store) DeleteService(ctx context.Context, name, ifMatch string) error {
 		return x.RetireService(ctx, name, existing.Team, time.Now())
 	})
 	if err != nil {
-		return s.failed(fmt.Sprintf("delete service %q", name), err)
+		return s.failedOn(name, fmt.Sprintf("delete service %q", name), err)
 	}
 	return nil
 }

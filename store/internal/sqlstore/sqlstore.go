@@ -98,6 +98,11 @@ func (s *Store) failed(op string, err error) error {
 	return fmt.Errorf("%s: %s: %w", s.d.Name(), op, Classify(s.d, err))
 }
 
+// failedOn is failed for an operation on the service name.
+func (s *Store) failedOn(name, op string, err error) error {
+	return &store.ResourceError{Kind: "service", Name: name, Err: s.failed(op, err)}
+}
+
 // Classify gives an engine's error the store's class, keeping it: an
 // outage wraps store.ErrUnavailable, so that callers answer "try again
 // later" rather than "internal error", and a unique key taken wraps
