@@ -303,9 +303,8 @@ func (s *Service) ServiceDora(ctx context.Context, name, window string) (Dora, e
 	if err != nil {
 		return Dora{}, err
 	}
-	if _, err := s.store.GetService(ctx, name); errors.Is(err, store.ErrNotFound) {
-		return Dora{}, apierr.NotFound("service", name)
-	} else if err != nil {
+	// A service not in the catalog is NOT_FOUND (see apierr.Rewrite).
+	if _, err := s.store.GetService(ctx, name); err != nil {
 		return Dora{}, err
 	}
 	return s.dora(ctx, []string{name}, w)

@@ -8,6 +8,7 @@
 package provisioning
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -161,7 +162,7 @@ func SpecOf(r Request, teams entityref.Teams) (store.ProvisioningSpec, error) {
 	}
 	if r.Database != "" && r.Database != "none" {
 		spec.Database = r.Database
-		spec.DatabaseSize = cmpOr(r.DatabaseSize, kube.DefaultDatabaseSize)
+		spec.DatabaseSize = cmp.Or(r.DatabaseSize, kube.DefaultDatabaseSize)
 	}
 	if len(spec.Environments) == 0 {
 		spec.Environments = []string{kube.EnvironmentStaging}
@@ -173,13 +174,6 @@ func SpecOf(r Request, teams entityref.Teams) (store.ProvisioningSpec, error) {
 		return store.ProvisioningSpec{}, apierr.Invalid(apierr.FieldViolation{Field: "request", Description: err.Error()})
 	}
 	return spec, nil
-}
-
-func cmpOr(s, fallback string) string {
-	if s == "" {
-		return fallback
-	}
-	return s
 }
 
 // plan is what the reconciler applies for a service's spec.
@@ -334,7 +328,7 @@ func (p *Provisioner) AddResource(ctx context.Context, service, kind, engine, si
 			if !slices.Contains(kube.DatabaseEngines, engine) {
 				return apierr.Invalid(apierr.FieldViolation{Field: "resource.engine", Description: fmt.Sprintf("must be one of %v", kube.DatabaseEngines)})
 			}
-			spec.Database, spec.DatabaseSize, spec.DatabaseVersion = engine, cmpOr(size, kube.DefaultDatabaseSize), version
+			spec.Database, spec.DatabaseSize, spec.DatabaseVersion = engine, cmp.Or(size, kube.DefaultDatabaseSize), version
 		case resourceBucket:
 			if spec.Bucket {
 				return alreadyHas(service, kind)

@@ -40,6 +40,7 @@ package focus
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -200,7 +201,7 @@ func newReader(r io.Reader, opts Options) (*reader, error) {
 	rd := &reader{
 		csv:      c,
 		line:     1,
-		tagKey:   cmpOr(opts.MappingTag, DefaultMappingTag),
+		tagKey:   cmp.Or(opts.MappingTag, DefaultMappingTag),
 		want:     opts.Currency,
 		interned: make(map[string]string),
 	}
@@ -228,13 +229,6 @@ func newReader(r io.Reader, opts Options) (*reader, error) {
 		return nil, &RowError{Row: 1, Err: fmt.Errorf("missing required FOCUS columns: %s", strings.Join(missing, ", "))}
 	}
 	return rd, nil
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // csvError turns a csv.Reader error into a RowError.
