@@ -7,9 +7,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/cairn-dev/cairn/internal/money"
-	"github.com/cairn-dev/cairn/store"
 	"github.com/cairn-dev/cairn/store/internal/migrations"
+	"github.com/cairn-dev/cairn/store/storetest"
 )
 
 // A Cairn that kept billing in 0004's tables upgrades to 0007's with its
@@ -49,42 +48,5 @@ func TestMigrationMovesBillingImportedBefore(t *testing.T) {
 	require.NoError(t, err)
 
 	require.NoError(t, s.Migrate(ctx))
-
-	eur := func(resource, category string, cost int64) store.BilledResource {
-		return store.BilledResource{ResourceID: resource, ServiceCategory: category, EffectiveCost: money.Of(cost), Currency: "EUR"}
-	}
-	requireBilling := func(service, month string, want ...store.BilledResource) {
-		t.Helper()
-		got, err := s.ServiceBilling(ctx, service, month)
-		require.NoError(t, err)
-		if len(want) == 0 {
-			require.Empty(t, got, "%q in %s", service, month)
-			return
-		}
-		require.Equal(t, map[string][]store.BilledResource{month: want}, got, "%q in %s", service, month)
-	}
-	requireBilling("orders", "2031-01", eur("bucket", "Storage", 30), eur("db", "Databases", 300), eur("sql", "Databases", 600))
-	requireBilling("orders", "2031-02", eur("db", "Databases", 400))
-	requireBilling("", "2031-01", eur("nat", "Networking", 50))
-	day := func(month time.Month, d int) time.Time { return time.Date(2031, month, d, 0, 0, 0, 0, time.UTC) }
-	days, err := s.DailyBilling(ctx, []string{"orders"}, day(1, 1), day(3, 1))
-	require.NoError(t, err)
-	require.Equal(t, []store.DailyCost{
-		{Day: day(1, 3), Currency: "EUR", EffectiveCost: money.Of(900)}, {Day: day(1, 4), Currency: "EUR", EffectiveCost: money.Of(30)},
-		{Day: day(2, 1), Currency: "EUR", EffectiveCost: money.Of(400)},
-	}, days)
-	last, err := s.LastBillingImport(ctx)
-	require.NoError(t, err)
-	require.Equal(t, time.UnixMicro(at(3, 1, 0)).UTC(), last)
-
-	_, err = s.ReplaceBilling(ctx, "aws", func(yield func(store.BillingRow, error) bool) {
-		yield(store.BillingRow{
-			ChargePeriodStart: day(1, 7), ChargePeriodEnd: day(1, 8), ChargeCategory: "Usage", Service: "orders",
-			ResourceID: "db", ServiceName: "Amazon RDS", ServiceCategory: "Databases", Currency: "EUR", EffectiveCost: 700,
-		}, nil)
-	})
-	require.NoError(t, err)
-	requireBilling("orders", "2031-01", eur("db", "Databases", 700), eur("sql", "Databases", 600))
-	requireBilling("orders", "2031-02", eur("db", "Databases", 400))
-	requireBilling("", "2031-01")
+	storetest.RequireBillingMoved(t, s)
 }

@@ -7,8 +7,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/cairn-dev/cairn/store"
 	"github.com/cairn-dev/cairn/store/internal/migrations"
+	"github.com/cairn-dev/cairn/store/storetest"
 )
 
 // A Cairn whose incident, ticket and request ids were global upgrades to
@@ -52,42 +52,5 @@ func TestMigrationScopesIDsAndRetiresNamesDeletedBefore(t *testing.T) {
 	}
 
 	require.NoError(t, s.Migrate(ctx))
-
-	got, err := s.GetIncident(ctx, "orders", "INC-1")
-	require.NoError(t, err)
-	require.Equal(t, store.Incident{ID: "INC-1", Service: "orders", OpenedAt: time.UnixMicro(at(9)).UTC(), CauseRevision: "v1"}, got)
-	found, err := s.FindIncidents(ctx, "INC-2")
-	require.NoError(t, err)
-	require.Equal(t, []store.Incident{{
-		ID: "INC-2", Service: "deleted-with-history", OpenedAt: time.UnixMicro(at(10)).UTC(), ResolvedAt: time.UnixMicro(at(11)).UTC(),
-	}}, found)
-
-	counts, err := s.CountSupportTickets(ctx, time.UnixMicro(at(0)), time.UnixMicro(at(24)))
-	require.NoError(t, err)
-	require.Equal(t, []store.TicketCount{{Category: "access", Count: 1}, {Category: "ci", Count: 1}}, counts)
-	created, err := s.RecordSupportTicket(ctx, store.SupportTicket{Scope: "teams/team-a", ID: "SUP-1", Category: "ci", Team: "team-a", OpenedAt: time.UnixMicro(at(9))})
-	require.NoError(t, err)
-	require.False(t, created, "a team's ticket keeps its id within the team")
-
-	prov, created, err := s.CreateProvisioning(ctx, store.Provisioning{Service: "cart", RequestID: "req-1", Requester: "ci-b",
-		Spec: store.ProvisioningSpec{Owner: "group:default/team-b", Team: "team-b"}}, &store.Service{Name: "cart", Team: "team-b"})
-	require.NoError(t, err)
-	require.False(t, created)
-	require.Equal(t, "cart", prov.Service)
-	promotion, created, err := s.CreatePromotion(ctx, store.Promotion{Service: "cart", RequestID: "req-p", Revision: "v2", Requester: "ci-b"})
-	require.NoError(t, err)
-	require.False(t, created)
-	require.Equal(t, "v1", promotion.Revision)
-
-	// cart's holder is its provisioning's team; the other name's is not
-	// known, so only an admin gives it out.
-	_, _, err = s.UpsertService(ctx, &store.Service{Name: "cart", Team: "team-a"}, "")
-	var held *store.NameHeldError
-	require.ErrorAs(t, err, &held)
-	require.Equal(t, store.NameHeldError{Name: "cart", Team: "team-b", Retired: true}, *held)
-	_, _, err = s.UpsertService(ctx, &store.Service{Name: "deleted-with-history", Team: "team-a"}, "")
-	require.ErrorAs(t, err, &held)
-	require.Equal(t, store.NameHeldError{Name: "deleted-with-history", Retired: true}, *held)
-	_, _, err = s.UpsertService(ctx, &store.Service{Name: "orders", Team: "team-a", Title: "still its own"}, "")
-	require.NoError(t, err, "a name in the catalog is not retired")
+	storetest.RequireIDsScopedAndNamesRetired(t, s)
 }
