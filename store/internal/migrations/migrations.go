@@ -1,7 +1,6 @@
 // Package migrations reads the schema migrations an engine embeds and
-// compares them with those its database records as applied. Each engine
-// keeps its own runner and its own record of what it applied: how they
-// lock, and in what SQL, differs.
+// compares them with those its database records as applied. The runner
+// that applies them is store/internal/sqlstore's, in each engine's SQL.
 package migrations
 
 import (
