@@ -17,7 +17,7 @@ import { join, relative } from 'node:path';
 import { freePort, repoRoot, tokens } from './harness';
 
 // The real Backstage app of backstage-plugin/app, with Cairn's packages
-// installed from their packed tarballs, for app.browser.test.ts. Each step
+// installed from their packed tarballs, for the app tests. Each step
 // is skipped when its inputs are what they were the last time (a content
 // hash in a stamp file), so a second run only starts processes.
 //
@@ -185,11 +185,21 @@ function syncApp() {
 export type PreparedApp = { bin: string; timings: Timings };
 
 /**
- * Makes the app ready to start: the toolchain, Cairn's packed packages, the
- * working copy, its install and its frontend build. Timings in seconds,
- * with `<step> (skipped)` for the steps whose inputs had not changed.
+ * The app's frontend packages: packages/app (new frontend system) and
+ * packages/app-legacy (legacy system). The backend serves the one config
+ * `app.packageName` names, `app` unless told.
  */
-export async function prepareBackstageApp(): Promise<PreparedApp> {
+export type Frontend = 'app' | 'app-legacy';
+
+/**
+ * Makes the app ready to start: the toolchain, Cairn's packed packages, the
+ * working copy, its install and the build of the frontend to serve. Timings
+ * in seconds, with `<step> (skipped)` for the steps whose inputs had not
+ * changed.
+ */
+export async function prepareBackstageApp(
+  frontend: Frontend = 'app',
+): Promise<PreparedApp> {
   const timings: Timings = {};
   const bin = await timed(timings, 'toolchain', () =>
     run(join(repoRoot, 'tools/backstage/toolchain.sh'), [toolchainDir], {
@@ -246,6 +256,7 @@ export async function prepareBackstageApp(): Promise<PreparedApp> {
             join(appDir, 'package.json'),
             join(appDir, '.yarnrc.yml'),
             join(appDir, 'packages/app/package.json'),
+            join(appDir, 'packages/app-legacy/package.json'),
             join(appDir, 'packages/backend/package.json'),
             join(appSource, 'yarn.lock'),
             packagesDir,
@@ -261,14 +272,17 @@ export async function prepareBackstageApp(): Promise<PreparedApp> {
     ),
   );
 
+  // Each frontend keeps its own stamp, so building one leaves the other's
+  // build standing.
+  const build = frontend === 'app' ? 'frontend build' : `${frontend} build`;
   note(
-    'frontend build',
-    await timed(timings, 'frontend build', () =>
+    build,
+    await timed(timings, build, () =>
       unlessUnchanged(
-        join(appDir, 'packages/app/dist/.cairn-build-inputs'),
+        join(appDir, 'packages', frontend, 'dist/.cairn-build-inputs'),
         hashInputs(
           [
-            join(appDir, 'packages/app'),
+            join(appDir, 'packages', frontend),
             join(appDir, 'app-config.yaml'),
             join(appSource, 'yarn.lock'),
             // Cairn's plugin as installed.
@@ -277,7 +291,7 @@ export async function prepareBackstageApp(): Promise<PreparedApp> {
           ['node_modules', 'dist'],
         ),
         () => {
-          run('yarn', ['workspace', 'app', 'build'], { cwd: appDir, env });
+          run('yarn', ['workspace', frontend, 'build'], { cwd: appDir, env });
         },
       ),
     ),
