@@ -1,33 +1,19 @@
 /** @jest-environment node */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Browser } from 'playwright-core';
 import {
-  appCatalog,
+  CardsApp,
   expectNoCairnCards,
   expectOrdersServiceCards,
-  launchChromium,
-  seedOrdersService,
+  startCardsApp,
   waitForCairnCards,
 } from './__testUtils__/appBrowser';
 import {
   BackstageApp,
   guestToken,
-  Postgres,
-  prepareBackstageApp,
-  startBackstageApp,
-  startPostgres,
   Timings,
-  waitForEntity,
 } from './__testUtils__/backstageApp';
-import {
-  appConfig,
-  artifactsDir,
-  Cairn,
-  freePort,
-  startCairn,
-} from './__testUtils__/harness';
+import { appConfig, artifactsDir, Cairn } from './__testUtils__/harness';
 
 // Cairn inside a real Backstage app (backstage-plugin/app: new frontend
 // system, app backend, guest sign-in, catalog, proxy, scaffolder, on
@@ -42,72 +28,19 @@ jest.setTimeout(900_000);
 const shots = join(artifactsDir, 'app');
 
 describe('Cairn in a real Backstage app, as the signed-in guest', () => {
-  const timings: Timings = {};
-  let dir: string;
+  let cardsApp: CardsApp;
+  let timings: Timings;
   let cairn: Cairn;
-  let database: Postgres;
   let app: BackstageApp;
   let browser: Browser;
 
   beforeAll(async () => {
-    rmSync(shots, { recursive: true, force: true });
-    mkdirSync(shots, { recursive: true });
-    dir = mkdtempSync(join(tmpdir(), 'cairn-app-test-'));
-    const catalogFile = join(dir, 'catalog-info.yaml');
-    writeFileSync(catalogFile, appCatalog);
-
-    const prepared = await prepareBackstageApp();
-    Object.assign(timings, prepared.timings);
-
-    // The backend's port first: Cairn trusts tokens that name its URL as
-    // their issuer, and the backend's proxy points at Cairn's.
-    const port = await freePort();
-    let start = Date.now();
-    [cairn, database] = await Promise.all([
-      startCairn({ backstageUrl: `http://127.0.0.1:${port}` }),
-      startPostgres(),
-    ]);
-    timings['cairn and postgres start'] = (Date.now() - start) / 1000;
-    start = Date.now();
-    app = await startBackstageApp({
-      prepared,
-      port,
-      cairnUrl: cairn.url,
-      catalogFile,
-      database,
-    });
-    timings['backend start'] = (Date.now() - start) / 1000;
-
-    start = Date.now();
-    await seedOrdersService(cairn);
-    const token = await guestToken(app);
-    await waitForEntity(app, token, {
-      kind: 'component',
-      name: 'orders-service',
-    });
-    await waitForEntity(app, token, {
-      kind: 'component',
-      name: 'legacy-billing',
-    });
-    timings['seed and catalog ingestion'] = (Date.now() - start) / 1000;
-
-    browser = await launchChromium();
+    cardsApp = await startCardsApp('app', shots);
+    ({ timings, cairn, app, browser } = cardsApp);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await app?.stop();
-    await database?.stop();
-    await cairn?.stop();
-    if (dir) {
-      rmSync(dir, { recursive: true, force: true });
-    }
-    writeFileSync(
-      join(shots, 'timings.json'),
-      `${JSON.stringify(timings, null, 2)}\n`,
-    );
-    // eslint-disable-next-line no-console
-    console.log(`Backstage app timings (s): ${JSON.stringify(timings)}`);
+    await cardsApp?.stop();
   });
 
   it("shows Cairn's cost, provisioning status and DORA metrics on an entity that opts in", async () => {

@@ -1,38 +1,15 @@
 /** @jest-environment node */
-import {
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Browser } from 'playwright-core';
 import {
-  appCatalog,
+  CardsApp,
   expectNoCairnCards,
   expectOrdersServiceCards,
-  launchChromium,
-  seedOrdersService,
+  startCardsApp,
 } from './__testUtils__/appBrowser';
-import {
-  appDir,
-  BackstageApp,
-  guestToken,
-  Postgres,
-  prepareBackstageApp,
-  startBackstageApp,
-  startPostgres,
-  Timings,
-  waitForEntity,
-} from './__testUtils__/backstageApp';
-import {
-  artifactsDir,
-  Cairn,
-  freePort,
-  startCairn,
-} from './__testUtils__/harness';
+import { appDir, BackstageApp, Timings } from './__testUtils__/backstageApp';
+import { artifactsDir, Cairn } from './__testUtils__/harness';
 
 // The README's legacy frontend system path in a real app: the same Backstage
 // app and backend as app.browser.test.ts, serving packages/app-legacy (made
@@ -45,71 +22,19 @@ jest.setTimeout(900_000);
 const shots = join(artifactsDir, 'app-legacy');
 
 describe("Cairn's legacy cards in a real legacy-system Backstage app, as the signed-in guest", () => {
-  const timings: Timings = {};
-  let dir: string;
+  let cardsApp: CardsApp;
+  let timings: Timings;
   let cairn: Cairn;
-  let database: Postgres;
   let app: BackstageApp;
   let browser: Browser;
 
   beforeAll(async () => {
-    rmSync(shots, { recursive: true, force: true });
-    mkdirSync(shots, { recursive: true });
-    dir = mkdtempSync(join(tmpdir(), 'cairn-app-legacy-test-'));
-    const catalogFile = join(dir, 'catalog-info.yaml');
-    writeFileSync(catalogFile, appCatalog);
-
-    const prepared = await prepareBackstageApp('app-legacy');
-    Object.assign(timings, prepared.timings);
-
-    const port = await freePort();
-    let start = Date.now();
-    [cairn, database] = await Promise.all([
-      startCairn({ backstageUrl: `http://127.0.0.1:${port}` }),
-      startPostgres(),
-    ]);
-    timings['cairn and postgres start'] = (Date.now() - start) / 1000;
-    start = Date.now();
-    app = await startBackstageApp({
-      prepared,
-      port,
-      cairnUrl: cairn.url,
-      catalogFile,
-      database,
-      config: { app: { packageName: 'app-legacy' } },
-    });
-    timings['backend start'] = (Date.now() - start) / 1000;
-
-    start = Date.now();
-    await seedOrdersService(cairn);
-    const token = await guestToken(app);
-    await waitForEntity(app, token, {
-      kind: 'component',
-      name: 'orders-service',
-    });
-    await waitForEntity(app, token, {
-      kind: 'component',
-      name: 'legacy-billing',
-    });
-    timings['seed and catalog ingestion'] = (Date.now() - start) / 1000;
-
-    browser = await launchChromium();
+    cardsApp = await startCardsApp('app-legacy', shots);
+    ({ timings, cairn, app, browser } = cardsApp);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await app?.stop();
-    await database?.stop();
-    await cairn?.stop();
-    if (dir) {
-      rmSync(dir, { recursive: true, force: true });
-    }
-    writeFileSync(
-      join(shots, 'timings.json'),
-      `${JSON.stringify(timings, null, 2)}\n`,
-    );
-    // eslint-disable-next-line no-console
-    console.log(`Legacy Backstage app timings (s): ${JSON.stringify(timings)}`);
+    await cardsApp?.stop();
   });
 
   it('serves the legacy app, not the new frontend system one', async () => {

@@ -8,24 +8,19 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { launchChromium } from './__testUtils__/appBrowser';
 import {
   BackstageApp,
   guestToken,
-  Postgres,
-  prepareBackstageApp,
-  startBackstageApp,
-  startPostgres,
+  startAppWithCairn,
   testUserToken,
   waitForEntity,
 } from './__testUtils__/backstageApp';
 import {
   artifactsDir,
   Cairn,
-  freePort,
   repoRoot,
-  startCairn,
   team,
   tokens,
 } from './__testUtils__/harness';
@@ -108,8 +103,8 @@ type Task = { id: string; status: string; log: string[] };
 describe("deploy/backstage's templates in the real scaffolder, as the signed-in user", () => {
   let dir: string;
   let cairn: Cairn;
-  let database: Postgres;
   let app: BackstageApp;
+  let stop: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
     rmSync(shots, { recursive: true, force: true });
@@ -132,18 +127,8 @@ describe("deploy/backstage's templates in the real scaffolder, as the signed-in 
       ]),
     );
 
-    const prepared = await prepareBackstageApp();
-    const port = await freePort();
-    [cairn, database] = await Promise.all([
-      startCairn({ backstageUrl: `http://127.0.0.1:${port}` }),
-      startPostgres(),
-    ]);
-    app = await startBackstageApp({
-      prepared,
-      port,
-      cairnUrl: cairn.url,
+    ({ cairn, app, stop } = await startAppWithCairn({
       catalogFile,
-      database,
       config: {
         auth: {
           providers: {
@@ -153,7 +138,7 @@ describe("deploy/backstage's templates in the real scaffolder, as the signed-in 
         },
         cairnTesting: { githubStandIns: true },
       },
-    });
+    }));
     // The guest signs in before the catalog has read its User entity (the
     // provider falls back to a token of its own), the others only after.
     const token = await guestToken(app);
@@ -166,9 +151,7 @@ describe("deploy/backstage's templates in the real scaffolder, as the signed-in 
   });
 
   afterAll(async () => {
-    await app?.stop();
-    await database?.stop();
-    await cairn?.stop();
+    await stop?.();
     if (dir) {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -341,19 +324,7 @@ describe("deploy/backstage's templates in the real scaffolder, as the signed-in 
     ).toEqual([[task.id, 'denied']]);
 
     // The scaffolder's own page for the task, as the guest sees it.
-    const browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({
         viewport: { width: 1400, height: 1200 },

@@ -1,5 +1,15 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Browser, chromium, Locator, Page } from 'playwright-core';
+import {
+  BackstageApp,
+  Frontend,
+  guestToken,
+  startAppWithCairn,
+  Timings,
+  waitForEntity,
+} from './backstageApp';
 import { Cairn, focusFile, month, repoRoot, team, tokens } from './harness';
 
 // What the browser tests of the real Backstage app share, whichever frontend
@@ -350,4 +360,59 @@ export async function expectNoCairnCards(
   expect(cairnRequests).toEqual([]);
   expect(problems).toEqual([]);
   await page.close();
+}
+
+export type CardsApp = {
+  cairn: Cairn;
+  app: BackstageApp;
+  browser: Browser;
+  /** Seconds each step took; stop() writes them to the shots folder. */
+  timings: Timings;
+  stop(): Promise<void>;
+};
+
+/**
+ * The app serving frontend, on appCatalog, with orders-service seeded in
+ * Cairn and both entities in the catalog, and Chromium; shots is emptied
+ * for the test's screenshots and gets timings.json at stop().
+ */
+export async function startCardsApp(
+  frontend: Frontend,
+  shots: string,
+): Promise<CardsApp> {
+  rmSync(shots, { recursive: true, force: true });
+  mkdirSync(shots, { recursive: true });
+  const dir = mkdtempSync(join(tmpdir(), 'cairn-app-test-'));
+  const catalogFile = join(dir, 'catalog-info.yaml');
+  writeFileSync(catalogFile, appCatalog);
+  const started = await startAppWithCairn({ frontend, catalogFile });
+  const { cairn, app, timings } = started;
+  let browser: Browser | undefined;
+  const stop = async () => {
+    await browser?.close();
+    await started.stop();
+    rmSync(dir, { recursive: true, force: true });
+    writeFileSync(
+      join(shots, 'timings.json'),
+      `${JSON.stringify(timings, null, 2)}\n`,
+    );
+    // eslint-disable-next-line no-console
+    console.log(
+      `Backstage ${frontend} timings (s): ${JSON.stringify(timings)}`,
+    );
+  };
+  try {
+    const start = Date.now();
+    await seedOrdersService(cairn);
+    const token = await guestToken(app);
+    for (const name of ['orders-service', 'legacy-billing']) {
+      await waitForEntity(app, token, { kind: 'component', name });
+    }
+    timings['seed and catalog ingestion'] = (Date.now() - start) / 1000;
+    browser = await launchChromium();
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { cairn, app, browser, timings, stop };
 }

@@ -14,7 +14,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { freePort, repoRoot, tokens } from './harness';
+import { Cairn, freePort, repoRoot, startCairn, tokens } from './harness';
 
 // The real Backstage app of backstage-plugin/app, with Cairn's packages
 // installed from their packed tarballs, for the app tests. Each step
@@ -607,4 +607,64 @@ export async function waitForEntity(
     }
     await new Promise(r => setTimeout(r, 500));
   }
+}
+
+export type AppWithCairn = {
+  cairn: Cairn;
+  app: BackstageApp;
+  /** Seconds each step took, the prepare steps' included. */
+  timings: Timings;
+  /** Stops the backend, PostgreSQL and Cairn, in that order. */
+  stop(): Promise<void>;
+};
+
+/**
+ * Prepares the app and starts it for frontend with a throwaway PostgreSQL
+ * and a Cairn that trusts its users' tokens: the backend's port is chosen
+ * first, as Cairn trusts tokens naming its URL as their issuer and the
+ * backend's proxy points at Cairn's.
+ */
+export async function startAppWithCairn(options: {
+  frontend?: Frontend;
+  catalogFile: string;
+  config?: object;
+}): Promise<AppWithCairn> {
+  const frontend = options.frontend ?? 'app';
+  const prepared = await prepareBackstageApp(frontend);
+  const timings: Timings = { ...prepared.timings };
+  const port = await freePort();
+  let cairn: Cairn | undefined;
+  let database: Postgres | undefined;
+  let app: BackstageApp | undefined;
+  const stop = async () => {
+    await app?.stop();
+    await database?.stop();
+    await cairn?.stop();
+  };
+  try {
+    [cairn, database] = await timed(timings, 'cairn and postgres start', () =>
+      Promise.all([
+        startCairn({ backstageUrl: `http://127.0.0.1:${port}` }),
+        startPostgres(),
+      ]),
+    );
+    const started = { cairn, database };
+    app = await timed(timings, 'backend start', () =>
+      startBackstageApp({
+        prepared,
+        port,
+        cairnUrl: started.cairn.url,
+        catalogFile: options.catalogFile,
+        database: started.database,
+        config: {
+          ...options.config,
+          ...(frontend === 'app' ? {} : { app: { packageName: frontend } }),
+        },
+      }),
+    );
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { cairn, app, timings, stop };
 }
