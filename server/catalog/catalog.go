@@ -94,11 +94,17 @@ func (c *Catalog) upsert(ctx context.Context, svc *store.Service, ifMatch string
 	return stored, created, nil
 }
 
+// RetiredNames is what TakeRetiredName writes of the store.
+type RetiredNames interface {
+	ReleaseRetiredName(ctx context.Context, name, team string) error
+	AppendAuditEvent(ctx context.Context, e store.AuditEvent) (store.AuditEvent, error)
+}
+
 // TakeRetiredName hands a name another team retired, with its history, to
 // team, when the caller is an admin, and audits it. Anyone else gets
 // FAILED_PRECONDITION SERVICE_NAME_RETIRED, naming the team that holds the
 // name: its deployments, incidents, cost and promotions stay that team's.
-func TakeRetiredName(ctx context.Context, st Store, held *store.NameHeldError, team string) error {
+func TakeRetiredName(ctx context.Context, st RetiredNames, held *store.NameHeldError, team string) error {
 	if !held.Retired {
 		return &apierr.Error{
 			Code: codes.AlreadyExists, Reason: "SERVICE_EXISTS",

@@ -28,10 +28,33 @@ import (
 	"github.com/cairn-dev/cairn/store"
 )
 
+// Store is what the provisioner reads and writes of the store: its
+// provisionings and promotions, and of the catalog whether a service is
+// there and the release of a retired name a create takes over.
+type Store interface {
+	store.ProvisioningStore
+	GetService(ctx context.Context, name string) (*store.Service, error)
+	catalog.RetiredNames
+}
+
+// Cluster is what the provisioner applies to, deletes from and reads of
+// Kubernetes: kube.Cluster, whose informers call the handlers registered
+// with OnChange, OnRemoved and OnManualClaim.
+type Cluster interface {
+	Apply(ctx context.Context, obj *unstructured.Unstructured) error
+	Delete(ctx context.Context, obj *unstructured.Unstructured) error
+	RequestSync(ctx context.Context, namespace, name, revision, initiatedBy string) error
+	Objects(service string) (applications, claims []*unstructured.Unstructured)
+	Stale() bool
+	OnChange(fn func(service string))
+	OnRemoved(fn func(service string))
+	OnManualClaim(fn func(kind string))
+}
+
 // Provisioner holds provisioning's rules over the store and the cluster.
 type Provisioner struct {
-	store    store.Store
-	cluster  *kube.Cluster // nil when no cluster is configured
+	store    Store
+	cluster  Cluster // nil when no cluster is configured
 	settings kube.Settings
 	teams    entityref.Teams
 	metrics  *Metrics
@@ -51,7 +74,7 @@ type Provisioner struct {
 // New returns a Provisioner. cluster is nil when Cairn has no cluster:
 // provisioning calls then answer FAILED_PRECONDITION, and the rest of Cairn
 // works on. A create's owner must make one of teams.
-func New(st store.Store, cluster *kube.Cluster, settings kube.Settings, teams entityref.Teams, metrics *Metrics, logger *slog.Logger) *Provisioner {
+func New(st Store, cluster Cluster, settings kube.Settings, teams entityref.Teams, metrics *Metrics, logger *slog.Logger) *Provisioner {
 	p := &Provisioner{
 		store: st, cluster: cluster, settings: settings, teams: teams, metrics: metrics, logger: logger,
 		kick:     make(chan struct{}, 1),
