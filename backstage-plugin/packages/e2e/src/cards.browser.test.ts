@@ -17,8 +17,7 @@ import {
   appConfig,
   artifactsDir,
   Cairn,
-  focusFile,
-  month,
+  recordOrdersService,
   startCairn,
   team,
   tokens,
@@ -171,83 +170,7 @@ describe('the entity cards in a browser against Cairn', () => {
   }
 
   it('shows a provisioned service: its cost, its phase and environments, its DORA metrics', async () => {
-    // A service created as the scaffolder creates it.
-    const created = await cairn.call(
-      tokens.scaffolder,
-      'POST',
-      '/v1/services',
-      {
-        name: 'orders-service',
-        owner: `group:default/${team}`,
-        template: 'node-microservice',
-        database: 'postgresql',
-        databaseSize: 'small',
-        bucket: true,
-        environments: ['staging', 'production'],
-        repositoryUrl: 'https://github.com/company/orders-service.git',
-        requestId: 'browser-test-create',
-      },
-    );
-    expect(created.status).toBe(200);
-
-    // Billing for its database last month and this month.
-    await cairn.importFocus(
-      'aws-cur',
-      focusFile([
-        {
-          month: month(-1),
-          service: 'orders-service',
-          resourceId: 'arn:aws:rds:orders-db',
-          category: 'Databases',
-          cost: '100.00',
-        },
-        {
-          month: month(0),
-          service: 'orders-service',
-          resourceId: 'arn:aws:rds:orders-db',
-          category: 'Databases',
-          cost: '120.00',
-        },
-      ]),
-    );
-
-    // Production deployments over the last days, one of which failed.
-    const day = 24 * 3600 * 1000;
-    for (const [i, status] of [
-      'succeeded',
-      'succeeded',
-      'failed',
-      'succeeded',
-    ].entries()) {
-      const finished = new Date(Date.now() - (4 - i) * day);
-      const recorded = await cairn.call(
-        tokens.scaffolder,
-        'POST',
-        '/v1/deployments',
-        {
-          service: 'orders-service',
-          environment: 'production',
-          revision: `v1.${i}.0`,
-          status,
-          startedAt: new Date(
-            finished.getTime() - 10 * 60 * 1000,
-          ).toISOString(),
-          finishedAt: finished.toISOString(),
-          commits: [
-            {
-              sha: `c0mm17${i}`,
-              committedAt: new Date(
-                finished.getTime() - 3 * 3600 * 1000,
-              ).toISOString(),
-            },
-          ],
-        },
-      );
-      expect([recorded.status, recorded.body]).toEqual([
-        200,
-        expect.anything(),
-      ]);
-    }
+    await recordOrdersService(cairn, 'browser-test-create');
 
     const page = await openCards('orders-service');
 

@@ -10,7 +10,7 @@ import {
   Timings,
   waitForEntity,
 } from './backstageApp';
-import { Cairn, focusFile, month, repoRoot, team, tokens } from './harness';
+import { Cairn, recordOrdersService, repoRoot, team, tokens } from './harness';
 
 // What the browser tests of the real Backstage app share, whichever frontend
 // system the app runs: the catalog and Cairn's data they open, Chromium, the
@@ -52,74 +52,9 @@ export const money = (amount: number) =>
     amount,
   );
 
-/** Seeds orders-service as the cards test does: created, billed, deployed. */
+/** Seeds orders-service (recordOrdersService) and waits until it is provisioned. */
 export async function seedOrdersService(cairn: Cairn) {
-  const created = await cairn.call(tokens.scaffolder, 'POST', '/v1/services', {
-    name: 'orders-service',
-    owner: `group:default/${team}`,
-    template: 'node-microservice',
-    database: 'postgresql',
-    databaseSize: 'small',
-    bucket: true,
-    environments: ['staging', 'production'],
-    repositoryUrl: 'https://github.com/company/orders-service.git',
-    requestId: 'app-browser-test-create',
-  });
-  expect([created.status, created.body]).toEqual([200, expect.anything()]);
-
-  await cairn.importFocus(
-    'aws-cur',
-    focusFile([
-      {
-        month: month(-1),
-        service: 'orders-service',
-        resourceId: 'arn:aws:rds:orders-db',
-        category: 'Databases',
-        cost: '100.00',
-      },
-      {
-        month: month(0),
-        service: 'orders-service',
-        resourceId: 'arn:aws:rds:orders-db',
-        category: 'Databases',
-        cost: '120.00',
-      },
-    ]),
-  );
-
-  // Four production deployments over the last days, one failed: a change
-  // failure rate of 25%.
-  const day = 24 * 3600 * 1000;
-  for (const [i, status] of [
-    'succeeded',
-    'succeeded',
-    'failed',
-    'succeeded',
-  ].entries()) {
-    const finished = new Date(Date.now() - (4 - i) * day);
-    const recorded = await cairn.call(
-      tokens.scaffolder,
-      'POST',
-      '/v1/deployments',
-      {
-        service: 'orders-service',
-        environment: 'production',
-        revision: `v1.${i}.0`,
-        status,
-        startedAt: new Date(finished.getTime() - 10 * 60 * 1000).toISOString(),
-        finishedAt: finished.toISOString(),
-        commits: [
-          {
-            sha: `c0mm17${i}`,
-            committedAt: new Date(
-              finished.getTime() - 3 * 3600 * 1000,
-            ).toISOString(),
-          },
-        ],
-      },
-    );
-    expect([recorded.status, recorded.body]).toEqual([200, expect.anything()]);
-  }
+  await recordOrdersService(cairn, 'app-browser-test-create');
 
   // Until the stand-in controllers have marked both claims Ready, so the
   // card's first read already shows them.

@@ -406,3 +406,77 @@ export function focusFile(
   );
   return [header, ...lines, ''].join('\n');
 }
+
+/**
+ * orders-service as the browser tests show it: created as the scaffolder
+ * creates it, billed 100 USD last month and 120 this month, and deployed to
+ * production four times, once failed (a change failure rate of 25%).
+ */
+export async function recordOrdersService(cairn: Cairn, requestId: string) {
+  const created = await cairn.call(tokens.scaffolder, 'POST', '/v1/services', {
+    name: 'orders-service',
+    owner: `group:default/${team}`,
+    template: 'node-microservice',
+    database: 'postgresql',
+    databaseSize: 'small',
+    bucket: true,
+    environments: ['staging', 'production'],
+    repositoryUrl: 'https://github.com/company/orders-service.git',
+    requestId,
+  });
+  expect([created.status, created.body]).toEqual([200, expect.anything()]);
+
+  await cairn.importFocus(
+    'aws-cur',
+    focusFile([
+      {
+        month: month(-1),
+        service: 'orders-service',
+        resourceId: 'arn:aws:rds:orders-db',
+        category: 'Databases',
+        cost: '100.00',
+      },
+      {
+        month: month(0),
+        service: 'orders-service',
+        resourceId: 'arn:aws:rds:orders-db',
+        category: 'Databases',
+        cost: '120.00',
+      },
+    ]),
+  );
+
+  // Four production deployments over the last days, one failed: a change
+  // failure rate of 25%.
+  const day = 24 * 3600 * 1000;
+  for (const [i, status] of [
+    'succeeded',
+    'succeeded',
+    'failed',
+    'succeeded',
+  ].entries()) {
+    const finished = new Date(Date.now() - (4 - i) * day);
+    const recorded = await cairn.call(
+      tokens.scaffolder,
+      'POST',
+      '/v1/deployments',
+      {
+        service: 'orders-service',
+        environment: 'production',
+        revision: `v1.${i}.0`,
+        status,
+        startedAt: new Date(finished.getTime() - 10 * 60 * 1000).toISOString(),
+        finishedAt: finished.toISOString(),
+        commits: [
+          {
+            sha: `c0mm17${i}`,
+            committedAt: new Date(
+              finished.getTime() - 3 * 3600 * 1000,
+            ).toISOString(),
+          },
+        ],
+      },
+    );
+    expect([recorded.status, recorded.body]).toEqual([200, expect.anything()]);
+  }
+}
