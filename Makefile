@@ -57,12 +57,12 @@ test-deps:
 	fi
 
 # The Backstage packages' tests: unit tests, the scaffolder actions against
-# the cairn binary on envtest (internal/kubetest/devcluster), and the entity
+# the cairn binary on envtest (internal/testenv/kubetest/devcluster), and the entity
 # cards in headless Chromium. npm ci runs again only when the lock file
 # changed, from npm's cache where it can.
 PLUGIN_DIR := backstage-plugin
 test-plugin: test-deps kube-assets build $(PLUGIN_DIR)/node_modules/.installed
-	$(GO) build -o bin/devcluster ./internal/kubetest/devcluster
+	$(GO) build -o bin/devcluster ./internal/testenv/kubetest/devcluster
 	cd $(PLUGIN_DIR) && CAIRN_BIN=$(abspath $(BIN)) DEVCLUSTER_BIN=$(abspath bin/devcluster) npm test
 $(PLUGIN_DIR)/node_modules/.installed: $(PLUGIN_DIR)/package-lock.json
 	cd $(PLUGIN_DIR) && npm ci --prefer-offline --no-audit --no-fund

@@ -14,8 +14,8 @@ import (
 
 	"github.com/cairn-dev/cairn/server/auth"
 	"github.com/cairn-dev/cairn/server/cost"
+	"github.com/cairn-dev/cairn/server/delivery"
 	"github.com/cairn-dev/cairn/server/kube"
-	dorametrics "github.com/cairn-dev/cairn/server/metrics"
 )
 
 // EnvPrefix starts the environment variable of every setting: --grpc-addr
@@ -55,7 +55,7 @@ type Config struct {
 	MaxStreamsPerClient     int `yaml:"maxStreamsPerClient"`
 	// Events bounds the times of recorded deployments, incidents and
 	// tickets around now.
-	Events dorametrics.EventWindow `yaml:"events"`
+	Events delivery.EventWindow `yaml:"events"`
 	// Cost is set in the file only: the currency and the price table cost
 	// estimates use (see cost.DefaultConfig for the defaults and sources).
 	Cost cost.Config `yaml:"cost"`
@@ -120,7 +120,7 @@ func DefaultConfig() Config {
 			LeaseNamespace:  "default",
 		},
 		Cost:   cost.DefaultConfig(),
-		Events: dorametrics.DefaultEventWindow,
+		Events: delivery.DefaultEventWindow,
 	}
 }
 

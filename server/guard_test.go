@@ -35,9 +35,9 @@ import (
 	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
 	"github.com/cairn-dev/cairn/server/auth"
 	"github.com/cairn-dev/cairn/server/auth/authtest"
+	"github.com/cairn-dev/cairn/server/delivery"
 	"github.com/cairn-dev/cairn/server/entityref"
 	"github.com/cairn-dev/cairn/server/kube"
-	dorametrics "github.com/cairn-dev/cairn/server/metrics"
 	"github.com/cairn-dev/cairn/server/provisioning"
 	"github.com/cairn-dev/cairn/store"
 	"github.com/cairn-dev/cairn/store/sqlite"
@@ -131,7 +131,7 @@ func newGuardedOver(t *testing.T, configure func(*Config), wrap func(store.Store
 		served = wrap(st)
 	}
 	provisioner := provisioning.New(served, nil, kube.DefaultSettings(), entityref.Teams{}, provisioning.NewMetrics(registry), logger)
-	api, err := newAPI(cfg, logger, served, provisioner, dorametrics.NewServer(dorametrics.New(served, dorametrics.NewPrometheus(registry), dorametrics.DefaultEventWindow, entityref.Teams{}), dorametrics.NewPlatform(served, nil)), nil, g, registry)
+	api, err := newAPI(cfg, logger, served, provisioner, delivery.NewServer(delivery.New(served, delivery.NewPrometheus(registry), delivery.DefaultEventWindow, entityref.Teams{}), delivery.NewPlatform(served, nil)), nil, g, registry)
 	require.NoError(t, err)
 	lis := bufconn.Listen(1 << 20)
 	go api.grpc.Serve(lis)

@@ -8,7 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/cairn-dev/cairn/internal/pgtest"
+	"github.com/cairn-dev/cairn/internal/testenv/pgtest"
 )
 
 func TestReadyzSaysOnlyNotReadyWhenTheStoreIsDownAndLogsWhy(t *testing.T) {

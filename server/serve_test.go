@@ -21,7 +21,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
-	"github.com/cairn-dev/cairn/internal/testnet"
+	"github.com/cairn-dev/cairn/internal/testenv/testnet"
 	"github.com/cairn-dev/cairn/server/auth"
 )
 

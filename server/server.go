@@ -34,9 +34,9 @@ import (
 	"github.com/cairn-dev/cairn/server/auth"
 	"github.com/cairn-dev/cairn/server/catalog"
 	"github.com/cairn-dev/cairn/server/cost"
+	"github.com/cairn-dev/cairn/server/delivery"
 	"github.com/cairn-dev/cairn/server/entityref"
 	"github.com/cairn-dev/cairn/server/kube"
-	dorametrics "github.com/cairn-dev/cairn/server/metrics"
 	"github.com/cairn-dev/cairn/server/provisioning"
 	"github.com/cairn-dev/cairn/server/tlsreload"
 	"github.com/cairn-dev/cairn/store"
@@ -120,8 +120,8 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	}()
 
 	teams, _ := cfg.Auth.Teams() // validated
-	delivery := dorametrics.New(st, dorametrics.NewPrometheus(registry), cfg.Events, teams)
-	provisioner, cluster, err := startProvisioning(runCtx, group, cfg, teams, st, delivery, registry, logger)
+	events := delivery.New(st, delivery.NewPrometheus(registry), cfg.Events, teams)
+	provisioner, cluster, err := startProvisioning(runCtx, group, cfg, teams, st, events, registry, logger)
 	if err != nil {
 		return err
 	}
@@ -129,10 +129,10 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if cluster != nil {
 		workloads = cluster
 	}
-	platform := dorametrics.NewPlatform(st, cluster)
-	registry.MustRegister(dorametrics.NewPlatformCollector(st, logger))
+	platform := delivery.NewPlatform(st, cluster)
+	registry.MustRegister(delivery.NewPlatformCollector(st, logger))
 	g := newGuard(authenticator, st, cfg, logger, registry)
-	api, err := newAPI(cfg, logger, st, provisioner, dorametrics.NewServer(delivery, platform), workloads, g, registry)
+	api, err := newAPI(cfg, logger, st, provisioner, delivery.NewServer(events, platform), workloads, g, registry)
 	if err != nil {
 		return err
 	}
@@ -232,7 +232,7 @@ type api struct {
 	streams   *streamGate // of both
 }
 
-func newAPI(cfg Config, logger *slog.Logger, st store.Store, provisioner *provisioning.Provisioner, metricsSrv *dorametrics.Server, workloads cost.Workloads, g *guard, registry *prometheus.Registry) (*api, error) {
+func newAPI(cfg Config, logger *slog.Logger, st store.Store, provisioner *provisioning.Provisioner, metricsSrv *delivery.Server, workloads cost.Workloads, g *guard, registry *prometheus.Registry) (*api, error) {
 	validator, err := protovalidate.New()
 	if err != nil {
 		return nil, fmt.Errorf("protovalidate: %w", err)
@@ -358,7 +358,7 @@ func NewLogger(cfg Config, w io.Writer) *slog.Logger {
 // the intake of Argo CD's deployments into delivery, all in group. With
 // no cluster the provisioner answers FAILED_PRECONDITION, the cluster is
 // nil, and the rest of Cairn works on.
-func startProvisioning(ctx context.Context, group *errgroup.Group, cfg Config, teams entityref.Teams, st store.Store, delivery *dorametrics.Service, registry *prometheus.Registry, logger *slog.Logger) (*provisioning.Provisioner, *kube.Cluster, error) {
+func startProvisioning(ctx context.Context, group *errgroup.Group, cfg Config, teams entityref.Teams, st store.Store, events *delivery.Service, registry *prometheus.Registry, logger *slog.Logger) (*provisioning.Provisioner, *kube.Cluster, error) {
 	metrics := provisioning.NewMetrics(registry)
 	settings := cfg.Kubernetes.settings()
 	restConfig, err := kube.RESTConfig(cfg.Kubernetes.Kubeconfig)
@@ -374,7 +374,7 @@ func startProvisioning(ctx context.Context, group *errgroup.Group, cfg Config, t
 		return nil, nil, err
 	}
 	provisioner := provisioning.New(st, cluster, settings, teams, metrics, logger)
-	intake := dorametrics.NewArgoCDIntake(cluster, delivery, logger)
+	intake := delivery.NewArgoCDIntake(cluster, events, logger)
 	lead := func(ctx context.Context) {
 		var wg sync.WaitGroup
 		wg.Go(func() { provisioner.Run(ctx) })

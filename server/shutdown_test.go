@@ -18,7 +18,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
-	"github.com/cairn-dev/cairn/internal/kubetest"
+	"github.com/cairn-dev/cairn/internal/testenv/kubetest"
 	"github.com/cairn-dev/cairn/server/kube"
 )
 

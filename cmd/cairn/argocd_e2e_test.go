@@ -14,7 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
-	"github.com/cairn-dev/cairn/internal/kubetest"
+	"github.com/cairn-dev/cairn/internal/testenv/kubetest"
 	"github.com/cairn-dev/cairn/server/kube"
 )
 

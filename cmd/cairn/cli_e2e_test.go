@@ -20,7 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
-	"github.com/cairn-dev/cairn/internal/kubetest"
+	"github.com/cairn-dev/cairn/internal/testenv/kubetest"
 	"github.com/cairn-dev/cairn/server/kube"
 )
 

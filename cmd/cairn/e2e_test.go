@@ -40,9 +40,9 @@ import (
 	"google.golang.org/grpc/status"
 
 	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
-	"github.com/cairn-dev/cairn/internal/kubetest"
-	"github.com/cairn-dev/cairn/internal/pgtest"
-	"github.com/cairn-dev/cairn/internal/testnet"
+	"github.com/cairn-dev/cairn/internal/testenv/kubetest"
+	"github.com/cairn-dev/cairn/internal/testenv/pgtest"
+	"github.com/cairn-dev/cairn/internal/testenv/testnet"
 )
 
 var cairnBinary string

@@ -23,7 +23,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
-	"github.com/cairn-dev/cairn/internal/kubetest"
+	"github.com/cairn-dev/cairn/internal/testenv/kubetest"
 	"github.com/cairn-dev/cairn/server"
 	"github.com/cairn-dev/cairn/server/auth/authtest"
 	"github.com/cairn-dev/cairn/store"

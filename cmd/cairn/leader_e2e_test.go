@@ -23,8 +23,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/cairn-dev/cairn/internal/kubetest"
-	"github.com/cairn-dev/cairn/internal/pgtest"
+	"github.com/cairn-dev/cairn/internal/testenv/kubetest"
+	"github.com/cairn-dev/cairn/internal/testenv/pgtest"
 	"github.com/cairn-dev/cairn/server/kube"
 )
 

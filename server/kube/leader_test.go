@@ -13,7 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/cairn-dev/cairn/internal/kubetest"
+	"github.com/cairn-dev/cairn/internal/testenv/kubetest"
 	"github.com/cairn-dev/cairn/server/kube"
 )
 

@@ -14,8 +14,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/cairn-dev/cairn/internal/pgtest"
-	"github.com/cairn-dev/cairn/internal/testnet"
+	"github.com/cairn-dev/cairn/internal/testenv/pgtest"
+	"github.com/cairn-dev/cairn/internal/testenv/testnet"
 	"github.com/cairn-dev/cairn/store"
 	"github.com/cairn-dev/cairn/store/postgres"
 	"github.com/cairn-dev/cairn/store/storetest"

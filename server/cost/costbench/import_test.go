@@ -18,7 +18,7 @@ import (
 	"google.golang.org/grpc/test/bufconn"
 
 	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
-	"github.com/cairn-dev/cairn/internal/pgtest"
+	"github.com/cairn-dev/cairn/internal/testenv/pgtest"
 	"github.com/cairn-dev/cairn/server/cost"
 	"github.com/cairn-dev/cairn/server/cost/focus"
 	"github.com/cairn-dev/cairn/server/entityref"

@@ -23,8 +23,8 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
-	"github.com/cairn-dev/cairn/internal/pgtest"
-	"github.com/cairn-dev/cairn/internal/testnet"
+	"github.com/cairn-dev/cairn/internal/testenv/pgtest"
+	"github.com/cairn-dev/cairn/internal/testenv/testnet"
 	"github.com/cairn-dev/cairn/server"
 	"github.com/cairn-dev/cairn/store"
 	"github.com/cairn-dev/cairn/store/postgres"

@@ -8,7 +8,7 @@ import { resolvePackagePath } from '@backstage/backend-plugin-api';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 
 // Runs the real cairn binary against a real kube-apiserver for the tests of
-// the Backstage packages. The cluster is internal/kubetest/devcluster:
+// the Backstage packages. The cluster is internal/testenv/kubetest/devcluster:
 // envtest, plus a stand-in for Crossplane and Argo CD (which cannot run
 // without nodes) that marks claims Ready and Applications Synced.
 
@@ -186,7 +186,7 @@ async function startProcesses(
 ): Promise<string> {
   const devclusterBin = binary(
     'DEVCLUSTER_BIN',
-    './internal/kubetest/devcluster',
+    './internal/testenv/kubetest/devcluster',
     dir,
   );
   const cairnBin = binary('CAIRN_BIN', './cmd/cairn', dir);
