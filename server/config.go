@@ -15,7 +15,7 @@ import (
 	"github.com/cairn-dev/cairn/server/auth"
 	"github.com/cairn-dev/cairn/server/cost"
 	"github.com/cairn-dev/cairn/server/delivery"
-	"github.com/cairn-dev/cairn/server/kube"
+	"github.com/cairn-dev/cairn/server/kube/manifest"
 )
 
 // EnvPrefix starts the environment variable of every setting: --grpc-addr
@@ -113,10 +113,10 @@ func DefaultConfig() Config {
 		MaxStreams:              10000,
 		MaxStreamsPerClient:     1000,
 		Kubernetes: KubeConfig{
-			ClaimGroup:      kube.DefaultClaimGroup,
-			ClaimVersion:    kube.DefaultClaimVersion,
-			ArgoCDNamespace: kube.DefaultArgoCDNamespace,
-			ArgoCDProject:   kube.DefaultArgoCDProject,
+			ClaimGroup:      manifest.DefaultClaimGroup,
+			ClaimVersion:    manifest.DefaultClaimVersion,
+			ArgoCDNamespace: manifest.DefaultArgoCDNamespace,
+			ArgoCDProject:   manifest.DefaultArgoCDProject,
 			LeaseNamespace:  "default",
 		},
 		Cost:   cost.DefaultConfig(),
@@ -233,8 +233,8 @@ func (c *Config) loadFile(path string) error {
 }
 
 // settings are the names provisioning writes objects under.
-func (k KubeConfig) settings() kube.Settings {
-	return kube.Settings{
+func (k KubeConfig) settings() manifest.Settings {
+	return manifest.Settings{
 		ClaimGroup: k.ClaimGroup, ClaimVersion: k.ClaimVersion,
 		ArgoCDNamespace: k.ArgoCDNamespace, ArgoCDProject: k.ArgoCDProject,
 	}

@@ -37,7 +37,7 @@ import (
 	"github.com/cairn-dev/cairn/server/auth/authtest"
 	"github.com/cairn-dev/cairn/server/delivery"
 	"github.com/cairn-dev/cairn/server/entityref"
-	"github.com/cairn-dev/cairn/server/kube"
+	"github.com/cairn-dev/cairn/server/kube/manifest"
 	"github.com/cairn-dev/cairn/server/provisioning"
 	"github.com/cairn-dev/cairn/store"
 	"github.com/cairn-dev/cairn/store/sqlite"
@@ -130,7 +130,7 @@ func newGuardedOver(t *testing.T, configure func(*Config), wrap func(store.Store
 	if wrap != nil {
 		served = wrap(st)
 	}
-	provisioner := provisioning.New(served, nil, kube.DefaultSettings(), entityref.Teams{}, provisioning.NewMetrics(registry), logger)
+	provisioner := provisioning.New(served, nil, manifest.DefaultSettings(), entityref.Teams{}, provisioning.NewMetrics(registry), logger)
 	api, err := newAPI(cfg, logger, served, provisioner, delivery.NewServer(delivery.New(served, delivery.NewPrometheus(registry), delivery.DefaultEventWindow, entityref.Teams{}), delivery.NewPlatform(served, nil)), nil, g, registry)
 	require.NoError(t, err)
 	lis := bufconn.Listen(1 << 20)

@@ -21,7 +21,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/cairn-dev/cairn/internal/testenv/kubetest"
-	"github.com/cairn-dev/cairn/server/kube"
+	"github.com/cairn-dev/cairn/server/kube/manifest"
 )
 
 type cliResult struct {
@@ -114,8 +114,8 @@ func TestCLIProvisionsFollowsAndPromotesAService(t *testing.T) {
 		require.Equal(t, "provisioning", nextPhase(t, phases), "the first line is the status now")
 
 		plan := servicePlan("orders-cli")
-		env.MarkClaimReady(t, kube.DatabaseClaim(plan, kube.DefaultSettings()))
-		env.MarkClaimReady(t, kube.BucketClaim(plan, kube.DefaultSettings()))
+		env.MarkClaimReady(t, manifest.DatabaseClaim(plan, manifest.DefaultSettings()))
+		env.MarkClaimReady(t, manifest.BucketClaim(plan, manifest.DefaultSettings()))
 		env.MarkApplicationSynced(t, "orders-cli-staging", "abc123")
 		for phase := ""; phase != "ready"; {
 			phase = nextPhase(t, phases)

@@ -26,6 +26,7 @@ import (
 	"github.com/cairn-dev/cairn/internal/testenv/kubetest"
 	"github.com/cairn-dev/cairn/internal/testenv/pgtest"
 	"github.com/cairn-dev/cairn/server/kube"
+	"github.com/cairn-dev/cairn/server/kube/manifest"
 )
 
 // leadingLog is what a replica logs when it becomes the leader.
@@ -55,9 +56,9 @@ func (p *cairnProcess) durationsRecorded(t *testing.T) int {
 func markReady(t *testing.T, env *kubetest.Env, service string) {
 	t.Helper()
 	plan := servicePlan(service)
-	env.MarkClaimReady(t, kube.DatabaseClaim(plan, kube.DefaultSettings()))
-	env.MarkClaimReady(t, kube.BucketClaim(plan, kube.DefaultSettings()))
-	env.MarkApplicationSynced(t, kube.ApplicationName(service, "staging"), "abc123")
+	env.MarkClaimReady(t, manifest.DatabaseClaim(plan, manifest.DefaultSettings()))
+	env.MarkClaimReady(t, manifest.BucketClaim(plan, manifest.DefaultSettings()))
+	env.MarkApplicationSynced(t, manifest.ApplicationName(service, "staging"), "abc123")
 }
 
 // requireExactlyItsObjects waits until each service has its claims and
@@ -75,10 +76,10 @@ func requireExactlyItsObjects(t *testing.T, env *kubetest.Env, services []string
 			names = append(names, obj.GetKind()+" "+obj.GetNamespace()+"/"+obj.GetName())
 		}
 		require.ElementsMatch(t, []string{
-			"DatabaseClaim team-orders/" + kube.DatabaseClaimName(service),
-			"BucketClaim team-orders/" + kube.BucketClaimName(service),
-			"Application argocd/" + kube.ApplicationName(service, "staging"),
-			"Application argocd/" + kube.ApplicationName(service, "production"),
+			"DatabaseClaim team-orders/" + manifest.DatabaseClaimName(service),
+			"BucketClaim team-orders/" + manifest.BucketClaimName(service),
+			"Application argocd/" + manifest.ApplicationName(service, "staging"),
+			"Application argocd/" + manifest.ApplicationName(service, "production"),
 		}, names)
 	}
 }
@@ -104,7 +105,7 @@ func removeAfterTest(t *testing.T, env *kubetest.Env, services ...string) {
 
 // kindOf is the resource of a kind Cairn applies.
 func kindOf(gvk schema.GroupVersionKind) (schema.GroupVersionResource, error) {
-	for _, kind := range kube.Kinds(kube.DefaultSettings()) {
+	for _, kind := range manifest.Kinds(manifest.DefaultSettings()) {
 		if kind.GroupVersionKind == gvk {
 			return kind.GroupVersionResource(), nil
 		}

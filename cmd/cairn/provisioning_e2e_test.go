@@ -20,6 +20,7 @@ import (
 
 	"github.com/cairn-dev/cairn/internal/testenv/kubetest"
 	"github.com/cairn-dev/cairn/server/kube"
+	"github.com/cairn-dev/cairn/server/kube/manifest"
 )
 
 // Principals of team-orders: a developer who also approves, and a second
@@ -51,8 +52,8 @@ func createBody(name, requestID string) *strings.Reader {
 }
 
 // servicePlan is what Cairn provisions for createBody's service.
-func servicePlan(name string) kube.Plan {
-	return kube.Plan{
+func servicePlan(name string) manifest.Plan {
+	return manifest.Plan{
 		Service: name, Team: "team-orders", Namespace: "team-orders",
 		RepositoryURL: "https://github.com/company/" + name + ".git",
 		Database:      "postgresql", DatabaseSize: "small", Bucket: true,
@@ -64,9 +65,9 @@ func servicePlan(name string) kube.Plan {
 func objectsOnCluster(t *testing.T, env *kubetest.Env, service string) []unstructured.Unstructured {
 	t.Helper()
 	var all []unstructured.Unstructured
-	for _, kind := range kube.Kinds(kube.DefaultSettings()) {
+	for _, kind := range manifest.Kinds(manifest.DefaultSettings()) {
 		list, err := env.Dynamic().Resource(kind.GroupVersionResource()).List(context.Background(),
-			metav1.ListOptions{LabelSelector: kube.LabelName + "=" + service})
+			metav1.ListOptions{LabelSelector: manifest.LabelName + "=" + service})
 		require.NoError(t, err)
 		all = append(all, list.Items...)
 	}
@@ -116,13 +117,13 @@ func TestProvisioningOnKubernetes(t *testing.T) {
 		require.Eventually(t, func() bool { return len(objectsOnCluster(t, env, "orders-service")) == 4 },
 			60*time.Second, 100*time.Millisecond, "the claims and Applications did not appear")
 		plan := servicePlan("orders-service")
-		db := env.Get(t, kube.DatabaseClaim(plan, kube.DefaultSettings()))
+		db := env.Get(t, manifest.DatabaseClaim(plan, manifest.DefaultSettings()))
 		require.Equal(t, "team-orders", db.GetNamespace())
 		engine, _, _ := unstructured.NestedString(db.Object, "spec", "engine")
 		require.Equal(t, "postgresql", engine)
 		for _, obj := range objectsOnCluster(t, env, "orders-service") {
-			require.Equal(t, "cairn", obj.GetLabels()[kube.LabelManagedBy], obj.GetName())
-			require.Equal(t, "team-orders", obj.GetLabels()[kube.LabelTeam], obj.GetName())
+			require.Equal(t, "cairn", obj.GetLabels()[manifest.LabelManagedBy], obj.GetName())
+			require.Equal(t, "team-orders", obj.GetLabels()[manifest.LabelTeam], obj.GetName())
 		}
 		staging := env.Application(t, "orders-service-staging")
 		automated, found, _ := unstructured.NestedMap(staging.Object, "spec", "syncPolicy", "automated")
@@ -138,7 +139,7 @@ func TestProvisioningOnKubernetes(t *testing.T) {
 
 		p.waitPhase(t, "orders-service", "provisioning")
 		env.MarkClaimReady(t, db)
-		env.MarkClaimReady(t, kube.BucketClaim(plan, kube.DefaultSettings()))
+		env.MarkClaimReady(t, manifest.BucketClaim(plan, manifest.DefaultSettings()))
 		env.MarkApplicationSynced(t, "orders-service-staging", "abc123")
 		status := p.waitPhase(t, "orders-service", "ready")
 		require.Equal(t, false, status.body["stale"])
@@ -226,8 +227,8 @@ func TestProvisioningOnKubernetes(t *testing.T) {
 		require.Equal(t, http.StatusConflict, conflict.status, conflict.raw)
 
 		plan := servicePlan("billing-api")
-		env.MarkClaimReady(t, kube.DatabaseClaim(plan, kube.DefaultSettings()))
-		env.MarkClaimReady(t, kube.BucketClaim(plan, kube.DefaultSettings()))
+		env.MarkClaimReady(t, manifest.DatabaseClaim(plan, manifest.DefaultSettings()))
+		env.MarkClaimReady(t, manifest.BucketClaim(plan, manifest.DefaultSettings()))
 		env.MarkApplicationSynced(t, "billing-api-staging", "def456")
 		p.waitPhase(t, "billing-api", "ready")
 	})
@@ -258,9 +259,9 @@ func TestProvisioningOnKubernetes(t *testing.T) {
 		require.Contains(t, r.raw, `platform_service_creations_total{status="accepted",team="team-orders",template="node-microservice"}`)
 		require.Contains(t, r.raw, `platform_self_service_provisions_total{resource_type="DatabaseClaim"}`)
 
-		manual := kube.DatabaseClaim(servicePlan("legacy-reports"), kube.DefaultSettings())
+		manual := manifest.DatabaseClaim(servicePlan("legacy-reports"), manifest.DefaultSettings())
 		manual.SetLabels(nil) // made with kubectl, not by Cairn
-		_, err := env.Dynamic().Resource(kube.DatabaseClaimKind(kube.DefaultSettings()).GroupVersionResource()).
+		_, err := env.Dynamic().Resource(manifest.DatabaseClaimKind(manifest.DefaultSettings()).GroupVersionResource()).
 			Namespace("team-orders").Create(context.Background(), manual, metav1.CreateOptions{})
 		require.NoError(t, err)
 		require.Eventually(t, func() bool {
@@ -269,8 +270,8 @@ func TestProvisioningOnKubernetes(t *testing.T) {
 	})
 
 	t.Run("AnObjectDeletedByHandIsAppliedAgainAtOnce", func(t *testing.T) {
-		bucket := kube.BucketClaim(servicePlan("billing-api"), kube.DefaultSettings())
-		err := env.Dynamic().Resource(kube.BucketClaimKind(kube.DefaultSettings()).GroupVersionResource()).
+		bucket := manifest.BucketClaim(servicePlan("billing-api"), manifest.DefaultSettings())
+		err := env.Dynamic().Resource(manifest.BucketClaimKind(manifest.DefaultSettings()).GroupVersionResource()).
 			Namespace(bucket.GetNamespace()).Delete(context.Background(), bucket.GetName(), metav1.DeleteOptions{})
 		require.NoError(t, err)
 		// Well inside the ten-minute resync: the deletion itself brings it back.

@@ -35,6 +35,7 @@ import (
 	"github.com/cairn-dev/cairn/internal/testenv/deploytest"
 	"github.com/cairn-dev/cairn/internal/testenv/kubetest"
 	"github.com/cairn-dev/cairn/server/kube"
+	"github.com/cairn-dev/cairn/server/kube/manifest"
 )
 
 // previousArgoCDNamespace holds an Application Cairn applied under an
@@ -213,10 +214,10 @@ func (lp *leastPrivilege) launch(t *testing.T) *cairnProcess {
 func (lp *leastPrivilege) placeLeftOverApplication(t *testing.T, service string) *unstructured.Unstructured {
 	t.Helper()
 	removeAfterTest(t, lp.env, service)
-	settings := kube.DefaultSettings()
+	settings := manifest.DefaultSettings()
 	settings.ArgoCDNamespace = previousArgoCDNamespace
-	app := kube.Application(servicePlan(service), kube.EnvironmentStaging, settings)
-	_, err := lp.env.Dynamic().Resource(kube.ApplicationKind.GroupVersionResource()).Namespace(previousArgoCDNamespace).
+	app := manifest.Application(servicePlan(service), manifest.EnvironmentStaging, settings)
+	_, err := lp.env.Dynamic().Resource(manifest.ApplicationKind.GroupVersionResource()).Namespace(previousArgoCDNamespace).
 		Create(t.Context(), app, metav1.CreateOptions{})
 	require.NoError(t, err)
 	return app
@@ -292,17 +293,17 @@ func TestCairnNeedsEveryRightItsRolesGiveAndNoOther(t *testing.T) {
 
 		createService(t, p, service)
 		plan := servicePlan(service)
-		db, bucket := kube.DatabaseClaim(plan, kube.DefaultSettings()), kube.BucketClaim(plan, kube.DefaultSettings())
+		db, bucket := manifest.DatabaseClaim(plan, manifest.DefaultSettings()), manifest.BucketClaim(plan, manifest.DefaultSettings())
 		require.Eventually(t, func() bool {
 			return lp.env.Get(t, db) != nil && lp.env.Get(t, bucket) != nil &&
-				lp.env.Application(t, kube.ApplicationName(service, "staging")) != nil &&
-				lp.env.Application(t, kube.ApplicationName(service, "production")) != nil
+				lp.env.Application(t, manifest.ApplicationName(service, "staging")) != nil &&
+				lp.env.Application(t, manifest.ApplicationName(service, "production")) != nil
 		}, 60*time.Second, 100*time.Millisecond, "the claims and Applications were not applied")
 		lp.waitGone(t, leftOver, "Cairn removes an Application it applied and no longer wants")
 
 		lp.env.MarkClaimReady(t, db)
 		lp.env.MarkClaimReady(t, bucket)
-		lp.env.MarkApplicationSynced(t, kube.ApplicationName(service, "staging"), "abc123")
+		lp.env.MarkApplicationSynced(t, manifest.ApplicationName(service, "staging"), "abc123")
 		p.waitPhase(t, service, "ready")
 
 		r := p.restAs(t, ordersDeveloperToken, "POST", "/v1/services/"+service+"/promotions",
@@ -311,7 +312,7 @@ func TestCairnNeedsEveryRightItsRolesGiveAndNoOther(t *testing.T) {
 		approved := p.restAs(t, ordersApproverToken, "POST", "/v1/"+r.body["name"].(string)+":approve", strings.NewReader(`{}`))
 		require.Equal(t, http.StatusOK, approved.status, approved.raw)
 		require.Eventually(t, func() bool {
-			return lp.env.ApplicationOperation(t, kube.ApplicationName(service, "production")) != nil
+			return lp.env.ApplicationOperation(t, manifest.ApplicationName(service, "production")) != nil
 		}, 30*time.Second, 100*time.Millisecond, "no production sync was requested")
 
 		removed := p.restAs(t, ordersDeveloperToken, "DELETE", "/v1/services/"+service+"/resources/bucket", nil)
@@ -387,7 +388,7 @@ func (lp *leastPrivilege) runWithout(t *testing.T, role *unstructured.Unstructur
 		createService(t, p, service)
 	}
 	if step >= atResourceRemoval {
-		bucket := kube.BucketClaim(servicePlan(service), kube.DefaultSettings())
+		bucket := manifest.BucketClaim(servicePlan(service), manifest.DefaultSettings())
 		require.Eventually(t, func() bool { return lp.env.Get(t, bucket) != nil }, 60*time.Second, 100*time.Millisecond,
 			"the bucket was not applied")
 		removed := p.restAs(t, ordersDeveloperToken, "DELETE", "/v1/services/"+service+"/resources/bucket", nil)

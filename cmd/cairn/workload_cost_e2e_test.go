@@ -13,7 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/cairn-dev/cairn/internal/testenv/kubetest"
-	"github.com/cairn-dev/cairn/server/kube"
+	"github.com/cairn-dev/cairn/server/kube/manifest"
 )
 
 func TestCostCardPricesTheDeploymentsOnTheCluster(t *testing.T) {
@@ -36,12 +36,12 @@ spec:
 	deployment := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "apps/v1", "kind": "Deployment",
 		"metadata": map[string]any{"name": "invoicer", "namespace": "team-billing",
-			"labels": map[string]any{kube.LabelName: "invoicer", kube.LabelTeam: "team-billing"}},
+			"labels": map[string]any{manifest.LabelName: "invoicer", manifest.LabelTeam: "team-billing"}},
 		"spec": map[string]any{
 			"replicas": int64(2),
-			"selector": map[string]any{"matchLabels": map[string]any{kube.LabelName: "invoicer"}},
+			"selector": map[string]any{"matchLabels": map[string]any{manifest.LabelName: "invoicer"}},
 			"template": map[string]any{
-				"metadata": map[string]any{"labels": map[string]any{kube.LabelName: "invoicer"}},
+				"metadata": map[string]any{"labels": map[string]any{manifest.LabelName: "invoicer"}},
 				"spec": map[string]any{"containers": []any{map[string]any{
 					"name": "invoicer", "image": "registry.company.com/team-billing/invoicer:latest",
 					"resources": map[string]any{"requests": map[string]any{"cpu": "100m", "memory": "128Mi"}},

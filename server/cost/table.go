@@ -14,7 +14,7 @@ import (
 
 	"github.com/cairn-dev/cairn/internal/money"
 	"github.com/cairn-dev/cairn/server/cost/focus"
-	"github.com/cairn-dev/cairn/server/kube"
+	"github.com/cairn-dev/cairn/server/kube/manifest"
 	"github.com/cairn-dev/cairn/store"
 )
 
@@ -65,7 +65,7 @@ type DatabasePrices struct {
 	// allocates 20 GB.
 	AllocatedGB int64 `yaml:"allocatedGB"`
 	// Engines are the prices per engine; every engine a DatabaseClaim
-	// accepts (kube.DatabaseEngines) must have one.
+	// accepts (manifest.DatabaseEngines) must have one.
 	Engines map[string]EnginePrices `yaml:"engines"`
 }
 
@@ -206,11 +206,11 @@ func (t PriceTable) validate() []error {
 		bad("database.allocatedGB %d: must not be negative", db.AllocatedGB)
 	}
 	for _, engine := range sortedKeys(db.Engines) {
-		if !slices.Contains(kube.DatabaseEngines, engine) {
-			bad("database.engines.%s: unknown engine; want one of %s", engine, strings.Join(kube.DatabaseEngines, ", "))
+		if !slices.Contains(manifest.DatabaseEngines, engine) {
+			bad("database.engines.%s: unknown engine; want one of %s", engine, strings.Join(manifest.DatabaseEngines, ", "))
 		}
 	}
-	for _, engine := range kube.DatabaseEngines {
+	for _, engine := range manifest.DatabaseEngines {
 		e, ok := db.Engines[engine]
 		if !ok {
 			bad("database.engines.%s: missing; every engine needs prices", engine)
@@ -220,11 +220,11 @@ func (t PriceTable) validate() []error {
 			bad("database.engines.%s.storageGBMonth %s: must not be negative", engine, e.StorageGBMonth)
 		}
 		for _, size := range sortedKeys(e.InstanceHourly) {
-			if !slices.Contains(kube.DatabaseSizes, size) {
-				bad("database.engines.%s.instanceHourly.%s: unknown size; want one of %s", engine, size, strings.Join(kube.DatabaseSizes, ", "))
+			if !slices.Contains(manifest.DatabaseSizes, size) {
+				bad("database.engines.%s.instanceHourly.%s: unknown size; want one of %s", engine, size, strings.Join(manifest.DatabaseSizes, ", "))
 			}
 		}
-		for _, size := range kube.DatabaseSizes {
+		for _, size := range manifest.DatabaseSizes {
 			price, ok := e.InstanceHourly[size]
 			switch {
 			case !ok:
@@ -280,13 +280,13 @@ func (t PriceTable) Estimate(service string, spec store.ProvisioningSpec) []Line
 	lines := []Line{}
 	if spec.Database != "" && spec.Database != "none" {
 		lines = append(lines, Line{
-			Resource: kube.DatabaseClaimName(service), Type: TypeDatabase,
+			Resource: manifest.DatabaseClaimName(service), Type: TypeDatabase,
 			MonthlyCost: t.Database.monthly(spec.Database, spec.DatabaseSize), Source: SourceEstimated,
 		})
 	}
 	if spec.Bucket {
 		lines = append(lines, Line{
-			Resource: kube.BucketClaimName(service), Type: TypeStorage,
+			Resource: manifest.BucketClaimName(service), Type: TypeStorage,
 			MonthlyCost: money.FromBig(product(int64(t.ObjectStorage.GBMonth), t.ObjectStorage.AssumedGB)), Source: SourceEstimated,
 		})
 	}
@@ -298,7 +298,7 @@ func (t PriceTable) Estimate(service string, spec store.ProvisioningSpec) []Line
 // large enough to pass int64.
 func (d DatabasePrices) monthly(engine, size string) money.Sum {
 	if size == "" {
-		size = kube.DefaultDatabaseSize
+		size = manifest.DefaultDatabaseSize
 	}
 	e := d.Engines[engine]
 	instances, volumes := int64(1), int64(1)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cairn-dev/cairn/internal/money"
 	"github.com/cairn-dev/cairn/server/kube"
+	"github.com/cairn-dev/cairn/server/kube/manifest"
 	"github.com/cairn-dev/cairn/store"
 )
 
@@ -99,7 +100,7 @@ func (c Config) plannedLines(service string, spec store.ProvisioningSpec) []Line
 	lines := make([]Line, 0, len(spec.Environments))
 	for _, env := range spec.Environments {
 		replicas := c.PlannedWorkload.Replicas
-		if env == kube.EnvironmentProduction && spec.ReplicaCount > 0 {
+		if env == manifest.EnvironmentProduction && spec.ReplicaCount > 0 {
 			replicas = spec.ReplicaCount
 		}
 		lines = append(lines, Line{

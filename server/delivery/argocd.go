@@ -12,7 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/cairn-dev/cairn/server/apierr"
-	"github.com/cairn-dev/cairn/server/kube"
+	"github.com/cairn-dev/cairn/server/kube/manifest"
 	"github.com/cairn-dev/cairn/store"
 )
 
@@ -34,7 +34,7 @@ type DeploymentRecorder interface {
 const intakeRetry = 5 * time.Second
 
 // ArgoCDIntake records the deployments Argo CD reports on Applications
-// (kube.DeploymentsOf): each status.history entry as a successful
+// (manifest.DeploymentsOf): each status.history entry as a successful
 // deployment, each sync that failed for good as a failed one. It needs no
 // webhook: it reads the informer cache the status card reads.
 //
@@ -160,7 +160,7 @@ func (in *ArgoCDIntake) recordAll(ctx context.Context, apps []*unstructured.Unst
 		}
 		if err := in.record(ctx, app); err != nil {
 			in.logger.Warn("Argo CD deployments: recording", "application", app.GetNamespace()+"/"+app.GetName(), "error", err)
-			failed[app.GetLabels()[kube.LabelName]] = true
+			failed[app.GetLabels()[manifest.LabelName]] = true
 		}
 	}
 	return failed
@@ -175,8 +175,8 @@ func (in *ArgoCDIntake) record(ctx context.Context, app *unstructured.Unstructur
 	if !known {
 		through.historyID = -1
 	}
-	through.service = app.GetLabels()[kube.LabelName]
-	for _, d := range kube.DeploymentsOf(app) {
+	through.service = app.GetLabels()[manifest.LabelName]
+	for _, d := range manifest.DeploymentsOf(app) {
 		if d.Succeeded && d.HistoryID <= through.historyID || !d.Succeeded && d.StartedAt.Equal(through.failedSyncAt) {
 			continue
 		}
@@ -218,7 +218,7 @@ func refused(err error) bool {
 	return false
 }
 
-func storeDeployment(d kube.Deployment) store.Deployment {
+func storeDeployment(d manifest.Deployment) store.Deployment {
 	status := store.DeploymentFailed
 	if d.Succeeded {
 		status = store.DeploymentSucceeded

@@ -18,6 +18,7 @@ import (
 	"github.com/cairn-dev/cairn/internal/testenv/kubetest"
 	"github.com/cairn-dev/cairn/server/entityref"
 	"github.com/cairn-dev/cairn/server/kube"
+	"github.com/cairn-dev/cairn/server/kube/manifest"
 	"github.com/cairn-dev/cairn/store"
 )
 
@@ -39,7 +40,7 @@ func (r *countingRecorder) RecordDeployment(ctx context.Context, d store.Deploym
 // too, and none twice when a new leader reads every history again.
 func TestIntakeCountsEveryDeploymentOfARecreatedApplicationOnce(t *testing.T) {
 	env := kubetest.Shared(t)
-	settings := kube.DefaultSettings()
+	settings := manifest.DefaultSettings()
 	cluster, err := kube.NewCluster(env.Config(), settings)
 	require.NoError(t, err)
 	kubetest.RunCluster(t, cluster)
@@ -51,14 +52,14 @@ func TestIntakeCountsEveryDeploymentOfARecreatedApplicationOnce(t *testing.T) {
 			addService(t, st, service, "team-orders")
 			recorder := &countingRecorder{DeploymentRecorder: New(st, NewPrometheus(prometheus.NewRegistry()), DefaultEventWindow, entityref.Teams{})}
 			var app *unstructured.Unstructured
-			for _, obj := range kube.Objects(kube.Plan{Service: service, Team: "team-orders", Namespace: "team-orders",
+			for _, obj := range manifest.Objects(manifest.Plan{Service: service, Team: "team-orders", Namespace: "team-orders",
 				RepositoryURL: "https://git.example/orders.git", Environments: []string{"production"}}, settings) {
-				if obj.GetKind() == kube.KindApplication {
+				if obj.GetKind() == manifest.KindApplication {
 					app = obj
 				}
 			}
 			require.NotNil(t, app)
-			applications := env.Dynamic().Resource(kube.ApplicationKind.GroupVersionResource()).Namespace(app.GetNamespace())
+			applications := env.Dynamic().Resource(manifest.ApplicationKind.GroupVersionResource()).Namespace(app.GetNamespace())
 			t.Cleanup(func() { _ = applications.Delete(context.Background(), app.GetName(), metav1.DeleteOptions{}) })
 			// cachedUID waits until the cache holds the Application as
 			// the API server does, and returns its uid.

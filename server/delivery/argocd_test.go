@@ -12,7 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 
-	"github.com/cairn-dev/cairn/server/kube"
+	"github.com/cairn-dev/cairn/server/kube/manifest"
 	"github.com/cairn-dev/cairn/store"
 )
 
@@ -41,7 +41,7 @@ func (m *memoryApplications) Applications() []*unstructured.Unstructured {
 
 func (m *memoryApplications) Objects(service string) (applications, claims []*unstructured.Unstructured) {
 	for _, app := range m.Applications() {
-		if app.GetLabels()[kube.LabelName] == service {
+		if app.GetLabels()[manifest.LabelName] == service {
 			applications = append(applications, app)
 		}
 	}
@@ -61,7 +61,7 @@ func (m *memoryApplications) put(app *unstructured.Unstructured) {
 	handlers := m.handlers
 	m.mu.Unlock()
 	for _, fn := range handlers {
-		fn(app.GetLabels()[kube.LabelName])
+		fn(app.GetLabels()[manifest.LabelName])
 	}
 }
 
@@ -73,7 +73,7 @@ func (m *memoryApplications) delete(name string) {
 	handlers := m.handlers
 	m.mu.Unlock()
 	for _, fn := range handlers {
-		fn(app.GetLabels()[kube.LabelName])
+		fn(app.GetLabels()[manifest.LabelName])
 	}
 }
 
@@ -124,11 +124,11 @@ type historyEntry struct {
 func application(uid string, history ...historyEntry) *unstructured.Unstructured {
 	app := &unstructured.Unstructured{}
 	app.SetAPIVersion("argoproj.io/v1alpha1")
-	app.SetKind(kube.KindApplication)
+	app.SetKind(manifest.KindApplication)
 	app.SetNamespace("argocd")
 	app.SetName("orders-service-production")
 	app.SetUID(types.UID(uid))
-	app.SetLabels(map[string]string{kube.LabelName: "orders-service", kube.LabelEnvironment: "production"})
+	app.SetLabels(map[string]string{manifest.LabelName: "orders-service", manifest.LabelEnvironment: "production"})
 	entries := make([]any, 0, len(history))
 	for _, h := range history {
 		at := h.at.UTC().Format(time.RFC3339)

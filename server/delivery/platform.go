@@ -11,6 +11,7 @@ import (
 
 	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
 	"github.com/cairn-dev/cairn/server/kube"
+	"github.com/cairn-dev/cairn/server/kube/manifest"
 	"github.com/cairn-dev/cairn/store"
 )
 
@@ -93,7 +94,7 @@ type ProvisioningTime struct {
 
 // platformResourceTypes are the resource types provisioning time is given
 // for, in the order it lists them.
-var platformResourceTypes = []string{kube.KindDatabaseClaim, kube.KindBucketClaim}
+var platformResourceTypes = []string{manifest.KindDatabaseClaim, manifest.KindBucketClaim}
 
 // Metrics computes the platform metrics over window (such as `30d`; "" for
 // 30 days) ending now, by the definitions above.

@@ -10,6 +10,7 @@ import (
 
 	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
 	"github.com/cairn-dev/cairn/server/kube"
+	"github.com/cairn-dev/cairn/server/kube/manifest"
 	"github.com/cairn-dev/cairn/store"
 )
 
@@ -138,10 +139,10 @@ func TestProvisioningTimesArePercentilesOfClaimsCairnAppliedThatBecameReadyInThe
 		return kube.Claim{Kind: kind, Namespace: "team", Name: service, Service: service, ManagedByCairn: managed, ReadySince: requested.Add(readyAfter)}
 	}
 	db := func(readyAfter time.Duration) kube.Claim {
-		return claim(kube.KindDatabaseClaim, "orders", true, readyAfter)
+		return claim(manifest.KindDatabaseClaim, "orders", true, readyAfter)
 	}
 	bucket := func(readyAfter time.Duration) kube.Claim {
-		return claim(kube.KindBucketClaim, "search", true, readyAfter)
+		return claim(manifest.KindBucketClaim, "search", true, readyAfter)
 	}
 	notReady := db(0)
 	notReady.ReadySince = time.Time{}
@@ -154,9 +155,9 @@ func TestProvisioningTimesArePercentilesOfClaimsCairnAppliedThatBecameReadyInThe
 		bucket(-30 * time.Second),
 		// Left out: made by hand, of a service without a provisioning,
 		// not ready, ready before the window or at its end.
-		claim(kube.KindDatabaseClaim, "orders", false, time.Minute),
-		claim(kube.KindDatabaseClaim, "unprovisioned", true, time.Minute),
-		claim(kube.KindBucketClaim, "", true, time.Minute),
+		claim(manifest.KindDatabaseClaim, "orders", false, time.Minute),
+		claim(manifest.KindDatabaseClaim, "unprovisioned", true, time.Minute),
+		claim(manifest.KindBucketClaim, "", true, time.Minute),
 		notReady,
 		db(w.Start.Sub(requested) - time.Second),
 		db(w.End.Sub(requested)),
@@ -165,23 +166,23 @@ func TestProvisioningTimesArePercentilesOfClaimsCairnAppliedThatBecameReadyInThe
 	require.Equal(t, []ProvisioningTime{
 		// 10, 20, 30, 40, 60 minutes: p50 the middle one; p95 at rank
 		// 0.95 x 4 = 3.8, 80% of the way from 40 to 60 minutes.
-		{ResourceType: kube.KindDatabaseClaim, P50: 30 * time.Minute, P95: 56 * time.Minute, Samples: 5},
+		{ResourceType: manifest.KindDatabaseClaim, P50: 30 * time.Minute, P95: 56 * time.Minute, Samples: 5},
 		// 0, 1, 3 minutes: p50 the middle one; p95 at rank 0.95 x 2 =
 		// 1.9, 90% of the way from 1 to 3 minutes: 1m + 108s.
-		{ResourceType: kube.KindBucketClaim, P50: time.Minute, P95: 2*time.Minute + 48*time.Second, Samples: 3},
+		{ResourceType: manifest.KindBucketClaim, P50: time.Minute, P95: 2*time.Minute + 48*time.Second, Samples: 3},
 	}, provisioningTimes(claims, requestTimes, w))
 
 	require.Equal(t, []ProvisioningTime{
-		{ResourceType: kube.KindDatabaseClaim}, {ResourceType: kube.KindBucketClaim},
+		{ResourceType: manifest.KindDatabaseClaim}, {ResourceType: manifest.KindBucketClaim},
 	}, provisioningTimes(nil, nil, w), "every resource type is listed, without percentiles when none counts")
 }
 
 func TestSelfServiceRatioIsTheShareOfClaimsCairnApplied(t *testing.T) {
 	claims := []kube.Claim{
-		{Kind: kube.KindDatabaseClaim, Name: "orders-db", ManagedByCairn: true},
-		{Kind: kube.KindBucketClaim, Name: "orders-bucket", ManagedByCairn: true},
-		{Kind: kube.KindBucketClaim, Name: "search-bucket", ManagedByCairn: true},
-		{Kind: kube.KindDatabaseClaim, Name: "legacy-db"},
+		{Kind: manifest.KindDatabaseClaim, Name: "orders-db", ManagedByCairn: true},
+		{Kind: manifest.KindBucketClaim, Name: "orders-bucket", ManagedByCairn: true},
+		{Kind: manifest.KindBucketClaim, Name: "search-bucket", ManagedByCairn: true},
+		{Kind: manifest.KindDatabaseClaim, Name: "legacy-db"},
 	}
 	require.Equal(t, 0.75, selfServiceRatio(claims))
 	require.Zero(t, selfServiceRatio(nil))

@@ -15,6 +15,7 @@ import (
 
 	"github.com/cairn-dev/cairn/internal/testenv/kubetest"
 	"github.com/cairn-dev/cairn/server/kube"
+	"github.com/cairn-dev/cairn/server/kube/manifest"
 )
 
 // patchCounter counts the PATCH requests (server-side applies) a client
@@ -34,7 +35,7 @@ func (c *patchCounter) RoundTrip(r *http.Request) (*http.Response, error) {
 func TestApplyCallsNothingWhenTheClusterHoldsWhatCairnLastApplied(t *testing.T) {
 	env := kubetest.Start(t)
 	env.CreateNamespace(t, "team-orders")
-	settings := kube.DefaultSettings()
+	settings := manifest.DefaultSettings()
 	config := env.Config()
 	counter := &patchCounter{}
 	config.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { counter.next = rt; return counter }
@@ -42,9 +43,9 @@ func TestApplyCallsNothingWhenTheClusterHoldsWhatCairnLastApplied(t *testing.T) 
 	require.NoError(t, err)
 	kubetest.RunCluster(t, cluster)
 
-	plan := kube.Plan{Service: "orders", Team: "team-orders", Namespace: "team-orders", Database: "postgresql", DatabaseSize: "small"}
-	claim := kube.DatabaseClaim(plan, settings)
-	claims := env.Dynamic().Resource(kube.DatabaseClaimKind(settings).GroupVersionResource()).Namespace("team-orders")
+	plan := manifest.Plan{Service: "orders", Team: "team-orders", Namespace: "team-orders", Database: "postgresql", DatabaseSize: "small"}
+	claim := manifest.DatabaseClaim(plan, settings)
+	claims := env.Dynamic().Resource(manifest.DatabaseClaimKind(settings).GroupVersionResource()).Namespace("team-orders")
 	cached := func() *unstructured.Unstructured {
 		_, list := cluster.Objects("orders")
 		if len(list) == 0 {
@@ -84,14 +85,14 @@ func TestApplyCallsNothingWhenTheClusterHoldsWhatCairnLastApplied(t *testing.T) 
 	// A label removed by hand does not move the generation; Cairn puts it back.
 	_, err = claims.Patch(t.Context(), claim.GetName(), types.MergePatchType, []byte(`{"metadata":{"labels":{"team":null}}}`), metav1.PatchOptions{FieldManager: "kubectl-edit"})
 	require.NoError(t, err)
-	require.Eventually(t, func() bool { return cached().GetLabels()[kube.LabelTeam] == "" }, 10*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return cached().GetLabels()[manifest.LabelTeam] == "" }, 10*time.Second, 20*time.Millisecond)
 	applyOnceCached()
 	require.EqualValues(t, 3, counter.patches.Load())
-	require.Equal(t, "team-orders", cached().GetLabels()[kube.LabelTeam])
+	require.Equal(t, "team-orders", cached().GetLabels()[manifest.LabelTeam])
 
 	// A changed claim is applied.
 	plan.DatabaseSize = "medium"
-	claim = kube.DatabaseClaim(plan, settings)
+	claim = manifest.DatabaseClaim(plan, settings)
 	applyOnceCached()
 	require.EqualValues(t, 4, counter.patches.Load())
 }
@@ -99,16 +100,16 @@ func TestApplyCallsNothingWhenTheClusterHoldsWhatCairnLastApplied(t *testing.T) 
 func TestApplysRecordForgetsObjectsDeletedFromTheCluster(t *testing.T) {
 	env := kubetest.Start(t)
 	env.CreateNamespace(t, "team-orders")
-	settings := kube.DefaultSettings()
+	settings := manifest.DefaultSettings()
 	cluster, err := kube.NewCluster(env.Config(), settings)
 	require.NoError(t, err)
 	kubetest.RunCluster(t, cluster)
 
 	for i := range 5 {
-		plan := kube.Plan{Service: fmt.Sprintf("orders-%d", i), Team: "team-orders", Namespace: "team-orders",
+		plan := manifest.Plan{Service: fmt.Sprintf("orders-%d", i), Team: "team-orders", Namespace: "team-orders",
 			RepositoryURL: "https://git.example/orders.git", Database: "postgresql", DatabaseSize: "small", Bucket: true,
 			Environments: []string{"staging", "production"}}
-		objects := kube.Objects(plan, settings)
+		objects := manifest.Objects(plan, settings)
 		for _, obj := range objects {
 			require.NoError(t, cluster.Apply(t.Context(), obj))
 		}
@@ -126,7 +127,7 @@ func TestApplysRecordForgetsObjectsDeletedFromTheCluster(t *testing.T) {
 				continue
 			}
 			var gvr schema.GroupVersionResource
-			for _, kind := range kube.Kinds(settings) {
+			for _, kind := range manifest.Kinds(settings) {
 				if kind.GroupVersionKind == obj.GroupVersionKind() {
 					gvr = kind.GroupVersionResource()
 				}

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/cairn-dev/cairn/server/kube/manifest"
 )
 
 // Claim is what the platform metrics read of a claim of the platform's
@@ -40,9 +42,9 @@ func (c *Cluster) Claims() []Claim {
 				Kind:           kind.Kind,
 				Namespace:      u.GetNamespace(),
 				Name:           u.GetName(),
-				Service:        u.GetLabels()[LabelName],
+				Service:        u.GetLabels()[manifest.LabelName],
 				ManagedByCairn: managedByCairn(u),
-				ReadySince:     readySince(u),
+				ReadySince:     manifest.ReadySince(u),
 			})
 		}
 	}
@@ -50,19 +52,4 @@ func (c *Cluster) Claims() []Claim {
 		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
 	})
 	return claims
-}
-
-// readySince is the lastTransitionTime of Crossplane's Ready condition when
-// its status is True; zero otherwise, or when the time is missing.
-func readySince(claim *unstructured.Unstructured) time.Time {
-	conditions, _, _ := unstructured.NestedSlice(claim.Object, "status", "conditions")
-	for _, c := range conditions {
-		if cond, ok := c.(map[string]any); ok && cond["type"] == "Ready" {
-			if cond["status"] != "True" {
-				return time.Time{}
-			}
-			return timeAt(cond, "lastTransitionTime")
-		}
-	}
-	return time.Time{}
 }

@@ -22,6 +22,8 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/cairn-dev/cairn/server/kube/manifest"
 )
 
 // ErrNotConfigured means Cairn has no Kubernetes cluster to talk to.
@@ -66,8 +68,8 @@ const (
 // reads never call the API server.
 type Cluster struct {
 	client   dynamic.Interface
-	settings Settings
-	kinds    []Kind
+	settings manifest.Settings
+	kinds    []manifest.Kind
 	informer map[string]cache.SharedIndexInformer // by kind, Deployments among them
 	// deployments are the workloads of services, for their cost.
 	deployments cache.SharedIndexInformer
@@ -86,7 +88,7 @@ type Cluster struct {
 
 // NewCluster returns a Cluster for the API server of cfg. Run runs its
 // informers.
-func NewCluster(cfg *rest.Config, settings Settings) (*Cluster, error) {
+func NewCluster(cfg *rest.Config, settings manifest.Settings) (*Cluster, error) {
 	cfg = rest.CopyConfig(cfg)
 	cfg.UserAgent = "cairn"
 	// client-go's default client-side limit, 5 requests a second, would let
@@ -100,7 +102,7 @@ func NewCluster(cfg *rest.Config, settings Settings) (*Cluster, error) {
 		return nil, err
 	}
 	c := &Cluster{
-		client: client, settings: settings, kinds: Kinds(settings),
+		client: client, settings: settings, kinds: manifest.Kinds(settings),
 		informer: map[string]cache.SharedIndexInformer{}, applied: map[string]appliedObject{},
 	}
 	factory := dynamicinformer.NewDynamicSharedInformerFactory(client, resyncPeriod)
@@ -214,7 +216,7 @@ func serviceOf(obj any) ([]string, error) {
 	if !ok {
 		return nil, nil
 	}
-	if name := u.GetLabels()[LabelName]; name != "" {
+	if name := u.GetLabels()[manifest.LabelName]; name != "" {
 		return []string{name}, nil
 	}
 	return nil, nil
@@ -275,7 +277,7 @@ func (c *Cluster) synced() bool {
 func (c *Cluster) probe(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, probeInterval)
 	defer cancel()
-	_, err := c.client.Resource(ApplicationKind.GroupVersionResource()).List(ctx, metav1.ListOptions{Limit: 1})
+	_, err := c.client.Resource(manifest.ApplicationKind.GroupVersionResource()).List(ctx, metav1.ListOptions{Limit: 1})
 	return err
 }
 
@@ -318,7 +320,7 @@ func (c *Cluster) manualClaimAdded(kind string) {
 
 func managedByCairn(obj any) bool {
 	u, ok := obj.(*unstructured.Unstructured)
-	return ok && u.GetLabels()[LabelManagedBy] == ManagedBy
+	return ok && u.GetLabels()[manifest.LabelManagedBy] == manifest.ManagedBy
 }
 
 func (c *Cluster) changed(obj any) {
@@ -378,7 +380,7 @@ func (c *Cluster) Apply(ctx context.Context, obj *unstructured.Unstructured) err
 		return nil
 	}
 	applied, err := c.client.Resource(gvr).Namespace(obj.GetNamespace()).
-		Apply(ctx, obj.GetName(), obj, metav1.ApplyOptions{FieldManager: FieldManager, Force: true})
+		Apply(ctx, obj.GetName(), obj, metav1.ApplyOptions{FieldManager: manifest.FieldManager, Force: true})
 	if err != nil {
 		return fmt.Errorf("apply %s %s/%s: %w", obj.GetKind(), obj.GetNamespace(), obj.GetName(), err)
 	}
@@ -460,8 +462,8 @@ func digestOf(obj *unstructured.Unstructured) ([sha256.Size]byte, error) {
 // an apply, so that the reconciler's later applies never write it again.
 func (c *Cluster) RequestSync(ctx context.Context, namespace, name, revision, initiatedBy string) error {
 	patch := fmt.Appendf(nil, `{"operation":{"initiatedBy":{"username":%q},"sync":{"revision":%q}}}`, initiatedBy, revision)
-	_, err := c.client.Resource(ApplicationKind.GroupVersionResource()).Namespace(namespace).
-		Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: FieldManager + "-sync"})
+	_, err := c.client.Resource(manifest.ApplicationKind.GroupVersionResource()).Namespace(namespace).
+		Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: manifest.FieldManager + "-sync"})
 	if err != nil {
 		return fmt.Errorf("sync %s/%s: %w", namespace, name, err)
 	}
@@ -489,4 +491,16 @@ func (c *Cluster) resourceOf(obj *unstructured.Unstructured) (schema.GroupVersio
 		}
 	}
 	return schema.GroupVersionResource{}, fmt.Errorf("kubernetes: Cairn does not manage %s", obj.GroupVersionKind())
+}
+
+// Applications returns every cached Application that names its service
+// with the name label.
+func (c *Cluster) Applications() []*unstructured.Unstructured {
+	var apps []*unstructured.Unstructured
+	for _, item := range c.informer[manifest.KindApplication].GetStore().List() {
+		if u := item.(*unstructured.Unstructured); u.GetLabels()[manifest.LabelName] != "" {
+			apps = append(apps, u)
+		}
+	}
+	return apps
 }

@@ -5,6 +5,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/cairn-dev/cairn/server/kube/manifest"
 )
 
 func TestTrimCachedKeepsWhatCairnReads(t *testing.T) {
@@ -15,7 +17,7 @@ func TestTrimCachedKeepsWhatCairnReads(t *testing.T) {
 		"kind":       "Application",
 		"metadata": map[string]any{
 			"name": "orders-service-staging", "namespace": "argocd", "uid": "u-1", "resourceVersion": "42", "generation": int64(3),
-			"labels":        map[string]any{LabelName: "orders-service", LabelEnvironment: "staging"},
+			"labels":        map[string]any{manifest.LabelName: "orders-service", manifest.LabelEnvironment: "staging"},
 			"annotations":   map[string]any{"notifications.argoproj.io/subscribe.on-deployed.cairn": ""},
 			"managedFields": []any{map[string]any{"manager": "cairn"}},
 		},
@@ -41,7 +43,7 @@ func TestTrimCachedKeepsWhatCairnReads(t *testing.T) {
 		"kind":       "Application",
 		"metadata": map[string]any{
 			"name": "orders-service-staging", "namespace": "argocd", "uid": "u-1", "resourceVersion": "42", "generation": int64(3),
-			"labels":      map[string]any{LabelName: "orders-service", LabelEnvironment: "staging"},
+			"labels":      map[string]any{manifest.LabelName: "orders-service", manifest.LabelEnvironment: "staging"},
 			"annotations": map[string]any{"notifications.argoproj.io/subscribe.on-deployed.cairn": ""},
 		},
 		"status": map[string]any{
@@ -59,7 +61,7 @@ func TestTrimCachedKeepsWhatCairnReads(t *testing.T) {
 
 	// What the readers take from the trimmed object is what they took from
 	// the whole one.
-	deployments := DeploymentsOf(trimmed.(*unstructured.Unstructured))
+	deployments := manifest.DeploymentsOf(trimmed.(*unstructured.Unstructured))
 	require.Len(t, deployments, 2)
 	require.Equal(t, "abc", deployments[0].Revision)
 	require.Equal(t, "def", deployments[1].Revision)

@@ -13,6 +13,8 @@ import (
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
+
+	"github.com/cairn-dev/cairn/server/kube/manifest"
 )
 
 // Workload is what one Deployment of a service asks for: what its cost
@@ -38,7 +40,7 @@ type Workload struct {
 // Deployments cost little memory.
 func newDeploymentInformer(client kubernetes.Interface) (cache.SharedIndexInformer, error) {
 	factory := informers.NewSharedInformerFactoryWithOptions(client, resyncPeriod,
-		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = LabelName }))
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = manifest.LabelName }))
 	inf := factory.Apps().V1().Deployments().Informer()
 	if err := inf.SetTransform(trimDeployment); err != nil {
 		return nil, err
@@ -63,7 +65,7 @@ func trimDeployment(obj any) (any, error) {
 		ObjectMeta: metav1.ObjectMeta{
 			Name: d.Name, Namespace: d.Namespace, ResourceVersion: d.ResourceVersion,
 			CreationTimestamp: d.CreationTimestamp,
-			Labels:            map[string]string{LabelName: d.Labels[LabelName]},
+			Labels:            map[string]string{manifest.LabelName: d.Labels[manifest.LabelName]},
 		},
 		Spec: appsv1.DeploymentSpec{
 			Replicas: d.Spec.Replicas,
@@ -74,10 +76,10 @@ func trimDeployment(obj any) (any, error) {
 
 func deploymentService(obj any) ([]string, error) {
 	d, ok := obj.(*appsv1.Deployment)
-	if !ok || d.Labels[LabelName] == "" {
+	if !ok || d.Labels[manifest.LabelName] == "" {
 		return nil, nil
 	}
-	return []string{d.Labels[LabelName]}, nil
+	return []string{d.Labels[manifest.LabelName]}, nil
 }
 
 // Workloads returns the cached Deployments of a service, by namespace and

@@ -22,6 +22,7 @@ import (
 	"github.com/cairn-dev/cairn/server/auth"
 	"github.com/cairn-dev/cairn/server/entityref"
 	"github.com/cairn-dev/cairn/server/kube"
+	"github.com/cairn-dev/cairn/server/kube/manifest"
 	"github.com/cairn-dev/cairn/store/sqlite"
 )
 
@@ -43,13 +44,13 @@ func benchProvisioner(b *testing.B) (*Provisioner, *kubetest.Env, context.Contex
 	if err := st.Migrate(ctx); err != nil {
 		b.Fatal(err)
 	}
-	cluster, err := kube.NewCluster(env.Config(), kube.DefaultSettings())
+	cluster, err := kube.NewCluster(env.Config(), manifest.DefaultSettings())
 	if err != nil {
 		b.Fatal(err)
 	}
 	kubetest.RunCluster(b, cluster)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	p := New(st, cluster, kube.DefaultSettings(), entityref.Teams{}, NewMetrics(prometheus.NewRegistry()), logger)
+	p := New(st, cluster, manifest.DefaultSettings(), entityref.Teams{}, NewMetrics(prometheus.NewRegistry()), logger)
 	go p.Run(ctx)
 	admin := auth.NewContext(ctx, &auth.Principal{Name: "bench", Roles: []auth.Role{auth.RoleAdmin}, AllTeams: true})
 	return p, env, admin
@@ -104,9 +105,9 @@ func BenchmarkStatusRead(b *testing.B) {
 	// The same objects, fetched from the API server on every read, as a
 	// status endpoint without informers would.
 	client := env.Dynamic()
-	objects := kube.Objects(p.plan(service, prov.Spec), p.settings)
-	kinds := map[string]kube.Kind{}
-	for _, kind := range kube.Kinds(p.settings) {
+	objects := manifest.Objects(p.plan(service, prov.Spec), p.settings)
+	kinds := map[string]manifest.Kind{}
+	for _, kind := range manifest.Kinds(p.settings) {
 		kinds[kind.Kind] = kind
 	}
 	b.Run("direct-get", func(b *testing.B) {

@@ -17,6 +17,7 @@ import (
 	"github.com/cairn-dev/cairn/server/apierr"
 	"github.com/cairn-dev/cairn/server/entityref"
 	"github.com/cairn-dev/cairn/server/kube"
+	"github.com/cairn-dev/cairn/server/kube/manifest"
 	"github.com/cairn-dev/cairn/store"
 	"github.com/cairn-dev/cairn/store/sqlite"
 )
@@ -56,11 +57,11 @@ func TestGetServiceStatusWhileTheStoreIsDownIsUnavailable(t *testing.T) {
 	_, _, err = st.UpsertService(t.Context(), &store.Service{Name: "orders-service", Type: "service", Lifecycle: "production", Owner: "team-orders"}, "")
 	require.NoError(t, err)
 	// A cluster that is never started: the status reads its empty caches.
-	cluster, err := kube.NewCluster(&rest.Config{Host: "http://127.0.0.1:1"}, kube.DefaultSettings())
+	cluster, err := kube.NewCluster(&rest.Config{Host: "http://127.0.0.1:1"}, manifest.DefaultSettings())
 	require.NoError(t, err)
 
 	statusCode := func(st store.Store, service string) codes.Code {
-		p := New(st, cluster, kube.DefaultSettings(), entityref.Teams{}, NewMetrics(prometheus.NewRegistry()), slog.New(slog.DiscardHandler))
+		p := New(st, cluster, manifest.DefaultSettings(), entityref.Teams{}, NewMetrics(prometheus.NewRegistry()), slog.New(slog.DiscardHandler))
 		_, err := NewServer(p).GetServiceStatus(t.Context(), &cairnv1.GetServiceStatusRequest{Name: "services/" + service})
 		rewritten, _ := apierr.Rewrite(err, cairnv1.ProvisioningService_GetServiceStatus_FullMethodName)
 		return status.Code(rewritten)

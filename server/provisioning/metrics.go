@@ -3,7 +3,7 @@ package provisioning
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/cairn-dev/cairn/server/kube"
+	"github.com/cairn-dev/cairn/server/kube/manifest"
 	"github.com/cairn-dev/cairn/store"
 )
 
@@ -41,7 +41,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	reg.MustRegister(m.creations, m.duration, m.selfService, m.manual)
 	// Every resource type's series exist from the start, at zero, so that
 	// rates and ratios over them answer before the first claim of a kind.
-	for _, kind := range []string{kube.KindDatabaseClaim, kube.KindBucketClaim} {
+	for _, kind := range []string{manifest.KindDatabaseClaim, manifest.KindBucketClaim} {
 		m.duration.WithLabelValues(kind, provider)
 		m.selfService.WithLabelValues(kind)
 		m.manual.WithLabelValues(kind)
@@ -62,10 +62,10 @@ func (m *Metrics) serviceCreated(spec store.ProvisioningSpec, status string) {
 		return
 	}
 	if spec.Database != "" {
-		m.selfService.WithLabelValues(kube.KindDatabaseClaim).Inc()
+		m.selfService.WithLabelValues(manifest.KindDatabaseClaim).Inc()
 	}
 	if spec.Bucket {
-		m.selfService.WithLabelValues(kube.KindBucketClaim).Inc()
+		m.selfService.WithLabelValues(manifest.KindBucketClaim).Inc()
 	}
 }
 

@@ -11,7 +11,7 @@ import (
 
 	"github.com/cairn-dev/cairn/server/apierr"
 	"github.com/cairn-dev/cairn/server/auth"
-	"github.com/cairn-dev/cairn/server/kube"
+	"github.com/cairn-dev/cairn/server/kube/manifest"
 	"github.com/cairn-dev/cairn/server/pagetoken"
 	"github.com/cairn-dev/cairn/store"
 )
@@ -37,7 +37,7 @@ func (p *Provisioner) RequestPromotion(ctx context.Context, service, revision, r
 	if err := auth.RequireTeam(ctx, prov.Spec.Team, "change services of"); err != nil {
 		return store.Promotion{}, err
 	}
-	if !slices.Contains(prov.Spec.Environments, kube.EnvironmentProduction) {
+	if !slices.Contains(prov.Spec.Environments, manifest.EnvironmentProduction) {
 		return store.Promotion{}, &apierr.Error{
 			Code: codes.FailedPrecondition, Reason: "NO_PRODUCTION",
 			Message: fmt.Sprintf("service %q does not deploy to production", service),
@@ -107,7 +107,7 @@ func (p *Provisioner) promote(ctx context.Context, prov store.Provisioning, prom
 	if err != nil {
 		return fmt.Errorf("promote %s: %w", prov.Service, err)
 	}
-	app := kube.Application(p.plan(prov.Service, updated.Spec), kube.EnvironmentProduction, p.settings)
+	app := manifest.Application(p.plan(prov.Service, updated.Spec), manifest.EnvironmentProduction, p.settings)
 	if err := p.cluster.Apply(ctx, app); err != nil {
 		p.wake()
 		return fmt.Errorf("promote %s: %w", prov.Service, err)

@@ -24,7 +24,7 @@ import (
 	"github.com/cairn-dev/cairn/server/auth"
 	"github.com/cairn-dev/cairn/server/catalog"
 	"github.com/cairn-dev/cairn/server/entityref"
-	"github.com/cairn-dev/cairn/server/kube"
+	"github.com/cairn-dev/cairn/server/kube/manifest"
 	"github.com/cairn-dev/cairn/store"
 )
 
@@ -55,7 +55,7 @@ type Cluster interface {
 type Provisioner struct {
 	store    Store
 	cluster  Cluster // nil when no cluster is configured
-	settings kube.Settings
+	settings manifest.Settings
 	teams    entityref.Teams
 	metrics  *Metrics
 	logger   *slog.Logger
@@ -74,7 +74,7 @@ type Provisioner struct {
 // New returns a Provisioner. cluster is nil when Cairn has no cluster:
 // provisioning calls then answer FAILED_PRECONDITION, and the rest of Cairn
 // works on. A create's owner must make one of teams.
-func New(st Store, cluster Cluster, settings kube.Settings, teams entityref.Teams, metrics *Metrics, logger *slog.Logger) *Provisioner {
+func New(st Store, cluster Cluster, settings manifest.Settings, teams entityref.Teams, metrics *Metrics, logger *slog.Logger) *Provisioner {
 	p := &Provisioner{
 		store: st, cluster: cluster, settings: settings, teams: teams, metrics: metrics, logger: logger,
 		kick:     make(chan struct{}, 1),
@@ -132,7 +132,7 @@ func (p *Provisioner) Create(ctx context.Context, r Request) (Created, error) {
 	if err := auth.RequireTeam(ctx, spec.Team, "change services of"); err != nil {
 		return Created{}, err
 	}
-	objects := kube.Objects(p.plan(r.Name, spec), p.settings)
+	objects := manifest.Objects(p.plan(r.Name, spec), p.settings)
 	if r.ValidateOnly {
 		return Created{Provisioning: store.Provisioning{Service: r.Name, Spec: spec}, Objects: objects}, nil
 	}
@@ -162,7 +162,7 @@ func (p *Provisioner) Create(ctx context.Context, r Request) (Created, error) {
 		p.metrics.serviceCreated(spec, "accepted")
 		p.wake()
 	} else {
-		objects = kube.Objects(p.plan(r.Name, stored.Spec), p.settings)
+		objects = manifest.Objects(p.plan(r.Name, stored.Spec), p.settings)
 	}
 	return Created{Provisioning: stored, Objects: objects}, nil
 }
@@ -185,12 +185,12 @@ func SpecOf(r Request, teams entityref.Teams) (store.ProvisioningSpec, error) {
 	}
 	if r.Database != "" && r.Database != "none" {
 		spec.Database = r.Database
-		spec.DatabaseSize = cmp.Or(r.DatabaseSize, kube.DefaultDatabaseSize)
+		spec.DatabaseSize = cmp.Or(r.DatabaseSize, manifest.DefaultDatabaseSize)
 	}
 	if len(spec.Environments) == 0 {
-		spec.Environments = []string{kube.EnvironmentStaging}
+		spec.Environments = []string{manifest.EnvironmentStaging}
 	}
-	plan := kube.Plan{Service: r.Name, Team: team, Namespace: team, RepositoryURL: r.RepositoryURL,
+	plan := manifest.Plan{Service: r.Name, Team: team, Namespace: team, RepositoryURL: r.RepositoryURL,
 		Database: spec.Database, DatabaseSize: spec.DatabaseSize, Bucket: spec.Bucket,
 		Environments: spec.Environments, ReplicaCount: spec.ReplicaCount}
 	if err := plan.Validate(); err != nil {
@@ -200,8 +200,8 @@ func SpecOf(r Request, teams entityref.Teams) (store.ProvisioningSpec, error) {
 }
 
 // plan is what the reconciler applies for a service's spec.
-func (p *Provisioner) plan(service string, spec store.ProvisioningSpec) kube.Plan {
-	return kube.Plan{
+func (p *Provisioner) plan(service string, spec store.ProvisioningSpec) manifest.Plan {
+	return manifest.Plan{
 		Service: service, Team: spec.Team, Namespace: spec.Team,
 		Template: spec.Template, RepositoryURL: spec.RepositoryURL,
 		Database: spec.Database, DatabaseSize: spec.DatabaseSize, DatabaseVersion: spec.DatabaseVersion,
@@ -348,10 +348,10 @@ func (p *Provisioner) AddResource(ctx context.Context, service, kind, engine, si
 			if spec.Database != "" {
 				return alreadyHas(service, kind)
 			}
-			if !slices.Contains(kube.DatabaseEngines, engine) {
-				return apierr.Invalid(apierr.FieldViolation{Field: "resource.engine", Description: fmt.Sprintf("must be one of %v", kube.DatabaseEngines)})
+			if !slices.Contains(manifest.DatabaseEngines, engine) {
+				return apierr.Invalid(apierr.FieldViolation{Field: "resource.engine", Description: fmt.Sprintf("must be one of %v", manifest.DatabaseEngines)})
 			}
-			spec.Database, spec.DatabaseSize, spec.DatabaseVersion = engine, cmp.Or(size, kube.DefaultDatabaseSize), version
+			spec.Database, spec.DatabaseSize, spec.DatabaseVersion = engine, cmp.Or(size, manifest.DefaultDatabaseSize), version
 		case resourceBucket:
 			if spec.Bucket {
 				return alreadyHas(service, kind)
@@ -370,7 +370,7 @@ func (p *Provisioner) RemoveResource(ctx context.Context, service, kind string, 
 	_, err := p.changeSpec(ctx, service, func(spec *store.ProvisioningSpec) error {
 		switch {
 		case kind == resourceDatabase && spec.Database != "":
-			if slices.Contains(spec.Environments, kube.EnvironmentProduction) {
+			if slices.Contains(spec.Environments, manifest.EnvironmentProduction) {
 				principal, _ := auth.FromContext(ctx)
 				if !force || !principal.Has(auth.RoleAdmin) {
 					return apierr.PermissionDenied("PRODUCTION_DATABASE", fmt.Sprintf(

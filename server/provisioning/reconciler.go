@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cairn-dev/cairn/server/kube"
+	"github.com/cairn-dev/cairn/server/kube/manifest"
 	"github.com/cairn-dev/cairn/store"
 )
 
@@ -126,7 +127,7 @@ func (p *Provisioner) reconcile(ctx context.Context, prov store.Provisioning, fo
 
 // apply brings the cluster in line with one provisioning's spec.
 func (p *Provisioner) apply(ctx context.Context, prov store.Provisioning) error {
-	desired := kube.Objects(p.plan(prov.Service, prov.Spec), p.settings)
+	desired := manifest.Objects(p.plan(prov.Service, prov.Spec), p.settings)
 	wanted := map[string]bool{}
 	for _, obj := range desired {
 		if err := p.cluster.Apply(ctx, obj); err != nil {
@@ -136,7 +137,7 @@ func (p *Provisioner) apply(ctx context.Context, prov store.Provisioning) error 
 	}
 	apps, claims := p.cluster.Objects(prov.Service)
 	for _, obj := range append(apps, claims...) {
-		if obj.GetLabels()[kube.LabelManagedBy] != kube.ManagedBy || wanted[kube.ObjectKey(obj)] {
+		if obj.GetLabels()[manifest.LabelManagedBy] != manifest.ManagedBy || wanted[kube.ObjectKey(obj)] {
 			continue
 		}
 		if err := p.cluster.Delete(ctx, obj); err != nil {

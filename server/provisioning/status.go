@@ -10,7 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
-	"github.com/cairn-dev/cairn/server/kube"
+	"github.com/cairn-dev/cairn/server/kube/manifest"
 	"github.com/cairn-dev/cairn/store"
 )
 
@@ -62,7 +62,7 @@ func statusOf(p store.Provisioning, snap Snapshot) *cairnv1.GetServiceStatusResp
 
 func deploymentStatus(app *unstructured.Unstructured) *cairnv1.DeploymentStatus {
 	d := &cairnv1.DeploymentStatus{
-		Environment:  app.GetLabels()[kube.LabelEnvironment],
+		Environment:  app.GetLabels()[manifest.LabelEnvironment],
 		Application:  app.GetName(),
 		SyncStatus:   stringAt(app, "Unknown", "status", "sync", "status"),
 		HealthStatus: stringAt(app, "Unknown", "status", "health", "status"),
@@ -130,7 +130,7 @@ func phaseOf(p store.Provisioning, snap Snapshot, s *cairnv1.GetServiceStatusRes
 		case d.HealthStatus == "Degraded":
 			ready, degraded = false, true
 		case d.HealthStatus == "Healthy":
-		case d.Environment == kube.EnvironmentProduction && p.Spec.ProductionRevision == "":
+		case d.Environment == manifest.EnvironmentProduction && p.Spec.ProductionRevision == "":
 		default:
 			ready = false
 		}

@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/cairn-dev/cairn/server/kube"
+	"github.com/cairn-dev/cairn/server/kube/manifest"
 	"github.com/cairn-dev/cairn/store"
 )
 
@@ -26,10 +26,10 @@ func ordersProvisioning() store.Provisioning {
 // objectsOf are the objects Cairn applies for p, as the informers would
 // hold them, before any controller wrote status.
 func objectsOf(p store.Provisioning) (apps, claims []*unstructured.Unstructured) {
-	plan := kube.Plan{Service: p.Service, Team: p.Spec.Team, Namespace: p.Spec.Team, RepositoryURL: p.Spec.RepositoryURL,
+	plan := manifest.Plan{Service: p.Service, Team: p.Spec.Team, Namespace: p.Spec.Team, RepositoryURL: p.Spec.RepositoryURL,
 		Database: p.Spec.Database, DatabaseSize: p.Spec.DatabaseSize, Bucket: p.Spec.Bucket, Environments: p.Spec.Environments}
-	for _, obj := range kube.Objects(plan, kube.DefaultSettings()) {
-		if obj.GetKind() == kube.KindApplication {
+	for _, obj := range manifest.Objects(plan, manifest.DefaultSettings()) {
+		if obj.GetKind() == manifest.KindApplication {
 			apps = append(apps, obj)
 		} else {
 			claims = append(claims, obj)

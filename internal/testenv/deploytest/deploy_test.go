@@ -32,6 +32,7 @@ import (
 	"github.com/cairn-dev/cairn/internal/testenv/kubetest"
 	"github.com/cairn-dev/cairn/server"
 	"github.com/cairn-dev/cairn/server/kube"
+	"github.com/cairn-dev/cairn/server/kube/manifest"
 )
 
 func TestMain(m *testing.M) { kubetest.Main(m) }
@@ -331,7 +332,7 @@ func TestCairnAcceptsTheConfigTheManifestsGiveIt(t *testing.T) {
 				groups = append(groups, rule.APIGroups...)
 			}
 			require.Contains(t, groups, cfg.Kubernetes.ClaimGroup, "the ClusterRole covers the configured claim group")
-			require.Contains(t, groups, kube.ArgoCDGroup, "the ClusterRole covers Argo CD's Applications")
+			require.Contains(t, groups, manifest.ArgoCDGroup, "the ClusterRole covers Argo CD's Applications")
 		})
 	}
 }

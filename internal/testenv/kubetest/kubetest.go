@@ -55,6 +55,7 @@ import (
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/cairn-dev/cairn/server/kube"
+	"github.com/cairn-dev/cairn/server/kube/manifest"
 )
 
 const (
@@ -82,7 +83,7 @@ type Env struct {
 	testEnv  *envtest.Environment
 	config   *rest.Config
 	client   dynamic.Interface
-	settings kube.Settings
+	settings manifest.Settings
 	dir      string     // kubetest's own: the API server's certificates, the logs
 	logs     []*os.File // the processes' output, closed on stop
 
@@ -179,7 +180,7 @@ func start() (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Env{settings: kube.DefaultSettings(), dir: dir}
+	e := &Env{settings: manifest.DefaultSettings(), dir: dir}
 	if err := e.startControlPlane(assets, root); err != nil {
 		return nil, errors.Join(err, e.stop())
 	}
@@ -356,7 +357,7 @@ func (e *Env) StartAPIServer(tb testing.TB) {
 func (e *Env) waitServing() error {
 	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
 	defer cancel()
-	for _, kind := range kube.Kinds(e.settings) {
+	for _, kind := range manifest.Kinds(e.settings) {
 		for {
 			_, err := e.client.Resource(kind.GroupVersionResource()).List(ctx, metav1.ListOptions{Limit: 1})
 			if err == nil {
@@ -380,7 +381,7 @@ func (e *Env) requireOwnedByTest(tb testing.TB) {
 }
 
 // Get returns obj as the API server has it now: obj is any object of a kind
-// Cairn applies (as kube.Objects builds it, say); only its apiVersion, kind,
+// Cairn applies (as manifest.Objects builds it, say); only its apiVersion, kind,
 // namespace and name count. Nil if there is no such object.
 func (e *Env) Get(tb testing.TB, obj *unstructured.Unstructured) *unstructured.Unstructured {
 	tb.Helper()
@@ -392,10 +393,10 @@ func (e *Env) Get(tb testing.TB, obj *unstructured.Unstructured) *unstructured.U
 // namespace, nil if there is none.
 func (e *Env) Application(tb testing.TB, name string) *unstructured.Unstructured {
 	tb.Helper()
-	return e.get(tb, kube.ApplicationKind, e.settings.ArgoCDNamespace, name)
+	return e.get(tb, manifest.ApplicationKind, e.settings.ArgoCDNamespace, name)
 }
 
-func (e *Env) get(tb testing.TB, kind kube.Kind, namespace, name string) *unstructured.Unstructured {
+func (e *Env) get(tb testing.TB, kind manifest.Kind, namespace, name string) *unstructured.Unstructured {
 	tb.Helper()
 	ctx, cancel := requestContext()
 	defer cancel()
@@ -410,15 +411,15 @@ func (e *Env) get(tb testing.TB, kind kube.Kind, namespace, name string) *unstru
 }
 
 // kindOf is the kind of obj among those Cairn applies.
-func (e *Env) kindOf(tb testing.TB, obj *unstructured.Unstructured) kube.Kind {
+func (e *Env) kindOf(tb testing.TB, obj *unstructured.Unstructured) manifest.Kind {
 	tb.Helper()
-	for _, kind := range kube.Kinds(e.settings) {
+	for _, kind := range manifest.Kinds(e.settings) {
 		if kind.GroupVersionKind == obj.GroupVersionKind() {
 			return kind
 		}
 	}
 	tb.Fatalf("kubetest: %s %s/%s is not of a kind Cairn applies", obj.GroupVersionKind(), obj.GetNamespace(), obj.GetName())
-	return kube.Kind{}
+	return manifest.Kind{}
 }
 
 // requestContext bounds a helper's request. Not tb.Context, which ends

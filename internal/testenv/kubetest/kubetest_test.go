@@ -19,23 +19,24 @@ import (
 	"github.com/cairn-dev/cairn/internal/testenv/kubetest"
 	"github.com/cairn-dev/cairn/server/delivery"
 	"github.com/cairn-dev/cairn/server/kube"
+	"github.com/cairn-dev/cairn/server/kube/manifest"
 	"github.com/cairn-dev/cairn/store"
 	"github.com/cairn-dev/cairn/store/sqlite"
 )
 
 func TestMain(m *testing.M) { kubetest.Main(m) }
 
-var settings = kube.DefaultSettings()
+var settings = manifest.DefaultSettings()
 
 func TestClaimsCairnAppliesBecomeReady(t *testing.T) {
 	env := kubetest.Shared(t)
-	plan := kube.Plan{Service: "orders", Team: "payments", Database: "postgresql", Bucket: true}
+	plan := manifest.Plan{Service: "orders", Team: "payments", Database: "postgresql", Bucket: true}
 	env.CreateNamespace(t, plan.Team)
 	cluster := startCluster(t, env)
-	for _, obj := range kube.Objects(plan, settings) {
+	for _, obj := range manifest.Objects(plan, settings) {
 		require.NoError(t, cluster.Apply(t.Context(), obj))
 	}
-	db, bucket := kube.DatabaseClaim(plan, settings), kube.BucketClaim(plan, settings)
+	db, bucket := manifest.DatabaseClaim(plan, settings), manifest.BucketClaim(plan, settings)
 
 	env.MarkClaimCreating(t, db)
 	got := env.Get(t, db)
@@ -55,7 +56,7 @@ func TestClaimsCairnAppliesBecomeReady(t *testing.T) {
 	require.Equal(t, map[string]any{
 		"endpoint":   "orders-db.payments.rds.example.com",
 		"port":       int64(5432),
-		"secretName": kube.ConnectionSecretName(kube.DatabaseClaimName("orders")),
+		"secretName": manifest.ConnectionSecretName(manifest.DatabaseClaimName("orders")),
 	}, pick(got.Object["status"], "endpoint", "port", "secretName"))
 	got = env.Get(t, bucket)
 	requireCondition(t, got, "Ready", "True", "Available")
@@ -80,9 +81,9 @@ func TestClaimsCairnAppliesBecomeReady(t *testing.T) {
 
 func TestMarkClaimFailed(t *testing.T) {
 	env := kubetest.Shared(t)
-	plan := kube.Plan{Service: "cache", Team: "payments", Database: "redis"}
+	plan := manifest.Plan{Service: "cache", Team: "payments", Database: "redis"}
 	env.CreateNamespace(t, plan.Team)
-	db := kube.DatabaseClaim(plan, settings)
+	db := manifest.DatabaseClaim(plan, settings)
 	cluster := startCluster(t, env)
 	require.NoError(t, cluster.Apply(t.Context(), db))
 
@@ -101,16 +102,16 @@ func TestMarkClaimFailed(t *testing.T) {
 
 func TestApplicationSyncs(t *testing.T) {
 	env := kubetest.Shared(t)
-	plan := kube.Plan{
+	plan := manifest.Plan{
 		Service: "checkout", Team: "payments", RepositoryURL: "https://git.example.com/payments/checkout.git",
-		Environments: []string{kube.EnvironmentStaging, kube.EnvironmentProduction},
+		Environments: []string{manifest.EnvironmentStaging, manifest.EnvironmentProduction},
 	}
 	cluster := startCluster(t, env)
-	for _, obj := range kube.Objects(plan, settings) {
+	for _, obj := range manifest.Objects(plan, settings) {
 		require.NoError(t, cluster.Apply(t.Context(), obj))
 	}
-	staging := kube.ApplicationName(plan.Service, kube.EnvironmentStaging)
-	production := kube.ApplicationName(plan.Service, kube.EnvironmentProduction)
+	staging := manifest.ApplicationName(plan.Service, manifest.EnvironmentStaging)
+	production := manifest.ApplicationName(plan.Service, manifest.EnvironmentProduction)
 
 	t.Run("Automated", func(t *testing.T) {
 		env.MarkApplicationOutOfSync(t, staging, "a1")
@@ -222,7 +223,7 @@ func TestKubeconfigWorksInAnotherProcess(t *testing.T) {
 	cluster, err := kube.NewCluster(cfg, settings)
 	require.NoError(t, err)
 	env.CreateNamespace(t, "kubeconfig")
-	claim := kube.BucketClaim(kube.Plan{Service: "files", Team: "kubeconfig", Bucket: true}, settings)
+	claim := manifest.BucketClaim(manifest.Plan{Service: "files", Team: "kubeconfig", Bucket: true}, settings)
 	require.NoError(t, cluster.Apply(t.Context(), claim))
 
 	child := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestKubeconfigWorksInAnotherProcess$", "-test.v")
@@ -234,10 +235,10 @@ func TestKubeconfigWorksInAnotherProcess(t *testing.T) {
 
 func TestAPIServerStopsAndStartsUnderCairn(t *testing.T) {
 	env := kubetest.Start(t)
-	plan := kube.Plan{Service: "ledger", Team: "finance", Database: "postgresql"}
+	plan := manifest.Plan{Service: "ledger", Team: "finance", Database: "postgresql"}
 	env.CreateNamespace(t, plan.Team)
 	cluster := startCluster(t, env)
-	db := kube.DatabaseClaim(plan, settings)
+	db := manifest.DatabaseClaim(plan, settings)
 	require.NoError(t, cluster.Apply(t.Context(), db))
 	env.MarkClaimCreating(t, db)
 	cachedReady := func() string {
@@ -257,7 +258,7 @@ func TestAPIServerStopsAndStartsUnderCairn(t *testing.T) {
 	start := time.Now()
 	env.StopAPIServer(t)
 	t.Logf("StopAPIServer took %v", time.Since(start).Round(time.Millisecond))
-	_, err := env.Dynamic().Resource(kube.DatabaseClaimKind(settings).GroupVersionResource()).Namespace(plan.Team).
+	_, err := env.Dynamic().Resource(manifest.DatabaseClaimKind(settings).GroupVersionResource()).Namespace(plan.Team).
 		Get(t.Context(), db.GetName(), metav1.GetOptions{})
 	require.Error(t, err, "the API server answered while stopped")
 
@@ -277,7 +278,7 @@ func TestAPIServerStopsAndStartsUnderCairn(t *testing.T) {
 	require.NoError(t, err)
 	client, err := dynamic.NewForConfig(cfg)
 	require.NoError(t, err)
-	_, err = client.Resource(kube.DatabaseClaimKind(settings).GroupVersionResource()).Namespace(plan.Team).
+	_, err = client.Resource(manifest.DatabaseClaimKind(settings).GroupVersionResource()).Namespace(plan.Team).
 		Get(t.Context(), db.GetName(), metav1.GetOptions{})
 	require.NoError(t, err)
 
@@ -373,9 +374,9 @@ func TestDeploymentsNamingTheirServiceAreItsWorkloads(t *testing.T) {
 		}}
 	}
 	for _, d := range []*unstructured.Unstructured{
-		deployment("tracker", map[string]any{kube.LabelName: "tracker"}, 3,
+		deployment("tracker", map[string]any{manifest.LabelName: "tracker"}, 3,
 			map[string]any{"cpu": "250m", "memory": "512Mi"}, map[string]any{"cpu": "50m", "memory": "64Mi"}),
-		deployment("tracker-worker", map[string]any{kube.LabelName: "tracker"}, 1, map[string]any{"cpu": "1", "memory": "1Gi"}),
+		deployment("tracker-worker", map[string]any{manifest.LabelName: "tracker"}, 1, map[string]any{"cpu": "1", "memory": "1Gi"}),
 		deployment("unlabelled", map[string]any{"app": "unlabelled"}, 5, map[string]any{"cpu": "4"}),
 	} {
 		_, err := deployments.Create(t.Context(), d, metav1.CreateOptions{})
@@ -414,26 +415,26 @@ func TestPlatformMetricsReadEveryClaimFromTheCache(t *testing.T) {
 	require.NoError(t, st.Migrate(t.Context()))
 
 	// orders: created through Cairn, with a database and a bucket.
-	orders := kube.Plan{Service: "orders", Team: "payments", Database: "postgresql", Bucket: true}
+	orders := manifest.Plan{Service: "orders", Team: "payments", Database: "postgresql", Bucket: true}
 	prov, _, err := st.CreateProvisioning(t.Context(), store.Provisioning{
 		Service: orders.Service, Requester: "user:default/alice",
 		Spec: store.ProvisioningSpec{Owner: "group:default/payments", Team: orders.Team, Database: orders.Database, Bucket: true},
 	}, &store.Service{Name: orders.Service, Owner: "group:default/payments", Team: orders.Team, GoldenPath: true})
 	require.NoError(t, err)
-	db, bucket := kube.DatabaseClaim(orders, settings), kube.BucketClaim(orders, settings)
+	db, bucket := manifest.DatabaseClaim(orders, settings), manifest.BucketClaim(orders, settings)
 	// ghost: Cairn's labels, but the store has no provisioning of it.
-	ghost := kube.BucketClaim(kube.Plan{Service: "ghost", Team: "payments", Bucket: true}, settings)
+	ghost := manifest.BucketClaim(manifest.Plan{Service: "ghost", Team: "payments", Bucket: true}, settings)
 	for _, claim := range []*unstructured.Unstructured{db, bucket, ghost} {
 		require.NoError(t, cluster.Apply(t.Context(), claim))
 	}
 	// legacy-db: made by hand, without Cairn's labels.
-	legacy := kube.DatabaseClaim(kube.Plan{Service: "legacy", Team: "payments", Database: "postgresql"}, settings)
+	legacy := manifest.DatabaseClaim(manifest.Plan{Service: "legacy", Team: "payments", Database: "postgresql"}, settings)
 	legacy.SetLabels(nil)
-	_, err = env.Dynamic().Resource(kube.DatabaseClaimKind(settings).GroupVersionResource()).Namespace("payments").
+	_, err = env.Dynamic().Resource(manifest.DatabaseClaimKind(settings).GroupVersionResource()).Namespace("payments").
 		Create(t.Context(), legacy, metav1.CreateOptions{})
 	require.NoError(t, err)
 	// An unready claim counts for the ratio, not for the times.
-	notReady := kube.BucketClaim(kube.Plan{Service: "slow", Team: "payments", Bucket: true}, settings)
+	notReady := manifest.BucketClaim(manifest.Plan{Service: "slow", Team: "payments", Bucket: true}, settings)
 	require.NoError(t, cluster.Apply(t.Context(), notReady))
 	env.MarkClaimCreating(t, notReady)
 	for _, claim := range []*unstructured.Unstructured{db, bucket, ghost, legacy} {
@@ -447,11 +448,11 @@ func TestPlatformMetricsReadEveryClaimFromTheCache(t *testing.T) {
 		return since
 	}
 	want := []kube.Claim{
-		{Kind: kube.KindBucketClaim, Namespace: "payments", Name: "ghost-bucket", Service: "ghost", ManagedByCairn: true, ReadySince: readySince(ghost)},
-		{Kind: kube.KindBucketClaim, Namespace: "payments", Name: "orders-bucket", Service: "orders", ManagedByCairn: true, ReadySince: readySince(bucket)},
-		{Kind: kube.KindBucketClaim, Namespace: "payments", Name: "slow-bucket", Service: "slow", ManagedByCairn: true},
-		{Kind: kube.KindDatabaseClaim, Namespace: "payments", Name: "legacy-db", ManagedByCairn: false, ReadySince: readySince(legacy)},
-		{Kind: kube.KindDatabaseClaim, Namespace: "payments", Name: "orders-db", Service: "orders", ManagedByCairn: true, ReadySince: readySince(db)},
+		{Kind: manifest.KindBucketClaim, Namespace: "payments", Name: "ghost-bucket", Service: "ghost", ManagedByCairn: true, ReadySince: readySince(ghost)},
+		{Kind: manifest.KindBucketClaim, Namespace: "payments", Name: "orders-bucket", Service: "orders", ManagedByCairn: true, ReadySince: readySince(bucket)},
+		{Kind: manifest.KindBucketClaim, Namespace: "payments", Name: "slow-bucket", Service: "slow", ManagedByCairn: true},
+		{Kind: manifest.KindDatabaseClaim, Namespace: "payments", Name: "legacy-db", ManagedByCairn: false, ReadySince: readySince(legacy)},
+		{Kind: manifest.KindDatabaseClaim, Namespace: "payments", Name: "orders-db", Service: "orders", ManagedByCairn: true, ReadySince: readySince(db)},
 	}
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		require.Equal(c, want, cluster.Claims())
@@ -466,8 +467,8 @@ func TestPlatformMetricsReadEveryClaimFromTheCache(t *testing.T) {
 		return max(readySince(claim).Sub(prov.CreateTime), 0)
 	}
 	require.Equal(t, []delivery.ProvisioningTime{
-		{ResourceType: kube.KindDatabaseClaim, P50: provisioned(db), P95: provisioned(db), Samples: 1},
-		{ResourceType: kube.KindBucketClaim, P50: provisioned(bucket), P95: provisioned(bucket), Samples: 1},
+		{ResourceType: manifest.KindDatabaseClaim, P50: provisioned(db), P95: provisioned(db), Samples: 1},
+		{ResourceType: manifest.KindBucketClaim, P50: provisioned(bucket), P95: provisioned(bucket), Samples: 1},
 	}, m.ProvisioningTimes)
 	// Four of the five claims carry Cairn's label.
 	require.Equal(t, 0.8, m.SelfServiceRatio)

@@ -11,7 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/retry"
 
-	"github.com/cairn-dev/cairn/server/kube"
+	"github.com/cairn-dev/cairn/server/kube/manifest"
 )
 
 // The status the controllers write, in their own words.
@@ -40,7 +40,7 @@ const (
 )
 
 // Claims: MarkClaimReady, MarkClaimCreating and MarkClaimFailed take the
-// claim as kube.Objects, kube.DatabaseClaim or kube.BucketClaim builds it,
+// claim as manifest.Objects, manifest.DatabaseClaim or manifest.BucketClaim builds it,
 // or as read from the API server: only its apiVersion, kind, namespace and
 // name count.
 
@@ -62,12 +62,12 @@ func (e *Env) MarkClaimReady(tb testing.TB, claim *unstructured.Unstructured) {
 		status["connectionDetails"] = map[string]any{"lastPublishedTime": now}
 		name, namespace := obj.GetName(), obj.GetNamespace()
 		switch obj.GetKind() {
-		case kube.KindDatabaseClaim:
+		case manifest.KindDatabaseClaim:
 			engine, _, _ := unstructured.NestedString(obj.Object, "spec", "engine")
 			status["endpoint"] = fmt.Sprintf("%s.%s.rds.example.com", name, namespace)
 			status["port"] = databasePorts[engine]
-			status["secretName"] = kube.ConnectionSecretName(name)
-		case kube.KindBucketClaim:
+			status["secretName"] = manifest.ConnectionSecretName(name)
+		case manifest.KindBucketClaim:
 			bucket := namespace + "-" + name
 			status["bucketName"] = bucket
 			status["arn"] = "arn:aws:s3:::" + bucket
@@ -365,14 +365,14 @@ func appendHistory(app *unstructured.Unstructured, entry map[string]any) []any {
 
 func (e *Env) updateApplication(tb testing.TB, name string, change func(app *unstructured.Unstructured, now string) error) {
 	tb.Helper()
-	e.updateStatus(tb, kube.ApplicationKind, e.settings.ArgoCDNamespace, name, argoCDManager, change)
+	e.updateStatus(tb, manifest.ApplicationKind, e.settings.ArgoCDNamespace, name, argoCDManager, change)
 }
 
 func (e *Env) patchApplication(tb testing.TB, name, patch string) {
 	tb.Helper()
 	ctx, cancel := requestContext()
 	defer cancel()
-	_, err := e.client.Resource(kube.ApplicationKind.GroupVersionResource()).Namespace(e.settings.ArgoCDNamespace).
+	_, err := e.client.Resource(manifest.ApplicationKind.GroupVersionResource()).Namespace(e.settings.ArgoCDNamespace).
 		Patch(ctx, name, types.MergePatchType, []byte(patch), metav1.PatchOptions{FieldManager: argoCDManager})
 	if err != nil {
 		tb.Fatalf("kubetest: patch Application %s/%s: %v", e.settings.ArgoCDNamespace, name, err)
@@ -382,7 +382,7 @@ func (e *Env) patchApplication(tb testing.TB, name, patch string) {
 // updateStatus reads an object, changes its status and writes it back
 // through the status subresource as manager, as a controller does, again
 // if someone else wrote the object in between.
-func (e *Env) updateStatus(tb testing.TB, kind kube.Kind, namespace, name, manager string, change func(obj *unstructured.Unstructured, now string) error) {
+func (e *Env) updateStatus(tb testing.TB, kind manifest.Kind, namespace, name, manager string, change func(obj *unstructured.Unstructured, now string) error) {
 	tb.Helper()
 	ctx, cancel := requestContext()
 	defer cancel()

@@ -28,7 +28,7 @@ import (
 	"github.com/cairn-dev/cairn/internal/testenv/kubetest"
 	"github.com/cairn-dev/cairn/internal/testenv/pgtest"
 	"github.com/cairn-dev/cairn/internal/testenv/testnet"
-	"github.com/cairn-dev/cairn/server/kube"
+	"github.com/cairn-dev/cairn/server/kube/manifest"
 )
 
 var (
@@ -355,17 +355,17 @@ func (s *soakRun) checkCluster(t *testing.T, env *kubetest.Env, fleet Fleet, sen
 // service, as "Kind" or "Application/environment".
 func cairnObjects(t *testing.T, env *kubetest.Env) map[string][]string {
 	out := map[string][]string{}
-	for _, kind := range kube.Kinds(kube.DefaultSettings()) {
+	for _, kind := range manifest.Kinds(manifest.DefaultSettings()) {
 		list, err := env.Dynamic().Resource(kind.GroupVersionResource()).List(t.Context(),
-			metav1.ListOptions{LabelSelector: kube.LabelManagedBy + "=" + kube.ManagedBy})
+			metav1.ListOptions{LabelSelector: manifest.LabelManagedBy + "=" + manifest.ManagedBy})
 		require.NoError(t, err)
 		for _, obj := range list.Items {
 			labels := obj.GetLabels()
 			what := obj.GetKind()
 			if !kind.Claim {
-				what += "/" + labels[kube.LabelEnvironment]
+				what += "/" + labels[manifest.LabelEnvironment]
 			}
-			out[labels[kube.LabelName]] = append(out[labels[kube.LabelName]], what)
+			out[labels[manifest.LabelName]] = append(out[labels[manifest.LabelName]], what)
 		}
 	}
 	for name := range out {

@@ -39,7 +39,7 @@ import (
 	"k8s.io/client-go/util/workqueue"
 
 	"github.com/cairn-dev/cairn/internal/testenv/kubetest"
-	"github.com/cairn-dev/cairn/server/kube"
+	"github.com/cairn-dev/cairn/server/kube/manifest"
 )
 
 func main() {
@@ -120,7 +120,7 @@ func copyFile(from, to string) error {
 
 // objectKey names an object of one of the kinds Cairn applies.
 type objectKey struct {
-	kind            kube.Kind
+	kind            manifest.Kind
 	namespace, name string
 }
 
@@ -132,7 +132,7 @@ type controllers struct {
 	tb         *programTB
 	readyAfter time.Duration
 	factory    dynamicinformer.DynamicSharedInformerFactory
-	informers  map[kube.Kind]cache.SharedIndexInformer
+	informers  map[manifest.Kind]cache.SharedIndexInformer
 	queue      workqueue.TypedDelayingInterface[objectKey]
 	// due is when the pending step of an object is to be taken, from when
 	// the worker first saw it pending. Only the worker touches it.
@@ -146,7 +146,7 @@ func newControllers(env *kubetest.Env, tb *programTB, readyAfter time.Duration) 
 		tb:         tb,
 		readyAfter: readyAfter,
 		factory:    dynamicinformer.NewDynamicSharedInformerFactory(env.Dynamic(), 0),
-		informers:  map[kube.Kind]cache.SharedIndexInformer{},
+		informers:  map[manifest.Kind]cache.SharedIndexInformer{},
 		queue:      workqueue.NewTypedDelayingQueue[objectKey](),
 		due:        map[objectKey]time.Time{},
 		worker:     make(chan struct{}),
@@ -154,7 +154,7 @@ func newControllers(env *kubetest.Env, tb *programTB, readyAfter time.Duration) 
 }
 
 func (c *controllers) start(ctx context.Context) error {
-	for _, kind := range kube.Kinds(kube.DefaultSettings()) {
+	for _, kind := range manifest.Kinds(manifest.DefaultSettings()) {
 		informer := c.factory.ForResource(kind.GroupVersionResource()).Informer()
 		enqueue := func(obj any) {
 			if u, ok := obj.(*unstructured.Unstructured); ok {

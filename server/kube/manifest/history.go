@@ -1,4 +1,4 @@
-package kube
+package manifest
 
 import (
 	"time"
@@ -19,18 +19,6 @@ type Deployment struct {
 	// HistoryID is the history entry's id; -1 for a failed sync, which
 	// Argo CD keeps no history entry of.
 	HistoryID int64
-}
-
-// Applications returns every cached Application that names its service
-// with the name label.
-func (c *Cluster) Applications() []*unstructured.Unstructured {
-	var apps []*unstructured.Unstructured
-	for _, item := range c.informer[KindApplication].GetStore().List() {
-		if u := item.(*unstructured.Unstructured); u.GetLabels()[LabelName] != "" {
-			apps = append(apps, u)
-		}
-	}
-	return apps
 }
 
 // DeploymentsOf reads the deployments an Application reports: one per
@@ -102,4 +90,19 @@ func timeAt(obj map[string]any, path ...string) time.Time {
 		return time.Time{}
 	}
 	return t.UTC()
+}
+
+// ReadySince is the lastTransitionTime of Crossplane's Ready condition when
+// its status is True; zero otherwise, or when the time is missing.
+func ReadySince(claim *unstructured.Unstructured) time.Time {
+	conditions, _, _ := unstructured.NestedSlice(claim.Object, "status", "conditions")
+	for _, c := range conditions {
+		if cond, ok := c.(map[string]any); ok && cond["type"] == "Ready" {
+			if cond["status"] != "True" {
+				return time.Time{}
+			}
+			return timeAt(cond, "lastTransitionTime")
+		}
+	}
+	return time.Time{}
 }

@@ -1,4 +1,4 @@
-package kube
+package manifest
 
 import (
 	"bytes"
@@ -25,7 +25,7 @@ import (
 // would refuse, check that the two agree, and check the objects Objects
 // builds against the CRD schemas.
 
-var deployDir = filepath.Join("..", "..", "deploy")
+var deployDir = filepath.Join("..", "..", "..", "deploy")
 
 type doc struct {
 	file string

@@ -1,4 +1,4 @@
-// Package kube builds the Kubernetes objects Cairn applies for a service: a
+// Package manifest builds the Kubernetes objects Cairn applies for a service: a
 // Crossplane claim per requested resource in the team's namespace and an Argo
 // CD Application per environment. The builders are pure functions of a Plan
 // and Settings; the same input always gives the same objects, so a reconciler
@@ -8,7 +8,7 @@
 // The CRDs these objects are checked against are in deploy/crds; the
 // Crossplane definitions that turn the claims into cloud resources are in
 // deploy/crossplane.
-package kube
+package manifest
 
 import (
 	"fmt"
