@@ -32,6 +32,11 @@ import (
 // back, making one when the caller did not.
 const RequestIDHeader = "x-request-id"
 
+// forwardedToFocusImport are the HTTP headers the FOCUS upload handler
+// relays to ImportFocusCsv, with the metadata key of each: who calls, and
+// the request id the audit log and logs name.
+var forwardedToFocusImport = map[string]string{"Authorization": "authorization", "X-Request-Id": RequestIDHeader}
+
 // guard is the one interceptor pair every call passes: it authenticates the
 // caller, checks the rule table, applies the caller's rate limit and the
 // call deadline, and writes the audit event of every mutating call, allowed

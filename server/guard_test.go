@@ -35,6 +35,7 @@ import (
 	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
 	"github.com/cairn-dev/cairn/server/auth"
 	"github.com/cairn-dev/cairn/server/auth/authtest"
+	"github.com/cairn-dev/cairn/server/cost"
 	"github.com/cairn-dev/cairn/server/delivery"
 	"github.com/cairn-dev/cairn/server/entityref"
 	"github.com/cairn-dev/cairn/server/kube/manifest"
@@ -142,7 +143,7 @@ func newGuardedOver(t *testing.T, configure func(*Config), wrap func(store.Store
 	gateway, err := newGateway(gatewayCtx, api.inProcess)
 	require.NoError(t, err)
 	// As Run serves it.
-	httpSrv := httptest.NewUnstartedServer(newHTTPHandler(cfg, g, gateway, focusImportHandler(api.inProcess), registry, &readiness{store: st}))
+	httpSrv := httptest.NewUnstartedServer(newHTTPHandler(cfg, g, gateway, cost.FocusImportHandler(api.inProcess, forwardedToFocusImport), registry, &readiness{store: st}))
 	httpSrv.Config.ReadHeaderTimeout = 10 * time.Second
 	httpSrv.Config.MaxHeaderBytes = maxHeaderBytes
 	httpSrv.Start()

@@ -21,31 +21,21 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/encoding/protojson"
 
 	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
-	"github.com/cairn-dev/cairn/server/apierr"
 	"github.com/cairn-dev/cairn/server/auth"
+	"github.com/cairn-dev/cairn/server/restjson"
 	"github.com/cairn-dev/cairn/store"
 )
-
-// jsonMarshaler writes every field, zero or not: Backstage cards read
-// `previousMonthlyCost: 0` and `breakdown: []` rather than missing keys. It
-// refuses unknown fields, so a misspelt field is an error, not ignored.
-var jsonMarshaler = &runtime.JSONPb{
-	MarshalOptions:   protojson.MarshalOptions{EmitUnpopulated: true},
-	UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
-}
 
 // newGateway returns the REST facade: grpc-gateway handlers for every
 // service, calling the API over conn.
 func newGateway(ctx context.Context, conn grpc.ClientConnInterface) (http.Handler, error) {
 	mux := runtime.NewServeMux(
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, jsonMarshaler),
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, restjson.Marshaler),
 		runtime.WithIncomingHeaderMatcher(incomingHeader),
 		runtime.WithOutgoingHeaderMatcher(outgoingHeader),
 		runtime.WithErrorHandler(errorWithRetryAfter),
@@ -189,7 +179,7 @@ func limitBody(max int64, timeout time.Duration, next http.Handler) http.Handler
 			return
 		}
 		if r.ContentLength > max {
-			writeTooLarge(w, max)
+			restjson.WriteTooLarge(w, max)
 			return
 		}
 		rc := http.NewResponseController(w)
@@ -203,10 +193,10 @@ func limitBody(max int64, timeout time.Duration, next http.Handler) http.Handler
 		var tooLarge *http.MaxBytesError
 		switch {
 		case errors.As(err, &tooLarge):
-			writeTooLarge(w, max)
+			restjson.WriteTooLarge(w, max)
 			return
 		case errors.Is(err, os.ErrDeadlineExceeded):
-			writeBodyTimeout(w, fmt.Sprintf("the request body did not arrive within %s", timeout))
+			restjson.WriteBodyTimeout(w, fmt.Sprintf("the request body did not arrive within %s", timeout))
 			return
 		case err != nil:
 			http.Error(w, "reading the request body failed", http.StatusBadRequest)
@@ -218,26 +208,6 @@ func limitBody(max int64, timeout time.Duration, next http.Handler) http.Handler
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		next.ServeHTTP(w, r)
 	})
-}
-
-func writeTooLarge(w http.ResponseWriter, max int64) {
-	st, _ := status.New(codes.ResourceExhausted, fmt.Sprintf("request body is larger than %d bytes", max)).
-		WithDetails(&errdetails.ErrorInfo{
-			Reason:   "REQUEST_TOO_LARGE",
-			Domain:   apierr.Domain,
-			Metadata: map[string]string{"limitBytes": strconv.FormatInt(max, 10)},
-		})
-	w.Header().Set("Connection", "close") // the rest of the body is not read
-	writeStatus(w, st, http.StatusRequestEntityTooLarge)
-}
-
-// writeBodyTimeout answers 408 to a body that came too slowly: HTTP's own
-// status for it, with DEADLINE_EXCEEDED, the nearest canonical code.
-func writeBodyTimeout(w http.ResponseWriter, message string) {
-	st, _ := status.New(codes.DeadlineExceeded, message).
-		WithDetails(&errdetails.ErrorInfo{Reason: "REQUEST_BODY_TIMEOUT", Domain: apierr.Domain})
-	w.Header().Set("Connection", "close")
-	writeStatus(w, st, http.StatusRequestTimeout)
 }
 
 // atMinimumRate bounds the time a streamed body takes without bounding

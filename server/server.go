@@ -146,7 +146,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	// not wait for them, and they use the store.
 	var handlers sync.WaitGroup
 	httpSrv := &http.Server{
-		Handler:           countHandlers(&handlers, newHTTPHandler(cfg, g, gateway, focusImportHandler(api.inProcess), registry, ready)),
+		Handler:           countHandlers(&handlers, newHTTPHandler(cfg, g, gateway, cost.FocusImportHandler(api.inProcess, forwardedToFocusImport), registry, ready)),
 		ReadHeaderTimeout: 10 * time.Second,
 		MaxHeaderBytes:    maxHeaderBytes,
 		IdleTimeout:       2 * time.Minute,

@@ -1,4 +1,4 @@
-package server
+package cost
 
 import (
 	"errors"
@@ -7,34 +7,34 @@ import (
 	"os"
 	"strings"
 
-	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
-	"github.com/cairn-dev/cairn/server/cost"
+	"github.com/cairn-dev/cairn/server/restjson"
 )
 
 // maxFocusBytes bounds one uploaded billing file.
 const maxFocusBytes = 4 << 30
 
-// focusImportHandler serves `POST /v1/costs:importFocus?source=NAME` with a
+// FocusImportHandler serves `POST /v1/costs:importFocus?source=NAME` with a
 // FOCUS CSV file as a `text/csv` body. grpc-gateway cannot stream a raw
 // body into a client-streaming RPC, so this handler does: it relays the
-// body to ImportFocusCsv over the in-process channel, carrying the
-// caller's Authorization and request id, so authentication, authorization,
-// limits and the audit log apply as to any call.
-func focusImportHandler(conn grpc.ClientConnInterface) http.Handler {
+// body to ImportFocusCsv over conn, the in-process channel, carrying the
+// request headers that forward names (HTTP header to metadata key: the
+// caller's Authorization and request id), so authentication,
+// authorization, limits and the audit log apply as to any call.
+func FocusImportHandler(conn grpc.ClientConnInterface, forward map[string]string) http.Handler {
 	client := cairnv1.NewCostServiceClient(conn)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if mediaType, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); strings.TrimSpace(mediaType) != "text/csv" {
-			writeStatus(w, status.New(codes.InvalidArgument, "send the FOCUS file as the body with Content-Type: text/csv"), http.StatusUnsupportedMediaType)
+			restjson.WriteStatus(w, status.New(codes.InvalidArgument, "send the FOCUS file as the body with Content-Type: text/csv"), http.StatusUnsupportedMediaType)
 			return
 		}
 		md := metadata.MD{}
-		for header, key := range map[string]string{"Authorization": "authorization", "X-Request-Id": RequestIDHeader} {
+		for header, key := range forward {
 			if v := r.Header.Get(header); v != "" {
 				md.Set(key, v)
 			}
@@ -42,30 +42,30 @@ func focusImportHandler(conn grpc.ClientConnInterface) http.Handler {
 		ctx := metadata.NewOutgoingContext(r.Context(), md)
 		stream, err := client.ImportFocusCsv(ctx)
 		if err != nil {
-			writeStatus(w, status.Convert(err), 0)
+			restjson.WriteStatus(w, status.Convert(err), 0)
 			return
 		}
 		body := &readFailure{Reader: http.MaxBytesReader(w, r.Body, maxFocusBytes)}
-		resp, err := cost.UploadFocus(stream, r.URL.Query().Get("source"), body)
+		resp, err := UploadFocus(stream, r.URL.Query().Get("source"), body)
 		// A body that failed is why the call failed, whatever the call
 		// says: a failed read of the connection also cancels the call.
 		var tooLarge *http.MaxBytesError
 		switch {
 		case errors.Is(body.err, os.ErrDeadlineExceeded):
-			writeBodyTimeout(w, "the upload paused too long or came slower than the minimum rate")
+			restjson.WriteBodyTimeout(w, "the upload paused too long or came slower than the minimum rate")
 			return
 		case errors.As(body.err, &tooLarge):
-			writeTooLarge(w, maxFocusBytes)
+			restjson.WriteTooLarge(w, maxFocusBytes)
 			return
 		case body.err != nil:
-			writeStatus(w, status.New(codes.InvalidArgument, "reading the upload: "+body.err.Error()), http.StatusBadRequest)
+			restjson.WriteStatus(w, status.New(codes.InvalidArgument, "reading the upload: "+body.err.Error()), http.StatusBadRequest)
 			return
 		}
 		if err != nil {
-			writeStatus(w, status.Convert(err), 0)
+			restjson.WriteStatus(w, status.Convert(err), 0)
 			return
 		}
-		out, _ := jsonMarshaler.Marshal(resp)
+		out, _ := restjson.Marshaler.Marshal(resp)
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(out)
 	})
@@ -83,16 +83,4 @@ func (r *readFailure) Read(p []byte) (int, error) {
 		r.err = err
 	}
 	return n, err
-}
-
-// writeStatus writes a status as the gateway would: its JSON, and the HTTP
-// status that matches its code unless code says otherwise.
-func writeStatus(w http.ResponseWriter, st *status.Status, code int) {
-	if code == 0 {
-		code = runtime.HTTPStatusFromCode(st.Code())
-	}
-	body, _ := jsonMarshaler.Marshal(st.Proto())
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	w.Write(body)
 }
