@@ -29,7 +29,7 @@ build:
 	$(GO) build -o $(BIN) ./cmd/cairn
 
 # Authentication is off for a local trial; `cairn serve` refuses to start
-# without it otherwise (see the README's Security section).
+# without it otherwise (see docs/security.md).
 run: build
 	./$(BIN) serve --auth-mode none
 

@@ -128,7 +128,7 @@ func DefaultConfig() Config {
 // configuration reference (`cairn serve --help`).
 func (c *Config) flagSet(name string, configFile *string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.StringVar(configFile, "config", "", "YAML file of settings (keys as in the README); unknown keys are an error")
+	fs.StringVar(configFile, "config", "", "YAML file of settings (keys as in docs/configuration.md); unknown keys are an error")
 	fs.StringVar(&c.GRPCAddr, "grpc-addr", c.GRPCAddr, "address of the gRPC server")
 	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "address of the HTTP server: REST, /healthz, /readyz, /metrics")
 	fs.StringVar(&c.Store, "store", c.Store, "store URL: sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DB")

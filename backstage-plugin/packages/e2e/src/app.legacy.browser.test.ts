@@ -11,10 +11,10 @@ import {
 import { appDir, BackstageApp, Timings } from './__testUtils__/backstageApp';
 import { artifactsDir, Cairn } from './__testUtils__/harness';
 
-// The README's legacy frontend system path in a real app: the same Backstage
+// The legacy frontend system path of docs/backstage.md in a real app: the same Backstage
 // app and backend as app.browser.test.ts, serving packages/app-legacy (made
 // by `create-app --legacy`, with Cairn's legacy cards in its EntityPage.tsx
-// as the README's snippet puts them) instead of packages/app. A guest signs
+// as its snippet puts them) instead of packages/app. A guest signs
 // in in headless Chromium and opens the catalog's entities. Screenshots and
 // the steps' timings go to backstage-plugin/test-artifacts/app-legacy/.
 jest.setTimeout(900_000);

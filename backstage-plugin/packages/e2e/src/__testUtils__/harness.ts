@@ -24,7 +24,7 @@ export const artifactsDir = resolve(
   'backstage-plugin/test-artifacts',
 );
 
-/** The static tokens the test Cairn accepts, as the README's Security section configures them. */
+/** The static tokens the test Cairn accepts, as docs/security.md configures them. */
 export const tokens = {
   admin: 'e2e-admin-6f1c',
   // What the cards' rendering test's proxy sends, and what seeds its data.
@@ -340,7 +340,7 @@ function cairnConfig(options: StartCairnOptions): any {
 }
 
 /**
- * A file of deploy/backstage, the snippets the README tells adopters to
+ * A file of deploy/backstage, the snippets docs/backstage.md tells adopters to
  * add, with its variables substituted as Backstage's config loader does.
  */
 function deployFile(name: string, vars: Record<string, string>): any {
