@@ -8,7 +8,6 @@ package deploytest
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sync"
 
@@ -23,6 +22,8 @@ import (
 	"k8s.io/client-go/restmapper"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
+
+	"github.com/cairn-dev/cairn/internal/testenv"
 )
 
 // Overlays are the folders under deploy/overlays, one per way of running
@@ -32,7 +33,7 @@ var Overlays = []string{"sqlite", "postgres"}
 // Render returns the objects `kubectl kustomize deploy/overlays/<overlay>`
 // prints, in the same order.
 func Render(overlay string) ([]*unstructured.Unstructured, error) {
-	root, err := repoRoot()
+	root, err := testenv.RepoRoot()
 	if err != nil {
 		return nil, err
 	}
@@ -67,23 +68,6 @@ func Find(objs []*unstructured.Unstructured, kind, name string) *unstructured.Un
 		}
 	}
 	return nil
-}
-
-// repoRoot is the folder of the go.mod above the working directory, which
-// is a package's folder under go test.
-func repoRoot() (string, error) {
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		if filepath.Dir(dir) == dir {
-			return "", fmt.Errorf("no go.mod in %s or above it: deploytest finds deploy/ from the repository's root", wd)
-		}
-	}
 }
 
 // FieldManager is the field manager of Applier's applies: kubectl's.

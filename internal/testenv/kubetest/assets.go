@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+
+	"github.com/cairn-dev/cairn/internal/testenv"
 )
 
 // assetsVersion is the Kubernetes version whose kube-apiserver (and the
@@ -20,7 +22,7 @@ const assetsVersion = "v1.37.2"
 func findAssets() (string, error) {
 	dir, from := os.Getenv("KUBEBUILDER_ASSETS"), "$KUBEBUILDER_ASSETS"
 	if dir == "" {
-		root, err := repoRoot()
+		root, err := testenv.RepoRoot()
 		if err != nil {
 			return "", err
 		}
@@ -42,23 +44,6 @@ func findAssets() (string, error) {
 			strings.Join(missing, " and "), verb, dir, from, assetsVersion, assetsVersion)
 	}
 	return filepath.Abs(dir)
-}
-
-// repoRoot is the folder of the go.mod above the working directory, which
-// is a package's folder under go test.
-func repoRoot() (string, error) {
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		if filepath.Dir(dir) == dir {
-			return "", fmt.Errorf("no go.mod in %s or above it: kubetest finds deploy/crds and .cache/kube from the repository's root", wd)
-		}
-	}
 }
 
 // dieWithTests returns what envtest should run for program: a script in dir

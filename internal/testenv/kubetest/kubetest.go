@@ -54,6 +54,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
+	"github.com/cairn-dev/cairn/internal/testenv"
 	"github.com/cairn-dev/cairn/server/kube"
 	"github.com/cairn-dev/cairn/server/kube/manifest"
 )
@@ -172,7 +173,7 @@ func start() (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	root, err := repoRoot()
+	root, err := testenv.RepoRoot()
 	if err != nil {
 		return nil, err
 	}
