@@ -17,6 +17,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/cairn-dev/cairn/internal/testenv/kubetest"
 	"github.com/cairn-dev/cairn/server/kube"
@@ -86,7 +87,7 @@ func (p *cairnProcess) waitPhase(t *testing.T, service, phase string) restRespon
 
 func TestProvisioningOnKubernetes(t *testing.T) {
 	env := kubetest.Start(t)
-	env.CreateNamespace(t, "team-orders")
+	// team-orders's namespace does not exist: Cairn makes it.
 	config := provisioningConfig(t)
 	kubeconfig := env.Kubeconfig(t)
 	storeURL := engines[0].storeURL(t)
@@ -119,6 +120,10 @@ func TestProvisioningOnKubernetes(t *testing.T) {
 		plan := servicePlan("orders-service")
 		db := env.Get(t, manifest.DatabaseClaim(plan, manifest.DefaultSettings()))
 		require.Equal(t, "team-orders", db.GetNamespace())
+		require.Equal(t, map[string]any{
+			manifest.LabelManagedBy: manifest.ManagedBy, manifest.LabelTeam: "team-orders",
+			"kubernetes.io/metadata.name": "team-orders",
+		}, teamNamespace(t, env)["metadata"].(map[string]any)["labels"], "Cairn made the team's namespace, labelled as its own")
 		engine, _, _ := unstructured.NestedString(db.Object, "spec", "engine")
 		require.Equal(t, "postgresql", engine)
 		for _, obj := range objectsOnCluster(t, env, "orders-service") {
@@ -278,4 +283,25 @@ func TestProvisioningOnKubernetes(t *testing.T) {
 		require.Eventually(t, func() bool { return len(objectsOnCluster(t, env, "billing-api")) == 4 },
 			30*time.Second, 100*time.Millisecond, "the deleted claim was not applied again")
 	})
+
+	t.Run("TheTeamsNamespaceStaysWhenItsClaimsGo", func(t *testing.T) {
+		created := teamNamespace(t, env)["metadata"].(map[string]any)["uid"]
+		for _, kind := range []string{"bucket", "database"} {
+			r := p.rest(t, "DELETE", "/v1/services/billing-api/resources/"+kind+"?force=true", nil)
+			require.Equal(t, http.StatusOK, r.status, r.raw)
+		}
+		require.Eventually(t, func() bool { return len(objectsOnCluster(t, env, "billing-api")) == 2 },
+			30*time.Second, 100*time.Millisecond, "the claims were not removed")
+		require.Equal(t, created, teamNamespace(t, env)["metadata"].(map[string]any)["uid"],
+			"the namespace Cairn made is the one it keeps: never deleted, never made again")
+	})
+}
+
+// teamNamespace returns team-orders's namespace as the API server holds it.
+func teamNamespace(t *testing.T, env *kubetest.Env) map[string]any {
+	t.Helper()
+	ns, err := env.Dynamic().Resource(schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}).
+		Get(context.Background(), "team-orders", metav1.GetOptions{})
+	require.NoError(t, err)
+	return ns.Object
 }

@@ -78,7 +78,8 @@ var rightsUsed = map[string]flowStep{
 	"bucketclaims/create":   atCreate,
 	"bucketclaims/patch":    atCreate,
 	"bucketclaims/delete":   atResourceRemoval,
-	"deployments/list":      atStart, // the workload cost informer
+	"namespaces/create":     atCreate, // a team's namespace, where it is missing
+	"deployments/list":      atStart,  // the workload cost informer
 	"deployments/watch":     atStart,
 	"leases/get":            atStart, // leader election
 	"leases/create":         atStart,

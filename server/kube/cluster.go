@@ -67,10 +67,11 @@ const (
 // claim, and the services' Deployments, in memory, so that status and cost
 // reads never call the API server.
 type Cluster struct {
-	client   dynamic.Interface
-	settings manifest.Settings
-	kinds    []manifest.Kind
-	informer map[string]cache.SharedIndexInformer // by kind, Deployments among them
+	client    dynamic.Interface
+	clientset kubernetes.Interface
+	settings  manifest.Settings
+	kinds     []manifest.Kind
+	informer  map[string]cache.SharedIndexInformer // by kind, Deployments among them
 	// deployments are the workloads of services, for their cost.
 	deployments cache.SharedIndexInformer
 	stale       atomic.Bool
@@ -79,6 +80,11 @@ type Cluster struct {
 	// namespace and name, so that applying it again unchanged calls nothing.
 	appliedMu sync.Mutex
 	applied   map[string]appliedObject
+
+	// namespaces are those EnsureNamespace need not ask about again: one
+	// per team namespace Cairn applies into.
+	namespacesMu sync.Mutex
+	namespaces   map[string]bool
 
 	mu              sync.Mutex
 	handlers        []func(service string)
@@ -104,6 +110,7 @@ func NewCluster(cfg *rest.Config, settings manifest.Settings) (*Cluster, error) 
 	c := &Cluster{
 		client: client, settings: settings, kinds: manifest.Kinds(settings),
 		informer: map[string]cache.SharedIndexInformer{}, applied: map[string]appliedObject{},
+		namespaces: map[string]bool{},
 	}
 	factory := dynamicinformer.NewDynamicSharedInformerFactory(client, resyncPeriod)
 	for _, kind := range c.kinds {
@@ -139,11 +146,10 @@ func NewCluster(cfg *rest.Config, settings manifest.Settings) (*Cluster, error) 
 		}
 		c.informer[kind.Kind] = inf
 	}
-	clientset, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
+	if c.clientset, err = kubernetes.NewForConfig(cfg); err != nil {
 		return nil, err
 	}
-	if c.deployments, err = newDeploymentInformer(clientset); err != nil {
+	if c.deployments, err = newDeploymentInformer(c.clientset); err != nil {
 		return nil, err
 	}
 	c.informer["Deployment"] = c.deployments
@@ -382,6 +388,9 @@ func (c *Cluster) Apply(ctx context.Context, obj *unstructured.Unstructured) err
 	applied, err := c.client.Resource(gvr).Namespace(obj.GetNamespace()).
 		Apply(ctx, obj.GetName(), obj, metav1.ApplyOptions{FieldManager: manifest.FieldManager, Force: true})
 	if err != nil {
+		if apierrors.IsNotFound(err) && obj.GetNamespace() != "" {
+			c.knowNamespace(obj.GetNamespace(), false) // deleted since: make it again
+		}
 		return fmt.Errorf("apply %s %s/%s: %w", obj.GetKind(), obj.GetNamespace(), obj.GetName(), err)
 	}
 	c.appliedMu.Lock()

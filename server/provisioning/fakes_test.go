@@ -175,8 +175,9 @@ func (s *memStore) MarkProvisioningReady(_ context.Context, service string, at t
 // fakeCluster holds objects in memory, as the informer caches would after
 // every apply, and records applies, deletes and sync requests.
 type fakeCluster struct {
-	failApply  func(obj *unstructured.Unstructured) error
-	failDelete func(obj *unstructured.Unstructured) error
+	failApply     func(obj *unstructured.Unstructured) error
+	failDelete    func(obj *unstructured.Unstructured) error
+	failNamespace error
 
 	mu       sync.Mutex
 	objects  map[string]*unstructured.Unstructured // by kube.ObjectKey
@@ -184,6 +185,9 @@ type fakeCluster struct {
 	deleted  []string
 	syncs    []string // namespace/name@revision
 	onRemove []func(service string)
+	// namespaces are the namespaces ensured, in call order, each as
+	// namespace/team.
+	namespaces []string
 }
 
 func newFakeCluster() *fakeCluster {
@@ -238,6 +242,13 @@ func (c *fakeCluster) calls() (applied, deleted, syncs []string) {
 	applied, deleted, syncs = c.applied, c.deleted, c.syncs
 	c.applied, c.deleted, c.syncs = nil, nil, nil
 	return applied, deleted, syncs
+}
+
+func (c *fakeCluster) EnsureNamespace(_ context.Context, namespace, team string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.namespaces = append(c.namespaces, namespace+"/"+team)
+	return c.failNamespace
 }
 
 // Apply holds obj, keeping the status of an object already there: server-

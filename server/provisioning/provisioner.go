@@ -41,6 +41,9 @@ type Store interface {
 // Kubernetes: kube.Cluster, whose informers call the handlers registered
 // with OnChange, OnRemoved and OnManualClaim.
 type Cluster interface {
+	// EnsureNamespace makes a namespace Cairn applies into when it is
+	// missing; Forbidden means Cairn may not, and the namespace may exist.
+	EnsureNamespace(ctx context.Context, namespace, team string) error
 	Apply(ctx context.Context, obj *unstructured.Unstructured) error
 	Delete(ctx context.Context, obj *unstructured.Unstructured) error
 	RequestSync(ctx context.Context, namespace, name, revision, initiatedBy string) error

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+
 	"github.com/cairn-dev/cairn/server/kube"
 	"github.com/cairn-dev/cairn/server/kube/manifest"
 	"github.com/cairn-dev/cairn/store"
@@ -127,7 +129,18 @@ func (p *Provisioner) reconcile(ctx context.Context, prov store.Provisioning, fo
 
 // apply brings the cluster in line with one provisioning's spec.
 func (p *Provisioner) apply(ctx context.Context, prov store.Provisioning) error {
-	desired := manifest.Objects(p.plan(prov.Service, prov.Spec), p.settings)
+	plan := p.plan(prov.Service, prov.Spec)
+	desired := manifest.Objects(plan, p.settings)
+	if len(desired) > 0 {
+		// The claims live in the team's namespace, and the workload too.
+		err := p.cluster.EnsureNamespace(ctx, plan.Namespace, plan.Team)
+		if apierrors.IsForbidden(err) {
+			p.logger.Warn("Cairn may not create namespaces: applying into the team's namespace in case it exists",
+				"namespace", plan.Namespace, "error", err)
+		} else if err != nil {
+			return err
+		}
+	}
 	wanted := map[string]bool{}
 	for _, obj := range desired {
 		if err := p.cluster.Apply(ctx, obj); err != nil {

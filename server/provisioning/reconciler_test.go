@@ -16,7 +16,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/cairn-dev/cairn/server/entityref"
 	"github.com/cairn-dev/cairn/server/kube"
@@ -531,4 +533,34 @@ func TestReconcileReconcilesAFleetLargerThanOnePage(t *testing.T) {
 			require.Equal(t, wantAfters, afters, "pages read")
 		})
 	}
+}
+
+func TestReconcileMakesTheTeamsNamespaceBeforeApplyingIntoIt(t *testing.T) {
+	h := newReconcilerHarness(t)
+	h.store.put(ordersProvisioningPending())
+
+	require.True(t, h.pass(t, false))
+	require.Equal(t, []string{"team-orders/team-orders"}, h.cluster.namespaces)
+	require.Equal(t, []string{ordersDatabase, ordersBucket, ordersStaging, ordersProduction}, h.applied(t))
+}
+
+func TestReconcileAppliesIntoANamespaceItMayNotCreate(t *testing.T) {
+	h := newReconcilerHarness(t)
+	h.cluster.failNamespace = apierrors.NewForbidden(schema.GroupResource{Resource: "namespaces"}, "team-orders", errors.New("no create"))
+	h.store.put(ordersProvisioningPending())
+
+	require.True(t, h.pass(t, false), "a namespace made by others is one Cairn applies into")
+	require.Equal(t, []string{ordersDatabase, ordersBucket, ordersStaging, ordersProduction}, h.applied(t))
+}
+
+func TestReconcileRetriesAServiceWhoseNamespaceFailed(t *testing.T) {
+	h := newReconcilerHarness(t)
+	h.cluster.failNamespace = errors.New("connection refused")
+	h.store.put(ordersProvisioningPending())
+
+	require.False(t, h.pass(t, false))
+	require.Empty(t, h.applied(t), "nothing is applied into a namespace that may not exist")
+	h.cluster.failNamespace = nil
+	require.True(t, h.pass(t, false))
+	require.Equal(t, []string{ordersDatabase, ordersBucket, ordersStaging, ordersProduction}, h.applied(t))
 }

@@ -1,9 +1,11 @@
 package kubetest_test
 
 import (
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/cairn-dev/cairn/internal/testenv/kubetest"
@@ -473,3 +476,42 @@ func TestPlatformMetricsReadEveryClaimFromTheCache(t *testing.T) {
 	// Four of the five claims carry Cairn's label.
 	require.Equal(t, 0.8, m.SelfServiceRatio)
 }
+
+func TestEnsureNamespaceCreatesATeamsNamespaceOnceLabelledAsCairns(t *testing.T) {
+	env := kubetest.Shared(t)
+	var creates atomic.Int32
+	cfg := env.Config()
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		return roundTripper(func(r *http.Request) (*http.Response, error) {
+			if r.Method == http.MethodPost && r.URL.Path == "/api/v1/namespaces" {
+				creates.Add(1)
+			}
+			return rt.RoundTrip(r)
+		})
+	})
+	cluster, err := kube.NewCluster(cfg, settings)
+	require.NoError(t, err)
+	namespaces, err := kubernetes.NewForConfig(env.Config())
+	require.NoError(t, err)
+
+	for range 3 {
+		require.NoError(t, cluster.EnsureNamespace(t.Context(), "team-ensured", "team-ensured"))
+	}
+	require.EqualValues(t, 1, creates.Load(), "the namespace is asked for once")
+	ns, err := namespaces.CoreV1().Namespaces().Get(t.Context(), "team-ensured", metav1.GetOptions{})
+	require.NoError(t, err)
+	require.Equal(t, map[string]string{
+		manifest.LabelManagedBy: manifest.ManagedBy, manifest.LabelTeam: "team-ensured", "kubernetes.io/metadata.name": "team-ensured",
+	}, ns.Labels)
+
+	// A namespace someone else made is left as it is.
+	env.CreateNamespace(t, "team-made-by-others")
+	require.NoError(t, cluster.EnsureNamespace(t.Context(), "team-made-by-others", "team-made-by-others"))
+	ns, err = namespaces.CoreV1().Namespaces().Get(t.Context(), "team-made-by-others", metav1.GetOptions{})
+	require.NoError(t, err)
+	require.NotContains(t, ns.Labels, manifest.LabelManagedBy)
+}
+
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
