@@ -75,6 +75,9 @@ type KubeConfig struct {
 	ArgoCDProject   string `yaml:"argocdProject"`
 	// LeaseNamespace holds the Lease the replicas elect a leader with.
 	LeaseNamespace string `yaml:"leaseNamespace"`
+	// Environments is the promotion path, in order, set in the YAML file
+	// only; none means staging then production (manifest.DefaultEnvironments).
+	Environments []manifest.Environment `yaml:"environments"`
 }
 
 // TLSConfig turns TLS on for both ports. The files are read again when they
@@ -237,6 +240,7 @@ func (k KubeConfig) settings() manifest.Settings {
 	return manifest.Settings{
 		ClaimGroup: k.ClaimGroup, ClaimVersion: k.ClaimVersion,
 		ArgoCDNamespace: k.ArgoCDNamespace, ArgoCDProject: k.ArgoCDProject,
+		Environments: k.Environments,
 	}
 }
 
@@ -291,6 +295,11 @@ func (c *Config) validate() error {
 	}
 	if err := c.Events.Validate(); err != nil {
 		errs = append(errs, err)
+	}
+	if c.Kubernetes.Environments != nil { // given, if only as []
+		if err := manifest.ValidateEnvironments(c.Kubernetes.Environments); err != nil {
+			errs = append(errs, fmt.Errorf("kubernetes: %w", err))
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -95,6 +95,12 @@ func TestLoadConfigRefuses(t *testing.T) {
 		{name: "no streams per client", env: map[string]string{"CAIRN_MAX_STREAMS_PER_CLIENT": "0"}, want: "max streams 10000, per client 0"},
 		{name: "an event window that takes no event", env: map[string]string{"CAIRN_EVENT_MAX_AGE": "0s"}, want: "event window"},
 		{name: "an event window in the file that looks back no time", file: "events: {maxAge: 0s}\n", want: "event window"},
+		{name: "a promotion path that goes round", file: "kubernetes:\n  environments:\n  - {name: staging, promotion: {from: production}}\n  - {name: production, promotion: {from: staging}}\n",
+			want: "kubernetes: environments: promotions go round in a cycle: staging -> production -> staging"},
+		{name: "a promotion from an environment not on the path", file: "kubernetes:\n  environments:\n  - {name: dev}\n  - {name: production, sync: promotion, promotion: {from: staging}}\n",
+			want: `promotion from "staging", which is not an environment (have dev, production)`},
+		{name: "a promotion path of no environment", file: "kubernetes: {environments: []}\n", want: "kubernetes: environments: at least one is required"},
+		{name: "an unknown setting of an environment", file: "kubernetes:\n  environments:\n  - {name: dev, autoSync: true}\n", want: "field autoSync not found"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

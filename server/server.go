@@ -287,7 +287,7 @@ func newAPI(cfg Config, logger *slog.Logger, st store.Store, provisioner *provis
 	teams, _ := cfg.Auth.Teams() // validated
 	catalogSrv := catalog.NewServer(catalog.New(st, teams))
 	provisioningSrv := provisioning.NewServer(provisioner)
-	costSrv := cost.NewServer(st, cfg.Cost, workloads, teams)
+	costSrv := cost.NewServer(st, cfg.Cost, workloads, teams, cfg.Kubernetes.settings())
 	auditSrv := audit.NewServer(st)
 	for _, r := range []grpc.ServiceRegistrar{a.grpc, a.inProcess} {
 		cairnv1.RegisterCatalogServiceServer(r, catalogSrv)

@@ -261,18 +261,36 @@ type Provisioning struct {
 
 // ProvisioningSpec is what to provision. It is stored as one document.
 type ProvisioningSpec struct {
-	Owner              string   `json:"owner"`
-	Team               string   `json:"team"`
-	Description        string   `json:"description,omitempty"`
-	Template           string   `json:"template,omitempty"`
-	RepositoryURL      string   `json:"repositoryUrl,omitempty"`
-	Database           string   `json:"database,omitempty"` // "" for none
-	DatabaseSize       string   `json:"databaseSize,omitempty"`
-	DatabaseVersion    string   `json:"databaseVersion,omitempty"`
-	Bucket             bool     `json:"bucket,omitempty"`
-	Environments       []string `json:"environments,omitempty"`
-	ReplicaCount       int32    `json:"replicaCount,omitempty"`
-	ProductionRevision string   `json:"productionRevision,omitempty"` // "" until a promotion is approved
+	Owner           string   `json:"owner"`
+	Team            string   `json:"team"`
+	Description     string   `json:"description,omitempty"`
+	Template        string   `json:"template,omitempty"`
+	RepositoryURL   string   `json:"repositoryUrl,omitempty"`
+	Database        string   `json:"database,omitempty"` // "" for none
+	DatabaseSize    string   `json:"databaseSize,omitempty"`
+	DatabaseVersion string   `json:"databaseVersion,omitempty"`
+	Bucket          bool     `json:"bucket,omitempty"`
+	Environments    []string `json:"environments,omitempty"`
+	ReplicaCount    int32    `json:"replicaCount,omitempty"`
+	// Revisions are the revisions approved promotions pointed environments
+	// at, by environment.
+	Revisions map[string]string `json:"revisions,omitempty"`
+	// ProductionRevision is production's entry of Revisions, kept for the
+	// replicas of an earlier Cairn that read only it; "" until a promotion
+	// to production is approved.
+	ProductionRevision string `json:"productionRevision,omitempty"`
+}
+
+// Revision is the revision an approved promotion pointed env at, "" if
+// none did.
+func (s ProvisioningSpec) Revision(env string) string {
+	if r := s.Revisions[env]; r != "" {
+		return r
+	}
+	if env == "production" {
+		return s.ProductionRevision
+	}
+	return ""
 }
 
 // Promotion is a request to deploy a revision of a service to production.

@@ -14,6 +14,7 @@ import (
 	"github.com/cairn-dev/cairn/internal/money"
 	"github.com/cairn-dev/cairn/server/apierr"
 	"github.com/cairn-dev/cairn/server/entityref"
+	"github.com/cairn-dev/cairn/server/kube/manifest"
 	"github.com/cairn-dev/cairn/server/provisioning"
 	"github.com/cairn-dev/cairn/store"
 )
@@ -47,6 +48,7 @@ type Server struct {
 	config    Config
 	workloads Workloads // nil without a cluster
 	teams     entityref.Teams
+	settings  manifest.Settings // the promotion path creates are checked against
 	now       func() time.Time
 }
 
@@ -54,8 +56,8 @@ type Server struct {
 // have passed Validate, and estimating services' Deployments from
 // workloads, when there is a cluster (else nil). Planned creates are
 // checked against teams as CreateService checks them.
-func NewServer(st Store, cfg Config, workloads Workloads, teams entityref.Teams) *Server {
-	return &Server{store: st, config: cfg, workloads: workloads, teams: teams, now: time.Now}
+func NewServer(st Store, cfg Config, workloads Workloads, teams entityref.Teams, settings manifest.Settings) *Server {
+	return &Server{store: st, config: cfg, workloads: workloads, teams: teams, settings: settings, now: time.Now}
 }
 
 // EstimateServiceCost implements CostService: it checks the planned create
@@ -71,11 +73,11 @@ func (s *Server) EstimateServiceCost(_ context.Context, req *cairnv1.EstimateSer
 		Name: r.GetName(), Description: r.GetDescription(), Owner: r.GetOwner(), Template: r.GetTemplate(),
 		Database: r.GetDatabase(), DatabaseSize: r.GetDatabaseSize(), RepositoryURL: r.GetRepositoryUrl(),
 		Bucket: r.GetBucket(), Environments: r.GetEnvironments(), ReplicaCount: r.GetReplicaCount(),
-	}, s.teams)
+	}, s.teams, s.settings)
 	if err != nil {
 		return nil, underRequest(err)
 	}
-	lines := append(s.config.Prices.Estimate(r.GetName(), spec), s.config.plannedLines(r.GetName(), spec)...)
+	lines := append(s.config.Prices.Estimate(r.GetName(), spec), s.config.plannedLines(r.GetName(), spec, s.settings)...)
 	return &cairnv1.EstimateServiceCostResponse{
 		ServiceName:      r.GetName(),
 		TotalMonthlyCost: units(Sum(lines)),

@@ -12,6 +12,7 @@ import (
 	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
 	"github.com/cairn-dev/cairn/server/apierr"
 	"github.com/cairn-dev/cairn/server/entityref"
+	"github.com/cairn-dev/cairn/server/kube/manifest"
 	"github.com/cairn-dev/cairn/store"
 	"github.com/cairn-dev/cairn/store/sqlite"
 )
@@ -22,7 +23,7 @@ func newTestServer(t *testing.T) (*Server, *sqlite.Store) {
 	require.NoError(t, err)
 	t.Cleanup(func() { st.Close() })
 	require.NoError(t, st.Migrate(t.Context()))
-	return NewServer(st, DefaultConfig(), nil, entityref.Teams{}), st
+	return NewServer(st, DefaultConfig(), nil, entityref.Teams{}, manifest.DefaultSettings()), st
 }
 
 // provision records a provisioning of a small PostgreSQL and a bucket, with
@@ -44,7 +45,7 @@ func codeOf(err error) codes.Code {
 }
 
 func TestEstimateServiceCostPricesAPlannedCreateWithoutAStoreOrCluster(t *testing.T) {
-	s := NewServer(nil, DefaultConfig(), nil, entityref.Teams{}) // a store call would panic
+	s := NewServer(nil, DefaultConfig(), nil, entityref.Teams{}, manifest.DefaultSettings()) // a store call would panic
 	resp, err := s.EstimateServiceCost(t.Context(), &cairnv1.EstimateServiceCostRequest{Request: &cairnv1.CreateServiceRequest{
 		Name: "orders-service", Owner: "group:default/team-orders", Database: "postgresql", DatabaseSize: "small",
 		Bucket: true, Environments: []string{"staging"}, RepositoryUrl: "https://github.com/company/orders-service.git",
@@ -65,7 +66,7 @@ func TestEstimateServiceCostPricesAPlannedCreateWithoutAStoreOrCluster(t *testin
 }
 
 func TestEstimateServiceCostRunsTheRequestedReplicasInProduction(t *testing.T) {
-	resp, err := NewServer(nil, DefaultConfig(), nil, entityref.Teams{}).EstimateServiceCost(t.Context(), &cairnv1.EstimateServiceCostRequest{
+	resp, err := NewServer(nil, DefaultConfig(), nil, entityref.Teams{}, manifest.DefaultSettings()).EstimateServiceCost(t.Context(), &cairnv1.EstimateServiceCostRequest{
 		Request: &cairnv1.CreateServiceRequest{Name: "tiny", Owner: "team-a", Database: "none", ReplicaCount: 5,
 			Environments: []string{"staging", "production"}, RepositoryUrl: "https://github.com/company/tiny.git"},
 	})
@@ -81,7 +82,7 @@ func TestEstimateServiceCostRunsTheRequestedReplicasInProduction(t *testing.T) {
 func TestEstimateServiceCostOfNoResourcesAndNoPlannedWorkloadIsZero(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.PlannedWorkload.Replicas = 0
-	resp, err := NewServer(nil, cfg, nil, entityref.Teams{}).EstimateServiceCost(t.Context(), &cairnv1.EstimateServiceCostRequest{
+	resp, err := NewServer(nil, cfg, nil, entityref.Teams{}, manifest.DefaultSettings()).EstimateServiceCost(t.Context(), &cairnv1.EstimateServiceCostRequest{
 		Request: &cairnv1.CreateServiceRequest{Name: "tiny", Owner: "team-a", Database: "none", RepositoryUrl: "https://github.com/company/tiny.git"},
 	})
 	require.NoError(t, err)
@@ -91,7 +92,7 @@ func TestEstimateServiceCostOfNoResourcesAndNoPlannedWorkloadIsZero(t *testing.T
 }
 
 func TestEstimateServiceCostRefusesWhatCreateServiceWouldRefuse(t *testing.T) {
-	s := NewServer(nil, DefaultConfig(), nil, entityref.Teams{})
+	s := NewServer(nil, DefaultConfig(), nil, entityref.Teams{}, manifest.DefaultSettings())
 	for _, tc := range []struct {
 		name  string
 		req   *cairnv1.CreateServiceRequest

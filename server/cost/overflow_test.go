@@ -13,6 +13,7 @@ import (
 	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
 	"github.com/cairn-dev/cairn/internal/money"
 	"github.com/cairn-dev/cairn/server/entityref"
+	"github.com/cairn-dev/cairn/server/kube/manifest"
 	"github.com/cairn-dev/cairn/store"
 )
 
@@ -144,7 +145,7 @@ func (failingList) ListServices(context.Context, store.ServiceFilter, string, in
 
 func TestABudgetUpdateThatFailsChangesNothing(t *testing.T) {
 	_, st := newTestServer(t)
-	s := NewServer(failingList{st}, DefaultConfig(), nil, entityref.Teams{})
+	s := NewServer(failingList{st}, DefaultConfig(), nil, entityref.Teams{}, manifest.DefaultSettings())
 	_, err := st.PutBudget(t.Context(), store.Budget{Team: "team-orders", MonthlyAmount: 5_000_000, Currency: "USD"})
 	require.NoError(t, err)
 

@@ -94,17 +94,18 @@ func (t PriceTable) workloadLines(workloads []kube.Workload, start time.Time) (c
 }
 
 // plannedLines price what spec will run: PlannedWorkload in each of its
-// environments, one line each, named after the service and environment.
-func (c Config) plannedLines(service string, spec store.ProvisioningSpec) []Line {
+// environments, one line each, named after the service and environment,
+// with the spec's replica count where the environment takes it.
+func (c Config) plannedLines(service string, spec store.ProvisioningSpec, settings manifest.Settings) []Line {
 	cpu, memory := c.PlannedWorkload.requests()
 	lines := make([]Line, 0, len(spec.Environments))
-	for _, env := range spec.Environments {
+	for _, name := range spec.Environments {
 		replicas := c.PlannedWorkload.Replicas
-		if env == manifest.EnvironmentProduction && spec.ReplicaCount > 0 {
+		if env, _ := settings.Environment(name); env.Replicas && spec.ReplicaCount > 0 {
 			replicas = spec.ReplicaCount
 		}
 		lines = append(lines, Line{
-			Resource: service + " (" + env + ")", Type: TypeCompute,
+			Resource: service + " (" + name + ")", Type: TypeCompute,
 			MonthlyCost: c.Prices.Workload.monthly(replicas, cpu, memory), Source: SourceEstimated,
 		})
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/cairn-dev/cairn/internal/money"
 	"github.com/cairn-dev/cairn/server/entityref"
 	"github.com/cairn-dev/cairn/server/kube"
+	"github.com/cairn-dev/cairn/server/kube/manifest"
 	"github.com/cairn-dev/cairn/store"
 )
 
@@ -73,7 +74,7 @@ func TestGetServiceCostPricesTheServicesDeployments(t *testing.T) {
 		{Namespace: "team-a", Name: "legacy", Replicas: 3, CPUMillis: 300, MemoryBytes: 576 << 20, CreateTime: long},
 		// Made during March: charged in March, not in February.
 		{Namespace: "team-a", Name: "legacy-worker", Replicas: 1, CPUMillis: 1000, MemoryBytes: 1 << 30, CreateTime: recent},
-	}}, entityref.Teams{})
+	}}, entityref.Teams{}, manifest.DefaultSettings())
 
 	resp, err := s.GetServiceCost(t.Context(), &cairnv1.GetServiceCostRequest{Name: "services/legacy", Month: "2026-03"})
 	require.NoError(t, err)
@@ -90,7 +91,7 @@ func TestGetServiceCostAddsDeploymentsToTheProvisioningsEstimate(t *testing.T) {
 	prov := provision(t, st, "orders-service")
 	s := NewServer(st, DefaultConfig(), workloadsOf{"orders-service": {
 		{Namespace: "team-orders", Name: "orders-service", Replicas: 2, CPUMillis: 100, MemoryBytes: 128 << 20, CreateTime: prov.CreateTime},
-	}}, entityref.Teams{})
+	}}, entityref.Teams{}, manifest.DefaultSettings())
 	resp, err := s.GetServiceCost(t.Context(), &cairnv1.GetServiceCostRequest{Name: "services/orders-service"})
 	require.NoError(t, err)
 	require.Len(t, resp.GetBreakdown(), 3)

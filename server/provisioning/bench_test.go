@@ -98,7 +98,7 @@ func BenchmarkStatusRead(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			statusOf(prov, snap)
+			statusOf(prov, snap, manifest.DefaultSettings())
 		}
 	})
 
@@ -125,7 +125,7 @@ func BenchmarkStatusRead(b *testing.B) {
 					snap.Applications = append(snap.Applications, got)
 				}
 			}
-			statusOf(prov, snap)
+			statusOf(prov, snap, manifest.DefaultSettings())
 		}
 	})
 }

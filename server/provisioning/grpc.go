@@ -77,14 +77,14 @@ func (s *Server) GetServiceStatus(ctx context.Context, req *cairnv1.GetServiceSt
 	if err != nil {
 		return nil, err
 	}
-	return statusOf(prov, snap), nil
+	return statusOf(prov, snap, s.provisioner.settings), nil
 }
 
 // WatchServiceStatus implements ProvisioningService.
 func (s *Server) WatchServiceStatus(req *cairnv1.WatchServiceStatusRequest, stream cairnv1.ProvisioningService_WatchServiceStatusServer) error {
 	return s.provisioner.Watch(stream.Context(), strings.TrimPrefix(req.GetName(), "services/"),
 		func(prov store.Provisioning, snap Snapshot) error {
-			return stream.Send(&cairnv1.WatchServiceStatusResponse{Status: statusOf(prov, snap)})
+			return stream.Send(&cairnv1.WatchServiceStatusResponse{Status: statusOf(prov, snap, s.provisioner.settings)})
 		})
 }
 

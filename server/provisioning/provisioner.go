@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -128,7 +129,7 @@ func (p *Provisioner) Create(ctx context.Context, r Request) (Created, error) {
 	if err := p.requireCluster(); err != nil {
 		return Created{}, err
 	}
-	spec, err := SpecOf(r, p.teams)
+	spec, err := SpecOf(r, p.teams, p.settings)
 	if err != nil {
 		return Created{}, err
 	}
@@ -170,10 +171,12 @@ func (p *Provisioner) Create(ctx context.Context, r Request) (Created, error) {
 	return Created{Provisioning: stored, Objects: objects}, nil
 }
 
-// SpecOf checks a create request, whose owner must make one of teams, and
-// turns it into what is stored. Cost estimates check a planned create with
-// it too, so that both refuse alike.
-func SpecOf(r Request, teams entityref.Teams) (store.ProvisioningSpec, error) {
+// SpecOf checks a create request, whose owner must make one of teams and
+// whose environments must be on the promotion path of settings, and turns
+// it into what is stored; no environments means the first of the path.
+// Cost estimates check a planned create with it too, so that both refuse
+// alike.
+func SpecOf(r Request, teams entityref.Teams, settings manifest.Settings) (store.ProvisioningSpec, error) {
 	team, err := teams.Owner(r.Owner)
 	if err != nil {
 		return store.ProvisioningSpec{}, apierr.Invalid(apierr.FieldViolation{Field: "owner", Description: err.Error()})
@@ -191,7 +194,10 @@ func SpecOf(r Request, teams entityref.Teams) (store.ProvisioningSpec, error) {
 		spec.DatabaseSize = cmp.Or(r.DatabaseSize, manifest.DefaultDatabaseSize)
 	}
 	if len(spec.Environments) == 0 {
-		spec.Environments = []string{manifest.EnvironmentStaging}
+		spec.Environments = settings.EnvironmentNames()[:1]
+	}
+	if err := settings.CheckEnvironments(spec.Environments); err != nil {
+		return store.ProvisioningSpec{}, apierr.Invalid(apierr.FieldViolation{Field: "environments", Description: err.Error()})
 	}
 	plan := manifest.Plan{Service: r.Name, Team: team, Namespace: team, RepositoryURL: r.RepositoryURL,
 		Database: spec.Database, DatabaseSize: spec.DatabaseSize, Bucket: spec.Bucket,
@@ -204,12 +210,18 @@ func SpecOf(r Request, teams entityref.Teams) (store.ProvisioningSpec, error) {
 
 // plan is what the reconciler applies for a service's spec.
 func (p *Provisioner) plan(service string, spec store.ProvisioningSpec) manifest.Plan {
+	revisions := map[string]string{}
+	for _, env := range spec.Environments {
+		if r := spec.Revision(env); r != "" {
+			revisions[env] = r
+		}
+	}
 	return manifest.Plan{
 		Service: service, Team: spec.Team, Namespace: spec.Team,
 		Template: spec.Template, RepositoryURL: spec.RepositoryURL,
 		Database: spec.Database, DatabaseSize: spec.DatabaseSize, DatabaseVersion: spec.DatabaseVersion,
 		Bucket: spec.Bucket, Environments: spec.Environments, ReplicaCount: spec.ReplicaCount,
-		ProductionRevision: spec.ProductionRevision,
+		Revisions: revisions,
 	}
 }
 
@@ -413,6 +425,7 @@ func (p *Provisioner) changeSpec(ctx context.Context, service string, change fun
 	}
 	spec := prov.Spec
 	spec.Environments = slices.Clone(spec.Environments)
+	spec.Revisions = maps.Clone(spec.Revisions)
 	if err := change(&spec); err != nil {
 		return store.ProvisioningSpec{}, err
 	}

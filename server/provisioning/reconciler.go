@@ -165,7 +165,7 @@ func (p *Provisioner) apply(ctx context.Context, prov store.Provisioning) error 
 func (p *Provisioner) observeReady(ctx context.Context, prov store.Provisioning) {
 	apps, claims := p.cluster.Objects(prov.Service)
 	snap := Snapshot{Applications: apps, Claims: claims}
-	if phaseOf(prov, snap, statusOf(prov, snap)) != PhaseReady {
+	if phaseOf(prov, snap, statusOf(prov, snap, p.settings), p.settings) != PhaseReady {
 		return
 	}
 	now := time.Now()

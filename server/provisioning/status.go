@@ -34,8 +34,9 @@ type Snapshot struct {
 }
 
 // statusOf is the status of a service's provisioning as its objects on the
-// cluster tell it, in the shape the Backstage status card reads.
-func statusOf(p store.Provisioning, snap Snapshot) *cairnv1.GetServiceStatusResponse {
+// cluster tell it, in the shape the Backstage status card reads, on the
+// promotion path of settings.
+func statusOf(p store.Provisioning, snap Snapshot, settings manifest.Settings) *cairnv1.GetServiceStatusResponse {
 	resp := &cairnv1.GetServiceStatusResponse{
 		Service:        p.Service,
 		Stale:          snap.Stale,
@@ -53,7 +54,7 @@ func statusOf(p store.Provisioning, snap Snapshot) *cairnv1.GetServiceStatusResp
 	}
 	slices.SortFunc(resp.Deployments, func(a, b *cairnv1.DeploymentStatus) int { return strings.Compare(a.Environment, b.Environment) })
 	slices.SortFunc(resp.Infrastructure, func(a, b *cairnv1.InfrastructureStatus) int { return strings.Compare(a.Resource, b.Resource) })
-	resp.Phase = phaseOf(p, snap, resp)
+	resp.Phase = phaseOf(p, snap, resp, settings)
 	if !p.ReadyTime.IsZero() {
 		resp.ProvisioningDuration = durationpb.New(p.ReadyTime.Sub(p.CreateTime))
 	}
@@ -100,10 +101,11 @@ func infrastructureStatus(claim *unstructured.Unstructured) *cairnv1.Infrastruct
 	return s
 }
 
-// phaseOf sums a status up. Production deploys only when a promotion is
-// approved, so a production Application that never synced does not hold
-// the service back from ready.
-func phaseOf(p store.Provisioning, snap Snapshot, s *cairnv1.GetServiceStatusResponse) string {
+// phaseOf sums a status up. An environment that syncs on promotion (such
+// as production) deploys only when one is approved, so its Application
+// that no promotion pointed anywhere yet does not hold the service back
+// from ready.
+func phaseOf(p store.Provisioning, snap Snapshot, s *cairnv1.GetServiceStatusResponse, settings manifest.Settings) string {
 	if len(snap.Applications) == 0 && len(snap.Claims) == 0 {
 		return PhasePending
 	}
@@ -130,7 +132,7 @@ func phaseOf(p store.Provisioning, snap Snapshot, s *cairnv1.GetServiceStatusRes
 		case d.HealthStatus == "Degraded":
 			ready, degraded = false, true
 		case d.HealthStatus == "Healthy":
-		case d.Environment == manifest.EnvironmentProduction && p.Spec.ProductionRevision == "":
+		case awaitsPromotion(d.Environment, p.Spec, settings):
 		default:
 			ready = false
 		}
@@ -171,4 +173,11 @@ func stringAt(obj *unstructured.Unstructured, fallback string, fields ...string)
 		return v
 	}
 	return fallback
+}
+
+// awaitsPromotion says env syncs on promotion and none has pointed it at a
+// revision yet.
+func awaitsPromotion(env string, spec store.ProvisioningSpec, settings manifest.Settings) bool {
+	e, ok := settings.Environment(env)
+	return ok && e.Sync == manifest.SyncPromotion && spec.Revision(env) == ""
 }

@@ -121,7 +121,7 @@ func TestPhaseFollowsWhatTheClusterReports(t *testing.T) {
 			if tt.seen {
 				snap = Snapshot{Applications: apps, Claims: claims}
 			}
-			require.Equal(t, tt.want, statusOf(p, snap).GetPhase())
+			require.Equal(t, tt.want, statusOf(p, snap, manifest.DefaultSettings()).GetPhase())
 		})
 	}
 }
@@ -138,7 +138,7 @@ func TestStatusCarriesArgoCDsAndCrossplanesOwnWords(t *testing.T) {
 	}, "status", "history")
 	setConditions(claims[0], map[string]any{"type": "Ready", "status": "False", "reason": "Creating", "message": "waiting for RDS"})
 
-	s := statusOf(p, Snapshot{Applications: apps, Claims: claims, Stale: true})
+	s := statusOf(p, Snapshot{Applications: apps, Claims: claims, Stale: true}, manifest.DefaultSettings())
 	require.Equal(t, "orders-service", s.GetService())
 	require.True(t, s.GetStale())
 	require.Len(t, s.GetDeployments(), 2)
@@ -169,7 +169,7 @@ func TestStatusOfAClaimCrossplaneFailedToReconcileSaysWhy(t *testing.T) {
 		map[string]any{"type": "Ready", "status": "False", "reason": "Creating", "message": ""},
 		map[string]any{"type": "Synced", "status": "False", "reason": "ReconcileError", "message": "cannot create RDS instance: quota exceeded"})
 
-	s := statusOf(p, Snapshot{Applications: apps, Claims: claims})
+	s := statusOf(p, Snapshot{Applications: apps, Claims: claims}, manifest.DefaultSettings())
 	db := s.GetInfrastructure()[1]
 	require.Equal(t, "orders-service-db", db.GetResource())
 	require.False(t, db.GetReady())

@@ -22,6 +22,7 @@ import (
 	"github.com/cairn-dev/cairn/server/cost"
 	"github.com/cairn-dev/cairn/server/cost/focus"
 	"github.com/cairn-dev/cairn/server/entityref"
+	"github.com/cairn-dev/cairn/server/kube/manifest"
 	"github.com/cairn-dev/cairn/store"
 	"github.com/cairn-dev/cairn/store/postgres"
 	"github.com/cairn-dev/cairn/store/sqlite"
@@ -134,7 +135,7 @@ func newCostClient(tb testing.TB, st cost.Store) cairnv1.CostServiceClient {
 	tb.Helper()
 	lis := bufconn.Listen(1 << 20)
 	srv := grpc.NewServer()
-	cairnv1.RegisterCostServiceServer(srv, cost.NewServer(st, cost.DefaultConfig(), nil, entityref.Teams{}))
+	cairnv1.RegisterCostServiceServer(srv, cost.NewServer(st, cost.DefaultConfig(), nil, entityref.Teams{}, manifest.DefaultSettings()))
 	go srv.Serve(lis)
 	tb.Cleanup(srv.Stop)
 	conn, err := grpc.NewClient("passthrough:///cost",

@@ -11,6 +11,7 @@
 package manifest
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -99,15 +100,17 @@ type Plan struct {
 
 	Bucket bool
 
-	// Environments get one Application each, in a fixed order: staging,
-	// production, then any other in name order. None means no Application.
+	// Environments get one Application each, in the order of the promotion
+	// path (Settings.OrderEnvironments). None means no Application.
 	Environments []string
 	// ReplicaCount, when positive, sets the replicas of the Deployment named
-	// after the service in production (a kustomize replicas override).
+	// after the service in the environments that take it (Environment's
+	// Replicas: production by default), a kustomize replicas override.
 	ReplicaCount int32
-	// ProductionRevision is the Git revision production deploys; empty means
-	// DefaultProductionRevision.
-	ProductionRevision string
+	// Revisions are the Git revisions promotions pointed environments at,
+	// by environment; an environment without one deploys its configured
+	// Revision.
+	Revisions map[string]string
 }
 
 // Settings are the cluster-wide choices the objects depend on. Empty fields
@@ -120,6 +123,9 @@ type Settings struct {
 	// text {team} is replaced by the team name.
 	ArgoCDProject     string
 	DestinationServer string
+	// Environments is the promotion path, in order; none means
+	// DefaultEnvironments. Check it with ValidateEnvironments.
+	Environments []Environment
 }
 
 // DefaultSettings returns the settings that match deploy/crds and
@@ -151,7 +157,67 @@ func (s Settings) complete() Settings {
 	if s.DestinationServer == "" {
 		s.DestinationServer = d.DestinationServer
 	}
+	if len(s.Environments) == 0 {
+		s.Environments = DefaultEnvironments()
+	}
 	return s
+}
+
+// Environment returns the configured environment of that name, its empty
+// fields filled from the settings; false when the path has none.
+func (s Settings) Environment(name string) (Environment, bool) {
+	s = s.complete()
+	i := slices.IndexFunc(s.Environments, func(e Environment) bool { return e.Name == name })
+	if i < 0 {
+		return Environment{}, false
+	}
+	env := s.Environments[i]
+	env.Sync = cmp.Or(env.Sync, SyncAutomatic)
+	env.Revision = cmp.Or(env.Revision, DefaultRevision)
+	env.ArgoCDNamespace = cmp.Or(env.ArgoCDNamespace, s.ArgoCDNamespace)
+	env.ArgoCDProject = cmp.Or(env.ArgoCDProject, s.ArgoCDProject)
+	if env.DestinationName == "" {
+		env.DestinationServer = cmp.Or(env.DestinationServer, s.DestinationServer)
+	}
+	return env, true
+}
+
+// EnvironmentNames are the names of the promotion path, in order.
+func (s Settings) EnvironmentNames() []string {
+	var names []string
+	for _, env := range s.complete().Environments {
+		names = append(names, env.Name)
+	}
+	return names
+}
+
+// OrderEnvironments returns envs without repeats in the order of the
+// promotion path, then any the path does not hold by name.
+func (s Settings) OrderEnvironments(envs []string) []string {
+	path := s.EnvironmentNames()
+	rank := func(env string) int {
+		if i := slices.Index(path, env); i >= 0 {
+			return i
+		}
+		return len(path)
+	}
+	out := slices.Clone(envs)
+	slices.SortFunc(out, func(a, b string) int {
+		return cmp.Or(cmp.Compare(rank(a), rank(b)), strings.Compare(a, b))
+	})
+	return slices.Compact(out)
+}
+
+// CheckEnvironments says which of envs the promotion path does not hold,
+// naming those it does.
+func (s Settings) CheckEnvironments(envs []string) error {
+	path := s.EnvironmentNames()
+	for _, env := range envs {
+		if !slices.Contains(path, env) {
+			return fmt.Errorf("environment %q is not configured: want one of %s", env, strings.Join(path, ", "))
+		}
+	}
+	return nil
 }
 
 // Project returns the Argo CD project of a team's Applications.
@@ -255,7 +321,7 @@ func (p Plan) Validate() error {
 		}
 	}
 	if len(p.Environments) > 0 && p.RepositoryURL == "" {
-		return fmt.Errorf("repository URL is required to deploy to %s", strings.Join(Environments(p.Environments), ", "))
+		return fmt.Errorf("repository URL is required to deploy to %s", strings.Join(p.Environments, ", "))
 	}
 	for _, env := range p.Environments {
 		if errs := validation.IsDNS1123Label(env); len(errs) > 0 {
@@ -282,32 +348,10 @@ func Objects(p Plan, s Settings) []*unstructured.Unstructured {
 	if p.Bucket {
 		objs = append(objs, BucketClaim(p, s))
 	}
-	for _, env := range Environments(p.Environments) {
+	for _, env := range s.OrderEnvironments(p.Environments) {
 		objs = append(objs, Application(p, env, s))
 	}
 	return objs
-}
-
-// Environments returns envs without repeats in Cairn's order: staging,
-// production, then the rest by name.
-func Environments(envs []string) []string {
-	rank := func(env string) int {
-		switch env {
-		case EnvironmentStaging:
-			return 0
-		case EnvironmentProduction:
-			return 1
-		}
-		return 2
-	}
-	out := slices.Clone(envs)
-	slices.SortFunc(out, func(a, b string) int {
-		if ra, rb := rank(a), rank(b); ra != rb {
-			return ra - rb
-		}
-		return strings.Compare(a, b)
-	})
-	return slices.Compact(out)
 }
 
 // DatabaseClaim returns the plan's DatabaseClaim, {service}-db in the team's
@@ -346,29 +390,29 @@ func BucketClaim(p Plan, s Settings) *unstructured.Unstructured {
 }
 
 // Application returns the plan's Argo CD Application for an environment,
-// {service}-{environment} in the Argo CD namespace. It deploys
-// k8s/overlays/{environment} of the service's repository into the team's
-// namespace. Production deploys ProductionRevision and syncs only when asked
-// (after an approved promotion); every other environment deploys main and
-// syncs automatically, pruning and healing drift.
+// {service}-{environment} in the environment's Argo CD namespace. It
+// deploys k8s/overlays/{environment} of the service's repository, at the
+// revision a promotion set or else the environment's own, into the
+// environment's namespace on its destination cluster. An environment that
+// syncs on promotion syncs only when asked (after an approved promotion);
+// every other syncs automatically, pruning and healing drift. An
+// environment the settings do not hold deploys main automatically.
 func Application(p Plan, environment string, s Settings) *unstructured.Unstructured {
 	s = s.complete()
-	production := environment == EnvironmentProduction
+	env, ok := s.Environment(environment)
+	if !ok {
+		env = Environment{Name: environment, Sync: SyncAutomatic, Revision: DefaultRevision,
+			ArgoCDNamespace: s.ArgoCDNamespace, ArgoCDProject: s.ArgoCDProject, DestinationServer: s.DestinationServer}
+	}
 
 	source := map[string]any{
 		"repoURL":        p.RepositoryURL,
-		"targetRevision": DefaultRevision,
+		"targetRevision": cmp.Or(p.Revisions[environment], env.Revision),
 		"path":           "k8s/overlays/" + environment,
 	}
-	if production {
-		source["targetRevision"] = p.ProductionRevision
-		if p.ProductionRevision == "" {
-			source["targetRevision"] = DefaultProductionRevision
-		}
-		if p.ReplicaCount > 0 {
-			source["kustomize"] = map[string]any{
-				"replicas": []any{map[string]any{"name": p.Service, "count": int64(p.ReplicaCount)}},
-			}
+	if env.Replicas && p.ReplicaCount > 0 {
+		source["kustomize"] = map[string]any{
+			"replicas": []any{map[string]any{"name": p.Service, "count": int64(p.ReplicaCount)}},
 		}
 	}
 
@@ -383,21 +427,33 @@ func Application(p Plan, environment string, s Settings) *unstructured.Unstructu
 			},
 		},
 	}
-	if !production {
+	if env.Sync != SyncPromotion {
 		syncPolicy["automated"] = map[string]any{"prune": true, "selfHeal": true}
 	}
 
+	destination := map[string]any{"namespace": p.workloadNamespace(env)}
+	if env.DestinationName != "" {
+		destination["name"] = env.DestinationName
+	} else {
+		destination["server"] = env.DestinationServer
+	}
 	spec := map[string]any{
-		"project": s.Project(p.Team),
-		"source":  source,
-		"destination": map[string]any{
-			"server":    s.DestinationServer,
-			"namespace": p.namespace(),
-		},
-		"syncPolicy": syncPolicy,
+		"project":     strings.ReplaceAll(env.ArgoCDProject, "{team}", p.Team),
+		"source":      source,
+		"destination": destination,
+		"syncPolicy":  syncPolicy,
 	}
 	return object(ApplicationKind.GroupVersionKind, ApplicationName(p.Service, environment),
-		s.ArgoCDNamespace, labels(p, environment), p.Service, spec)
+		env.ArgoCDNamespace, labels(p, environment), p.Service, spec)
+}
+
+// workloadNamespace is where the plan's workload runs in env: the
+// environment's namespace pattern, or the team's namespace.
+func (p Plan) workloadNamespace(env Environment) string {
+	if env.Namespace == "" {
+		return p.namespace()
+	}
+	return strings.ReplaceAll(env.Namespace, "{team}", p.Team)
 }
 
 func labels(p Plan, environment string) map[string]any {

@@ -154,8 +154,8 @@ func TestObjectsAreTheSameWhateverTheEnvironmentOrderAndRepeats(t *testing.T) {
 
 func TestEnvironmentsOrderStagingProductionThenByName(t *testing.T) {
 	require.Equal(t, []string{"staging", "production", "dev", "qa"},
-		Environments([]string{"qa", "production", "dev", "staging", "qa"}))
-	require.Empty(t, Environments(nil))
+		DefaultSettings().OrderEnvironments([]string{"qa", "production", "dev", "staging", "qa"}))
+	require.Empty(t, DefaultSettings().OrderEnvironments(nil))
 }
 
 func TestEveryObjectCarriesTheServiceLabelsAndAnnotation(t *testing.T) {
@@ -189,7 +189,7 @@ func TestApplicationSyncsAutomaticallyExceptInProduction(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.environment+"@"+tt.productionRevision, func(t *testing.T) {
 			p := ordersPlan()
-			p.ProductionRevision = tt.productionRevision
+			p.Revisions = map[string]string{"production": tt.productionRevision}
 			app := Application(p, tt.environment, DefaultSettings())
 
 			automated, found, err := unstructured.NestedMap(app.Object, "spec", "syncPolicy", "automated")

@@ -45,7 +45,10 @@ type CreateServiceRequest struct {
 	DatabaseSize string `protobuf:"bytes,6,opt,name=database_size,json=databaseSize,proto3" json:"database_size,omitempty"`
 	// Whether the service gets an object storage bucket.
 	Bucket bool `protobuf:"varint,7,opt,name=bucket,proto3" json:"bucket,omitempty"`
-	// The environments to deploy to: staging, production.
+	// The environments to deploy to, from those of the promotion path the
+	// platform team configures (staging and production unless it says
+	// otherwise); none means the first of the path. A name the path does not
+	// hold is INVALID_ARGUMENT, listing those it does.
 	Environments []string `protobuf:"bytes,8,rep,name=environments,proto3" json:"environments,omitempty"`
 	// The service's Git repository.
 	RepositoryUrl string `protobuf:"bytes,9,opt,name=repository_url,json=repositoryUrl,proto3" json:"repository_url,omitempty"`
@@ -1507,7 +1510,7 @@ var File_cairn_v1_provisioning_proto protoreflect.FileDescriptor
 
 const file_cairn_v1_provisioning_proto_rawDesc = "" +
 	"\n" +
-	"\x1bcairn/v1/provisioning.proto\x12\bcairn.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf3\x04\n" +
+	"\x1bcairn/v1/provisioning.proto\x12\bcairn.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x83\x05\n" +
 	"\x14CreateServiceRequest\x12B\n" +
 	"\x04name\x18\x01 \x01(\tB.\xe0A\x02\xbaH(r&2$^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$R\x04name\x12*\n" +
 	"\vdescription\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\bR\vdescription\x12#\n" +
@@ -1516,9 +1519,8 @@ const file_cairn_v1_provisioning_proto_rawDesc = "" +
 	"\bdatabase\x18\x05 \x01(\tB0\xbaH-r+R\x00R\x04noneR\n" +
 	"postgresqlR\x05mysqlR\x05redisR\amongodbR\bdatabase\x12B\n" +
 	"\rdatabase_size\x18\x06 \x01(\tB\x1d\xbaH\x1ar\x18R\x00R\x05smallR\x06mediumR\x05largeR\fdatabaseSize\x12\x16\n" +
-	"\x06bucket\x18\a \x01(\bR\x06bucket\x12G\n" +
-	"\fenvironments\x18\b \x03(\tB#\xbaH \x92\x01\x1d\x10\x02\x18\x01\"\x17r\x15R\astagingR\n" +
-	"productionR\fenvironments\x12/\n" +
+	"\x06bucket\x18\a \x01(\bR\x06bucket\x12W\n" +
+	"\fenvironments\x18\b \x03(\tB3\xbaH0\x92\x01-\x10\x10\x18\x01\"'r%\x10\x01\x18?2\x1f^[a-z0-9]([-a-z0-9]*[a-z0-9])?$R\fenvironments\x12/\n" +
 	"\x0erepository_url\x18\t \x01(\tB\b\xbaH\x05r\x03\x18\x80\x10R\rrepositoryUrl\x12.\n" +
 	"\rreplica_count\x18\n" +
 	" \x01(\x05B\t\xbaH\x06\x1a\x04\x182(\x00R\freplicaCount\x12'\n" +

@@ -1,0 +1,108 @@
+package manifest
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// hubAndSpoke is a three-environment path: dev follows main on the hub,
+// staging takes promotions from dev, and production, on a spoke cluster
+// Argo CD knows by name, takes approved promotions of what staging runs.
+func hubAndSpoke() []Environment {
+	return []Environment{
+		{Name: "dev", Namespace: "{team}-dev"},
+		{Name: "staging", Namespace: "{team}-staging", Promotion: &Promotion{From: "dev"}},
+		{Name: "production", Sync: SyncPromotion, Revision: "release", Replicas: true,
+			ArgoCDNamespace: "argocd-prod", ArgoCDProject: "{team}-production", DestinationName: "prod-eu",
+			Promotion: &Promotion{From: "staging", Approval: true, RequireRunning: true}},
+	}
+}
+
+func TestValidateEnvironmentsTakesTheDefaultAndAConfiguredPath(t *testing.T) {
+	require.NoError(t, ValidateEnvironments(DefaultEnvironments()))
+	require.NoError(t, ValidateEnvironments(hubAndSpoke()))
+}
+
+func TestValidateEnvironmentsNamesWhatIsWrong(t *testing.T) {
+	tests := []struct {
+		name string
+		envs []Environment
+		want []string
+	}{
+		{"None", nil, []string{"at least one is required"}},
+		{"BadName", []Environment{{Name: "Prod_EU"}}, []string{`environments[0]: name "Prod_EU"`}},
+		{"Twice", []Environment{{Name: "dev"}, {Name: "dev"}}, []string{`environments[1]: "dev" is named twice`}},
+		{"UnknownSync", []Environment{{Name: "dev", Sync: "manual"}}, []string{`sync "manual": want automatic or promotion`}},
+		{"PromotionSyncWithoutPromotion", []Environment{{Name: "dev", Sync: SyncPromotion}}, []string{"syncs on promotion but says nothing of promotion.from"}},
+		{"TwoDestinations", []Environment{{Name: "dev", DestinationServer: "https://a", DestinationName: "a"}}, []string{"not both"}},
+		{"NoFrom", []Environment{{Name: "dev", Promotion: &Promotion{}}}, []string{"promotion.from is required"}},
+		{"UnknownFrom", []Environment{{Name: "dev"}, {Name: "production", Promotion: &Promotion{From: "staging"}}},
+			[]string{`promotion from "staging", which is not an environment (have dev, production)`}},
+		{"Cycle", []Environment{
+			{Name: "a", Promotion: &Promotion{From: "c"}}, {Name: "b", Promotion: &Promotion{From: "a"}}, {Name: "c", Promotion: &Promotion{From: "b"}},
+		}, []string{"promotions go round in a cycle: a -> b -> c -> a"}},
+		{"SelfPromotion", []Environment{{Name: "a", Promotion: &Promotion{From: "a"}}}, []string{"cycle: a -> a"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := ValidateEnvironments(tt.envs)
+			require.Error(t, err)
+			for _, want := range tt.want {
+				require.Contains(t, err.Error(), want)
+			}
+		})
+	}
+}
+
+func TestApplicationFollowsItsEnvironment(t *testing.T) {
+	s := DefaultSettings()
+	s.Environments = hubAndSpoke()
+	p := ordersPlan()
+	p.Environments = []string{"production", "dev", "staging"}
+	p.ReplicaCount = 4
+	p.Revisions = map[string]string{"staging": "9c1e2f3"}
+
+	spec := func(env string) map[string]any {
+		app := Application(p, env, s)
+		return app.Object["spec"].(map[string]any)
+	}
+	dev := spec("dev")
+	require.Equal(t, map[string]any{"server": DefaultDestinationServer, "namespace": "team-orders-dev"}, dev["destination"])
+	require.Equal(t, "main", dev["source"].(map[string]any)["targetRevision"])
+	require.Equal(t, "team-orders-project", dev["project"])
+	require.Contains(t, dev["syncPolicy"], "automated")
+	require.NotContains(t, dev["source"], "kustomize", "replicas only where the environment takes them")
+
+	staging := spec("staging")
+	require.Equal(t, "9c1e2f3", staging["source"].(map[string]any)["targetRevision"], "the revision a promotion set")
+	require.Contains(t, staging["syncPolicy"], "automated")
+
+	production := Application(p, "production", s)
+	require.Equal(t, "argocd-prod", production.GetNamespace())
+	prodSpec := production.Object["spec"].(map[string]any)
+	require.Equal(t, map[string]any{"name": "prod-eu", "namespace": "team-orders"}, prodSpec["destination"])
+	require.Equal(t, "team-orders-production", prodSpec["project"])
+	require.Equal(t, "release", prodSpec["source"].(map[string]any)["targetRevision"])
+	require.NotContains(t, prodSpec["syncPolicy"], "automated")
+	replicas, _, _ := unstructured.NestedSlice(production.Object, "spec", "source", "kustomize", "replicas")
+	require.Equal(t, []any{map[string]any{"name": "orders-service", "count": int64(4)}}, replicas)
+
+	var names []string
+	for _, obj := range Objects(p, s) {
+		names = append(names, obj.GetName())
+	}
+	require.Equal(t, []string{"orders-service-db", "orders-service-bucket",
+		"orders-service-dev", "orders-service-staging", "orders-service-production"}, names, "in the order of the path")
+}
+
+func TestCheckEnvironmentsNamesThePath(t *testing.T) {
+	s := DefaultSettings()
+	s.Environments = hubAndSpoke()
+	require.NoError(t, s.CheckEnvironments([]string{"dev", "production"}))
+	err := s.CheckEnvironments([]string{"dev", "qa"})
+	require.EqualError(t, err, `environment "qa" is not configured: want one of dev, staging, production`)
+	require.EqualError(t, DefaultSettings().CheckEnvironments([]string{"dev"}),
+		`environment "dev" is not configured: want one of staging, production`)
+}
