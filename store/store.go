@@ -231,7 +231,8 @@ type ProvisioningStore interface {
 	// later calls leave the first time in place.
 	MarkProvisioningReady(ctx context.Context, service string, at time.Time) error
 
-	// CreatePromotion records a pending promotion with a new ID. One with
+	// CreatePromotion records a pending promotion with a new ID, to
+	// DefaultPromotionEnvironment when it names no Environment. One with
 	// the same service, Requester and RequestID already recorded is
 	// returned as it is, with created false.
 	CreatePromotion(ctx context.Context, p Promotion) (stored Promotion, created bool, err error)
@@ -293,7 +294,8 @@ func (s ProvisioningSpec) Revision(env string) string {
 	return ""
 }
 
-// Promotion is a request to deploy a revision of a service to production.
+// Promotion is a request to deploy a revision of a service to one of its
+// environments.
 type Promotion struct {
 	Service    string
 	ID         int64  // set by the store, increasing
@@ -305,7 +307,19 @@ type Promotion struct {
 	Reason     string
 	CreateTime time.Time
 	DecideTime time.Time // zero while pending
+	// Environment is the environment the promotion deploys to. The store
+	// records an empty one as DefaultPromotionEnvironment, as promotions
+	// were to production before they named their environment.
+	Environment string
+	// Rollback is set when the revision is one the environment ran
+	// before: the caller sets it when it requests the promotion, and the
+	// store keeps and returns it.
+	Rollback bool
 }
+
+// DefaultPromotionEnvironment is the environment of a promotion that names
+// none.
+const DefaultPromotionEnvironment = "production"
 
 // BillingStore keeps imported billing data: the rows of FinOps FOCUS files.
 type BillingStore interface {

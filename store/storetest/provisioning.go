@@ -495,10 +495,12 @@ func testListProvisioningsByteOrder(t *testing.T, s store.Store) {
 // promotionRequest is a promotion of service as its caller asks for it.
 func promotionRequest(service, requestID string) store.Promotion {
 	return store.Promotion{
-		Service:   service,
-		RequestID: requestID,
-		Revision:  "4f2c1e9",
-		Requester: "user:default/jane",
+		Service:     service,
+		RequestID:   requestID,
+		Revision:    "4f2c1e9",
+		Requester:   "user:default/jane",
+		Environment: "staging",
+		Rollback:    true,
 	}
 }
 
@@ -731,6 +733,81 @@ func testDecidePromotionUnknownState(t *testing.T, s store.Store) {
 		require.Error(t, err, "state %q", state)
 	}
 	requirePromotion(t, s, p)
+}
+
+func testPromotionEnvironmentRoundTrip(t *testing.T, s store.Store) {
+	provision(t, s, fullProvisioning("orders"))
+	var want []store.Promotion // newest first
+	for _, tc := range []struct {
+		environment string
+		rollback    bool
+	}{
+		{"dev", false}, {"staging", true}, {"production-eu", false}, {"production-us", true},
+	} {
+		in := promotionRequest("orders", "req-"+tc.environment)
+		in.Environment, in.Rollback = tc.environment, tc.rollback
+		stored := createPromotion(t, s, in)
+		require.Equal(t, tc.environment, stored.Environment)
+		require.Equal(t, tc.rollback, stored.Rollback, "%s", tc.environment)
+		requirePromotion(t, s, stored)
+		want = append([]store.Promotion{stored}, want...)
+	}
+	require.Equal(t, want, listPromotions(t, s, "orders"))
+
+	for i, p := range want {
+		decided, err := s.DecidePromotion(t.Context(), "orders", p.ID, []string{"approved", "denied"}[i%2], "user:default/bob", "", provisioningTime)
+		require.NoError(t, err)
+		require.Equal(t, p.Environment, decided.Environment)
+		require.Equal(t, p.Rollback, decided.Rollback, "%s", p.Environment)
+		requirePromotion(t, s, decided)
+		want[i] = decided
+	}
+	require.Equal(t, want, listPromotions(t, s, "orders"))
+}
+
+func testCreatePromotionWithoutEnvironment(t *testing.T, s store.Store) {
+	provision(t, s, fullProvisioning("orders"))
+	in := promotionRequest("orders", "req-promote")
+	in.Environment, in.Rollback = "", false
+
+	stored := createPromotion(t, s, in)
+	require.Equal(t, store.DefaultPromotionEnvironment, stored.Environment)
+	require.Equal(t, "production", stored.Environment)
+	require.False(t, stored.Rollback)
+	requirePromotion(t, s, stored)
+	require.Equal(t, []store.Promotion{stored}, listPromotions(t, s, "orders"))
+	decided, err := s.DecidePromotion(t.Context(), "orders", stored.ID, "approved", "user:default/bob", "", provisioningTime)
+	require.NoError(t, err)
+	require.Equal(t, "production", decided.Environment)
+	require.False(t, decided.Rollback)
+}
+
+func testCreatePromotionRequestIDAgainKeepsTheFirstEnvironment(t *testing.T, s store.Store) {
+	provision(t, s, fullProvisioning("orders"))
+	first := createPromotion(t, s, promotionRequest("orders", "req-promote"))
+	withoutEnvironment := createPromotion(t, s, store.Promotion{
+		Service: "orders", RequestID: "req-old-caller", Revision: "4f2c1e9", Requester: "user:default/jane",
+	})
+
+	for _, tc := range []struct {
+		name  string
+		first store.Promotion
+		again store.Promotion
+	}{
+		{"OtherEnvironmentAndRollback", first, store.Promotion{Environment: "production", Rollback: false}},
+		{"NoEnvironment", first, store.Promotion{}},
+		{"EnvironmentOfOneThatNamedNone", withoutEnvironment, store.Promotion{Environment: "staging", Rollback: true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			again := tc.again
+			again.Service, again.RequestID, again.Revision, again.Requester = "orders", tc.first.RequestID, "9b1d0c3", tc.first.Requester
+			got, created, err := s.CreatePromotion(t.Context(), again)
+			require.NoError(t, err)
+			require.False(t, created)
+			require.Equal(t, tc.first, got)
+		})
+	}
+	require.Equal(t, []store.Promotion{withoutEnvironment, first}, listPromotions(t, s, "orders"))
 }
 
 // provision creates p with its full catalog entry, failing the test unless

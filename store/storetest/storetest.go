@@ -111,6 +111,9 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ConcurrentDecisionsOfOnePromotionOneWins", testConcurrentDecisions},
 		{"GetOrDecideMissingPromotionIsNotFound", testMissingPromotion},
 		{"DecidePromotionToNeitherApprovedNorDeniedFailsAndChangesNothing", testDecidePromotionUnknownState},
+		{"PromotionEnvironmentAndRollbackRoundTripThroughCreateGetListAndDecide", testPromotionEnvironmentRoundTrip},
+		{"CreatePromotionWithoutEnvironmentIsToProduction", testCreatePromotionWithoutEnvironment},
+		{"CreatePromotionWithRecordedRequestIDKeepsTheFirstEnvironmentAndRollback", testCreatePromotionRequestIDAgainKeepsTheFirstEnvironment},
 
 		{"ReplaceBillingSumsEachServicesResourcesPerMonth", testReplaceBillingSumsEachServicesResourcesPerMonth},
 		{"ReplaceBillingSummarisesTheImport", testReplaceBillingSummarisesTheImport},

@@ -135,6 +135,9 @@ func (s *Store) MarkProvisioningReady(ctx context.Context, service string, at ti
 
 // CreatePromotion implements store.ProvisioningStore.
 func (s *Store) CreatePromotion(ctx context.Context, p store.Promotion) (store.Promotion, bool, error) {
+	if p.Environment == "" {
+		p.Environment = store.DefaultPromotionEnvironment
+	}
 	stored, err := s.d.InsertPromotion(ctx, p, time.Now())
 	created := err == nil
 	if s.d.IsNoRows(err) && p.RequestID != "" {

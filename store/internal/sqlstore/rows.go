@@ -42,6 +42,8 @@ type PromotionRow[T, N any] struct {
 	Reason                                                  string
 	CreateTime                                              T
 	DecideTime                                              N
+	Environment                                             string
+	Rollback                                                bool
 }
 
 // AuditEventRow is a row of audit_events.
@@ -161,6 +163,7 @@ func (c Columns[T, N, J]) Promotion(row PromotionRow[T, N]) store.Promotion {
 		Service: row.Service, ID: row.ID, RequestID: row.RequestID, Revision: row.Revision, State: row.State,
 		Requester: row.Requester, Decider: row.Decider, Reason: row.Reason,
 		CreateTime: c.Time(row.CreateTime), DecideTime: c.OptionalTime(row.DecideTime),
+		Environment: row.Environment, Rollback: row.Rollback,
 	}
 }
 

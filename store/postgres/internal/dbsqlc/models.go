@@ -99,16 +99,18 @@ type Incident struct {
 }
 
 type Promotion struct {
-	ID         int64
-	Service    string
-	RequestID  string
-	Revision   string
-	State      string
-	Requester  string
-	Decider    string
-	Reason     string
-	CreateTime time.Time
-	DecideTime pgtype.Timestamptz
+	ID          int64
+	Service     string
+	RequestID   string
+	Revision    string
+	State       string
+	Requester   string
+	Decider     string
+	Reason      string
+	CreateTime  time.Time
+	DecideTime  pgtype.Timestamptz
+	Environment string
+	Rollback    bool
 }
 
 type Provisioning struct {

@@ -96,16 +96,18 @@ type Incident struct {
 }
 
 type Promotion struct {
-	ID         int64
-	Service    string
-	RequestID  string
-	Revision   string
-	State      string
-	Requester  string
-	Decider    string
-	Reason     string
-	CreateTime int64
-	DecideTime sql.NullInt64
+	ID          int64
+	Service     string
+	RequestID   string
+	Revision    string
+	State       string
+	Requester   string
+	Decider     string
+	Reason      string
+	CreateTime  int64
+	DecideTime  sql.NullInt64
+	Environment string
+	Rollback    bool
 }
 
 type Provisioning struct {

@@ -15,7 +15,7 @@ UPDATE promotions
 SET state = ?1, decider = ?2, reason = ?3,
     decide_time = ?4
 WHERE service = ?5 AND id = ?6 AND state = 'pending'
-RETURNING id, service, request_id, revision, state, requester, decider, reason, create_time, decide_time
+RETURNING id, service, request_id, revision, state, requester, decider, reason, create_time, decide_time, environment, "rollback"
 `
 
 type DecidePromotionParams struct {
@@ -49,12 +49,14 @@ func (q *Queries) DecidePromotion(ctx context.Context, arg DecidePromotionParams
 		&i.Reason,
 		&i.CreateTime,
 		&i.DecideTime,
+		&i.Environment,
+		&i.Rollback,
 	)
 	return i, err
 }
 
 const getPromotion = `-- name: GetPromotion :one
-SELECT id, service, request_id, revision, state, requester, decider, reason, create_time, decide_time FROM promotions WHERE service = ? AND id = ?
+SELECT id, service, request_id, revision, state, requester, decider, reason, create_time, decide_time, environment, "rollback" FROM promotions WHERE service = ? AND id = ?
 `
 
 type GetPromotionParams struct {
@@ -76,12 +78,14 @@ func (q *Queries) GetPromotion(ctx context.Context, arg GetPromotionParams) (Pro
 		&i.Reason,
 		&i.CreateTime,
 		&i.DecideTime,
+		&i.Environment,
+		&i.Rollback,
 	)
 	return i, err
 }
 
 const getPromotionByRequestID = `-- name: GetPromotionByRequestID :one
-SELECT id, service, request_id, revision, state, requester, decider, reason, create_time, decide_time FROM promotions WHERE service = ? AND requester = ? AND request_id = ? AND request_id <> ''
+SELECT id, service, request_id, revision, state, requester, decider, reason, create_time, decide_time, environment, "rollback" FROM promotions WHERE service = ? AND requester = ? AND request_id = ? AND request_id <> ''
 `
 
 type GetPromotionByRequestIDParams struct {
@@ -105,28 +109,33 @@ func (q *Queries) GetPromotionByRequestID(ctx context.Context, arg GetPromotionB
 		&i.Reason,
 		&i.CreateTime,
 		&i.DecideTime,
+		&i.Environment,
+		&i.Rollback,
 	)
 	return i, err
 }
 
 const insertPromotion = `-- name: InsertPromotion :one
 INSERT INTO promotions (
-    service, request_id, revision, state, requester, decider, reason, create_time, decide_time
+    service, request_id, revision, state, requester, decider, reason, create_time, decide_time, environment, rollback
 )
 SELECT provisionings.service, CAST(?1 AS TEXT), CAST(?2 AS TEXT), 'pending',
-       CAST(?3 AS TEXT), '', '', CAST(?4 AS INTEGER), NULL
+       CAST(?3 AS TEXT), '', '', CAST(?4 AS INTEGER), NULL,
+       CAST(?5 AS TEXT), CAST(?6 AS BOOLEAN)
 FROM provisionings
-WHERE provisionings.service = ?5
+WHERE provisionings.service = ?7
 ON CONFLICT DO NOTHING
-RETURNING id, service, request_id, revision, state, requester, decider, reason, create_time, decide_time
+RETURNING id, service, request_id, revision, state, requester, decider, reason, create_time, decide_time, environment, "rollback"
 `
 
 type InsertPromotionParams struct {
-	RequestID  string
-	Revision   string
-	Requester  string
-	CreateTime int64
-	Service    string
+	RequestID   string
+	Revision    string
+	Requester   string
+	CreateTime  int64
+	Environment string
+	Rollback    bool
+	Service     string
 }
 
 // Inserts a pending promotion of a provisioned service, unless the service
@@ -140,6 +149,8 @@ func (q *Queries) InsertPromotion(ctx context.Context, arg InsertPromotionParams
 		arg.Revision,
 		arg.Requester,
 		arg.CreateTime,
+		arg.Environment,
+		arg.Rollback,
 		arg.Service,
 	)
 	var i Promotion
@@ -154,12 +165,14 @@ func (q *Queries) InsertPromotion(ctx context.Context, arg InsertPromotionParams
 		&i.Reason,
 		&i.CreateTime,
 		&i.DecideTime,
+		&i.Environment,
+		&i.Rollback,
 	)
 	return i, err
 }
 
 const listPromotions = `-- name: ListPromotions :many
-SELECT id, service, request_id, revision, state, requester, decider, reason, create_time, decide_time FROM promotions
+SELECT id, service, request_id, revision, state, requester, decider, reason, create_time, decide_time, environment, "rollback" FROM promotions
 WHERE service = ?1 AND id < ?2
 ORDER BY id DESC
 LIMIT ?3
@@ -192,6 +205,8 @@ func (q *Queries) ListPromotions(ctx context.Context, arg ListPromotionsParams) 
 			&i.Reason,
 			&i.CreateTime,
 			&i.DecideTime,
+			&i.Environment,
+			&i.Rollback,
 		); err != nil {
 			return nil, err
 		}
