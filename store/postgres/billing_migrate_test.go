@@ -3,11 +3,10 @@ package postgres
 import (
 	"testing"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/cairn-dev/cairn/internal/testenv/pgtest"
-	"github.com/cairn-dev/cairn/store/internal/migrations"
+	"github.com/cairn-dev/cairn/store/internal/sqlstore"
 	"github.com/cairn-dev/cairn/store/storetest"
 )
 
@@ -19,22 +18,7 @@ func TestMigrationMovesBillingImportedBefore(t *testing.T) {
 	s, err := Open(ctx, pgtest.Shared(t).NewDatabase(t))
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
-	known, err := migrations.Read(migrationFiles)
-	require.NoError(t, err)
-	err = s.inMigrationTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, createMigrationsTable); err != nil {
-			return err
-		}
-		for _, m := range known {
-			if m.Version < 7 {
-				if err := applyMigration(ctx, tx, m); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
-	require.NoError(t, err)
+	require.NoError(t, sqlstore.MigrateBefore(ctx, s.Store, 7))
 	_, err = s.d.pool.Exec(ctx, `
 		INSERT INTO billing_imports (source, month, imported_at) VALUES
 			('aws', '2031-01', '2031-01-01T00:00:00Z'), ('aws', '2031-02', '2031-02-01T00:00:00Z'),

@@ -4,11 +4,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/cairn-dev/cairn/internal/testenv/pgtest"
-	"github.com/cairn-dev/cairn/store/internal/migrations"
+	"github.com/cairn-dev/cairn/store/internal/sqlstore"
 	"github.com/cairn-dev/cairn/store/storetest"
 )
 
@@ -20,22 +19,7 @@ func TestMigrationScopesIDsAndRetiresNamesDeletedBefore(t *testing.T) {
 	s, err := Open(ctx, pgtest.Shared(t).NewDatabase(t))
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
-	known, err := migrations.Read(migrationFiles)
-	require.NoError(t, err)
-	err = s.inMigrationTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, createMigrationsTable); err != nil {
-			return err
-		}
-		for _, m := range known {
-			if m.Version < 9 {
-				if err := applyMigration(ctx, tx, m); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
-	require.NoError(t, err)
+	require.NoError(t, sqlstore.MigrateBefore(ctx, s.Store, 9))
 	at := func(hour int) time.Time { return time.Date(2031, 5, 14, hour, 0, 0, 0, time.UTC) }
 	for _, insert := range []struct {
 		sql  string

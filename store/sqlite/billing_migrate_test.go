@@ -7,7 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/cairn-dev/cairn/store/internal/migrations"
+	"github.com/cairn-dev/cairn/store/internal/sqlstore"
 	"github.com/cairn-dev/cairn/store/storetest"
 )
 
@@ -19,15 +19,7 @@ func TestMigrationMovesBillingImportedBefore(t *testing.T) {
 	s, err := Open(ctx, filepath.Join(t.TempDir(), "cairn.db"))
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
-	_, err = s.d.db.ExecContext(ctx, createMigrationsTable)
-	require.NoError(t, err)
-	known, err := migrations.Read(migrationFiles)
-	require.NoError(t, err)
-	for _, m := range known {
-		if m.Version < 7 {
-			require.NoError(t, s.applyMigration(ctx, m))
-		}
-	}
+	require.NoError(t, sqlstore.MigrateBefore(ctx, s.Store, 7))
 	at := func(month time.Month, day, hour int) int64 {
 		return time.Date(2031, month, day, hour, 0, 0, 0, time.UTC).UnixMicro()
 	}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/cairn-dev/cairn/store/internal/migrations"
+	"github.com/cairn-dev/cairn/store/internal/sqlstore"
 	"github.com/cairn-dev/cairn/store/storetest"
 )
 
@@ -19,15 +19,7 @@ func TestMigrationScopesIDsAndRetiresNamesDeletedBefore(t *testing.T) {
 	s, err := Open(ctx, filepath.Join(t.TempDir(), "cairn.db"))
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
-	_, err = s.d.db.ExecContext(ctx, createMigrationsTable)
-	require.NoError(t, err)
-	known, err := migrations.Read(migrationFiles)
-	require.NoError(t, err)
-	for _, m := range known {
-		if m.Version < 9 {
-			require.NoError(t, s.applyMigration(ctx, m))
-		}
-	}
+	require.NoError(t, sqlstore.MigrateBefore(ctx, s.Store, 9))
 	at := func(hour int) int64 { return time.Date(2031, 5, 14, hour, 0, 0, 0, time.UTC).UnixMicro() }
 	for _, insert := range []struct {
 		sql  string

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/cairn-dev/cairn/store/internal/migrations"
@@ -32,7 +33,17 @@ type MigrationSQL struct {
 // it again is a no-op, and so is running it while another process does:
 // each transaction holds the migration lock, and checks under it whether
 // its migration is applied.
-func (s *Store) Migrate(ctx context.Context) error {
+func (s *Store) Migrate(ctx context.Context) error { return s.migrateBefore(ctx, math.MaxInt) }
+
+// MigrateBefore is Migrate of the migrations below version only: it leaves
+// the database as a Cairn of that schema did, for the tests that upgrade
+// one. It is no method, so that the engines' stores, which embed Store, do
+// not offer it.
+func MigrateBefore(ctx context.Context, s *Store, version int) error {
+	return s.migrateBefore(ctx, version)
+}
+
+func (s *Store) migrateBefore(ctx context.Context, version int) error {
 	known, err := migrations.Read(s.d.Migrations())
 	if err != nil {
 		return fmt.Errorf("%s: migrate: %w", s.d.Name(), err)
@@ -42,6 +53,9 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return s.failed("migrate", err)
 	}
 	for _, m := range known {
+		if m.Version >= version {
+			break
+		}
 		err := s.inMigrationTx(ctx, func(x Executor) error {
 			applied, err := s.appliedMigrations(ctx, x)
 			isM := func(a migrations.Migration) bool { return a.Version == m.Version }
