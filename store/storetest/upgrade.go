@@ -102,3 +102,50 @@ func RequireIDsScopedAndNamesRetired(t *testing.T, s store.Store) {
 	_, _, err = s.UpsertService(ctx, &store.Service{Name: "orders", Team: "team-a", Title: "still its own"}, "")
 	require.NoError(t, err, "a name in the catalog is not retired")
 }
+
+// RequirePromotionsToProduction checks what migration 0010 made of the
+// promotions of cart that TestMigrationNamesProductionTheEnvironmentOfEarlierPromotions
+// wrote on 2031-05-14 (at gives its hours): req-q, approved, then req-p,
+// pending. Each is to production and no rollback, and keeps them once
+// decided or requested again.
+func RequirePromotionsToProduction(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	at := func(hour int) time.Time { return time.Date(2031, 5, 14, hour, 0, 0, 0, time.UTC) }
+	got, err := s.ListPromotions(ctx, "cart", 0, 10)
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	pending := store.Promotion{
+		Service: "cart", ID: got[0].ID, RequestID: "req-p", Revision: "v1", State: "pending", Requester: "ci-b",
+		CreateTime: at(9), Environment: "production",
+	}
+	approved := store.Promotion{
+		Service: "cart", ID: got[1].ID, RequestID: "req-q", Revision: "v0", State: "approved", Requester: "ci-b",
+		Decider: "user:default/bob", Reason: "Fine.", CreateTime: at(7), DecideTime: at(8), Environment: "production",
+	}
+	require.Equal(t, []store.Promotion{pending, approved}, got)
+	for _, want := range got {
+		read, err := s.GetPromotion(ctx, "cart", want.ID)
+		require.NoError(t, err)
+		require.Equal(t, want, read)
+	}
+
+	again, created, err := s.CreatePromotion(ctx, store.Promotion{
+		Service: "cart", RequestID: "req-p", Revision: "v2", Requester: "ci-b", Environment: "staging", Rollback: true,
+	})
+	require.NoError(t, err)
+	require.False(t, created)
+	require.Equal(t, pending, again)
+	decided, err := s.DecidePromotion(ctx, "cart", pending.ID, "denied", "user:default/bob", "", at(10))
+	require.NoError(t, err)
+	require.Equal(t, "production", decided.Environment)
+	require.False(t, decided.Rollback)
+
+	// Promotions requested since name their environment.
+	staging, created, err := s.CreatePromotion(ctx, store.Promotion{
+		Service: "cart", RequestID: "req-r", Revision: "v0", Requester: "ci-b", Environment: "staging", Rollback: true,
+	})
+	require.NoError(t, err)
+	require.True(t, created)
+	require.Equal(t, "staging", staging.Environment)
+	require.True(t, staging.Rollback)
+}
