@@ -181,8 +181,8 @@ func TestPromotionCommandsNameWhatTheyActOn(t *testing.T) {
 
 	r := run(ctx, env, "promotion", "request", "orders", "--revision", "v1.2.3", "--request-id", "r-1")
 	require.NoError(t, r.err)
-	require.Equal(t, "NAME                          REVISION  STATE    REQUESTER  DECIDER\n"+
-		"services/orders/promotions/7  v1.2.3    pending  ci         -\n", r.stdout)
+	require.Equal(t, "NAME                          ENVIRONMENT  REVISION  STATE    REQUESTER  DECIDER\n"+
+		"services/orders/promotions/7  -            v1.2.3    pending  ci         -\n", r.stdout)
 	require.NoError(t, run(ctx, env, "promotion", "approve", "orders", "7", "--reason", "reviewed").err)
 	require.NoError(t, run(ctx, env, "promotion", "deny", "orders", "services/orders/promotions/8").err)
 	r = run(ctx, env, "promotion", "list", "orders", "--output", "json")
@@ -199,6 +199,11 @@ func TestPromotionCommandsNameWhatTheyActOn(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &list))
 	require.Equal(t, "services/orders/promotions/1", list.Promotions[1].Name)
+	r = run(ctx, env, "promotion", "request", "orders", "--revision", "v1.2.0", "--environment", "production-eu", "--force")
+	require.NoError(t, r.err)
+	requests, _ = f.calls()
+	require.Empty(t, cmpProto(&cairnv1.CreatePromotionRequest{Parent: "services/orders",
+		Promotion: &cairnv1.Promotion{Revision: "v1.2.0", Environment: "production-eu"}, Force: true}, requests[len(requests)-1]))
 }
 
 func TestUsageErrorsExit2WithUsageAndCallNothing(t *testing.T) {

@@ -13,9 +13,11 @@ import (
 func promotionRequest() command {
 	return command{
 		name: "request", args: "SERVICE --revision REV", nargs: 1,
-		summary: "ask for a revision to be deployed to production; an approver of the team decides",
+		summary: "ask for a revision to be deployed into an environment (production by default); where it needs an approver, one of the team decides; a revision the environment ran before rolls it back",
 		define: func(fs *flag.FlagSet) action {
 			revision := fs.String("revision", "", "the `revision` to deploy: a tag, branch or commit (required)")
+			environment := fs.String("environment", "", "the `environment` to promote into; needed when the service deploys to several that take promotions")
+			force := fs.Bool("force", false, "promote a revision the environment before does not run (admins only)")
 			requestID := fs.String("request-id", "", "an `ID` of your choosing: the same ID again returns the first call's result")
 			return func(ctx context.Context, c *client, args []string) error {
 				if *revision == "" {
@@ -25,8 +27,9 @@ func promotionRequest() command {
 				defer cancel()
 				resp, err := c.api.CreatePromotion(ctx, &cairnv1.CreatePromotionRequest{
 					Parent:    serviceName(args[0]),
-					Promotion: &cairnv1.Promotion{Revision: *revision},
+					Promotion: &cairnv1.Promotion{Revision: *revision, Environment: *environment},
 					RequestId: *requestID,
+					Force:     *force,
 				})
 				if err != nil {
 					return err

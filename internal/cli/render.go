@@ -107,9 +107,13 @@ func promotionsText(promotions []*cairnv1.Promotion) string {
 	}
 	var rows [][]string
 	for _, p := range promotions {
-		rows = append(rows, []string{p.GetName(), p.GetRevision(), p.GetState(), p.GetRequester(), p.GetDecider()})
+		revision := p.GetRevision()
+		if p.GetRollback() {
+			revision += " (rollback)"
+		}
+		rows = append(rows, []string{p.GetName(), orDash(p.GetEnvironment()), revision, p.GetState(), p.GetRequester(), p.GetDecider()})
 	}
-	return table("NAME\tREVISION\tSTATE\tREQUESTER\tDECIDER", rows)
+	return table("NAME\tENVIRONMENT\tREVISION\tSTATE\tREQUESTER\tDECIDER", rows)
 }
 
 func orDash(s string) string {

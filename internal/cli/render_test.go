@@ -72,12 +72,14 @@ Application    argocd       orders-staging
 
 func TestPromotionsText(t *testing.T) {
 	require.Equal(t, "no promotions\n", promotionsText(nil))
-	require.Equal(t, `NAME                          REVISION  STATE     REQUESTER         DECIDER
-services/orders/promotions/2  v1.3.0    pending   orders-developer  -
-services/orders/promotions/1  v1.2.3    approved  orders-developer  orders-approver
+	require.Equal(t, `NAME                          ENVIRONMENT  REVISION           STATE     REQUESTER         DECIDER
+services/orders/promotions/3  production   v1.2.3 (rollback)  pending   orders-developer  -
+services/orders/promotions/2  production   v1.3.0             pending   orders-developer  -
+services/orders/promotions/1  production   v1.2.3             approved  orders-developer  orders-approver
 `, promotionsText([]*cairnv1.Promotion{
-		{Name: "services/orders/promotions/2", Revision: "v1.3.0", State: "pending", Requester: "orders-developer"},
-		{Name: "services/orders/promotions/1", Revision: "v1.2.3", State: "approved", Requester: "orders-developer", Decider: "orders-approver"},
+		{Name: "services/orders/promotions/3", Environment: "production", Revision: "v1.2.3", Rollback: true, State: "pending", Requester: "orders-developer"},
+		{Name: "services/orders/promotions/2", Environment: "production", Revision: "v1.3.0", State: "pending", Requester: "orders-developer"},
+		{Name: "services/orders/promotions/1", Environment: "production", Revision: "v1.2.3", State: "approved", Requester: "orders-developer", Decider: "orders-approver"},
 	}))
 }
 

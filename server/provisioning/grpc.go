@@ -117,8 +117,10 @@ func (s *Server) RemoveServiceResource(ctx context.Context, req *cairnv1.RemoveS
 
 // CreatePromotion implements ProvisioningService.
 func (s *Server) CreatePromotion(ctx context.Context, req *cairnv1.CreatePromotionRequest) (*cairnv1.CreatePromotionResponse, error) {
-	promotion, err := s.provisioner.RequestPromotion(ctx, strings.TrimPrefix(req.GetParent(), "services/"),
-		req.GetPromotion().GetRevision(), req.GetRequestId())
+	promotion, err := s.provisioner.RequestPromotion(ctx, PromotionRequest{
+		Service: strings.TrimPrefix(req.GetParent(), "services/"), Environment: req.GetPromotion().GetEnvironment(),
+		Revision: req.GetPromotion().GetRevision(), RequestID: req.GetRequestId(), Force: req.GetForce(),
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -180,13 +182,15 @@ func parseChildName(name, collection string) (service, id string, ok bool) {
 
 func promotionToProto(p store.Promotion) *cairnv1.Promotion {
 	out := &cairnv1.Promotion{
-		Name:       promotionName(p.Service, p.ID),
-		Revision:   p.Revision,
-		State:      p.State,
-		Requester:  p.Requester,
-		Decider:    p.Decider,
-		Reason:     p.Reason,
-		CreateTime: timestamppb.New(p.CreateTime),
+		Name:        promotionName(p.Service, p.ID),
+		Revision:    p.Revision,
+		State:       p.State,
+		Requester:   p.Requester,
+		Decider:     p.Decider,
+		Reason:      p.Reason,
+		CreateTime:  timestamppb.New(p.CreateTime),
+		Environment: p.Environment,
+		Rollback:    p.Rollback,
 	}
 	if !p.DecideTime.IsZero() {
 		out.DecideTime = timestamppb.New(p.DecideTime)

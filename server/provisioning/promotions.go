@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -23,34 +25,185 @@ const (
 	StateDenied   = "denied"
 )
 
-// RequestPromotion asks for revision to be deployed to production. The
-// requester must act for the service's team; the request waits for an
-// approver.
-func (p *Provisioner) RequestPromotion(ctx context.Context, service, revision, requestID string) (store.Promotion, error) {
+// PromotionRequest is a request to promote a revision into an
+// environment.
+type PromotionRequest struct {
+	Service, Environment, Revision, RequestID string
+	// Force lets an admin promote a revision the environment before does
+	// not run, where the path requires it to.
+	Force bool
+}
+
+// RequestPromotion asks for a revision to be deployed into an environment
+// of the promotion path: one the service deploys to and that takes
+// promotions. The requester must act for the service's team. Where the
+// path requires it, the revision must be what the environment before runs
+// (an admin may force past it); a revision the environment ran before is a
+// rollback, and is not checked against the environment before. Where the
+// environment needs an approver the request waits for one; else it is
+// approved, in the requester's name, and synced at once.
+func (p *Provisioner) RequestPromotion(ctx context.Context, r PromotionRequest) (store.Promotion, error) {
 	if err := p.requireCluster(); err != nil {
 		return store.Promotion{}, err
 	}
-	prov, err := p.provisioningOf(ctx, service)
+	prov, err := p.provisioningOf(ctx, r.Service)
 	if err != nil {
 		return store.Promotion{}, err
 	}
 	if err := auth.RequireTeam(ctx, prov.Spec.Team, "change services of"); err != nil {
 		return store.Promotion{}, err
 	}
-	if !slices.Contains(prov.Spec.Environments, manifest.EnvironmentProduction) {
-		return store.Promotion{}, &apierr.Error{
-			Code: codes.FailedPrecondition, Reason: "NO_PRODUCTION",
-			Message: fmt.Sprintf("service %q does not deploy to production", service),
-		}
-	}
-	if revision == "" {
+	if r.Revision == "" {
 		return store.Promotion{}, apierr.Invalid(apierr.FieldViolation{Field: "promotion.revision", Description: "is required"})
 	}
-	promotion, _, err := p.store.CreatePromotion(ctx, store.Promotion{
-		Service: service, RequestID: requestID, Revision: revision, Requester: auth.Name(ctx),
+	target, err := p.promotionTarget(prov, r.Environment)
+	if err != nil {
+		return store.Promotion{}, err
+	}
+	rollback, err := p.ranBefore(ctx, prov, target.Name, r.Revision)
+	if err != nil {
+		return store.Promotion{}, err
+	}
+	if !rollback && target.Promotion.RequireRunning {
+		if err := p.requireRunning(ctx, prov, target, r.Revision, r.Force); err != nil {
+			return store.Promotion{}, err
+		}
+	}
+	promotion, created, err := p.store.CreatePromotion(ctx, store.Promotion{
+		Service: r.Service, Environment: target.Name, RequestID: r.RequestID, Revision: r.Revision,
+		Requester: auth.Name(ctx), Rollback: rollback,
 	})
-	return promotion, err
+	if err != nil || !created || target.Promotion.Approval {
+		return promotion, err
+	}
+	decided, err := p.store.DecidePromotion(ctx, r.Service, promotion.ID, StateApproved, promotion.Requester,
+		fmt.Sprintf("%s needs no approver", target.Name), time.Now())
+	if err != nil {
+		return promotion, err
+	}
+	return decided, p.promote(ctx, prov, decided)
 }
+
+// promotionTarget returns the environment a promotion of prov goes to:
+// env, or when env is empty the one environment of the service that takes
+// promotions.
+func (p *Provisioner) promotionTarget(prov store.Provisioning, env string) (manifest.Environment, error) {
+	path := strings.Join(p.settings.EnvironmentNames(), " -> ")
+	if env == "" {
+		var promotable []string
+		for _, name := range p.settings.OrderEnvironments(prov.Spec.Environments) {
+			if e, ok := p.settings.Environment(name); ok && e.Promotion != nil {
+				promotable = append(promotable, name)
+			}
+		}
+		switch len(promotable) {
+		case 0:
+			return manifest.Environment{}, &apierr.Error{
+				Code: codes.FailedPrecondition, Reason: "NO_PROMOTABLE_ENVIRONMENT",
+				Message: fmt.Sprintf("service %q deploys to no environment that takes promotions (%s); the path is %s",
+					prov.Service, strings.Join(prov.Spec.Environments, ", "), path),
+			}
+		case 1:
+			env = promotable[0]
+		default:
+			return manifest.Environment{}, apierr.Invalid(apierr.FieldViolation{Field: "promotion.environment",
+				Description: fmt.Sprintf("name the environment to promote into: one of %s", strings.Join(promotable, ", "))})
+		}
+	}
+	target, ok := p.settings.Environment(env)
+	if !ok {
+		return manifest.Environment{}, apierr.Invalid(apierr.FieldViolation{Field: "promotion.environment",
+			Description: fmt.Sprintf("environment %q is not configured: the path is %s", env, path)})
+	}
+	if !slices.Contains(prov.Spec.Environments, env) {
+		return manifest.Environment{}, &apierr.Error{
+			Code: codes.FailedPrecondition, Reason: "NOT_DEPLOYED_TO_ENVIRONMENT",
+			Message:  fmt.Sprintf("service %q does not deploy to %s", prov.Service, env),
+			Metadata: map[string]string{"environment": env},
+		}
+	}
+	if target.Promotion == nil {
+		return manifest.Environment{}, &apierr.Error{
+			Code: codes.FailedPrecondition, Reason: "ENVIRONMENT_TAKES_NO_PROMOTIONS",
+			Message:  fmt.Sprintf("%s takes no promotions: it deploys %s as it changes; the path is %s", env, target.Revision, path),
+			Metadata: map[string]string{"environment": env},
+		}
+	}
+	return target, nil
+}
+
+// requireRunning refuses a promotion into target of a revision the
+// environment before does not run, unless an admin forces it.
+func (p *Provisioner) requireRunning(ctx context.Context, prov store.Provisioning, target manifest.Environment, revision string, force bool) error {
+	from := target.Promotion.From
+	running := p.runningRevision(prov.Service, from)
+	if running == revision {
+		return nil
+	}
+	if force {
+		if principal, _ := auth.FromContext(ctx); principal.Has(auth.RoleAdmin) {
+			return nil
+		}
+		return apierr.PermissionDenied("FORCE_NEEDS_ADMIN", "forcing a promotion past the environment before needs the admin role")
+	}
+	runs := "runs nothing yet"
+	if running != "" {
+		runs = "runs " + running
+	}
+	return &apierr.Error{
+		Code: codes.FailedPrecondition, Reason: "PROMOTION_SKIPS_ENVIRONMENT",
+		Message: fmt.Sprintf("%s is not running in %s (it %s): a promotion into %s takes what %s runs; the path is %s",
+			revision, from, runs, target.Name, from, strings.Join(p.settings.EnvironmentNames(), " -> ")),
+		Metadata: map[string]string{"environment": target.Name, "from": from, "running": running},
+	}
+}
+
+// runningRevision is the revision Argo CD reports env's Application of
+// service synced to, "" when there is none.
+func (p *Provisioner) runningRevision(service, env string) string {
+	apps, _ := p.cluster.Objects(service)
+	for _, app := range apps {
+		if app.GetLabels()[manifest.LabelEnvironment] == env {
+			return stringAt(app, "", "status", "sync", "revision")
+		}
+	}
+	return ""
+}
+
+// ranBefore says env ran revision before: its Application's history holds
+// it, or an approved promotion of the service put it there, and it is not
+// what env runs now.
+func (p *Provisioner) ranBefore(ctx context.Context, prov store.Provisioning, env, revision string) (bool, error) {
+	if p.runningRevision(prov.Service, env) == revision {
+		return false, nil
+	}
+	apps, _ := p.cluster.Objects(prov.Service)
+	for _, app := range apps {
+		if app.GetLabels()[manifest.LabelEnvironment] != env {
+			continue
+		}
+		for _, d := range manifest.DeploymentsOf(app) {
+			if d.Revision == revision && d.Succeeded {
+				return true, nil
+			}
+		}
+	}
+	promotions, err := p.store.ListPromotions(ctx, prov.Service, 0, rollbackLookback)
+	if err != nil {
+		return false, err
+	}
+	for _, pr := range promotions {
+		if pr.Environment == env && pr.State == StateApproved && pr.Revision == revision && pr.Revision != prov.Spec.Revision(env) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// rollbackLookback is how many of a service's latest promotions a request
+// looks through for a revision its environment ran before, beside the
+// history Argo CD keeps.
+const rollbackLookback = 200
 
 // Decide approves or denies a pending promotion. The decider must be an
 // approver of the service's team and not the requester. On approval the
@@ -97,17 +250,25 @@ func (p *Provisioner) Decide(ctx context.Context, service string, id int64, appr
 	return decided, p.promote(ctx, prov, decided)
 }
 
-// promote points production at the approved revision and asks Argo CD to
-// sync it. The spec change is stored first, so that the reconciler applies
-// it even if this call fails half way.
+// promote points the promotion's environment at the approved revision and
+// asks Argo CD to sync it. The spec change is stored first, so that the
+// reconciler applies it even if this call fails half way.
 func (p *Provisioner) promote(ctx context.Context, prov store.Provisioning, promotion store.Promotion) error {
+	env := promotion.Environment
 	spec := prov.Spec
-	spec.ProductionRevision = promotion.Revision
+	spec.Revisions = maps.Clone(spec.Revisions)
+	if spec.Revisions == nil {
+		spec.Revisions = map[string]string{}
+	}
+	spec.Revisions[env] = promotion.Revision
+	if env == manifest.EnvironmentProduction {
+		spec.ProductionRevision = promotion.Revision
+	}
 	updated, err := p.store.UpdateProvisioningSpec(ctx, prov.Service, spec, prov.Generation)
 	if err != nil {
 		return fmt.Errorf("promote %s: %w", prov.Service, err)
 	}
-	app := manifest.Application(p.plan(prov.Service, updated.Spec), manifest.EnvironmentProduction, p.settings)
+	app := manifest.Application(p.plan(prov.Service, updated.Spec), env, p.settings)
 	if err := p.cluster.Apply(ctx, app); err != nil {
 		p.wake()
 		return fmt.Errorf("promote %s: %w", prov.Service, err)

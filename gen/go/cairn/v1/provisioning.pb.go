@@ -984,7 +984,16 @@ type Promotion struct {
 	// When it was requested.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// When it was approved or denied.
-	DecideTime    *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=decide_time,json=decideTime,proto3" json:"decide_time,omitempty"`
+	DecideTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=decide_time,json=decideTime,proto3" json:"decide_time,omitempty"`
+	// The environment to deploy to, one of the promotion path the platform
+	// team configures that takes promotions. Empty on a request: the one
+	// environment of the service that does (production, on the default path
+	// of staging then production); a service with several must name one.
+	Environment string `protobuf:"bytes,9,opt,name=environment,proto3" json:"environment,omitempty"`
+	// Set when the revision is one the environment ran before: the promotion
+	// rolls the environment back to it. A rollback is not checked against the
+	// environment before, and is audited as a promotion like any other.
+	Rollback      bool `protobuf:"varint,10,opt,name=rollback,proto3" json:"rollback,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1075,6 +1084,20 @@ func (x *Promotion) GetDecideTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Promotion) GetEnvironment() string {
+	if x != nil {
+		return x.Environment
+	}
+	return ""
+}
+
+func (x *Promotion) GetRollback() bool {
+	if x != nil {
+		return x.Rollback
+	}
+	return false
+}
+
 // Request for ProvisioningService.CreatePromotion.
 type CreatePromotionRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1083,7 +1106,10 @@ type CreatePromotionRequest struct {
 	// The promotion to request.
 	Promotion *Promotion `protobuf:"bytes,2,opt,name=promotion,proto3" json:"promotion,omitempty"`
 	// A client-chosen identifier that makes retries safe (AIP-155).
-	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	RequestId string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Lets an admin promote a revision the environment before does not run,
+	// where the path requires it to; refused (PERMISSION_DENIED) to others.
+	Force         bool `protobuf:"varint,4,opt,name=force,proto3" json:"force,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1137,6 +1163,13 @@ func (x *CreatePromotionRequest) GetRequestId() string {
 		return x.RequestId
 	}
 	return ""
+}
+
+func (x *CreatePromotionRequest) GetForce() bool {
+	if x != nil {
+		return x.Force
+	}
+	return false
 }
 
 // Response for ProvisioningService.CreatePromotion.
@@ -1585,7 +1618,7 @@ const file_cairn_v1_provisioning_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tB!\xe0A\x02\xfaA\x1b\n" +
 	"\x19cairn.dev/ServiceResourceR\x04name\x12\x14\n" +
 	"\x05force\x18\x02 \x01(\bR\x05force\"\x1f\n" +
-	"\x1dRemoveServiceResourceResponse\"\xc6\x05\n" +
+	"\x1dRemoveServiceResourceResponse\"\xb6\x06\n" +
 	"\tPromotion\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12\xca\x02\n" +
 	"\brevision\x18\x02 \x01(\tB\xad\x02\xe0A\x02\xbaH\xa6\x02\xba\x01\xfd\x01\n" +
@@ -1597,15 +1630,19 @@ const file_cairn_v1_provisioning_proto_rawDesc = "" +
 	"\vcreate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"createTime\x12@\n" +
 	"\vdecide_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
-	"decideTime:Z\xeaAW\n" +
+	"decideTime\x12M\n" +
+	"\venvironment\x18\t \x01(\tB+\xbaH(r&\x18?2\"^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$R\venvironment\x12\x1f\n" +
+	"\brollback\x18\n" +
+	" \x01(\bB\x03\xe0A\x03R\brollback:Z\xeaAW\n" +
 	"\x13cairn.dev/Promotion\x12)services/{service}/promotions/{promotion}*\n" +
-	"promotions2\tpromotion\"\xe0\x01\n" +
+	"promotions2\tpromotion\"\xf6\x01\n" +
 	"\x16CreatePromotionRequest\x12e\n" +
 	"\x06parent\x18\x01 \x01(\tBM\xe0A\x02\xfaA\x13\n" +
 	"\x11cairn.dev/Service\xbaH1r/2-^services/[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$R\x06parent\x126\n" +
 	"\tpromotion\x18\x02 \x01(\v2\x13.cairn.v1.PromotionB\x03\xe0A\x02R\tpromotion\x12'\n" +
 	"\n" +
-	"request_id\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\trequestId\"L\n" +
+	"request_id\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\trequestId\x12\x14\n" +
+	"\x05force\x18\x04 \x01(\bR\x05force\"L\n" +
 	"\x17CreatePromotionResponse\x121\n" +
 	"\tpromotion\x18\x01 \x01(\v2\x13.cairn.v1.PromotionR\tpromotion\"\xcd\x01\n" +
 	"\x15ListPromotionsRequest\x12e\n" +

@@ -54,11 +54,15 @@ type ProvisioningServiceClient interface {
 	// Removes a resource from a service. Removing a production database needs
 	// force and the admin role.
 	RemoveServiceResource(ctx context.Context, in *RemoveServiceResourceRequest, opts ...grpc.CallOption) (*RemoveServiceResourceResponse, error)
-	// Requests promotion of a revision to production.
+	// Requests promotion of a revision into an environment of the promotion
+	// path (production by default), from the environment before it; where the
+	// environment needs an approver the promotion waits for one, else it is
+	// approved and synced at once. Promoting a revision the environment ran
+	// before is a rollback.
 	CreatePromotion(ctx context.Context, in *CreatePromotionRequest, opts ...grpc.CallOption) (*CreatePromotionResponse, error)
 	// Lists a service's promotions, newest first.
 	ListPromotions(ctx context.Context, in *ListPromotionsRequest, opts ...grpc.CallOption) (*ListPromotionsResponse, error)
-	// Approves a pending promotion and syncs production to its revision.
+	// Approves a pending promotion and syncs its environment to its revision.
 	ApprovePromotion(ctx context.Context, in *ApprovePromotionRequest, opts ...grpc.CallOption) (*ApprovePromotionResponse, error)
 	// Denies a pending promotion.
 	DenyPromotion(ctx context.Context, in *DenyPromotionRequest, opts ...grpc.CallOption) (*DenyPromotionResponse, error)
@@ -195,11 +199,15 @@ type ProvisioningServiceServer interface {
 	// Removes a resource from a service. Removing a production database needs
 	// force and the admin role.
 	RemoveServiceResource(context.Context, *RemoveServiceResourceRequest) (*RemoveServiceResourceResponse, error)
-	// Requests promotion of a revision to production.
+	// Requests promotion of a revision into an environment of the promotion
+	// path (production by default), from the environment before it; where the
+	// environment needs an approver the promotion waits for one, else it is
+	// approved and synced at once. Promoting a revision the environment ran
+	// before is a rollback.
 	CreatePromotion(context.Context, *CreatePromotionRequest) (*CreatePromotionResponse, error)
 	// Lists a service's promotions, newest first.
 	ListPromotions(context.Context, *ListPromotionsRequest) (*ListPromotionsResponse, error)
-	// Approves a pending promotion and syncs production to its revision.
+	// Approves a pending promotion and syncs its environment to its revision.
 	ApprovePromotion(context.Context, *ApprovePromotionRequest) (*ApprovePromotionResponse, error)
 	// Denies a pending promotion.
 	DenyPromotion(context.Context, *DenyPromotionRequest) (*DenyPromotionResponse, error)
