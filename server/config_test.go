@@ -4,12 +4,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/cairn-dev/cairn/server/auth"
+	"github.com/cairn-dev/cairn/server/kube/manifest"
 )
 
 func writeConfig(t *testing.T, text string) string {
@@ -145,4 +147,27 @@ func TestLoadConfigSetsTheConnectionAndStreamLimitsFromEachSource(t *testing.T) 
 	require.Equal(t, 50, cfg.MaxConnectionsPerClient)
 	require.Equal(t, 70, cfg.MaxStreams)
 	require.Equal(t, 7, cfg.MaxStreamsPerClient)
+}
+
+// TestTheDocumentedPromotionPathLoads loads the example path of
+// docs/provisioning.md as Cairn's config file.
+func TestTheDocumentedPromotionPathLoads(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "provisioning.md"))
+	require.NoError(t, err)
+	_, section, found := strings.Cut(string(doc), "\n## Environments\n")
+	require.True(t, found, "docs/provisioning.md has no Environments section")
+	_, block, found := strings.Cut(section, "```yaml\n")
+	require.True(t, found, "the Environments section shows no YAML")
+	block, _, _ = strings.Cut(block, "```")
+
+	cfg, err := LoadConfig([]string{"--config", writeConfig(t, block)}, env(nil), io.Discard)
+	require.NoError(t, err)
+	settings := cfg.Kubernetes.settings()
+	require.Equal(t, []string{"dev", "staging", "production"}, settings.EnvironmentNames())
+	production, _ := settings.Environment("production")
+	require.Equal(t, manifest.Environment{
+		Name: "production", Sync: manifest.SyncPromotion, Revision: "release", Replicas: true,
+		ArgoCDNamespace: "argocd-prod", ArgoCDProject: "{team}-production", DestinationName: "prod-eu",
+		Promotion: &manifest.Promotion{From: "staging", Approval: true, RequireRunning: true},
+	}, production)
 }
