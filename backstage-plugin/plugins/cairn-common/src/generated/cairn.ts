@@ -135,7 +135,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Approves a pending promotion and syncs production to its revision. */
+        /** Approves a pending promotion and syncs its environment to its revision. */
         post: operations["ProvisioningService_ApprovePromotion"];
         delete?: never;
         options?: never;
@@ -278,7 +278,13 @@ export interface paths {
         /** Lists a service's promotions, newest first. */
         get: operations["ProvisioningService_ListPromotions"];
         put?: never;
-        /** Requests promotion of a revision to production. */
+        /**
+         * Requests promotion of a revision into an environment of the promotion
+         *     path (production by default), from the environment before it; where the
+         *     environment needs an approver the promotion waits for one, else it is
+         *     approved and synced at once. Promoting a revision the environment ran
+         *     before is a rollback.
+         */
         post: operations["ProvisioningService_CreatePromotion"];
         delete?: never;
         options?: never;
@@ -586,6 +592,11 @@ export interface components {
         };
         /** @description Request for ProvisioningService.CreatePromotion. */
         ProvisioningServiceCreatePromotionBody: {
+            /**
+             * @description Lets an admin promote a revision the environment before does not run,
+             *     where the path requires it to; refused (PERMISSION_DENIED) to others.
+             */
+            force?: boolean;
             promotion: components["schemas"]["v1Promotion"];
             /** @description A client-chosen identifier that makes retries safe (AIP-155). */
             requestId?: string;
@@ -784,7 +795,12 @@ export interface components {
             databaseSize?: string;
             /** @description What the service does. */
             description?: string;
-            /** @description The environments to deploy to: staging, production. */
+            /**
+             * @description The environments to deploy to, from those of the promotion path the
+             *     platform team configures (staging and production unless it says
+             *     otherwise); none means the first of the path. A name the path does not
+             *     hold is INVALID_ARGUMENT, listing those it does.
+             */
             environments?: string[];
             /** @description The service name: a DNS-1123 label of at most 40 characters. */
             name: string;
@@ -1155,6 +1171,13 @@ export interface components {
              * @description When it was approved or denied.
              */
             readonly decideTime?: string;
+            /**
+             * @description The environment to deploy to, one of the promotion path the platform
+             *     team configures that takes promotions. Empty on a request: the one
+             *     environment of the service that does (production, on the default path
+             *     of staging then production); a service with several must name one.
+             */
+            environment?: string;
             /** @description The resource name, `services/{service}/promotions/{promotion}`. */
             name?: string;
             /** @description Why it was approved or denied. */
@@ -1166,6 +1189,12 @@ export interface components {
              *     targetRevision takes it (`v1.4.0`, `release/1.4`, a commit hash).
              */
             revision: string;
+            /**
+             * @description Set when the revision is one the environment ran before: the promotion
+             *     rolls the environment back to it. A rollback is not checked against the
+             *     environment before, and is audited as a promotion like any other.
+             */
+            readonly rollback?: boolean;
             /** @description pending, approved or denied. */
             readonly state?: string;
         };
