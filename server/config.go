@@ -6,11 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/cairn-dev/cairn/server/auth"
 	"github.com/cairn-dev/cairn/server/cost"
@@ -78,6 +81,63 @@ type KubeConfig struct {
 	// Environments is the promotion path, in order, set in the YAML file
 	// only; none means staging then production (manifest.DefaultEnvironments).
 	Environments []manifest.Environment `yaml:"environments"`
+	// Clusters are the API servers Cairn provisions on, in the YAML file
+	// only; none means the one of Kubeconfig, named default.
+	Clusters []ClusterConfig `yaml:"clusters"`
+	// ClaimsCluster holds the claims and the team namespaces they need;
+	// LeaderCluster the Lease the replicas elect a leader with. Empty: the
+	// first cluster.
+	ClaimsCluster string `yaml:"claimsCluster"`
+	LeaderCluster string `yaml:"leaderCluster"`
+}
+
+// ClusterConfig is one API server Cairn provisions on.
+type ClusterConfig struct {
+	// Name is how environments, claimsCluster and leaderCluster name it.
+	Name string `yaml:"name"`
+	// Kubeconfig is its kubeconfig file, and Context the context there;
+	// empty: the current one.
+	Kubeconfig string `yaml:"kubeconfig"`
+	Context    string `yaml:"context"`
+}
+
+// defaultClusterName names the one cluster of --kubeconfig.
+const defaultClusterName = "default"
+
+// clusters are the configured clusters, or the one of Kubeconfig.
+func (k KubeConfig) clusters() []ClusterConfig {
+	if len(k.Clusters) > 0 {
+		return k.Clusters
+	}
+	return []ClusterConfig{{Name: defaultClusterName, Kubeconfig: k.Kubeconfig}}
+}
+
+// validateClusters reports every cluster name that is not a configured
+// cluster, and clusters named twice or badly.
+func (k KubeConfig) validateClusters() error {
+	var errs []error
+	names := map[string]bool{}
+	for i, c := range k.clusters() {
+		if bad := validation.IsDNS1123Label(c.Name); len(bad) > 0 {
+			errs = append(errs, fmt.Errorf("kubernetes: clusters[%d]: name %q: %s", i, c.Name, bad[0]))
+		}
+		if names[c.Name] {
+			errs = append(errs, fmt.Errorf("kubernetes: clusters[%d]: %q is named twice", i, c.Name))
+		}
+		names[c.Name] = true
+	}
+	have := strings.Join(slices.Sorted(maps.Keys(names)), ", ")
+	check := func(of, name string) {
+		if name != "" && !names[name] {
+			errs = append(errs, fmt.Errorf("kubernetes: %s names cluster %q, which is not configured (have %s)", of, name, have))
+		}
+	}
+	check("claimsCluster", k.ClaimsCluster)
+	check("leaderCluster", k.LeaderCluster)
+	for _, env := range k.Environments {
+		check("environment "+env.Name, env.Cluster)
+	}
+	return errors.Join(errs...)
 }
 
 // TLSConfig turns TLS on for both ports. The files are read again when they
@@ -294,6 +354,9 @@ func (c *Config) validate() error {
 		errs = append(errs, err)
 	}
 	if err := c.Events.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Kubernetes.validateClusters(); err != nil {
 		errs = append(errs, err)
 	}
 	if c.Kubernetes.Environments != nil { // given, if only as []

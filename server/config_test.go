@@ -102,6 +102,11 @@ func TestLoadConfigRefuses(t *testing.T) {
 		{name: "a promotion from an environment not on the path", file: "kubernetes:\n  environments:\n  - {name: dev}\n  - {name: production, sync: promotion, promotion: {from: staging}}\n",
 			want: `promotion from "staging", which is not an environment (have dev, production)`},
 		{name: "a promotion path of no environment", file: "kubernetes: {environments: []}\n", want: "kubernetes: environments: at least one is required"},
+		{name: "an environment on a cluster not configured", file: "kubernetes:\n  clusters:\n  - {name: hub, kubeconfig: hub.yaml}\n  environments:\n  - {name: dev, cluster: spoke-eu}\n",
+			want: `kubernetes: environment dev names cluster "spoke-eu", which is not configured (have hub)`},
+		{name: "claims on a cluster not configured", file: "kubernetes: {claimsCluster: management}\n",
+			want: `kubernetes: claimsCluster names cluster "management", which is not configured (have default)`},
+		{name: "a cluster named twice", file: "kubernetes:\n  clusters:\n  - {name: hub}\n  - {name: hub}\n", want: `clusters[1]: "hub" is named twice`},
 		{name: "an unknown setting of an environment", file: "kubernetes:\n  environments:\n  - {name: dev, autoSync: true}\n", want: "field autoSync not found"},
 	}
 	for _, tt := range tests {

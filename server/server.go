@@ -4,6 +4,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -28,6 +30,7 @@ import (
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
+	"k8s.io/client-go/rest"
 
 	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
 	"github.com/cairn-dev/cairn/server/audit"
@@ -37,6 +40,7 @@ import (
 	"github.com/cairn-dev/cairn/server/delivery"
 	"github.com/cairn-dev/cairn/server/entityref"
 	"github.com/cairn-dev/cairn/server/kube"
+	"github.com/cairn-dev/cairn/server/kube/manifest"
 	"github.com/cairn-dev/cairn/server/provisioning"
 	"github.com/cairn-dev/cairn/server/tlsreload"
 	"github.com/cairn-dev/cairn/store"
@@ -121,15 +125,16 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 
 	teams, _ := cfg.Auth.Teams() // validated
 	events := delivery.New(st, delivery.NewPrometheus(registry), cfg.Events, teams)
-	provisioner, cluster, err := startProvisioning(runCtx, group, cfg, teams, st, events, registry, logger)
+	provisioner, clusters, err := startProvisioning(runCtx, group, cfg, teams, st, events, registry, logger)
 	if err != nil {
 		return err
 	}
 	var workloads cost.Workloads // none without a cluster
-	if cluster != nil {
-		workloads = cluster
+	var claims delivery.ClaimsReader
+	if clusters != nil {
+		workloads, claims = clusters, clusters
 	}
-	platform := delivery.NewPlatform(st, cluster)
+	platform := delivery.NewPlatform(st, claims)
 	registry.MustRegister(delivery.NewPlatformCollector(st, logger))
 	g := newGuard(authenticator, st, cfg, logger, registry)
 	api, err := newAPI(cfg, logger, st, provisioner, delivery.NewServer(events, platform), workloads, g, registry)
@@ -353,15 +358,16 @@ func NewLogger(cfg Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// startProvisioning connects to the cluster, when one is configured, runs
-// the informers, and on whichever replica leads runs the reconciler and
-// the intake of Argo CD's deployments into delivery, all in group. With
-// no cluster the provisioner answers FAILED_PRECONDITION, the cluster is
-// nil, and the rest of Cairn works on.
-func startProvisioning(ctx context.Context, group *errgroup.Group, cfg Config, teams entityref.Teams, st store.Store, events *delivery.Service, registry *prometheus.Registry, logger *slog.Logger) (*provisioning.Provisioner, *kube.Cluster, error) {
+// startProvisioning connects to the clusters, when any is configured,
+// runs their informers, and on whichever replica leads (by the Lease on
+// the leader cluster) runs the reconciler and the intake of Argo CD's
+// deployments into delivery, all in group. With no cluster the
+// provisioner answers FAILED_PRECONDITION, the clusters are nil, and the
+// rest of Cairn works on.
+func startProvisioning(ctx context.Context, group *errgroup.Group, cfg Config, teams entityref.Teams, st store.Store, events *delivery.Service, registry *prometheus.Registry, logger *slog.Logger) (*provisioning.Provisioner, *kube.Clusters, error) {
 	metrics := provisioning.NewMetrics(registry)
 	settings := cfg.Kubernetes.settings()
-	restConfig, err := kube.RESTConfig(cfg.Kubernetes.Kubeconfig)
+	clusters, leader, err := connectClusters(cfg.Kubernetes, settings)
 	if errors.Is(err, kube.ErrNotConfigured) {
 		logger.Warn("provisioning is off: " + err.Error())
 		return provisioning.New(st, nil, settings, teams, metrics, logger), nil, nil
@@ -369,12 +375,8 @@ func startProvisioning(ctx context.Context, group *errgroup.Group, cfg Config, t
 	if err != nil {
 		return nil, nil, err
 	}
-	cluster, err := kube.NewCluster(restConfig, settings)
-	if err != nil {
-		return nil, nil, err
-	}
-	provisioner := provisioning.New(st, cluster, settings, teams, metrics, logger)
-	intake := delivery.NewArgoCDIntake(cluster, events, logger)
+	provisioner := provisioning.New(st, clusters, settings, teams, metrics, logger)
+	intake := delivery.NewArgoCDIntake(clusters, events, logger)
 	lead := func(ctx context.Context) {
 		var wg sync.WaitGroup
 		wg.Go(func() { provisioner.Run(ctx) })
@@ -382,21 +384,59 @@ func startProvisioning(ctx context.Context, group *errgroup.Group, cfg Config, t
 		wg.Wait()
 	}
 	group.Go(func() error {
-		cluster.Run(ctx)
+		clusters.Run(ctx)
 		return nil
 	})
 	group.Go(func() error {
-		if !cluster.WaitForSync(ctx) {
+		if !clusters.WaitForSync(ctx) {
 			return nil
 		}
-		err := kube.RunAsLeader(ctx, restConfig, cfg.Kubernetes.LeaseNamespace, logger, lead)
+		err := kube.RunAsLeader(ctx, leader, cfg.Kubernetes.LeaseNamespace, logger, lead)
 		if err != nil {
 			logger.Error("leader election failed: this replica will not reconcile", "error", err)
 		}
 		return nil
 	})
-	logger.Info("provisioning on Kubernetes", "host", restConfig.Host, "claims", settings.ClaimGroup+"/"+settings.ClaimVersion)
-	return provisioner, cluster, nil
+	logger.Info("provisioning on Kubernetes", "clusters", strings.Join(clusters.Names(), ", "), "leader", leader.Host,
+		"claims", settings.ClaimGroup+"/"+settings.ClaimVersion)
+	return provisioner, clusters, nil
+}
+
+// connectClusters makes a kube.Cluster of each configured cluster, each
+// watching what lives there: the Applications of the environments placed
+// on it, the claims on the claims cluster; and returns the REST config of
+// the leader cluster. kube.ErrNotConfigured when none is configured and
+// none is found.
+func connectClusters(k KubeConfig, settings manifest.Settings) (*kube.Clusters, *rest.Config, error) {
+	configs := k.clusters()
+	first := configs[0].Name
+	placed := map[string]bool{}
+	for _, name := range settings.EnvironmentNames() {
+		env, _ := settings.Environment(name)
+		placed[cmp.Or(env.Cluster, first)] = true
+	}
+	var clusters []*kube.Cluster
+	var leader *rest.Config
+	for _, c := range configs {
+		restConfig, err := kube.RESTConfigOf(c.Kubeconfig, c.Context)
+		if err != nil {
+			if len(k.Clusters) > 0 && errors.Is(err, kube.ErrNotConfigured) {
+				err = fmt.Errorf("cluster %s: give its kubeconfig", c.Name)
+			}
+			return nil, nil, err
+		}
+		watch := kube.Watch{Applications: placed[c.Name], Claims: cmp.Or(k.ClaimsCluster, first) == c.Name}
+		cluster, err := kube.NewClusterWatching(c.Name, restConfig, settings, watch)
+		if err != nil {
+			return nil, nil, fmt.Errorf("cluster %s: %w", c.Name, err)
+		}
+		clusters = append(clusters, cluster)
+		if c.Name == cmp.Or(k.LeaderCluster, first) {
+			leader = restConfig
+		}
+	}
+	all, err := kube.NewClusters(settings, k.ClaimsCluster, clusters...)
+	return all, leader, err
 }
 
 // countHandlers counts next's running handlers in running.

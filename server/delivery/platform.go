@@ -53,7 +53,7 @@ import (
 // informer cache. Without a cluster they are empty and 0.
 type Platform struct {
 	store   PlatformStore
-	cluster *kube.Cluster // nil without a cluster
+	cluster ClaimsReader // nil without a cluster
 	now     func() time.Time
 }
 
@@ -65,9 +65,15 @@ type PlatformStore interface {
 	GetProvisioning(ctx context.Context, service string) (store.Provisioning, error)
 }
 
+// ClaimsReader is what the platform metrics read of the clusters: the
+// claims in the informer caches (kube.Cluster or kube.Clusters).
+type ClaimsReader interface {
+	Claims() []kube.Claim
+}
+
 // NewPlatform returns the platform metrics over st and cluster's informer
 // cache; cluster is nil when Cairn has none.
-func NewPlatform(st PlatformStore, cluster *kube.Cluster) *Platform {
+func NewPlatform(st PlatformStore, cluster ClaimsReader) *Platform {
 	return &Platform{store: st, cluster: cluster, now: time.Now}
 }
 

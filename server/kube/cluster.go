@@ -32,15 +32,26 @@ var ErrNotConfigured = errors.New("no Kubernetes cluster is configured: set --ku
 // RESTConfig finds the cluster: the kubeconfig file given, else $KUBECONFIG,
 // else the in-cluster service account. ErrNotConfigured when there is none.
 func RESTConfig(kubeconfig string) (*rest.Config, error) {
+	return RESTConfigOf(kubeconfig, "")
+}
+
+// RESTConfigOf is RESTConfig at a context of the kubeconfig other than its
+// current one, when context is not empty.
+func RESTConfigOf(kubeconfig, context string) (*rest.Config, error) {
 	if kubeconfig == "" {
 		kubeconfig = os.Getenv("KUBECONFIG")
 	}
 	if kubeconfig != "" {
-		cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+		cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(
+			&clientcmd.ClientConfigLoadingRules{ExplicitPath: kubeconfig},
+			&clientcmd.ConfigOverrides{CurrentContext: context}).ClientConfig()
 		if err != nil {
 			return nil, fmt.Errorf("kubeconfig %s: %w", kubeconfig, err)
 		}
 		return cfg, nil
+	}
+	if context != "" {
+		return nil, fmt.Errorf("context %s: no kubeconfig to find it in", context)
 	}
 	cfg, err := rest.InClusterConfig()
 	if errors.Is(err, rest.ErrNotInCluster) {
@@ -67,6 +78,8 @@ const (
 // claim, and the services' Deployments, in memory, so that status and cost
 // reads never call the API server.
 type Cluster struct {
+	name      string
+	watch     Watch
 	client    dynamic.Interface
 	clientset kubernetes.Interface
 	settings  manifest.Settings
@@ -92,9 +105,23 @@ type Cluster struct {
 	manualHandlers  []func(kind string)
 }
 
-// NewCluster returns a Cluster for the API server of cfg. Run runs its
-// informers.
+// Watch says what a Cluster keeps informers of, beside the services'
+// Deployments, which it always does: a workload cluster may have neither
+// Argo CD nor the platform's claims.
+type Watch struct {
+	Applications bool
+	Claims       bool
+}
+
+// NewCluster returns a Cluster for the API server of cfg that watches
+// Applications and claims. Run runs its informers.
 func NewCluster(cfg *rest.Config, settings manifest.Settings) (*Cluster, error) {
+	return NewClusterWatching("default", cfg, settings, Watch{Applications: true, Claims: true})
+}
+
+// NewClusterWatching returns a Cluster named name for the API server of
+// cfg, with informers of what watch says.
+func NewClusterWatching(name string, cfg *rest.Config, settings manifest.Settings, watch Watch) (*Cluster, error) {
 	cfg = rest.CopyConfig(cfg)
 	cfg.UserAgent = "cairn"
 	// client-go's default client-side limit, 5 requests a second, would let
@@ -107,8 +134,14 @@ func NewCluster(cfg *rest.Config, settings manifest.Settings) (*Cluster, error) 
 	if err != nil {
 		return nil, err
 	}
+	var kinds []manifest.Kind
+	for _, kind := range manifest.Kinds(settings) {
+		if kind.Claim && watch.Claims || !kind.Claim && watch.Applications {
+			kinds = append(kinds, kind)
+		}
+	}
 	c := &Cluster{
-		client: client, settings: settings, kinds: manifest.Kinds(settings),
+		name: name, client: client, settings: settings, kinds: kinds, watch: watch,
 		informer: map[string]cache.SharedIndexInformer{}, applied: map[string]appliedObject{},
 		namespaces: map[string]bool{},
 	}
@@ -280,11 +313,41 @@ func (c *Cluster) synced() bool {
 	return true
 }
 
+// probe lists one object of what the cluster watches: Applications, else
+// Deployments.
 func (c *Cluster) probe(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, probeInterval)
 	defer cancel()
+	if !c.watch.Applications {
+		_, err := c.clientset.AppsV1().Deployments("").List(ctx, metav1.ListOptions{Limit: 1})
+		return err
+	}
 	_, err := c.client.Resource(manifest.ApplicationKind.GroupVersionResource()).List(ctx, metav1.ListOptions{Limit: 1})
 	return err
+}
+
+// Name is the cluster's name in Cairn's configuration.
+func (c *Cluster) Name() string { return c.name }
+
+// ClusterOf names the cluster of obj: this one.
+func (c *Cluster) ClusterOf(*unstructured.Unstructured) string { return c.name }
+
+// StaleCluster reports whether this cluster's view is stale, whatever the
+// name: it is the only one.
+func (c *Cluster) StaleCluster(string) bool { return c.Stale() }
+
+// caches says obj is the very object this cluster's informer cache holds.
+func (c *Cluster) caches(obj *unstructured.Unstructured) bool {
+	inf, ok := c.informer[obj.GetKind()]
+	if !ok {
+		return false
+	}
+	key := obj.GetName()
+	if ns := obj.GetNamespace(); ns != "" {
+		key = ns + "/" + key
+	}
+	item, found, _ := inf.GetStore().GetByKey(key)
+	return found && item == any(obj)
 }
 
 // Stale reports whether a watch broke since the view was last known good.
@@ -469,7 +532,8 @@ func digestOf(obj *unstructured.Unstructured) ([sha256.Size]byte, error) {
 // RequestSync asks Argo CD to sync an Application to revision, as `argocd
 // app sync` does: by setting its operation field. It is a merge patch, not
 // an apply, so that the reconciler's later applies never write it again.
-func (c *Cluster) RequestSync(ctx context.Context, namespace, name, revision, initiatedBy string) error {
+func (c *Cluster) RequestSync(ctx context.Context, app *unstructured.Unstructured, revision, initiatedBy string) error {
+	namespace, name := app.GetNamespace(), app.GetName()
 	patch := fmt.Appendf(nil, `{"operation":{"initiatedBy":{"username":%q},"sync":{"revision":%q}}}`, initiatedBy, revision)
 	_, err := c.client.Resource(manifest.ApplicationKind.GroupVersionResource()).Namespace(namespace).
 		Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: manifest.FieldManager + "-sync"})
@@ -505,8 +569,12 @@ func (c *Cluster) resourceOf(obj *unstructured.Unstructured) (schema.GroupVersio
 // Applications returns every cached Application that names its service
 // with the name label.
 func (c *Cluster) Applications() []*unstructured.Unstructured {
+	inf, ok := c.informer[manifest.KindApplication]
+	if !ok {
+		return nil
+	}
 	var apps []*unstructured.Unstructured
-	for _, item := range c.informer[manifest.KindApplication].GetStore().List() {
+	for _, item := range inf.GetStore().List() {
 		if u := item.(*unstructured.Unstructured); u.GetLabels()[manifest.LabelName] != "" {
 			apps = append(apps, u)
 		}

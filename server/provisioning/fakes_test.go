@@ -287,7 +287,8 @@ func (c *fakeCluster) Delete(_ context.Context, obj *unstructured.Unstructured) 
 	return nil
 }
 
-func (c *fakeCluster) RequestSync(_ context.Context, namespace, name, revision, _ string) error {
+func (c *fakeCluster) RequestSync(_ context.Context, app *unstructured.Unstructured, revision, _ string) error {
+	namespace, name := app.GetNamespace(), app.GetName()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.syncs = append(c.syncs, namespace+"/"+name+"@"+revision)
@@ -318,6 +319,10 @@ func (c *fakeCluster) Objects(service string) (applications, claims []*unstructu
 }
 
 func (c *fakeCluster) Stale() bool { return false }
+
+func (c *fakeCluster) StaleCluster(string) bool { return false }
+
+func (c *fakeCluster) ClusterOf(*unstructured.Unstructured) string { return "default" }
 
 func (c *fakeCluster) OnChange(func(service string)) {}
 

@@ -273,7 +273,7 @@ func (p *Provisioner) promote(ctx context.Context, prov store.Provisioning, prom
 		p.wake()
 		return fmt.Errorf("promote %s: %w", prov.Service, err)
 	}
-	return p.cluster.RequestSync(ctx, app.GetNamespace(), app.GetName(), promotion.Revision, "cairn:"+promotion.Decider)
+	return p.cluster.RequestSync(ctx, app, promotion.Revision, "cairn:"+promotion.Decider)
 }
 
 // ListPromotions returns a page of a service's promotions, newest first.

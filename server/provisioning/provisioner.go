@@ -47,9 +47,14 @@ type Cluster interface {
 	EnsureNamespace(ctx context.Context, namespace, team string) error
 	Apply(ctx context.Context, obj *unstructured.Unstructured) error
 	Delete(ctx context.Context, obj *unstructured.Unstructured) error
-	RequestSync(ctx context.Context, namespace, name, revision, initiatedBy string) error
+	RequestSync(ctx context.Context, app *unstructured.Unstructured, revision, initiatedBy string) error
 	Objects(service string) (applications, claims []*unstructured.Unstructured)
+	// ClusterOf names the cluster obj lives on, or would be applied to.
+	ClusterOf(obj *unstructured.Unstructured) string
+	// Stale says the view of some cluster is stale; StaleCluster, of the
+	// one named.
 	Stale() bool
+	StaleCluster(name string) bool
 	OnChange(fn func(service string))
 	OnRemoved(fn func(service string))
 	OnManualClaim(fn func(kind string))
@@ -269,7 +274,14 @@ func (p *Provisioner) Status(ctx context.Context, service string) (store.Provisi
 		return prov, Snapshot{}, err
 	}
 	apps, claims := p.cluster.Objects(service)
-	return prov, Snapshot{Applications: apps, Claims: claims, Stale: p.cluster.Stale(), ObserveTime: time.Now()}, nil
+	snap := Snapshot{Applications: apps, Claims: claims, Stale: p.cluster.Stale(), ObserveTime: time.Now(),
+		Clusters: map[*unstructured.Unstructured]string{}, StaleClusters: map[string]bool{}}
+	for _, obj := range append(slices.Clip(apps), claims...) {
+		name := p.cluster.ClusterOf(obj)
+		snap.Clusters[obj] = name
+		snap.StaleClusters[name] = p.cluster.StaleCluster(name)
+	}
+	return prov, snap, nil
 }
 
 // Watch calls send with the service's status now and after every change,

@@ -146,11 +146,13 @@ func (p *Provisioner) apply(ctx context.Context, prov store.Provisioning) error 
 		if err := p.cluster.Apply(ctx, obj); err != nil {
 			return err
 		}
-		wanted[kube.ObjectKey(obj)] = true
+		wanted[p.cluster.ClusterOf(obj)+"/"+kube.ObjectKey(obj)] = true
 	}
 	apps, claims := p.cluster.Objects(prov.Service)
 	for _, obj := range append(apps, claims...) {
-		if obj.GetLabels()[manifest.LabelManagedBy] != manifest.ManagedBy || wanted[kube.ObjectKey(obj)] {
+		// An object on another cluster than the one it goes to now (its
+		// environment moved) is not wanted there.
+		if obj.GetLabels()[manifest.LabelManagedBy] != manifest.ManagedBy || wanted[p.cluster.ClusterOf(obj)+"/"+kube.ObjectKey(obj)] {
 			continue
 		}
 		if err := p.cluster.Delete(ctx, obj); err != nil {

@@ -27,10 +27,23 @@ const (
 type Snapshot struct {
 	Applications []*unstructured.Unstructured
 	Claims       []*unstructured.Unstructured
-	// Stale is set while the watch on the cluster is broken: the objects
+	// Stale is set while the watch on a cluster is broken: its objects
 	// are the last ones seen.
 	Stale       bool
 	ObserveTime time.Time
+	// Clusters names the cluster of each object, and StaleClusters says
+	// which of them are stale; without them every object is as Stale says.
+	Clusters      map[*unstructured.Unstructured]string
+	StaleClusters map[string]bool
+}
+
+// where is the cluster of obj and whether its view is stale.
+func (s Snapshot) where(obj *unstructured.Unstructured) (cluster string, stale bool) {
+	cluster, ok := s.Clusters[obj]
+	if !ok {
+		return "", s.Stale
+	}
+	return cluster, s.StaleClusters[cluster]
 }
 
 // statusOf is the status of a service's provisioning as its objects on the
@@ -47,10 +60,14 @@ func statusOf(p store.Provisioning, snap Snapshot, settings manifest.Settings) *
 		resp.ObserveTime = timestamppb.New(snap.ObserveTime)
 	}
 	for _, app := range snap.Applications {
-		resp.Deployments = append(resp.Deployments, deploymentStatus(app))
+		d := deploymentStatus(app)
+		d.Cluster, d.Stale = snap.where(app)
+		resp.Deployments = append(resp.Deployments, d)
 	}
 	for _, claim := range snap.Claims {
-		resp.Infrastructure = append(resp.Infrastructure, infrastructureStatus(claim))
+		infra := infrastructureStatus(claim)
+		infra.Cluster, infra.Stale = snap.where(claim)
+		resp.Infrastructure = append(resp.Infrastructure, infra)
 	}
 	slices.SortFunc(resp.Deployments, func(a, b *cairnv1.DeploymentStatus) int { return strings.Compare(a.Environment, b.Environment) })
 	slices.SortFunc(resp.Infrastructure, func(a, b *cairnv1.InfrastructureStatus) int { return strings.Compare(a.Resource, b.Resource) })

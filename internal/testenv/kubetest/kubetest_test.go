@@ -166,7 +166,7 @@ func TestApplicationSyncs(t *testing.T) {
 
 	t.Run("RequestedByCairn", func(t *testing.T) {
 		require.Nil(t, env.ApplicationOperation(t, production))
-		require.NoError(t, cluster.RequestSync(t.Context(), settings.ArgoCDNamespace, production, "v1.2.0", "cairn:alice"))
+		require.NoError(t, cluster.RequestSync(t.Context(), env.Application(t, production), "v1.2.0", "cairn:alice"))
 		require.Equal(t, map[string]any{
 			"initiatedBy": map[string]any{"username": "cairn:alice"},
 			"sync":        map[string]any{"revision": "v1.2.0"},
@@ -183,7 +183,7 @@ func TestApplicationSyncs(t *testing.T) {
 		require.Len(t, history, 1)
 		require.Equal(t, "cairn:alice", at(history[0].(map[string]any), "initiatedBy", "username"))
 
-		require.NoError(t, cluster.RequestSync(t.Context(), settings.ArgoCDNamespace, production, "v1.3.0", "cairn:alice"))
+		require.NoError(t, cluster.RequestSync(t.Context(), env.Application(t, production), "v1.3.0", "cairn:alice"))
 		env.FailApplicationSync(t, production, "v1.3.0", "one or more synchronization tasks are not valid")
 		require.Nil(t, env.ApplicationOperation(t, production))
 		status = statusOf(t, env.Application(t, production))

@@ -32,8 +32,11 @@ type Environment struct {
 	// Namespace is the workload's namespace on the destination cluster;
 	// {team} is replaced by the team. Empty: the team's namespace.
 	Namespace string `yaml:"namespace"`
+	// Cluster is where the environment's Application lives, by its name
+	// among the clusters Cairn is configured with; empty: the first.
+	Cluster string `yaml:"cluster"`
 	// ArgoCDNamespace and ArgoCDProject place the environment's
-	// Application; empty: Settings'.
+	// Application there; empty: Settings'.
 	ArgoCDNamespace string `yaml:"argocdNamespace"`
 	ArgoCDProject   string `yaml:"argocdProject"`
 	// DestinationServer or DestinationName is the cluster Argo CD deploys

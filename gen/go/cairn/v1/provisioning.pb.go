@@ -327,8 +327,9 @@ type GetServiceStatusResponse struct {
 	Infrastructure []*InfrastructureStatus `protobuf:"bytes,4,rep,name=infrastructure,proto3" json:"infrastructure,omitempty"`
 	// Time from the create request until every resource was first ready.
 	ProvisioningDuration *durationpb.Duration `protobuf:"bytes,5,opt,name=provisioning_duration,json=provisioningDuration,proto3" json:"provisioning_duration,omitempty"`
-	// True when Cairn has lost its watch on the cluster and this view may be
-	// out of date.
+	// True when Cairn has lost its watch on a cluster and this view may be
+	// out of date: each deployment and resource says whether its own
+	// cluster's view is.
 	Stale bool `protobuf:"varint,6,opt,name=stale,proto3" json:"stale,omitempty"`
 	// When this view was last updated from the cluster.
 	ObserveTime   *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=observe_time,json=observeTime,proto3" json:"observe_time,omitempty"`
@@ -418,7 +419,7 @@ func (x *GetServiceStatusResponse) GetObserveTime() *timestamppb.Timestamp {
 // An environment's Argo CD Application, as Argo CD reports it.
 type DeploymentStatus struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// staging or production.
+	// The environment, one of the promotion path.
 	Environment string `protobuf:"bytes,1,opt,name=environment,proto3" json:"environment,omitempty"`
 	// Argo CD's sync status: Synced, OutOfSync or Unknown.
 	SyncStatus string `protobuf:"bytes,2,opt,name=sync_status,json=syncStatus,proto3" json:"sync_status,omitempty"`
@@ -430,7 +431,13 @@ type DeploymentStatus struct {
 	// When it was last deployed.
 	LastDeployTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=last_deploy_time,json=lastDeployTime,proto3" json:"last_deploy_time,omitempty"`
 	// The Application's name.
-	Application   string `protobuf:"bytes,6,opt,name=application,proto3" json:"application,omitempty"`
+	Application string `protobuf:"bytes,6,opt,name=application,proto3" json:"application,omitempty"`
+	// The cluster the Application lives on, by its name in Cairn's
+	// configuration.
+	Cluster string `protobuf:"bytes,7,opt,name=cluster,proto3" json:"cluster,omitempty"`
+	// True when Cairn has lost its watch on that cluster and this view may be
+	// out of date.
+	Stale         bool `protobuf:"varint,8,opt,name=stale,proto3" json:"stale,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -507,6 +514,20 @@ func (x *DeploymentStatus) GetApplication() string {
 	return ""
 }
 
+func (x *DeploymentStatus) GetCluster() string {
+	if x != nil {
+		return x.Cluster
+	}
+	return ""
+}
+
+func (x *DeploymentStatus) GetStale() bool {
+	if x != nil {
+		return x.Stale
+	}
+	return false
+}
+
 // A claim's readiness, from its Crossplane conditions.
 type InfrastructureStatus struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -519,7 +540,12 @@ type InfrastructureStatus struct {
 	// The Ready condition's reason.
 	Reason string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
 	// The Ready condition's message.
-	Message       string `protobuf:"bytes,5,opt,name=message,proto3" json:"message,omitempty"`
+	Message string `protobuf:"bytes,5,opt,name=message,proto3" json:"message,omitempty"`
+	// The cluster the claim lives on, by its name in Cairn's configuration.
+	Cluster string `protobuf:"bytes,6,opt,name=cluster,proto3" json:"cluster,omitempty"`
+	// True when Cairn has lost its watch on that cluster and this view may be
+	// out of date.
+	Stale         bool `protobuf:"varint,7,opt,name=stale,proto3" json:"stale,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -587,6 +613,20 @@ func (x *InfrastructureStatus) GetMessage() string {
 		return x.Message
 	}
 	return ""
+}
+
+func (x *InfrastructureStatus) GetCluster() string {
+	if x != nil {
+		return x.Cluster
+	}
+	return ""
+}
+
+func (x *InfrastructureStatus) GetStale() bool {
+	if x != nil {
+		return x.Stale
+	}
+	return false
 }
 
 // Request for ProvisioningService.WatchServiceStatus.
@@ -1579,7 +1619,7 @@ const file_cairn_v1_provisioning_proto_rawDesc = "" +
 	"\x0einfrastructure\x18\x04 \x03(\v2\x1e.cairn.v1.InfrastructureStatusR\x0einfrastructure\x12N\n" +
 	"\x15provisioning_duration\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\x14provisioningDuration\x12\x14\n" +
 	"\x05stale\x18\x06 \x01(\bR\x05stale\x12=\n" +
-	"\fobserve_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\vobserveTime\"\xfe\x01\n" +
+	"\fobserve_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\vobserveTime\"\xae\x02\n" +
 	"\x10DeploymentStatus\x12 \n" +
 	"\venvironment\x18\x01 \x01(\tR\venvironment\x12\x1f\n" +
 	"\vsync_status\x18\x02 \x01(\tR\n" +
@@ -1587,13 +1627,17 @@ const file_cairn_v1_provisioning_proto_rawDesc = "" +
 	"\rhealth_status\x18\x03 \x01(\tR\fhealthStatus\x12\x1a\n" +
 	"\brevision\x18\x04 \x01(\tR\brevision\x12D\n" +
 	"\x10last_deploy_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x0elastDeployTime\x12 \n" +
-	"\vapplication\x18\x06 \x01(\tR\vapplication\"\x8e\x01\n" +
+	"\vapplication\x18\x06 \x01(\tR\vapplication\x12\x18\n" +
+	"\acluster\x18\a \x01(\tR\acluster\x12\x14\n" +
+	"\x05stale\x18\b \x01(\bR\x05stale\"\xbe\x01\n" +
 	"\x14InfrastructureStatus\x12\x1a\n" +
 	"\bresource\x18\x01 \x01(\tR\bresource\x12\x12\n" +
 	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x14\n" +
 	"\x05ready\x18\x03 \x01(\bR\x05ready\x12\x16\n" +
 	"\x06reason\x18\x04 \x01(\tR\x06reason\x12\x18\n" +
-	"\amessage\x18\x05 \x01(\tR\amessage\"~\n" +
+	"\amessage\x18\x05 \x01(\tR\amessage\x12\x18\n" +
+	"\acluster\x18\x06 \x01(\tR\acluster\x12\x14\n" +
+	"\x05stale\x18\a \x01(\bR\x05stale\"~\n" +
 	"\x19WatchServiceStatusRequest\x12a\n" +
 	"\x04name\x18\x01 \x01(\tBM\xe0A\x02\xfaA\x13\n" +
 	"\x11cairn.dev/Service\xbaH1r/2-^services/[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$R\x04name\"X\n" +

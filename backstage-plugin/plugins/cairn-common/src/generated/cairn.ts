@@ -860,7 +860,12 @@ export interface components {
         v1DeploymentStatus: {
             /** @description The Application's name. */
             application?: string;
-            /** @description staging or production. */
+            /**
+             * @description The cluster the Application lives on, by its name in Cairn's
+             *     configuration.
+             */
+            cluster?: string;
+            /** @description The environment, one of the promotion path. */
             environment?: string;
             /**
              * @description Argo CD's health status: Healthy, Progressing, Degraded, Suspended,
@@ -874,6 +879,11 @@ export interface components {
             lastDeployTime?: string;
             /** @description The revision last synced. */
             revision?: string;
+            /**
+             * @description True when Cairn has lost its watch on that cluster and this view may be
+             *     out of date.
+             */
+            stale?: boolean;
             /** @description Argo CD's sync status: Synced, OutOfSync or Unknown. */
             syncStatus?: string;
         };
@@ -1024,8 +1034,9 @@ export interface components {
             /** @description The service name. */
             service?: string;
             /**
-             * @description True when Cairn has lost its watch on the cluster and this view may be
-             *     out of date.
+             * @description True when Cairn has lost its watch on a cluster and this view may be
+             *     out of date: each deployment and resource says whether its own
+             *     cluster's view is.
              */
             stale?: boolean;
         };
@@ -1100,6 +1111,8 @@ export interface components {
         };
         /** @description A claim's readiness, from its Crossplane conditions. */
         v1InfrastructureStatus: {
+            /** @description The cluster the claim lives on, by its name in Cairn's configuration. */
+            cluster?: string;
             /** @description The claim's kind, such as `DatabaseClaim`. */
             kind?: string;
             /** @description The Ready condition's message. */
@@ -1110,6 +1123,11 @@ export interface components {
             reason?: string;
             /** @description The claim's name, such as `orders-service-db`. */
             resource?: string;
+            /**
+             * @description True when Cairn has lost its watch on that cluster and this view may be
+             *     out of date.
+             */
+            stale?: boolean;
         };
         /** @description A link shown on the service's Backstage page. */
         v1Link: {
