@@ -1,0 +1,137 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/cairn-dev/cairn/internal/testenv/kubetest"
+	"github.com/cairn-dev/cairn/server/kube/manifest"
+)
+
+// TestProvisioningAcrossThreeClusters runs Cairn on three API servers: a
+// management cluster holding the claims and the Applications of dev and
+// staging (staging's deploying to the spoke Argo CD knows as spoke-a), and
+// a spoke with an Argo CD of its own holding production's Application.
+func TestProvisioningAcrossThreeClusters(t *testing.T) {
+	management, spokeA, spokeB := kubetest.Start(t), kubetest.Start(t), kubetest.Start(t)
+	config := provisioningConfig(t)
+	raw, err := os.ReadFile(config)
+	require.NoError(t, err)
+	raw = append(raw, fmt.Sprintf(`kubernetes:
+  clusters:
+    - {name: management, kubeconfig: %s}
+    - {name: spoke-a, kubeconfig: %s}
+    - {name: spoke-b, kubeconfig: %s}
+  claimsCluster: management
+  environments:
+    - {name: dev, cluster: management, namespace: "{team}-dev"}
+    - name: staging
+      cluster: management
+      sync: promotion
+      destinationName: spoke-a
+      promotion: {from: dev}
+    - name: production
+      cluster: spoke-b
+      sync: promotion
+      revision: release
+      promotion: {from: staging, approval: true, requireRunning: true}
+`, management.Kubeconfig(t), spokeA.Kubeconfig(t), spokeB.Kubeconfig(t))...)
+	require.NoError(t, os.WriteFile(config, raw, 0o600))
+	p := launchCairnWithConfig(t, engines[0].storeURL(t), config)
+	p.waitHealth(t, healthpb.HealthCheckResponse_SERVING)
+
+	body := strings.NewReader(`{"name": "orders-service", "owner": "group:default/team-orders", "database": "postgresql",
+  "environments": ["dev", "staging", "production"], "repositoryUrl": "https://github.com/company/orders-service.git"}`)
+	r := p.restAs(t, ordersDeveloperToken, "POST", "/v1/services", body)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+
+	t.Run("EachObjectGoesToItsCluster", func(t *testing.T) {
+		require.Eventually(t, func() bool {
+			return len(objectsOnCluster(t, management, "orders-service")) == 3 && len(objectsOnCluster(t, spokeB, "orders-service")) == 1
+		}, 60*time.Second, 100*time.Millisecond, "the objects did not reach their clusters")
+		require.Empty(t, objectsOnCluster(t, spokeA, "orders-service"), "spoke-a is deployed to by the management cluster's Argo CD")
+
+		destination := func(env *kubetest.Env, name string) map[string]any {
+			d, _, _ := unstructured.NestedMap(env.Application(t, name).Object, "spec", "destination")
+			return d
+		}
+		require.Equal(t, map[string]any{"server": manifest.DefaultDestinationServer, "namespace": "team-orders-dev"},
+			destination(management, "orders-service-dev"))
+		require.Equal(t, map[string]any{"name": "spoke-a", "namespace": "team-orders"}, destination(management, "orders-service-staging"))
+		require.Equal(t, map[string]any{"server": manifest.DefaultDestinationServer, "namespace": "team-orders"},
+			destination(spokeB, "orders-service-production"))
+		db := management.Get(t, manifest.DatabaseClaim(manifest.Plan{Service: "orders-service", Team: "team-orders"}, manifest.DefaultSettings()))
+		require.NotNil(t, db, "the claim is on the claims cluster")
+		require.Equal(t, "team-orders", db.GetNamespace())
+	})
+
+	t.Run("StatusMergesTheClusters", func(t *testing.T) {
+		var r restResponse
+		require.Eventually(t, func() bool {
+			r = p.rest(t, "GET", "/v1/services/orders-service/status", nil)
+			return r.status == http.StatusOK && len(r.body["deployments"].([]any)) == 3 && len(r.body["infrastructure"].([]any)) == 1
+		}, 30*time.Second, 100*time.Millisecond, "status did not show every object: %s", r.raw)
+		require.Equal(t, map[string]any{"dev": "management", "staging": "management", "production": "spoke-b"}, clustersOf(r))
+		require.Equal(t, "management", r.body["infrastructure"].([]any)[0].(map[string]any)["cluster"])
+		require.Equal(t, false, r.body["stale"])
+	})
+
+	t.Run("PromotionFollowsThePath", func(t *testing.T) {
+		promote := func(token, env, revision string) restResponse {
+			return p.restAs(t, token, "POST", "/v1/services/orders-service/promotions",
+				strings.NewReader(fmt.Sprintf(`{"promotion": {"revision": %q, "environment": %q}}`, revision, env)))
+		}
+		r := promote(ordersDeveloperToken, "production", "7c1d2e3")
+		require.Equal(t, http.StatusBadRequest, r.status, r.raw)
+		require.Equal(t, "PROMOTION_SKIPS_ENVIRONMENT", r.body["details"].([]any)[0].(map[string]any)["reason"])
+		require.Contains(t, r.body["message"], "the path is dev -> staging -> production")
+
+		r = promote(ordersDeveloperToken, "staging", "7c1d2e3")
+		require.Equal(t, http.StatusOK, r.status, r.raw)
+		require.Equal(t, "approved", r.body["state"], "staging takes promotions without an approver")
+		require.NotNil(t, management.ApplicationOperation(t, "orders-service-staging"), "the staging sync was requested on the management cluster")
+		management.MarkApplicationSynced(t, "orders-service-staging", "7c1d2e3")
+
+		require.Eventually(t, func() bool {
+			r = promote(ordersDeveloperToken, "production", "7c1d2e3")
+			return r.status == http.StatusOK
+		}, 30*time.Second, 100*time.Millisecond, "production did not take what staging runs: %s", r.raw)
+		require.Equal(t, "pending", r.body["state"], "production needs an approver")
+		approved := p.restAs(t, ordersApproverToken, "POST", "/v1/"+r.body["name"].(string)+":approve", strings.NewReader(`{}`))
+		require.Equal(t, http.StatusOK, approved.status, approved.raw)
+		require.NotNil(t, spokeB.ApplicationOperation(t, "orders-service-production"), "the production sync was requested on spoke-b")
+	})
+
+	t.Run("AClusterThatDoesNotAnswerMakesStaleOnlyWhatLivesThere", func(t *testing.T) {
+		spokeB.StopAPIServer(t)
+		var r restResponse
+		require.Eventually(t, func() bool {
+			r = p.rest(t, "GET", "/v1/services/orders-service/status", nil)
+			return r.status == http.StatusOK && r.body["stale"] == true
+		}, 30*time.Second, 100*time.Millisecond, "status did not turn stale: %s", r.raw)
+		stale := map[string]any{}
+		for _, d := range r.body["deployments"].([]any) {
+			stale[d.(map[string]any)["environment"].(string)] = d.(map[string]any)["stale"]
+		}
+		require.Equal(t, map[string]any{"dev": false, "staging": false, "production": true}, stale)
+		require.Equal(t, false, r.body["infrastructure"].([]any)[0].(map[string]any)["stale"])
+		spokeB.StartAPIServer(t)
+	})
+}
+
+// clustersOf maps each deployment's environment to its cluster.
+func clustersOf(r restResponse) map[string]any {
+	clusters := map[string]any{}
+	for _, d := range r.body["deployments"].([]any) {
+		clusters[d.(map[string]any)["environment"].(string)] = d.(map[string]any)["cluster"]
+	}
+	return clusters
+}
