@@ -176,3 +176,31 @@ func TestTheDocumentedPromotionPathLoads(t *testing.T) {
 		Promotion: &manifest.Promotion{From: "staging", Approval: true, RequireRunning: true},
 	}, production)
 }
+
+// TestTheDeployedEnvironmentExamplesLoad loads deploy/environments as
+// Cairn's config file: each names three clusters and places every
+// environment on one of them.
+func TestTheDeployedEnvironmentExamplesLoad(t *testing.T) {
+	for file, placed := range map[string][]string{
+		"hub-and-spoke.yaml":      {"management", "management", "management"},
+		"argocd-per-cluster.yaml": {"management", "staging", "production"},
+	} {
+		t.Run(file, func(t *testing.T) {
+			cfg, err := LoadConfig([]string{"--config", filepath.Join("..", "deploy", "environments", file)}, env(nil), io.Discard)
+			require.NoError(t, err)
+			var names []string
+			for _, c := range cfg.Kubernetes.clusters() {
+				names = append(names, c.Name)
+			}
+			require.Equal(t, []string{"management", "staging", "production"}, names)
+			settings := cfg.Kubernetes.settings()
+			require.Equal(t, []string{"dev", "staging", "production"}, settings.EnvironmentNames())
+			var got []string
+			for _, name := range settings.EnvironmentNames() {
+				e, _ := settings.Environment(name)
+				got = append(got, e.Cluster)
+			}
+			require.Equal(t, placed, got)
+		})
+	}
+}
