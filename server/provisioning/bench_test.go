@@ -33,7 +33,48 @@ func TestMain(m *testing.M) { kubetest.Main(m) }
 func benchProvisioner(b *testing.B) (*Provisioner, *kubetest.Env, context.Context) {
 	b.Helper()
 	env := kubetest.Shared(b)
-	env.CreateNamespace(b, "team-bench")
+	cluster, err := kube.NewCluster(env.Config(), manifest.DefaultSettings())
+	if err != nil {
+		b.Fatal(err)
+	}
+	kubetest.RunCluster(b, cluster)
+	p, ctx := benchProvisionerOn(b, cluster, manifest.DefaultSettings())
+	return p, env, ctx
+}
+
+// benchThreeClusters is a Provisioner on three API servers, the shared one
+// holding the claims and staging's Application and two more holding one
+// production environment each, as benchRequestAcross deploys to.
+func benchThreeClusters(b *testing.B) (*Provisioner, context.Context) {
+	b.Helper()
+	settings := manifest.DefaultSettings()
+	settings.Environments = []manifest.Environment{
+		{Name: "staging", Cluster: "management"},
+		{Name: "production-eu", Cluster: "eu", Sync: manifest.SyncPromotion, Promotion: &manifest.Promotion{From: "staging"}},
+		{Name: "production-us", Cluster: "us", Sync: manifest.SyncPromotion, Promotion: &manifest.Promotion{From: "staging"}},
+	}
+	var clusters []*kube.Cluster
+	for i, name := range []string{"management", "eu", "us"} {
+		env := kubetest.Shared(b)
+		if i > 0 {
+			env = kubetest.Start(b)
+		}
+		cluster, err := kube.NewClusterWatching(name, env.Config(), settings, kube.Watch{Applications: true, Claims: i == 0})
+		if err != nil {
+			b.Fatal(err)
+		}
+		kubetest.RunCluster(b, cluster)
+		clusters = append(clusters, cluster)
+	}
+	all, err := kube.NewClusters(settings, "management", clusters...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return benchProvisionerOn(b, all, settings)
+}
+
+func benchProvisionerOn(b *testing.B, cluster Cluster, settings manifest.Settings) (*Provisioner, context.Context) {
+	b.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	b.Cleanup(cancel)
 	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "cairn.db"))
@@ -44,16 +85,11 @@ func benchProvisioner(b *testing.B) (*Provisioner, *kubetest.Env, context.Contex
 	if err := st.Migrate(ctx); err != nil {
 		b.Fatal(err)
 	}
-	cluster, err := kube.NewCluster(env.Config(), manifest.DefaultSettings())
-	if err != nil {
-		b.Fatal(err)
-	}
-	kubetest.RunCluster(b, cluster)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	p := New(st, cluster, manifest.DefaultSettings(), entityref.Teams{}, NewMetrics(prometheus.NewRegistry()), logger)
+	p := New(st, cluster, settings, entityref.Teams{}, NewMetrics(prometheus.NewRegistry()), logger)
 	go p.Run(ctx)
 	admin := auth.NewContext(ctx, &auth.Principal{Name: "bench", Roles: []auth.Role{auth.RoleAdmin}, AllTeams: true})
-	return p, env, admin
+	return p, admin
 }
 
 func benchRequest(name string) Request {
@@ -66,18 +102,55 @@ func benchRequest(name string) Request {
 }
 
 // waitApplied waits until the informers hold all four of a service's
-// objects, polling finely so that the wait adds little to what it measures.
-func waitApplied(b *testing.B, p *Provisioner, service string) {
+// objects.
+func waitApplied(b *testing.B, p *Provisioner, service string) { waitObjects(b, p, service, 4) }
+
+// waitObjects waits until the informers hold n objects of a service,
+// polling finely so that the wait adds little to what it measures.
+func waitObjects(b *testing.B, p *Provisioner, service string, n int) {
 	b.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		apps, claims := p.cluster.Objects(service)
-		if len(apps)+len(claims) == 4 {
+		if len(apps)+len(claims) == n {
 			return
 		}
 		time.Sleep(time.Millisecond)
 	}
 	b.Fatalf("%s was not applied within 30s", service)
+}
+
+// benchRequestAcross is benchRequest deployed to the three environments of
+// benchThreeClusters.
+func benchRequestAcross(name string) Request {
+	r := benchRequest(name)
+	r.Environments = []string{"staging", "production-eu", "production-us"}
+	return r
+}
+
+// BenchmarkStatusReadThreeClusters is BenchmarkStatusRead's informer-cache
+// read with a service's Applications on three clusters.
+func BenchmarkStatusReadThreeClusters(b *testing.B) {
+	p, ctx := benchThreeClusters(b)
+	const service = "bench-status-across"
+	if _, err := p.Create(ctx, benchRequestAcross(service)); err != nil {
+		b.Fatal(err)
+	}
+	waitObjects(b, p, service, 5)
+	for b.Loop() {
+		prov, snap, err := p.Status(ctx, service)
+		if err != nil {
+			b.Fatal(err)
+		}
+		statusOf(prov, snap, p.settings)
+	}
+}
+
+// BenchmarkCreateToAppliedThreeClusters is BenchmarkCreateToApplied with
+// the service's objects going to three clusters.
+func BenchmarkCreateToAppliedThreeClusters(b *testing.B) {
+	p, ctx := benchThreeClusters(b)
+	benchCreateToApplied(b, p, ctx, benchRequestAcross, 5)
 }
 
 func BenchmarkStatusRead(b *testing.B) {
@@ -135,16 +208,22 @@ func BenchmarkStatusRead(b *testing.B) {
 // informers, and reports its median and 95th percentile.
 func BenchmarkCreateToApplied(b *testing.B) {
 	p, _, ctx := benchProvisioner(b)
+	benchCreateToApplied(b, p, ctx, benchRequest, 4)
+}
+
+// benchCreateToApplied creates services of request and reports the median
+// and 95th percentile of the time until their n objects are applied.
+func benchCreateToApplied(b *testing.B, p *Provisioner, ctx context.Context, request func(string) Request, n int) {
 	var latencies []time.Duration
 	i := 0
 	for b.Loop() {
 		name := fmt.Sprintf("bench-create-%d-%d", time.Now().UnixNano()%1e6, i)
 		i++
-		if _, err := p.Create(ctx, benchRequest(name)); err != nil {
+		if _, err := p.Create(ctx, request(name)); err != nil {
 			b.Fatal(err)
 		}
 		start := time.Now()
-		waitApplied(b, p, name)
+		waitObjects(b, p, name, n)
 		latencies = append(latencies, time.Since(start))
 	}
 	slices.Sort(latencies)
