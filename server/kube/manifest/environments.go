@@ -46,6 +46,11 @@ type Environment struct {
 	DestinationName   string `yaml:"destinationName"`
 	// Replicas says the plan's replica count applies here.
 	Replicas bool `yaml:"replicas"`
+	// Production says the environment is production-like: DORA metrics
+	// count its deployments (and the incidents their revisions cause), and
+	// removing the database of a service that deploys there needs force
+	// and an admin.
+	Production bool `yaml:"production"`
 	// Promotion says how a revision gets into the environment; nil: only by
 	// following Revision.
 	Promotion *Promotion `yaml:"promotion"`
@@ -66,11 +71,12 @@ type Promotion struct {
 
 // DefaultEnvironments is the path when none is configured: staging follows
 // main and syncs automatically; production deploys release and syncs only
-// on an approved promotion from staging, with the plan's replica count.
+// on an approved promotion from staging, with the plan's replica count, and
+// is production-like.
 func DefaultEnvironments() []Environment {
 	return []Environment{
 		{Name: EnvironmentStaging, Sync: SyncAutomatic, Revision: DefaultRevision},
-		{Name: EnvironmentProduction, Sync: SyncPromotion, Revision: DefaultProductionRevision, Replicas: true,
+		{Name: EnvironmentProduction, Sync: SyncPromotion, Revision: DefaultProductionRevision, Replicas: true, Production: true,
 			Promotion: &Promotion{From: EnvironmentStaging, Approval: true}},
 	}
 }

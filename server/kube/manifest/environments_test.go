@@ -8,13 +8,14 @@ import (
 )
 
 // hubAndSpoke is a three-environment path: dev follows main on the hub,
-// staging takes promotions from dev, and production, on a spoke cluster
-// Argo CD knows by name, takes approved promotions of what staging runs.
+// staging takes promotions from dev, and production, production-like on a
+// spoke cluster Argo CD knows by name, takes approved promotions of what
+// staging runs.
 func hubAndSpoke() []Environment {
 	return []Environment{
 		{Name: "dev", Namespace: "{team}-dev"},
 		{Name: "staging", Namespace: "{team}-staging", Promotion: &Promotion{From: "dev"}},
-		{Name: "production", Sync: SyncPromotion, Revision: "release", Replicas: true,
+		{Name: "production", Sync: SyncPromotion, Revision: "release", Replicas: true, Production: true,
 			ArgoCDNamespace: "argocd-prod", ArgoCDProject: "{team}-production", DestinationName: "prod-eu",
 			Promotion: &Promotion{From: "staging", Approval: true, RequireRunning: true}},
 	}
@@ -105,4 +106,21 @@ func TestCheckEnvironmentsNamesThePath(t *testing.T) {
 	require.EqualError(t, err, `environment "qa" is not configured: want one of dev, staging, production`)
 	require.EqualError(t, DefaultSettings().CheckEnvironments([]string{"dev"}),
 		`environment "dev" is not configured: want one of staging, production`)
+}
+
+func TestProductionEnvironmentsAreThoseThePathMarksInPathOrder(t *testing.T) {
+	require.Equal(t, []string{"production"}, DefaultSettings().ProductionEnvironments(), "the default path")
+	require.Equal(t, []string{"production"}, Settings{}.ProductionEnvironments(), "no path is the default path")
+
+	s := DefaultSettings()
+	s.Environments = []Environment{
+		{Name: "staging"},
+		{Name: "production-us", Production: true, Promotion: &Promotion{From: "staging"}},
+		{Name: "production-eu", Production: true, Promotion: &Promotion{From: "staging"}},
+	}
+	require.Equal(t, []string{"production-us", "production-eu"}, s.ProductionEnvironments())
+
+	s.Environments = []Environment{{Name: "dev"}, {Name: "production", Promotion: &Promotion{From: "dev"}}}
+	require.NoError(t, ValidateEnvironments(s.Environments), "a path may mark none")
+	require.Empty(t, s.ProductionEnvironments(), "the name alone does not make an environment production-like")
 }

@@ -191,6 +191,18 @@ func (s Settings) EnvironmentNames() []string {
 	return names
 }
 
+// ProductionEnvironments are the names of the path's production-like
+// environments, in path order; none when it marks none.
+func (s Settings) ProductionEnvironments() []string {
+	var names []string
+	for _, env := range s.complete().Environments {
+		if env.Production {
+			names = append(names, env.Name)
+		}
+	}
+	return names
+}
+
 // OrderEnvironments returns envs without repeats in the order of the
 // promotion path, then any the path does not hold by name.
 func (s Settings) OrderEnvironments(envs []string) []string {
