@@ -29,6 +29,7 @@ func fullSpec() store.ProvisioningSpec {
 		Bucket:             true,
 		Environments:       []string{"staging", "production"},
 		ReplicaCount:       3,
+		Revisions:          map[string]string{"production": "4f2c1e9"},
 		ProductionRevision: "4f2c1e9",
 	}
 }
