@@ -448,8 +448,10 @@ type MetricsStore interface {
 	// team's or the organisation's DORA metrics cover.
 	ServiceNames(ctx context.Context, team string) ([]string, error)
 	// DeliveryFacts returns what DORA metrics are computed from, for the
-	// given services (none for no services) and the period [from, to).
-	DeliveryFacts(ctx context.Context, services []string, environment string, from, to time.Time) (DeliveryFacts, error)
+	// given services' deployments to any of environments and their
+	// incidents, in the period [from, to): none for no services or no
+	// environments.
+	DeliveryFacts(ctx context.Context, services, environments []string, from, to time.Time) (DeliveryFacts, error)
 }
 
 // Deployment statuses.
@@ -536,7 +538,7 @@ type TicketCount struct {
 // DeliveryFacts are a set of services' delivery events of a period, as
 // DORA metrics need them.
 type DeliveryFacts struct {
-	// Days counts the deployments to the environment that finished in the
+	// Days counts the deployments to the environments that finished in the
 	// period, per UTC day of their finish: only the days that have some,
 	// in day order.
 	Days []DeploymentDay

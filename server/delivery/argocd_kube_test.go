@@ -76,7 +76,7 @@ func TestIntakeCountsEveryDeploymentOfARecreatedApplicationOnce(t *testing.T) {
 			requireCounted := func(want int64) {
 				t.Helper()
 				require.EventuallyWithT(t, func(c *assert.CollectT) {
-					facts, err := st.DeliveryFacts(t.Context(), []string{service}, "production", time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+					facts, err := st.DeliveryFacts(t.Context(), []string{service}, []string{"production"}, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
 					require.NoError(c, err)
 					var got int64
 					for _, day := range facts.Days {

@@ -354,9 +354,9 @@ func (s *Service) dora(ctx context.Context, services []string, w Window) (Dora, 
 	)
 	before := w.previous()
 	wg.Go(func() {
-		previous, previousErr = s.store.DeliveryFacts(ctx, services, ProductionEnvironment, before.Start, before.End)
+		previous, previousErr = s.store.DeliveryFacts(ctx, services, []string{ProductionEnvironment}, before.Start, before.End)
 	})
-	current, err := s.store.DeliveryFacts(ctx, services, ProductionEnvironment, w.Start, w.End)
+	current, err := s.store.DeliveryFacts(ctx, services, []string{ProductionEnvironment}, w.Start, w.End)
 	wg.Wait()
 	if err = errors.Join(err, previousErr); err != nil {
 		return Dora{}, err

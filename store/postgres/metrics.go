@@ -118,11 +118,11 @@ func (e *executor) TeamServiceNames(ctx context.Context, team string) ([]string,
 // DeliveryFacts reads in one statement, one round trip: the period's whole days from deployment_days, its part-days from
 // the deployments and their commits, and the restore times, each read by
 // an index or a primary key.
-func (e *executor) DeliveryFacts(ctx context.Context, services []string, environment string, from, to time.Time) (store.DeliveryFacts, error) {
+func (e *executor) DeliveryFacts(ctx context.Context, services, environments []string, from, to time.Time) (store.DeliveryFacts, error) {
 	var facts store.DeliveryFacts
 	head, whole, tail := delivery.Split(from, to)
 	row, err := e.q.DeliveryFacts(ctx, dbsqlc.DeliveryFactsParams{
-		Services: services, Environment: environment, PeriodFrom: from, PeriodTo: to,
+		Services: services, Environments: environments, PeriodFrom: from, PeriodTo: to,
 		WholeFrom: whole.From, WholeTo: whole.To, HeadFrom: head.From, HeadTo: head.To, TailFrom: tail.From, TailTo: tail.To,
 	})
 	if err != nil {

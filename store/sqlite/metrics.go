@@ -112,7 +112,7 @@ func (e *executor) TeamServiceNames(ctx context.Context, team string) ([]string,
 // SQLite's transactions here take the write lock (see dsn), and an event
 // recorded between two reads shows in one and not yet in the other, as it
 // would a moment later in both.
-func (e *executor) DeliveryFacts(ctx context.Context, services []string, environment string, from, to time.Time) (store.DeliveryFacts, error) {
+func (e *executor) DeliveryFacts(ctx context.Context, services, environments []string, from, to time.Time) (store.DeliveryFacts, error) {
 	var facts store.DeliveryFacts
 	counts := make(map[int64]*store.DeploymentDay)
 	count := func(day, succeeded, failed, incidentCausing int64) {
@@ -129,7 +129,7 @@ func (e *executor) DeliveryFacts(ctx context.Context, services []string, environ
 	head, whole, tail := delivery.Split(from, to)
 	if !whole.Empty() {
 		rows, err := e.q.WholeDeploymentDays(ctx, dbsqlc.WholeDeploymentDaysParams{
-			Environment: environment, DayFrom: whole.From.UnixMicro(), DayTo: whole.To.UnixMicro(), Services: services,
+			Environments: environments, DayFrom: whole.From.UnixMicro(), DayTo: whole.To.UnixMicro(), Services: services,
 		})
 		if err != nil {
 			return store.DeliveryFacts{}, err
@@ -146,7 +146,7 @@ func (e *executor) DeliveryFacts(ctx context.Context, services []string, environ
 			continue
 		}
 		rows, err := e.q.PartDayDeployments(ctx, dbsqlc.PartDayDeploymentsParams{
-			Environment: environment, FinishedFrom: part.From.UnixMicro(), FinishedTo: part.To.UnixMicro(), Services: services,
+			Environments: environments, FinishedFrom: part.From.UnixMicro(), FinishedTo: part.To.UnixMicro(), Services: services,
 		})
 		if err != nil {
 			return store.DeliveryFacts{}, err
@@ -155,7 +155,7 @@ func (e *executor) DeliveryFacts(ctx context.Context, services []string, environ
 			count(row.Day, row.Succeeded, row.Failed, row.IncidentCausing)
 		}
 		partLeadTimes, err := e.q.PartDayLeadTimes(ctx, dbsqlc.PartDayLeadTimesParams{
-			Environment: environment, FinishedFrom: part.From.UnixMicro(), FinishedTo: part.To.UnixMicro(), Services: services,
+			Environments: environments, FinishedFrom: part.From.UnixMicro(), FinishedTo: part.To.UnixMicro(), Services: services,
 		})
 		if err != nil {
 			return store.DeliveryFacts{}, err

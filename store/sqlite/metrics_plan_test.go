@@ -25,7 +25,7 @@ func TestDeliveryFactsReadIndexesAlone(t *testing.T) {
 	s.d.q = dbsqlc.New(db)
 
 	noon := time.Date(2031, 3, 31, 12, 0, 0, 0, time.UTC)
-	_, err = s.DeliveryFacts(t.Context(), []string{"orders", "cart"}, "production", noon.AddDate(0, 0, -30), noon)
+	_, err = s.DeliveryFacts(t.Context(), []string{"orders", "cart"}, []string{"production-eu", "production-us"}, noon.AddDate(0, 0, -30), noon)
 	require.NoError(t, err)
 
 	var plans [][]string

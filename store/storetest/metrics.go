@@ -27,13 +27,14 @@ var metricsTests = []struct {
 	{"DeliveryFactsLeaveOtherServicesAndEnvironmentsOut", testDeliveryFactsScope},
 	{"DeliveryFactsLeadTimesAreOfSuccessfulDeploymentsCommitsOnly", testDeliveryFactsLeadTimes},
 	{"DeliveryFactsAgreeOnWholeDaysAndPartsOfDays", testDeliveryFactsWholeAndPartDays},
+	{"DeliveryFactsCountTheDeploymentsToEveryEnvironmentAsked", testDeliveryFactsEnvironments},
 	{"AnIncidentNamingARevisionMarksItsDeploymentsWhicheverIsRecordedFirst", testIncidentCauseMarksDeployments},
 	{"ConcurrentDeploymentsAndIncidentsNamingThemAlwaysMeet", testConcurrentDeploymentsAndIncidents},
 	{"RecordIncidentIsIdempotentOnItsServiceAndIDAndRoundTripsInUTCMicroseconds", testRecordIncidentIdempotent},
 	{"IncidentsOfTwoServicesWithOneIDAreTwoIncidents", testIncidentIDsPerService},
 	{"ResolveIncidentResolvesOnceAtOneTime", testResolveIncident},
 	{"DeliveryFactsRestoreTimesAreOfIncidentsResolvedInThePeriod", testDeliveryFactsRestoreTimes},
-	{"DeliveryFactsOfNoServicesAreEmpty", testDeliveryFactsOfNoServices},
+	{"DeliveryFactsOfNoServicesOrNoEnvironmentsAreEmpty", testDeliveryFactsOfNoServicesOrEnvironments},
 	{"SupportTicketsAreIdempotentOnTheirScopeAndIDAndCountedPerCategory", testSupportTickets},
 	{"ServiceNamesAreATeamsOrEveryServiceInByteOrder", testServiceNames},
 }
@@ -78,7 +79,7 @@ func recordIncident(t *testing.T, s store.Store, i store.Incident) {
 // the metrics tests' day.
 func factsOfDay(t *testing.T, s store.Store) store.DeliveryFacts {
 	t.Helper()
-	facts, err := s.DeliveryFacts(t.Context(), []string{"orders"}, "production", metricsDay, metricsDay.AddDate(0, 0, 1))
+	facts, err := s.DeliveryFacts(t.Context(), []string{"orders"}, []string{"production"}, metricsDay, metricsDay.AddDate(0, 0, 1))
 	require.NoError(t, err)
 	return facts
 }
@@ -170,11 +171,11 @@ func testRepeatAddsCommits(t *testing.T, s store.Store) {
 	facts := factsOfDay(t, s)
 	require.Equal(t, wantDays, facts.Days)
 	require.Equal(t, wantLeadTimes, sortedDurations(facts.LeadTimes))
-	facts, err = s.DeliveryFacts(t.Context(), []string{"orders"}, "production", at(9, 0), at(13, 0))
+	facts, err = s.DeliveryFacts(t.Context(), []string{"orders"}, []string{"production"}, at(9, 0), at(13, 0))
 	require.NoError(t, err)
 	require.Equal(t, wantDays, facts.Days)
 	require.Equal(t, wantLeadTimes, sortedDurations(facts.LeadTimes))
-	facts, err = s.DeliveryFacts(t.Context(), []string{"orders"}, "production", metricsDay.AddDate(0, 0, 1), metricsDay.AddDate(0, 0, 2))
+	facts, err = s.DeliveryFacts(t.Context(), []string{"orders"}, []string{"production"}, metricsDay.AddDate(0, 0, 1), metricsDay.AddDate(0, 0, 2))
 	require.NoError(t, err)
 	require.Empty(t, facts.Days)
 	require.Empty(t, facts.LeadTimes)
@@ -250,7 +251,7 @@ func testDeliveryFactsDays(t *testing.T, s store.Store) {
 		recordDeployment(t, s, d)
 	}
 
-	facts, err := s.DeliveryFacts(t.Context(), []string{"orders"}, "production", from, to)
+	facts, err := s.DeliveryFacts(t.Context(), []string{"orders"}, []string{"production"}, from, to)
 	require.NoError(t, err)
 	require.Equal(t, []store.DeploymentDay{
 		{Day: metricsDay, Succeeded: 2, Failed: 1},
@@ -278,13 +279,13 @@ func testDeliveryFactsScope(t *testing.T, s store.Store) {
 		recordIncident(t, s, i)
 	}
 
-	facts, err := s.DeliveryFacts(t.Context(), []string{"orders", "cart"}, "production", metricsDay, metricsDay.AddDate(0, 0, 1))
+	facts, err := s.DeliveryFacts(t.Context(), []string{"orders", "cart"}, []string{"production"}, metricsDay, metricsDay.AddDate(0, 0, 1))
 	require.NoError(t, err)
 	require.Equal(t, []store.DeploymentDay{{Day: metricsDay, Succeeded: 2}}, facts.Days)
 	require.Equal(t, []time.Duration{time.Hour, 2 * time.Hour}, sortedDurations(facts.LeadTimes))
 	require.Equal(t, []time.Duration{time.Hour, 2 * time.Hour}, sortedDurations(facts.RestoreTimes))
 
-	facts, err = s.DeliveryFacts(t.Context(), []string{"orders"}, "staging", metricsDay, metricsDay.AddDate(0, 0, 1))
+	facts, err = s.DeliveryFacts(t.Context(), []string{"orders"}, []string{"staging"}, metricsDay, metricsDay.AddDate(0, 0, 1))
 	require.NoError(t, err)
 	require.Equal(t, []store.DeploymentDay{{Day: metricsDay, Succeeded: 1}}, facts.Days)
 	require.Equal(t, []time.Duration{4 * time.Hour}, facts.LeadTimes)
@@ -321,7 +322,7 @@ func testDeliveryFactsWholeAndPartDays(t *testing.T, s store.Store) {
 
 	// Noon to noon: half of the day before, the whole day, half the day
 	// after (next-noon is at its end, left out).
-	facts, err := s.DeliveryFacts(t.Context(), []string{"orders"}, "production", at(-12, 0), at(36, 0))
+	facts, err := s.DeliveryFacts(t.Context(), []string{"orders"}, []string{"production"}, at(-12, 0), at(36, 0))
 	require.NoError(t, err)
 	require.Equal(t, []store.DeploymentDay{
 		{Day: metricsDay.AddDate(0, 0, -1), Succeeded: 1},
@@ -331,10 +332,47 @@ func testDeliveryFactsWholeAndPartDays(t *testing.T, s store.Store) {
 	require.Equal(t, []time.Duration{time.Minute, time.Hour, 2 * time.Hour, 3 * time.Hour, 4 * time.Hour}, sortedDurations(facts.LeadTimes))
 
 	// A part of one day.
-	facts, err = s.DeliveryFacts(t.Context(), []string{"orders"}, "production", at(7, 0), at(21, 0))
+	facts, err = s.DeliveryFacts(t.Context(), []string{"orders"}, []string{"production"}, at(7, 0), at(21, 0))
 	require.NoError(t, err)
 	require.Equal(t, []store.DeploymentDay{{Day: metricsDay, Succeeded: 2, Failed: 1, IncidentCausing: 1}}, facts.Days)
 	require.Equal(t, []time.Duration{time.Hour, 2 * time.Hour, 3 * time.Hour}, sortedDurations(facts.LeadTimes))
+}
+
+func testDeliveryFactsEnvironments(t *testing.T, s store.Store) {
+	to := func(environment string, d store.Deployment) store.Deployment { d.Environment = environment; return d }
+	failed := to("production-us", deployment("us-v2", at(12, 0), time.Hour))
+	failed.Status = store.DeploymentFailed
+	for _, d := range []store.Deployment{
+		to("production-eu", deployment("eu-evening-before", at(-6, 0), time.Minute)),
+		to("production-eu", deployment("eu-v1", at(10, 0), time.Hour)),
+		to("production-us", deployment("us-v1", at(11, 0), 2*time.Hour)),
+		failed,
+		to("staging", deployment("staging-v1", at(13, 0), 3*time.Hour)),
+		to("production-us", deployment("us-next-morning", at(30, 0), 4*time.Hour)),
+		to("staging", deployment("staging-next-morning", at(31, 0), 5*time.Hour)),
+	} {
+		recordDeployment(t, s, d)
+	}
+	recordIncident(t, s, store.Incident{ID: "INC-1", Service: "orders", OpenedAt: at(14, 0), CauseRevision: "eu-v1"})
+
+	// Noon to noon, so that both the whole day and the parts of days count
+	// both environments, and never staging.
+	facts, err := s.DeliveryFacts(t.Context(), []string{"orders"}, []string{"production-eu", "production-us"}, at(-12, 0), at(36, 0))
+	require.NoError(t, err)
+	require.Equal(t, []store.DeploymentDay{
+		{Day: metricsDay.AddDate(0, 0, -1), Succeeded: 1},
+		{Day: metricsDay, Succeeded: 2, Failed: 1, IncidentCausing: 1},
+		{Day: metricsDay.AddDate(0, 0, 1), Succeeded: 1},
+	}, facts.Days)
+	require.Equal(t, []time.Duration{time.Minute, time.Hour, 2 * time.Hour, 4 * time.Hour}, sortedDurations(facts.LeadTimes))
+
+	facts, err = s.DeliveryFacts(t.Context(), []string{"orders"}, []string{"production-eu"}, at(-12, 0), at(36, 0))
+	require.NoError(t, err)
+	require.Equal(t, []store.DeploymentDay{
+		{Day: metricsDay.AddDate(0, 0, -1), Succeeded: 1},
+		{Day: metricsDay, Succeeded: 1, IncidentCausing: 1},
+	}, facts.Days)
+	require.Equal(t, []time.Duration{time.Minute, time.Hour}, sortedDurations(facts.LeadTimes))
 }
 
 func testIncidentCauseMarksDeployments(t *testing.T, s store.Store) {
@@ -365,13 +403,13 @@ func testIncidentCauseMarksDeployments(t *testing.T, s store.Store) {
 	require.Equal(t, []store.DeploymentDay{{Day: metricsDay, Succeeded: 3, Failed: 1, IncidentCausing: 2}}, factsOfDay(t, s).Days)
 	// A part of the day, counted from the deployments themselves rather
 	// than from the day's counts, says the same.
-	facts, err := s.DeliveryFacts(t.Context(), []string{"orders"}, "production", at(9, 30), at(16, 30))
+	facts, err := s.DeliveryFacts(t.Context(), []string{"orders"}, []string{"production"}, at(9, 30), at(16, 30))
 	require.NoError(t, err)
 	require.Equal(t, []store.DeploymentDay{{Day: metricsDay, Succeeded: 3, Failed: 1, IncidentCausing: 2}}, facts.Days)
-	facts, err = s.DeliveryFacts(t.Context(), []string{"orders"}, "staging", metricsDay, metricsDay.AddDate(0, 0, 1))
+	facts, err = s.DeliveryFacts(t.Context(), []string{"orders"}, []string{"staging"}, metricsDay, metricsDay.AddDate(0, 0, 1))
 	require.NoError(t, err)
 	require.Equal(t, []store.DeploymentDay{{Day: metricsDay, Succeeded: 1, IncidentCausing: 1}}, facts.Days)
-	facts, err = s.DeliveryFacts(t.Context(), []string{"cart"}, "production", metricsDay, metricsDay.AddDate(0, 0, 1))
+	facts, err = s.DeliveryFacts(t.Context(), []string{"cart"}, []string{"production"}, metricsDay, metricsDay.AddDate(0, 0, 1))
 	require.NoError(t, err)
 	require.Equal(t, []store.DeploymentDay{{Day: metricsDay, Succeeded: 1}}, facts.Days)
 }
@@ -457,7 +495,7 @@ func testIncidentIDsPerService(t *testing.T, s store.Store) {
 	_, err = s.ResolveIncident(t.Context(), "search", "INC-1043", at(10, 0))
 	require.ErrorIs(t, err, store.ErrNotFound)
 
-	facts, err := s.DeliveryFacts(t.Context(), []string{"orders"}, "production", at(0, 0), at(24, 0))
+	facts, err := s.DeliveryFacts(t.Context(), []string{"orders"}, []string{"production"}, at(0, 0), at(24, 0))
 	require.NoError(t, err)
 	require.Equal(t, []time.Duration{time.Hour}, facts.RestoreTimes)
 }
@@ -499,18 +537,26 @@ func testDeliveryFactsRestoreTimes(t *testing.T, s store.Store) {
 	_, err := s.ResolveIncident(t.Context(), "orders", "resolved-later", at(12, 0))
 	require.NoError(t, err)
 
-	facts, err := s.DeliveryFacts(t.Context(), []string{"orders"}, "production", from, to)
+	facts, err := s.DeliveryFacts(t.Context(), []string{"orders"}, []string{"production"}, from, to)
 	require.NoError(t, err)
 	require.Equal(t, []time.Duration{20 * time.Minute, 3 * time.Hour, 26 * time.Hour}, sortedDurations(facts.RestoreTimes))
 	require.Empty(t, facts.Days)
 	require.Empty(t, facts.LeadTimes)
 }
 
-func testDeliveryFactsOfNoServices(t *testing.T, s store.Store) {
+func testDeliveryFactsOfNoServicesOrEnvironments(t *testing.T, s store.Store) {
 	recordDeployment(t, s, deployment("v1", at(10, 0), time.Hour))
 	recordIncident(t, s, store.Incident{ID: "INC-1", Service: "orders", OpenedAt: at(11, 0), ResolvedAt: at(12, 0)})
 
-	facts, err := s.DeliveryFacts(t.Context(), nil, "production", metricsDay, metricsDay.AddDate(0, 0, 1))
+	facts, err := s.DeliveryFacts(t.Context(), nil, []string{"production"}, metricsDay, metricsDay.AddDate(0, 0, 1))
+	require.NoError(t, err)
+	require.Empty(t, facts.Days)
+	require.Empty(t, facts.LeadTimes)
+	require.Empty(t, facts.RestoreTimes)
+
+	// No environment is a promotion path that marks none production-like:
+	// nothing to measure, not even the services' incidents.
+	facts, err = s.DeliveryFacts(t.Context(), []string{"orders"}, nil, metricsDay, metricsDay.AddDate(0, 0, 1))
 	require.NoError(t, err)
 	require.Empty(t, facts.Days)
 	require.Empty(t, facts.LeadTimes)

@@ -119,8 +119,9 @@ type Executor interface {
 	CountSupportTickets(ctx context.Context, from, to time.Time) ([]store.TicketCount, error)
 	ServiceNames(ctx context.Context) ([]string, error)
 	TeamServiceNames(ctx context.Context, team string) ([]string, error)
-	// DeliveryFacts reads the facts of some services (at least one).
-	DeliveryFacts(ctx context.Context, services []string, environment string, from, to time.Time) (store.DeliveryFacts, error)
+	// DeliveryFacts reads the facts of some services and environments (at
+	// least one of each).
+	DeliveryFacts(ctx context.Context, services, environments []string, from, to time.Time) (store.DeliveryFacts, error)
 
 	FirstDeployments(ctx context.Context, from, to time.Time) ([]store.FirstDeployment, error)
 	CountServices(ctx context.Context) ([]store.TeamServiceCount, error)

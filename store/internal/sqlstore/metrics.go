@@ -181,11 +181,11 @@ func (s *Store) ServiceNames(ctx context.Context, team string) ([]string, error)
 }
 
 // DeliveryFacts implements store.MetricsStore.
-func (s *Store) DeliveryFacts(ctx context.Context, services []string, environment string, from, to time.Time) (store.DeliveryFacts, error) {
-	if len(services) == 0 {
+func (s *Store) DeliveryFacts(ctx context.Context, services, environments []string, from, to time.Time) (store.DeliveryFacts, error) {
+	if len(services) == 0 || len(environments) == 0 {
 		return store.DeliveryFacts{}, nil
 	}
-	facts, err := s.d.DeliveryFacts(ctx, services, environment, from, to)
+	facts, err := s.d.DeliveryFacts(ctx, services, environments, from, to)
 	if err != nil {
 		return store.DeliveryFacts{}, s.failed(fmt.Sprintf("delivery facts of %d services", len(services)), err)
 	}

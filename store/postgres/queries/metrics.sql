@@ -91,8 +91,8 @@ ORDER BY category;
 
 -- name: DeliveryFacts :one
 -- What DORA metrics are computed from, for the services' deployments to
--- @environment and their incidents in [@period_from, @period_to), in one
--- round trip:
+-- any of @environments and their incidents in [@period_from, @period_to),
+-- in one round trip:
 --   - the deployments per UTC day, as parallel arrays in day order, and the
 --     lead times of the successful ones' commits, as deployment_days keeps
 --     them (8-byte big-endian microseconds): for the whole days
@@ -108,18 +108,18 @@ WITH whole_days AS (
     SELECT deployment_days.day, deployment_days.succeeded, deployment_days.failed,
            deployment_days.incident_causing, deployment_days.lead_times
     FROM deployment_days
-    WHERE deployment_days.service = ANY(@services::text[]) AND deployment_days.environment = @environment
+    WHERE deployment_days.service = ANY(@services::text[]) AND deployment_days.environment = ANY(@environments::text[])
       AND deployment_days.day >= @whole_from::timestamptz AND deployment_days.day < @whole_to::timestamptz
 ),
 part_days AS (
     SELECT d.id, d.status, d.caused_incident, d.finished_at
     FROM deployments d
-    WHERE d.service = ANY(@services::text[]) AND d.environment = @environment
+    WHERE d.service = ANY(@services::text[]) AND d.environment = ANY(@environments::text[])
       AND d.finished_at >= @head_from::timestamptz AND d.finished_at < @head_to::timestamptz
     UNION ALL
     SELECT d.id, d.status, d.caused_incident, d.finished_at
     FROM deployments d
-    WHERE d.service = ANY(@services::text[]) AND d.environment = @environment
+    WHERE d.service = ANY(@services::text[]) AND d.environment = ANY(@environments::text[])
       AND d.finished_at >= @tail_from::timestamptz AND d.finished_at < @tail_to::timestamptz
 ),
 days AS (

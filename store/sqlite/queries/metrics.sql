@@ -82,17 +82,19 @@ GROUP BY category
 ORDER BY category;
 
 -- name: WholeDeploymentDays :many
--- What the services' deployments to @environment on the whole days in
--- [@day_from, @day_to) count, one row per service and day, by the primary
--- key. The slice comes last: sqlc numbers the other parameters, which its
--- expansion would shift were it first.
+-- What the services' deployments to the environments on the whole days in
+-- [@day_from, @day_to) count, one row per service, environment and day, by
+-- the primary key. The slices come last, in the order sqlc numbers them:
+-- sqlc numbers the other parameters, which their expansion would shift
+-- were they first.
 SELECT day, succeeded, failed, incident_causing, lead_times
 FROM deployment_days
-WHERE environment = @environment AND day >= @day_from AND day < @day_to
+WHERE day >= @day_from AND day < @day_to
+  AND environment IN (sqlc.slice('environments'))
   AND service IN (sqlc.slice('services'));
 
 -- name: PartDayDeployments :many
--- Counts the services' deployments to @environment that finished in
+-- Counts the services' deployments to the environments that finished in
 -- [@finished_from, @finished_to), a part of a day, per UTC day, from the
 -- index on (service, environment, finished_at, status, caused_incident)
 -- alone. A day is its first microsecond (see DailyBilling).
@@ -101,21 +103,23 @@ SELECT CAST(finished_at - ((finished_at % 86400000000) + 86400000000) % 86400000
        CAST(SUM(status = 'failed') AS INTEGER) AS failed,
        CAST(SUM(status = 'succeeded' AND caused_incident) AS INTEGER) AS incident_causing
 FROM deployments
-WHERE environment = @environment AND finished_at >= @finished_from AND finished_at < @finished_to
+WHERE finished_at >= @finished_from AND finished_at < @finished_to
+  AND environment IN (sqlc.slice('environments'))
   AND service IN (sqlc.slice('services'))
 GROUP BY day
 ORDER BY day;
 
 -- name: PartDayLeadTimes :many
 -- The lead times of the commits of the services' successful deployments
--- to @environment that finished in [@finished_from, @finished_to), a part
--- of a day: the deployments from the index on (service, environment,
+-- to the environments that finished in [@finished_from, @finished_to), a
+-- part of a day: the deployments from the index on (service, environment,
 -- finished_at, ...), their commits by the primary key.
 SELECT CAST(deployments.finished_at - deployment_commits.committed_at AS INTEGER) AS lead_time_us
 FROM deployments
 JOIN deployment_commits ON deployment_commits.deployment_id = deployments.id
-WHERE deployments.status = 'succeeded' AND deployments.environment = @environment
+WHERE deployments.status = 'succeeded'
   AND deployments.finished_at >= @finished_from AND deployments.finished_at < @finished_to
+  AND deployments.environment IN (sqlc.slice('environments'))
   AND deployments.service IN (sqlc.slice('services'));
 
 -- name: RestoreTimes :many

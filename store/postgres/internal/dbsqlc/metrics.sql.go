@@ -92,18 +92,18 @@ WITH whole_days AS (
     SELECT deployment_days.day, deployment_days.succeeded, deployment_days.failed,
            deployment_days.incident_causing, deployment_days.lead_times
     FROM deployment_days
-    WHERE deployment_days.service = ANY($1::text[]) AND deployment_days.environment = $4
+    WHERE deployment_days.service = ANY($1::text[]) AND deployment_days.environment = ANY($4::text[])
       AND deployment_days.day >= $5::timestamptz AND deployment_days.day < $6::timestamptz
 ),
 part_days AS (
     SELECT d.id, d.status, d.caused_incident, d.finished_at
     FROM deployments d
-    WHERE d.service = ANY($1::text[]) AND d.environment = $4
+    WHERE d.service = ANY($1::text[]) AND d.environment = ANY($4::text[])
       AND d.finished_at >= $7::timestamptz AND d.finished_at < $8::timestamptz
     UNION ALL
     SELECT d.id, d.status, d.caused_incident, d.finished_at
     FROM deployments d
-    WHERE d.service = ANY($1::text[]) AND d.environment = $4
+    WHERE d.service = ANY($1::text[]) AND d.environment = ANY($4::text[])
       AND d.finished_at >= $9::timestamptz AND d.finished_at < $10::timestamptz
 ),
 days AS (
@@ -140,16 +140,16 @@ SELECT
 `
 
 type DeliveryFactsParams struct {
-	Services    []string
-	PeriodFrom  time.Time
-	PeriodTo    time.Time
-	Environment string
-	WholeFrom   time.Time
-	WholeTo     time.Time
-	HeadFrom    time.Time
-	HeadTo      time.Time
-	TailFrom    time.Time
-	TailTo      time.Time
+	Services     []string
+	PeriodFrom   time.Time
+	PeriodTo     time.Time
+	Environments []string
+	WholeFrom    time.Time
+	WholeTo      time.Time
+	HeadFrom     time.Time
+	HeadTo       time.Time
+	TailFrom     time.Time
+	TailTo       time.Time
 }
 
 type DeliveryFactsRow struct {
@@ -162,8 +162,8 @@ type DeliveryFactsRow struct {
 }
 
 // What DORA metrics are computed from, for the services' deployments to
-// @environment and their incidents in [@period_from, @period_to), in one
-// round trip:
+// any of @environments and their incidents in [@period_from, @period_to),
+// in one round trip:
 //   - the deployments per UTC day, as parallel arrays in day order, and the
 //     lead times of the successful ones' commits, as deployment_days keeps
 //     them (8-byte big-endian microseconds): for the whole days
@@ -181,7 +181,7 @@ func (q *Queries) DeliveryFacts(ctx context.Context, arg DeliveryFactsParams) (D
 		arg.Services,
 		arg.PeriodFrom,
 		arg.PeriodTo,
-		arg.Environment,
+		arg.Environments,
 		arg.WholeFrom,
 		arg.WholeTo,
 		arg.HeadFrom,

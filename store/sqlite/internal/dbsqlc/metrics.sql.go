@@ -342,16 +342,17 @@ SELECT CAST(finished_at - ((finished_at % 86400000000) + 86400000000) % 86400000
        CAST(SUM(status = 'failed') AS INTEGER) AS failed,
        CAST(SUM(status = 'succeeded' AND caused_incident) AS INTEGER) AS incident_causing
 FROM deployments
-WHERE environment = ?1 AND finished_at >= ?2 AND finished_at < ?3
+WHERE finished_at >= ?1 AND finished_at < ?2
+  AND environment IN (/*SLICE:environments*/?)
   AND service IN (/*SLICE:services*/?)
 GROUP BY day
 ORDER BY day
 `
 
 type PartDayDeploymentsParams struct {
-	Environment  string
 	FinishedFrom int64
 	FinishedTo   int64
+	Environments []string
 	Services     []string
 }
 
@@ -362,16 +363,23 @@ type PartDayDeploymentsRow struct {
 	IncidentCausing int64
 }
 
-// Counts the services' deployments to @environment that finished in
+// Counts the services' deployments to the environments that finished in
 // [@finished_from, @finished_to), a part of a day, per UTC day, from the
 // index on (service, environment, finished_at, status, caused_incident)
 // alone. A day is its first microsecond (see DailyBilling).
 func (q *Queries) PartDayDeployments(ctx context.Context, arg PartDayDeploymentsParams) ([]PartDayDeploymentsRow, error) {
 	query := partDayDeployments
 	var queryParams []interface{}
-	queryParams = append(queryParams, arg.Environment)
 	queryParams = append(queryParams, arg.FinishedFrom)
 	queryParams = append(queryParams, arg.FinishedTo)
+	if len(arg.Environments) > 0 {
+		for _, v := range arg.Environments {
+			queryParams = append(queryParams, v)
+		}
+		query = strings.Replace(query, "/*SLICE:environments*/?", strings.Repeat(",?", len(arg.Environments))[1:], 1)
+	} else {
+		query = strings.Replace(query, "/*SLICE:environments*/?", "NULL", 1)
+	}
 	if len(arg.Services) > 0 {
 		for _, v := range arg.Services {
 			queryParams = append(queryParams, v)
@@ -411,28 +419,36 @@ const partDayLeadTimes = `-- name: PartDayLeadTimes :many
 SELECT CAST(deployments.finished_at - deployment_commits.committed_at AS INTEGER) AS lead_time_us
 FROM deployments
 JOIN deployment_commits ON deployment_commits.deployment_id = deployments.id
-WHERE deployments.status = 'succeeded' AND deployments.environment = ?1
-  AND deployments.finished_at >= ?2 AND deployments.finished_at < ?3
+WHERE deployments.status = 'succeeded'
+  AND deployments.finished_at >= ?1 AND deployments.finished_at < ?2
+  AND deployments.environment IN (/*SLICE:environments*/?)
   AND deployments.service IN (/*SLICE:services*/?)
 `
 
 type PartDayLeadTimesParams struct {
-	Environment  string
 	FinishedFrom int64
 	FinishedTo   int64
+	Environments []string
 	Services     []string
 }
 
 // The lead times of the commits of the services' successful deployments
-// to @environment that finished in [@finished_from, @finished_to), a part
-// of a day: the deployments from the index on (service, environment,
+// to the environments that finished in [@finished_from, @finished_to), a
+// part of a day: the deployments from the index on (service, environment,
 // finished_at, ...), their commits by the primary key.
 func (q *Queries) PartDayLeadTimes(ctx context.Context, arg PartDayLeadTimesParams) ([]int64, error) {
 	query := partDayLeadTimes
 	var queryParams []interface{}
-	queryParams = append(queryParams, arg.Environment)
 	queryParams = append(queryParams, arg.FinishedFrom)
 	queryParams = append(queryParams, arg.FinishedTo)
+	if len(arg.Environments) > 0 {
+		for _, v := range arg.Environments {
+			queryParams = append(queryParams, v)
+		}
+		query = strings.Replace(query, "/*SLICE:environments*/?", strings.Repeat(",?", len(arg.Environments))[1:], 1)
+	} else {
+		query = strings.Replace(query, "/*SLICE:environments*/?", "NULL", 1)
+	}
 	if len(arg.Services) > 0 {
 		for _, v := range arg.Services {
 			queryParams = append(queryParams, v)
@@ -627,15 +643,16 @@ func (q *Queries) TeamServiceNames(ctx context.Context, team string) ([]string, 
 const wholeDeploymentDays = `-- name: WholeDeploymentDays :many
 SELECT day, succeeded, failed, incident_causing, lead_times
 FROM deployment_days
-WHERE environment = ?1 AND day >= ?2 AND day < ?3
+WHERE day >= ?1 AND day < ?2
+  AND environment IN (/*SLICE:environments*/?)
   AND service IN (/*SLICE:services*/?)
 `
 
 type WholeDeploymentDaysParams struct {
-	Environment string
-	DayFrom     int64
-	DayTo       int64
-	Services    []string
+	DayFrom      int64
+	DayTo        int64
+	Environments []string
+	Services     []string
 }
 
 type WholeDeploymentDaysRow struct {
@@ -646,16 +663,24 @@ type WholeDeploymentDaysRow struct {
 	LeadTimes       []byte
 }
 
-// What the services' deployments to @environment on the whole days in
-// [@day_from, @day_to) count, one row per service and day, by the primary
-// key. The slice comes last: sqlc numbers the other parameters, which its
-// expansion would shift were it first.
+// What the services' deployments to the environments on the whole days in
+// [@day_from, @day_to) count, one row per service, environment and day, by
+// the primary key. The slices come last, in the order sqlc numbers them:
+// sqlc numbers the other parameters, which their expansion would shift
+// were they first.
 func (q *Queries) WholeDeploymentDays(ctx context.Context, arg WholeDeploymentDaysParams) ([]WholeDeploymentDaysRow, error) {
 	query := wholeDeploymentDays
 	var queryParams []interface{}
-	queryParams = append(queryParams, arg.Environment)
 	queryParams = append(queryParams, arg.DayFrom)
 	queryParams = append(queryParams, arg.DayTo)
+	if len(arg.Environments) > 0 {
+		for _, v := range arg.Environments {
+			queryParams = append(queryParams, v)
+		}
+		query = strings.Replace(query, "/*SLICE:environments*/?", strings.Repeat(",?", len(arg.Environments))[1:], 1)
+	} else {
+		query = strings.Replace(query, "/*SLICE:environments*/?", "NULL", 1)
+	}
 	if len(arg.Services) > 0 {
 		for _, v := range arg.Services {
 			queryParams = append(queryParams, v)
