@@ -132,7 +132,7 @@ func newGuardedOver(t *testing.T, configure func(*Config), wrap func(store.Store
 		served = wrap(st)
 	}
 	provisioner := provisioning.New(served, nil, manifest.DefaultSettings(), entityref.Teams{}, provisioning.NewMetrics(registry), logger)
-	api, err := newAPI(cfg, logger, served, provisioner, delivery.NewServer(delivery.New(served, delivery.NewPrometheus(registry), delivery.DefaultEventWindow, entityref.Teams{}), delivery.NewPlatform(served, nil)), nil, g, registry)
+	api, err := newAPI(cfg, logger, served, provisioner, delivery.NewServer(delivery.New(served, delivery.NewPrometheus(registry), delivery.DefaultEventWindow, entityref.Teams{}, []string{"production"}), delivery.NewPlatform(served, nil)), nil, g, registry)
 	require.NoError(t, err)
 	lis := bufconn.Listen(1 << 20)
 	go api.grpc.Serve(lis)

@@ -50,7 +50,7 @@ func TestIntakeCountsEveryDeploymentOfARecreatedApplicationOnce(t *testing.T) {
 			st := engine.open(t)
 			service := "intake-" + engine.name
 			addService(t, st, service, "team-orders")
-			recorder := &countingRecorder{DeploymentRecorder: New(st, NewPrometheus(prometheus.NewRegistry()), DefaultEventWindow, entityref.Teams{})}
+			recorder := &countingRecorder{DeploymentRecorder: New(st, NewPrometheus(prometheus.NewRegistry()), DefaultEventWindow, entityref.Teams{}, []string{"production"})}
 			var app *unstructured.Unstructured
 			for _, obj := range manifest.Objects(manifest.Plan{Service: service, Team: "team-orders", Namespace: "team-orders",
 				RepositoryURL: "https://git.example/orders.git", Environments: []string{"production"}}, settings) {

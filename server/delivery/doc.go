@@ -25,10 +25,13 @@
 //
 // A window is a number of days N ending now: [now-N days, now). The
 // previous window, for the trend, is the N days before it. Production is
-// the environment named "production" ([ProductionEnvironment]). A
-// deployment counts in the window its finish time falls in; a team's
-// metrics cover the team's current services in the catalog, the
-// organisation's every service in the catalog.
+// every production-like environment of the promotion path (those it marks
+// production: on the default path, the one named production), as [New] is
+// given them; a production deployment is a deployment to any of them. A
+// path that marks none leaves nothing to measure, as no deployments and no
+// incidents would. A deployment counts in the window its finish time falls
+// in; a team's metrics cover the team's current services in the catalog,
+// the organisation's every service in the catalog.
 //
 //   - Deployment frequency: successful production deployments per day, that
 //     is their number divided by N. Its class is Four Keys' (dora-team/fourkeys,
@@ -46,9 +49,9 @@
 //   - Change failure rate: (failed production deployments + successful
 //     production deployments whose revision an incident of the service
 //     names as its cause) / all production deployments in the window. An
-//     incident that names a revision only deployed to staging counts for
-//     nothing; one recorded after the window closed still marks the
-//     deployment it names.
+//     incident that names a revision only deployed to other environments,
+//     such as staging, counts for nothing; one recorded after the window
+//     closed still marks the deployment it names.
 //   - Time to restore: the median, over the incidents of the services
 //     resolved in the window, of resolution less opening. Incidents still
 //     open are left out until they are resolved. A window that cuts an

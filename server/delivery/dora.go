@@ -11,10 +11,6 @@ import (
 	"github.com/cairn-dev/cairn/store"
 )
 
-// ProductionEnvironment is the environment whose deployments DORA metrics
-// count.
-const ProductionEnvironment = "production"
-
 // Windows are whole days, as the API's `Nd` says them.
 const (
 	DefaultWindowDays = 30

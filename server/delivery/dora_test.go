@@ -60,11 +60,18 @@ func ago(days int, extra time.Duration) time.Time {
 	return now.Add(-time.Duration(days)*24*time.Hour + extra)
 }
 
-// newService is the metrics service over st with the tests' clock, and the
+// newService is the metrics service over st with the tests' clock,
+// counting production in DORA metrics as the default path does, and the
 // registry its Prometheus metrics are in.
 func newService(st Store) (*Service, *prometheus.Registry) {
+	return newServiceCounting(st, "production")
+}
+
+// newServiceCounting is newService counting the deployments to the
+// production environments instead.
+func newServiceCounting(st Store, production ...string) (*Service, *prometheus.Registry) {
 	registry := prometheus.NewRegistry()
-	s := New(st, NewPrometheus(registry), DefaultEventWindow, entityref.Teams{})
+	s := New(st, NewPrometheus(registry), DefaultEventWindow, entityref.Teams{}, production)
 	s.now = func() time.Time { return now }
 	return s, registry
 }
@@ -286,6 +293,82 @@ func TestDoraOfAFixedEventSet(t *testing.T) {
 			})
 		})
 	}
+}
+
+// recordAll records deployments and incidents through s.
+func recordAll(t *testing.T, s *Service, deployments []store.Deployment, incidents ...store.Incident) {
+	t.Helper()
+	for _, d := range deployments {
+		created, err := s.RecordDeployment(t.Context(), d)
+		require.NoError(t, err)
+		require.True(t, created, "%s %s", d.Environment, d.Revision)
+	}
+	for _, i := range incidents {
+		created, err := s.RecordIncident(t.Context(), i)
+		require.NoError(t, err)
+		require.True(t, created, i.ID)
+	}
+}
+
+// A path of two production-like environments: DORA metrics and the lead
+// time histogram count the deployments to both, never those to staging, nor
+// to an environment that is named production but not marked so.
+func TestDoraCountsEveryProductionLikeEnvironmentAndNoOther(t *testing.T) {
+	st := openSQLite(t)
+	addService(t, st, "orders", "checkout")
+	s, registry := newServiceCounting(st, "production-eu", "production-us")
+	recordAll(t, s, []store.Deployment{
+		withEnvironment(prodDeploy("orders", "e1", ago(2, 0), time.Hour), "production-eu"),
+		withEnvironment(prodDeploy("orders", "u1", ago(3, 0), 3*time.Hour), "production-us"),
+		withEnvironment(withStatus(prodDeploy("orders", "u2", ago(4, 0), 5*time.Hour), store.DeploymentFailed), "production-us"),
+		withEnvironment(prodDeploy("orders", "s1", ago(1, 0), 10*time.Minute), "staging"),
+		prodDeploy("orders", "p1", ago(1, 0), 20*time.Minute),
+	},
+		store.Incident{ID: "INC-1", Service: "orders", OpenedAt: ago(1, time.Hour), CauseRevision: "e1"},
+		store.Incident{ID: "INC-2", Service: "orders", OpenedAt: ago(1, time.Hour), CauseRevision: "s1"},
+	)
+
+	got, err := s.ServiceDora(t.Context(), "orders", "30d")
+	require.NoError(t, err)
+	// e1 and u1 succeeded; u2 failed.
+	require.Equal(t, int64(2), got.DeploymentFrequency.Samples)
+	require.InDelta(t, 2.0/30, got.DeploymentFrequency.Value, 1e-9)
+	// e1's 1h and u1's 3h: the median is 2h.
+	require.Equal(t, int64(2), got.LeadTimeForChanges.Samples)
+	require.InDelta(t, (2 * time.Hour).Seconds(), got.LeadTimeForChanges.Value, 1e-9)
+	// u2 failed and INC-1 names e1, of three deployments; INC-2 names
+	// staging's s1, which counts for nothing.
+	require.Equal(t, int64(3), got.ChangeFailureRate.Samples)
+	require.InDelta(t, 2.0/3, got.ChangeFailureRate.Value, 1e-9)
+
+	count, sum := leadTimeObservations(t, registry, "checkout", "orders")
+	require.Equal(t, uint64(2), count, "the commits of e1 and u1")
+	require.InDelta(t, (4 * time.Hour).Seconds(), sum, 1e-6)
+	for env, want := range map[string]float64{"production-eu": 1, "production-us": 1, "staging": 1, "production": 1} {
+		require.Equal(t, want, deploymentsCounted(t, registry, "checkout", env, "succeeded"),
+			"platform_deployments_total counts every environment, %s too", env)
+	}
+}
+
+// A path that marks no environment production-like leaves DORA nothing to
+// measure, as no deployments would: a frequency of zero, and no band for
+// the rest, not even for the resolved incidents.
+func TestDoraOfAPathWithNoProductionLikeEnvironmentHasNothingToMeasure(t *testing.T) {
+	st := openSQLite(t)
+	addService(t, st, "orders", "checkout")
+	s, registry := newServiceCounting(st)
+	recordAll(t, s, []store.Deployment{prodDeploy("orders", "p1", ago(1, 0), time.Hour)},
+		store.Incident{ID: "INC-1", Service: "orders", OpenedAt: ago(2, 0), ResolvedAt: ago(2, time.Hour), CauseRevision: "p1"})
+
+	got, err := s.ServiceDora(t.Context(), "orders", "30d")
+	require.NoError(t, err)
+	noData := Metric{Unit: UnitSeconds}
+	requireMetric(t, Metric{Unit: UnitDeploysPerDay, Band: BandLow, FrequencyClass: ClassYearly}, got.DeploymentFrequency, "deployment frequency")
+	requireMetric(t, noData, got.LeadTimeForChanges, "lead time for changes")
+	requireMetric(t, Metric{Unit: UnitRatio}, got.ChangeFailureRate, "change failure rate")
+	requireMetric(t, noData, got.TimeToRestore, "time to restore")
+	count, _ := leadTimeObservations(t, registry, "checkout", "orders")
+	require.Zero(t, count)
 }
 
 // requireMetric compares metrics, their values to within rounding.

@@ -258,7 +258,7 @@ func TestBadEventsReportEveryViolationAndChangeNothing(t *testing.T) {
 	_, err = h.server.RecordSupportTicket(ctx, &cairnv1.RecordSupportTicketRequest{Id: "SUP-1", Category: "CI", Team: "team x"})
 	require.Equal(t, []string{"category", "team", "opened_at"}, violatedFields(t, err))
 
-	facts, err := h.store.DeliveryFacts(t.Context(), []string{"orders"}, []string{ProductionEnvironment}, ago(30, 0), now)
+	facts, err := h.store.DeliveryFacts(t.Context(), []string{"orders"}, []string{"production"}, ago(30, 0), now)
 	require.NoError(t, err)
 	require.Empty(t, facts.Days)
 	require.Empty(t, facts.RestoreTimes)

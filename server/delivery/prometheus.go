@@ -41,14 +41,15 @@ func NewPrometheus(reg prometheus.Registerer) *Prometheus {
 }
 
 // deployed counts d when recording it created it, and observes the lead
-// times of the commits recording it added to a successful production
-// deployment: all of a new one's; of a repeat's, those not recorded yet,
-// from the finish recorded first.
-func (p *Prometheus) deployed(team string, d store.Deployment, recorded store.RecordedDeployment) {
+// times of the commits recording it added to a successful deployment to a
+// production environment (production says d's is one): all of a new
+// one's; of a repeat's, those not recorded yet, from the finish recorded
+// first.
+func (p *Prometheus) deployed(team string, d store.Deployment, recorded store.RecordedDeployment, production bool) {
 	if recorded.Created {
 		p.deployments.WithLabelValues(team, d.Environment, d.Status).Inc()
 	}
-	if recorded.Status != store.DeploymentSucceeded || d.Environment != ProductionEnvironment {
+	if recorded.Status != store.DeploymentSucceeded || !production {
 		return
 	}
 	observer := p.leadTime.WithLabelValues(team, d.Service)

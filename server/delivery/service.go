@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -32,14 +33,22 @@ type Service struct {
 	prometheus *Prometheus
 	window     EventWindow
 	teams      entityref.Teams
+	// production are the environments DORA metrics count: the promotion
+	// path's production-like ones.
+	production []string
 	now        func() time.Time
 }
 
 // New returns the metrics service over st, observing into prom, that
-// records events dated within window, and takes a ticket's team as teams
-// make them from owners.
-func New(st Store, prom *Prometheus, window EventWindow, teams entityref.Teams) *Service {
-	return &Service{store: st, prometheus: prom, window: window, teams: teams, now: time.Now}
+// records events dated within window, takes a ticket's team as teams make
+// them from owners, and counts in DORA metrics the deployments to the
+// production environments (the path's production-like ones; none leaves
+// DORA nothing to measure).
+func New(st Store, prom *Prometheus, window EventWindow, teams entityref.Teams, production []string) *Service {
+	return &Service{
+		store: st, prometheus: prom, window: window, teams: teams,
+		production: slices.Clone(production), now: time.Now,
+	}
 }
 
 // eventTimes checks event times against the window at this moment.
@@ -83,7 +92,7 @@ func (s *Service) recordDeployment(ctx context.Context, d store.Deployment, auth
 	if err != nil {
 		return false, err
 	}
-	s.prometheus.deployed(team, d, recorded)
+	s.prometheus.deployed(team, d, recorded, slices.Contains(s.production, d.Environment))
 	return recorded.Created, nil
 }
 
@@ -354,9 +363,9 @@ func (s *Service) dora(ctx context.Context, services []string, w Window) (Dora, 
 	)
 	before := w.previous()
 	wg.Go(func() {
-		previous, previousErr = s.store.DeliveryFacts(ctx, services, []string{ProductionEnvironment}, before.Start, before.End)
+		previous, previousErr = s.store.DeliveryFacts(ctx, services, s.production, before.Start, before.End)
 	})
-	current, err := s.store.DeliveryFacts(ctx, services, []string{ProductionEnvironment}, w.Start, w.End)
+	current, err := s.store.DeliveryFacts(ctx, services, s.production, w.Start, w.End)
 	wg.Wait()
 	if err = errors.Join(err, previousErr); err != nil {
 		return Dora{}, err
