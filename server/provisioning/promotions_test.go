@@ -46,16 +46,21 @@ type promotionHarness struct {
 
 func newPromotionHarness(t *testing.T, settings manifest.Settings, environments ...string) *promotionHarness {
 	t.Helper()
+	return newHarnessOf(t, settings, Request{Environments: environments})
+}
+
+// newHarnessOf is a harness whose orders-service, of team-orders, a
+// developer created as r asks, and the reconciler applied.
+func newHarnessOf(t *testing.T, settings manifest.Settings, r Request) *promotionHarness {
+	t.Helper()
 	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "cairn.db"))
 	require.NoError(t, err)
 	t.Cleanup(func() { st.Close() })
 	require.NoError(t, st.Migrate(t.Context()))
 	h := &promotionHarness{store: st, cluster: newFakeCluster()}
 	h.p = New(st, h.cluster, settings, entityref.Teams{}, NewMetrics(prometheus.NewRegistry()), slog.New(slog.DiscardHandler))
-	_, err = h.p.Create(as("user:default/dev", auth.RoleDeveloper), Request{
-		Name: "orders-service", Owner: "team-orders", RepositoryURL: "https://git.example/orders-service.git",
-		Environments: environments,
-	})
+	r.Name, r.Owner, r.RepositoryURL = "orders-service", "team-orders", "https://git.example/orders-service.git"
+	_, err = h.p.Create(as("user:default/dev", auth.RoleDeveloper), r)
 	require.NoError(t, err)
 	require.True(t, h.p.reconcileAll(t.Context(), false))
 	return h

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -392,16 +393,17 @@ func (p *Provisioner) AddResource(ctx context.Context, service, kind, engine, si
 }
 
 // RemoveResource removes a service's database or bucket. A database of a
-// service deployed to production goes only with force, by an admin.
+// service deployed to a production-like environment of the path goes only
+// with force, by an admin.
 func (p *Provisioner) RemoveResource(ctx context.Context, service, kind string, force bool) error {
 	_, err := p.changeSpec(ctx, service, func(spec *store.ProvisioningSpec) error {
 		switch {
 		case kind == resourceDatabase && spec.Database != "":
-			if slices.Contains(spec.Environments, manifest.EnvironmentProduction) {
+			if serves := p.productionOf(spec.Environments); len(serves) > 0 {
 				principal, _ := auth.FromContext(ctx)
 				if !force || !principal.Has(auth.RoleAdmin) {
 					return apierr.PermissionDenied("PRODUCTION_DATABASE", fmt.Sprintf(
-						"%s's database serves production: removing it needs force=true and the admin role", service))
+						"%s's database serves %s: removing it needs force=true and the admin role", service, strings.Join(serves, ", ")))
 				}
 			}
 			spec.Database, spec.DatabaseSize, spec.DatabaseVersion = "", "", ""
@@ -413,6 +415,14 @@ func (p *Provisioner) RemoveResource(ctx context.Context, service, kind string, 
 		return nil
 	})
 	return err
+}
+
+// productionOf are those of environments the path marks production-like,
+// in path order.
+func (p *Provisioner) productionOf(environments []string) []string {
+	return slices.DeleteFunc(p.settings.ProductionEnvironments(), func(env string) bool {
+		return !slices.Contains(environments, env)
+	})
 }
 
 func alreadyHas(service, kind string) error {
