@@ -171,10 +171,11 @@ func TestTheDocumentedPromotionPathLoads(t *testing.T) {
 	require.Equal(t, []string{"dev", "staging", "production"}, settings.EnvironmentNames())
 	production, _ := settings.Environment("production")
 	require.Equal(t, manifest.Environment{
-		Name: "production", Sync: manifest.SyncPromotion, Revision: "release", Replicas: true,
+		Name: "production", Sync: manifest.SyncPromotion, Revision: "release", Replicas: true, Production: true,
 		ArgoCDNamespace: "argocd-prod", ArgoCDProject: "{team}-production", DestinationName: "prod-eu",
 		Promotion: &manifest.Promotion{From: "staging", Approval: true, RequireRunning: true},
 	}, production)
+	require.Equal(t, []string{"production"}, settings.ProductionEnvironments())
 }
 
 // TestTheDeployedEnvironmentExamplesLoad loads deploy/environments as
