@@ -202,6 +202,7 @@ func TestTheDeployedEnvironmentExamplesLoad(t *testing.T) {
 				got = append(got, e.Cluster)
 			}
 			require.Equal(t, placed, got)
+			require.Equal(t, []string{"production"}, settings.ProductionEnvironments())
 		})
 	}
 }

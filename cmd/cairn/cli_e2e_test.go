@@ -146,7 +146,7 @@ func TestCLIProvisionsFollowsAndPromotesAService(t *testing.T) {
 
 		approved := runCLI(t, addr, ordersApproverToken, "promotion", "approve", "orders-cli", id, "--reason", "release notes reviewed")
 		require.Equal(t, 0, approved.code, approved.stderr)
-		require.Regexp(t, `services/orders-cli/promotions/`+id+` +v1\.2\.3 +approved +orders-developer +orders-approver`, approved.stdout)
+		require.Regexp(t, `services/orders-cli/promotions/`+id+` +production +v1\.2\.3 +approved +orders-developer +orders-approver`, approved.stdout)
 
 		list := runCLI(t, addr, ordersDeveloperToken, "promotion", "list", "orders-cli")
 		require.Equal(t, 0, list.code, list.stderr)
