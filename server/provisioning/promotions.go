@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/cairn-dev/cairn/server/apierr"
 	"github.com/cairn-dev/cairn/server/auth"
@@ -60,12 +61,13 @@ func (p *Provisioner) RequestPromotion(ctx context.Context, r PromotionRequest) 
 	if err != nil {
 		return store.Promotion{}, err
 	}
-	rollback, err := p.ranBefore(ctx, prov, target.Name, r.Revision)
+	apps := applicationsByEnvironment(p.cluster, r.Service)
+	rollback, err := p.ranBefore(ctx, prov, target.Name, apps[target.Name], r.Revision)
 	if err != nil {
 		return store.Promotion{}, err
 	}
 	if !rollback && target.Promotion.RequireRunning {
-		if err := p.requireRunning(ctx, prov, target, r.Revision, r.Force); err != nil {
+		if err := p.requireRunning(ctx, apps[target.Promotion.From], target, r.Revision, r.Force); err != nil {
 			return store.Promotion{}, err
 		}
 	}
@@ -134,9 +136,9 @@ func (p *Provisioner) promotionTarget(prov store.Provisioning, env string) (mani
 
 // requireRunning refuses a promotion into target of a revision the
 // environment before does not run, unless an admin forces it.
-func (p *Provisioner) requireRunning(ctx context.Context, prov store.Provisioning, target manifest.Environment, revision string, force bool) error {
+func (p *Provisioner) requireRunning(ctx context.Context, fromApp *unstructured.Unstructured, target manifest.Environment, revision string, force bool) error {
 	from := target.Promotion.From
-	running := p.runningRevision(prov.Service, from)
+	running := runningRevision(fromApp)
 	if running == revision {
 		return nil
 	}
@@ -158,30 +160,34 @@ func (p *Provisioner) requireRunning(ctx context.Context, prov store.Provisionin
 	}
 }
 
-// runningRevision is the revision Argo CD reports env's Application of
-// service synced to, "" when there is none.
-func (p *Provisioner) runningRevision(service, env string) string {
-	apps, _ := p.cluster.Objects(service)
+// applicationsByEnvironment are a service's cached Applications, by the
+// environment each deploys.
+func applicationsByEnvironment(cluster Cluster, service string) map[string]*unstructured.Unstructured {
+	apps, _ := cluster.Objects(service)
+	byEnv := make(map[string]*unstructured.Unstructured, len(apps))
 	for _, app := range apps {
-		if app.GetLabels()[manifest.LabelEnvironment] == env {
-			return stringAt(app, "", "status", "sync", "revision")
-		}
+		byEnv[app.GetLabels()[manifest.LabelEnvironment]] = app
 	}
-	return ""
+	return byEnv
 }
 
-// ranBefore says env ran revision before: its Application's history holds
-// it, or an approved promotion of the service put it there, and it is not
-// what env runs now.
-func (p *Provisioner) ranBefore(ctx context.Context, prov store.Provisioning, env, revision string) (bool, error) {
-	if p.runningRevision(prov.Service, env) == revision {
+// runningRevision is the revision Argo CD reports app synced to, "" for
+// none or no app.
+func runningRevision(app *unstructured.Unstructured) string {
+	if app == nil {
+		return ""
+	}
+	return stringAt(app, "", "status", "sync", "revision")
+}
+
+// ranBefore says env ran revision before: its Application app (nil when
+// the cache holds none) has it in its history, or an approved promotion of
+// the service put it there, and it is not what env runs now.
+func (p *Provisioner) ranBefore(ctx context.Context, prov store.Provisioning, env string, app *unstructured.Unstructured, revision string) (bool, error) {
+	if runningRevision(app) == revision {
 		return false, nil
 	}
-	apps, _ := p.cluster.Objects(prov.Service)
-	for _, app := range apps {
-		if app.GetLabels()[manifest.LabelEnvironment] != env {
-			continue
-		}
+	if app != nil {
 		for _, d := range manifest.DeploymentsOf(app) {
 			if d.Revision == revision && d.Succeeded {
 				return true, nil
