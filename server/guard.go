@@ -24,6 +24,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/cairn-dev/cairn/server/apierr"
+	"github.com/cairn-dev/cairn/server/audit"
 	"github.com/cairn-dev/cairn/server/auth"
 	"github.com/cairn-dev/cairn/store"
 )
@@ -215,7 +216,7 @@ func (g *guard) admit(ctx context.Context, c *call) (context.Context, error) {
 	if !principal.Has(c.rule.role) {
 		return ctx, status.Errorf(codes.PermissionDenied, "%s needs the %s role", strings.TrimPrefix(c.method, "/"), c.rule.role)
 	}
-	return auth.NewContext(ctx, principal), nil
+	return audit.WithDetail(auth.NewContext(ctx, principal)), nil
 }
 
 // authenticate returns who is calling. A REST call was authenticated from
@@ -283,6 +284,7 @@ func (g *guard) record(ctx context.Context, c *call, err error) {
 		RequestID: c.requestID,
 		Outcome:   outcome,
 		Code:      code.String(),
+		Detail:    audit.DetailOf(ctx),
 	}
 	if _, err := g.audit.AppendAuditEvent(ctx, event); err != nil {
 		g.auditWriteFailures.Inc()

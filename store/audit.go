@@ -14,21 +14,27 @@ import (
 // PostgreSQL a row too large for its index would not be written at all.
 const MaxAuditFieldBytes = 256
 
+// MaxAuditDetailBytes bounds an audit event's Detail, which Cairn writes
+// and which may quote what the caller sent.
+const MaxAuditDetailBytes = 1024
+
 // Bounded returns e as every engine stores it: each string with control
 // and other unprintable characters, invalid UTF-8 and backslashes escaped
 // as in a Go string literal (so that a newline cannot forge a line in a
 // log or a terminal, and the escaping can be undone), and cut to
-// MaxAuditFieldBytes, a cut string ending with `…[truncated from N
-// bytes]`. Strings already printable and short are kept as they are.
+// MaxAuditFieldBytes (the detail to MaxAuditDetailBytes), a cut string
+// ending with `…[truncated from N bytes]`. Strings already printable and
+// short are kept as they are.
 func (e AuditEvent) Bounded() AuditEvent {
 	for _, s := range []*string{&e.Principal, &e.Action, &e.Target, &e.RequestID, &e.Outcome, &e.Code} {
-		*s = boundAuditString(*s)
+		*s = boundAuditString(*s, MaxAuditFieldBytes)
 	}
+	e.Detail = boundAuditString(e.Detail, MaxAuditDetailBytes)
 	return e
 }
 
-func boundAuditString(s string) string {
-	if len(s) <= MaxAuditFieldBytes && isPlain(s) {
+func boundAuditString(s string, limit int) string {
+	if len(s) <= limit && isPlain(s) {
 		return s
 	}
 	mark := fmt.Sprintf("…[truncated from %d bytes]", len(s))
@@ -49,11 +55,11 @@ func boundAuditString(s string) string {
 			q := strconv.QuoteRuneToASCII(r)
 			piece = q[1 : len(q)-1]
 		}
-		if b.Len()+len(piece) > MaxAuditFieldBytes {
+		if b.Len()+len(piece) > limit {
 			return b.String()[:cut] + mark
 		}
 		b.WriteString(piece)
-		if b.Len()+len(mark) <= MaxAuditFieldBytes {
+		if b.Len()+len(mark) <= limit {
 			cut = b.Len()
 		}
 	}

@@ -191,6 +191,9 @@ type AuditEvent struct {
 	RequestID string
 	Outcome   string // succeeded, failed or denied
 	Code      string // the canonical status code, such as OK or PERMISSION_DENIED
+	// Detail says in words what the call did where its action alone does
+	// not, such as that a promotion is a rollback; often empty.
+	Detail string
 }
 
 // AuditFilter narrows ListAuditEvents. Empty fields match everything; Start

@@ -108,6 +108,11 @@ func TestProvisioningAcrossThreeClusters(t *testing.T) {
 		approved := p.restAs(t, ordersApproverToken, "POST", "/v1/"+r.body["name"].(string)+":approve", strings.NewReader(`{}`))
 		require.Equal(t, http.StatusOK, approved.status, approved.raw)
 		require.NotNil(t, spokeB.ApplicationOperation(t, "orders-service-production"), "the production sync was requested on spoke-b")
+
+		events := p.rest(t, "GET", "/v1/auditEvents?action=cairn.v1.ProvisioningService/ApprovePromotion", nil)
+		require.Equal(t, http.StatusOK, events.status, events.raw)
+		require.Equal(t, "approved the promotion of 7c1d2e3 into production", events.body["auditEvents"].([]any)[0].(map[string]any)["detail"],
+			"the audit event says what the approval did")
 	})
 
 	t.Run("AClusterThatDoesNotAnswerMakesStaleOnlyWhatLivesThere", func(t *testing.T) {

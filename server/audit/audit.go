@@ -65,6 +65,7 @@ func (s *Server) ListAuditEvents(ctx context.Context, req *cairnv1.ListAuditEven
 			RequestId: e.RequestID,
 			Outcome:   e.Outcome,
 			Code:      e.Code,
+			Detail:    e.Detail,
 		})
 	}
 	return resp, nil

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/cairn-dev/cairn/server/apierr"
+	"github.com/cairn-dev/cairn/server/audit"
 	"github.com/cairn-dev/cairn/server/auth"
 	"github.com/cairn-dev/cairn/server/kube/manifest"
 	"github.com/cairn-dev/cairn/server/pagetoken"
@@ -66,8 +67,9 @@ func (p *Provisioner) RequestPromotion(ctx context.Context, r PromotionRequest) 
 	if err != nil {
 		return store.Promotion{}, err
 	}
+	forced := false
 	if !rollback && target.Promotion.RequireRunning {
-		if err := p.requireRunning(ctx, apps[target.Promotion.From], target, r.Revision, r.Force); err != nil {
+		if forced, err = p.requireRunning(ctx, apps[target.Promotion.From], target, r.Revision, r.Force); err != nil {
 			return store.Promotion{}, err
 		}
 	}
@@ -75,15 +77,46 @@ func (p *Provisioner) RequestPromotion(ctx context.Context, r PromotionRequest) 
 		Service: r.Service, Environment: target.Name, RequestID: r.RequestID, Revision: r.Revision,
 		Requester: auth.Name(ctx), Rollback: rollback,
 	})
-	if err != nil || !created || target.Promotion.Approval {
+	if err != nil {
 		return promotion, err
 	}
+	if !created {
+		audit.Describe(ctx, fmt.Sprintf("a repeated request: %s, as first requested", promotionDetail(promotion)))
+		return promotion, nil
+	}
+	detail := promotionDetail(promotion) + "; " + runsNow(target.Name, apps[target.Name])
+	if forced {
+		detail += fmt.Sprintf("; forced past %s, where %s", target.Promotion.From, runsNow(target.Promotion.From, apps[target.Promotion.From]))
+	}
+	if target.Promotion.Approval {
+		audit.Describe(ctx, detail+"; waits for an approver")
+		return promotion, nil
+	}
+	audit.Describe(ctx, fmt.Sprintf("%s; approved at once: %s needs no approver", detail, target.Name))
 	decided, err := p.store.DecidePromotion(ctx, r.Service, promotion.ID, StateApproved, promotion.Requester,
 		fmt.Sprintf("%s needs no approver", target.Name), time.Now())
 	if err != nil {
 		return promotion, err
 	}
 	return decided, p.promote(ctx, prov, decided)
+}
+
+// promotionDetail says what a promotion deploys where, and whether it is
+// a rollback, as its audit events tell it.
+func promotionDetail(pr store.Promotion) string {
+	if pr.Rollback {
+		return fmt.Sprintf("rollback of %s to %s, a revision it ran before", pr.Environment, pr.Revision)
+	}
+	return fmt.Sprintf("promotion of %s into %s", pr.Revision, pr.Environment)
+}
+
+// runsNow says what env's Application app reports it runs, as a clause of
+// an audit detail.
+func runsNow(env string, app *unstructured.Unstructured) string {
+	if running := runningRevision(app); running != "" {
+		return env + " runs " + running
+	}
+	return env + " runs nothing yet"
 }
 
 // promotionTarget returns the environment a promotion of prov goes to:
@@ -135,24 +168,25 @@ func (p *Provisioner) promotionTarget(prov store.Provisioning, env string) (mani
 }
 
 // requireRunning refuses a promotion into target of a revision the
-// environment before does not run, unless an admin forces it.
-func (p *Provisioner) requireRunning(ctx context.Context, fromApp *unstructured.Unstructured, target manifest.Environment, revision string, force bool) error {
+// environment before does not run, unless an admin forces it; forced says
+// one did.
+func (p *Provisioner) requireRunning(ctx context.Context, fromApp *unstructured.Unstructured, target manifest.Environment, revision string, force bool) (forced bool, err error) {
 	from := target.Promotion.From
 	running := runningRevision(fromApp)
 	if running == revision {
-		return nil
+		return false, nil
 	}
 	if force {
 		if principal, _ := auth.FromContext(ctx); principal.Has(auth.RoleAdmin) {
-			return nil
+			return true, nil
 		}
-		return apierr.PermissionDenied("FORCE_NEEDS_ADMIN", "forcing a promotion past the environment before needs the admin role")
+		return false, apierr.PermissionDenied("FORCE_NEEDS_ADMIN", "forcing a promotion past the environment before needs the admin role")
 	}
 	runs := "runs nothing yet"
 	if running != "" {
 		runs = "runs " + running
 	}
-	return &apierr.Error{
+	return false, &apierr.Error{
 		Code: codes.FailedPrecondition, Reason: "PROMOTION_SKIPS_ENVIRONMENT",
 		Message: fmt.Sprintf("%s is not running in %s (it %s): a promotion into %s takes what %s runs; the path is %s",
 			revision, from, runs, target.Name, from, strings.Join(p.settings.EnvironmentNames(), " -> ")),
@@ -250,8 +284,12 @@ func (p *Provisioner) Decide(ctx context.Context, service string, id int64, appr
 			Message: fmt.Sprintf("promotion %s is %s already", promotionName(service, id), promotion.State),
 		}
 	}
-	if err != nil || !approve {
+	if err != nil {
 		return decided, err
+	}
+	audit.Describe(ctx, fmt.Sprintf("%s the %s", state, promotionDetail(decided)))
+	if !approve {
+		return decided, nil
 	}
 	return decided, p.promote(ctx, prov, decided)
 }

@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/cairn-dev/cairn/server/apierr"
+	"github.com/cairn-dev/cairn/server/audit"
 	"github.com/cairn-dev/cairn/server/auth"
 	"github.com/cairn-dev/cairn/server/entityref"
 	"github.com/cairn-dev/cairn/server/kube/manifest"
@@ -66,9 +67,10 @@ func newHarnessOf(t *testing.T, settings manifest.Settings, r Request) *promotio
 	return h
 }
 
-// as is a context of a member of team-orders with role.
+// as is a context of a member of team-orders with role, in a call whose
+// audit detail audit.DetailOf reads.
 func as(name string, role auth.Role) context.Context {
-	return auth.NewContext(context.Background(), &auth.Principal{Name: name, Roles: []auth.Role{role}, Teams: []string{"team-orders"}})
+	return audit.WithDetail(auth.NewContext(context.Background(), &auth.Principal{Name: name, Roles: []auth.Role{role}, Teams: []string{"team-orders"}}))
 }
 
 // runs makes env's Application report revision as synced, with the
@@ -121,9 +123,12 @@ func TestPromotionOnTheDefaultPathGoesToProductionAndWaitsForAnApprover(t *testi
 
 func TestPromotionWithoutAnApproverIsSyncedAtOnceInTheRequestersName(t *testing.T) {
 	h := newPromotionHarness(t, checkedPath(), "dev", "staging", "production")
-	promotion, err := h.p.RequestPromotion(as("user:default/dev", auth.RoleDeveloper),
+	developer := as("user:default/dev", auth.RoleDeveloper)
+	promotion, err := h.p.RequestPromotion(developer,
 		PromotionRequest{Service: "orders-service", Environment: "staging", Revision: "4e5f6a7"})
 	require.NoError(t, err)
+	require.Equal(t, "promotion of 4e5f6a7 into staging; staging runs nothing yet; approved at once: staging needs no approver",
+		audit.DetailOf(developer))
 	require.Equal(t, StateApproved, promotion.State)
 	require.Equal(t, "user:default/dev", promotion.Decider)
 	require.Equal(t, "staging needs no approver", promotion.Reason)
@@ -157,9 +162,12 @@ func TestPromotionForcedPastTheEnvironmentBeforeNeedsAnAdmin(t *testing.T) {
 
 	_, err := h.p.RequestPromotion(as("user:default/dev", auth.RoleDeveloper), request)
 	requireRefused(t, err, codes.PermissionDenied, "FORCE_NEEDS_ADMIN")
-	promotion, err := h.p.RequestPromotion(as("user:default/admin", auth.RoleAdmin), request)
+	admin := as("user:default/admin", auth.RoleAdmin)
+	promotion, err := h.p.RequestPromotion(admin, request)
 	require.NoError(t, err)
 	require.Equal(t, StatePending, promotion.State, "forced past staging, production still waits for an approver")
+	require.Equal(t, "promotion of hotfix-1 into production; production runs nothing yet; forced past staging, where staging runs 4e5f6a7; waits for an approver",
+		audit.DetailOf(admin), "the audit event says the admin forced it")
 }
 
 func TestPromotionToARevisionTheEnvironmentRanBeforeIsARollback(t *testing.T) {
@@ -167,16 +175,27 @@ func TestPromotionToARevisionTheEnvironmentRanBeforeIsARollback(t *testing.T) {
 	h.runs(t, "staging", "5d6e7f8")
 	h.runs(t, "production", "5d6e7f8", "1a2b3c4", "3c4d5e6")
 
-	promotion, err := h.p.RequestPromotion(as("user:default/dev", auth.RoleDeveloper),
+	requester := as("user:default/dev", auth.RoleDeveloper)
+	promotion, err := h.p.RequestPromotion(requester,
 		PromotionRequest{Service: "orders-service", Environment: "production", Revision: "3c4d5e6"})
 	require.NoError(t, err, "a rollback is not held to what staging runs")
 	require.True(t, promotion.Rollback)
 	require.Equal(t, StatePending, promotion.State, "a rollback of production waits for an approver too")
+	require.Equal(t, "rollback of production to 3c4d5e6, a revision it ran before; production runs 5d6e7f8; waits for an approver",
+		audit.DetailOf(requester), "the request is audited as a rollback")
 
 	again, err := h.p.RequestPromotion(as("user:default/dev", auth.RoleDeveloper),
 		PromotionRequest{Service: "orders-service", Environment: "production", Revision: "5d6e7f8"})
 	require.NoError(t, err)
 	require.False(t, again.Rollback, "what production runs now is no rollback")
+
+	approver := as("user:default/lead", auth.RoleApprover)
+	_, err = h.p.Decide(approver, "orders-service", promotion.ID, true, "")
+	require.NoError(t, err)
+	require.Equal(t, "approved the rollback of production to 3c4d5e6, a revision it ran before", audit.DetailOf(approver),
+		"so is its approval")
+	require.Equal(t, "3c4d5e6", h.targetRevision("production"))
+
 }
 
 func TestPromotionNamesItsEnvironmentWhereTheServiceHasSeveral(t *testing.T) {

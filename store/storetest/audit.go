@@ -29,6 +29,7 @@ func fullAuditEvent() store.AuditEvent {
 		RequestID: "req-7f3a9c",
 		Outcome:   "succeeded",
 		Code:      "OK",
+		Detail:    "rollback of production to v1.2.0, which it ran before; it runs v1.3.0",
 	}
 }
 
@@ -83,6 +84,15 @@ func testAuditBoundsStrings(t *testing.T, s store.Store) {
 	require.Equal(t, `user:default/\x1b[2Jjane`, got.Principal)
 	require.Equal(t, `req-\xff\x00`, got.RequestID)
 	require.Equal(t, in.Action, got.Action)
+
+	// The detail has a limit of its own, larger than the others'.
+	in = fullAuditEvent()
+	in.Detail = "rollback of production to " + strings.Repeat("v", 4096) + "\n"
+	detailed := appendAudit(t, s, in)
+	require.Equal(t, in.Bounded().Detail, detailed.Detail)
+	require.Greater(t, len(detailed.Detail), store.MaxAuditFieldBytes)
+	require.LessOrEqual(t, len(detailed.Detail), store.MaxAuditDetailBytes)
+	require.True(t, strings.HasSuffix(detailed.Detail, fmt.Sprintf("…[truncated from %d bytes]", len(in.Detail))), detailed.Detail)
 
 	require.Equal(t, []store.AuditEvent{got}, listAudit(t, s, store.AuditFilter{Target: got.Target}), "listed as stored")
 }

@@ -48,15 +48,15 @@ type PromotionRow[T, N any] struct {
 
 // AuditEventRow is a row of audit_events.
 type AuditEventRow[T any] struct {
-	ID                                                  int64
-	Time                                                T
-	Principal, Action, Target, RequestID, Outcome, Code string
+	ID                                                          int64
+	Time                                                        T
+	Principal, Action, Target, RequestID, Outcome, Code, Detail string
 }
 
 // AuditRow is a row of audit_events but its ID, as an append writes it.
 type AuditRow[T any] struct {
-	Time                                                T
-	Principal, Action, Target, RequestID, Outcome, Code string
+	Time                                                        T
+	Principal, Action, Target, RequestID, Outcome, Code, Detail string
 }
 
 // IncidentRow is what GetIncident reads of an incident.
@@ -171,7 +171,7 @@ func (c Columns[T, N, J]) Promotion(row PromotionRow[T, N]) store.Promotion {
 func (c Columns[T, N, J]) AuditRow(e store.AuditEvent) AuditRow[T] {
 	return AuditRow[T]{
 		Time: c.FromTime(e.Time), Principal: e.Principal, Action: e.Action, Target: e.Target,
-		RequestID: e.RequestID, Outcome: e.Outcome, Code: e.Code,
+		RequestID: e.RequestID, Outcome: e.Outcome, Code: e.Code, Detail: e.Detail,
 	}
 }
 
@@ -179,7 +179,7 @@ func (c Columns[T, N, J]) AuditRow(e store.AuditEvent) AuditRow[T] {
 func (c Columns[T, N, J]) AuditEvent(row AuditEventRow[T]) store.AuditEvent {
 	return store.AuditEvent{
 		ID: row.ID, Time: c.Time(row.Time), Principal: row.Principal, Action: row.Action, Target: row.Target,
-		RequestID: row.RequestID, Outcome: row.Outcome, Code: row.Code,
+		RequestID: row.RequestID, Outcome: row.Outcome, Code: row.Code, Detail: row.Detail,
 	}
 }
 

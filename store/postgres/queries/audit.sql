@@ -1,6 +1,6 @@
 -- name: AppendAuditEvent :one
-INSERT INTO audit_events (time, principal, action, target, request_id, outcome, code)
-VALUES (@time, @principal, @action, @target, @request_id, @outcome, @code)
+INSERT INTO audit_events (time, principal, action, target, request_id, outcome, code, detail)
+VALUES (@time, @principal, @action, @target, @request_id, @outcome, @code, @detail)
 RETURNING *;
 
 -- name: ListAuditEvents :many

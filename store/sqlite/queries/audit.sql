@@ -1,6 +1,6 @@
 -- name: AppendAuditEvent :one
-INSERT INTO audit_events (time, principal, action, target, request_id, outcome, code)
-VALUES (?, ?, ?, ?, ?, ?, ?)
+INSERT INTO audit_events (time, principal, action, target, request_id, outcome, code, detail)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 RETURNING *;
 
 -- name: ListAuditEvents :many

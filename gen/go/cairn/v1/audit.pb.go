@@ -44,7 +44,12 @@ type AuditEvent struct {
 	// succeeded, failed or denied.
 	Outcome string `protobuf:"bytes,7,opt,name=outcome,proto3" json:"outcome,omitempty"`
 	// The call's canonical status code, such as OK or PERMISSION_DENIED.
-	Code          string `protobuf:"bytes,8,opt,name=code,proto3" json:"code,omitempty"`
+	Code string `protobuf:"bytes,8,opt,name=code,proto3" json:"code,omitempty"`
+	// What the call did, in words, where the action alone does not say: for
+	// example that a promotion is a rollback to a revision its environment
+	// ran before, or that an admin forced it past the environment before.
+	// Empty for most calls.
+	Detail        string `protobuf:"bytes,9,opt,name=detail,proto3" json:"detail,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -131,6 +136,13 @@ func (x *AuditEvent) GetOutcome() string {
 func (x *AuditEvent) GetCode() string {
 	if x != nil {
 		return x.Code
+	}
+	return ""
+}
+
+func (x *AuditEvent) GetDetail() string {
+	if x != nil {
+		return x.Detail
 	}
 	return ""
 }
@@ -305,7 +317,7 @@ var File_cairn_v1_audit_proto protoreflect.FileDescriptor
 
 const file_cairn_v1_audit_proto_rawDesc = "" +
 	"\n" +
-	"\x14cairn/v1/audit.proto\x12\bcairn.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe2\x02\n" +
+	"\x14cairn/v1/audit.proto\x12\bcairn.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xff\x02\n" +
 	"\n" +
 	"AuditEvent\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x123\n" +
@@ -316,7 +328,8 @@ const file_cairn_v1_audit_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x06 \x01(\tB\x03\xe0A\x03R\trequestId\x12\x1d\n" +
 	"\aoutcome\x18\a \x01(\tB\x03\xe0A\x03R\aoutcome\x12\x17\n" +
-	"\x04code\x18\b \x01(\tB\x03\xe0A\x03R\x04code:M\xeaAJ\n" +
+	"\x04code\x18\b \x01(\tB\x03\xe0A\x03R\x04code\x12\x1b\n" +
+	"\x06detail\x18\t \x01(\tB\x03\xe0A\x03R\x06detail:M\xeaAJ\n" +
 	"\x14cairn.dev/AuditEvent\x12\x19auditEvents/{audit_event}*\vauditEvents2\n" +
 	"auditEvent\"\x83\x03\n" +
 	"\x16ListAuditEventsRequest\x12$\n" +

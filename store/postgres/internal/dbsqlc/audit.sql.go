@@ -13,9 +13,9 @@ import (
 )
 
 const appendAuditEvent = `-- name: AppendAuditEvent :one
-INSERT INTO audit_events (time, principal, action, target, request_id, outcome, code)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
-RETURNING id, time, principal, action, target, request_id, outcome, code
+INSERT INTO audit_events (time, principal, action, target, request_id, outcome, code, detail)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+RETURNING id, time, principal, action, target, request_id, outcome, code, detail
 `
 
 type AppendAuditEventParams struct {
@@ -26,6 +26,7 @@ type AppendAuditEventParams struct {
 	RequestID string
 	Outcome   string
 	Code      string
+	Detail    string
 }
 
 func (q *Queries) AppendAuditEvent(ctx context.Context, arg AppendAuditEventParams) (AuditEvent, error) {
@@ -37,6 +38,7 @@ func (q *Queries) AppendAuditEvent(ctx context.Context, arg AppendAuditEventPara
 		arg.RequestID,
 		arg.Outcome,
 		arg.Code,
+		arg.Detail,
 	)
 	var i AuditEvent
 	err := row.Scan(
@@ -48,12 +50,13 @@ func (q *Queries) AppendAuditEvent(ctx context.Context, arg AppendAuditEventPara
 		&i.RequestID,
 		&i.Outcome,
 		&i.Code,
+		&i.Detail,
 	)
 	return i, err
 }
 
 const listAuditEvents = `-- name: ListAuditEvents :many
-SELECT id, time, principal, action, target, request_id, outcome, code FROM audit_events
+SELECT id, time, principal, action, target, request_id, outcome, code, detail FROM audit_events
 WHERE id < $1
   AND ($2::text IS NULL OR principal = $2)
   AND ($3::text IS NULL OR action = $3)
@@ -108,6 +111,7 @@ func (q *Queries) ListAuditEvents(ctx context.Context, arg ListAuditEventsParams
 			&i.RequestID,
 			&i.Outcome,
 			&i.Code,
+			&i.Detail,
 		); err != nil {
 			return nil, err
 		}

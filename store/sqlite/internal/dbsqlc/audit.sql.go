@@ -11,9 +11,9 @@ import (
 )
 
 const appendAuditEvent = `-- name: AppendAuditEvent :one
-INSERT INTO audit_events (time, principal, action, target, request_id, outcome, code)
-VALUES (?, ?, ?, ?, ?, ?, ?)
-RETURNING id, time, principal, "action", target, request_id, outcome, code
+INSERT INTO audit_events (time, principal, action, target, request_id, outcome, code, detail)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+RETURNING id, time, principal, "action", target, request_id, outcome, code, detail
 `
 
 type AppendAuditEventParams struct {
@@ -24,6 +24,7 @@ type AppendAuditEventParams struct {
 	RequestID string
 	Outcome   string
 	Code      string
+	Detail    string
 }
 
 func (q *Queries) AppendAuditEvent(ctx context.Context, arg AppendAuditEventParams) (AuditEvent, error) {
@@ -35,6 +36,7 @@ func (q *Queries) AppendAuditEvent(ctx context.Context, arg AppendAuditEventPara
 		arg.RequestID,
 		arg.Outcome,
 		arg.Code,
+		arg.Detail,
 	)
 	var i AuditEvent
 	err := row.Scan(
@@ -46,12 +48,13 @@ func (q *Queries) AppendAuditEvent(ctx context.Context, arg AppendAuditEventPara
 		&i.RequestID,
 		&i.Outcome,
 		&i.Code,
+		&i.Detail,
 	)
 	return i, err
 }
 
 const listAuditEvents = `-- name: ListAuditEvents :many
-SELECT id, time, principal, "action", target, request_id, outcome, code FROM audit_events
+SELECT id, time, principal, "action", target, request_id, outcome, code, detail FROM audit_events
 WHERE id < ?1
   AND (principal = ?2 OR ?2 IS NULL)
   AND (action = ?3 OR ?3 IS NULL)
@@ -110,6 +113,7 @@ func (q *Queries) ListAuditEvents(ctx context.Context, arg ListAuditEventsParams
 			&i.RequestID,
 			&i.Outcome,
 			&i.Code,
+			&i.Detail,
 		); err != nil {
 			return nil, err
 		}
@@ -125,7 +129,7 @@ func (q *Queries) ListAuditEvents(ctx context.Context, arg ListAuditEventsParams
 }
 
 const listAuditEventsOfPrincipal = `-- name: ListAuditEventsOfPrincipal :many
-SELECT id, time, principal, "action", target, request_id, outcome, code FROM audit_events
+SELECT id, time, principal, "action", target, request_id, outcome, code, detail FROM audit_events
 WHERE id < ?1
   AND principal = ?2
   AND (action = ?3 OR ?3 IS NULL)
@@ -177,6 +181,7 @@ func (q *Queries) ListAuditEventsOfPrincipal(ctx context.Context, arg ListAuditE
 			&i.RequestID,
 			&i.Outcome,
 			&i.Code,
+			&i.Detail,
 		); err != nil {
 			return nil, err
 		}
@@ -192,7 +197,7 @@ func (q *Queries) ListAuditEventsOfPrincipal(ctx context.Context, arg ListAuditE
 }
 
 const listAuditEventsOfTarget = `-- name: ListAuditEventsOfTarget :many
-SELECT id, time, principal, "action", target, request_id, outcome, code FROM audit_events
+SELECT id, time, principal, "action", target, request_id, outcome, code, detail FROM audit_events
 WHERE id < ?1
   AND (principal = ?2 OR ?2 IS NULL)
   AND (action = ?3 OR ?3 IS NULL)
@@ -244,6 +249,7 @@ func (q *Queries) ListAuditEventsOfTarget(ctx context.Context, arg ListAuditEven
 			&i.RequestID,
 			&i.Outcome,
 			&i.Code,
+			&i.Detail,
 		); err != nil {
 			return nil, err
 		}

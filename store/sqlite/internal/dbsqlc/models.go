@@ -17,6 +17,7 @@ type AuditEvent struct {
 	RequestID string
 	Outcome   string
 	Code      string
+	Detail    string
 }
 
 type BillingCharge struct {

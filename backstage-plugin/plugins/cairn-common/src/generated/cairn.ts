@@ -676,6 +676,13 @@ export interface components {
             readonly action?: string;
             /** @description The call's canonical status code, such as OK or PERMISSION_DENIED. */
             readonly code?: string;
+            /**
+             * @description What the call did, in words, where the action alone does not say: for
+             *     example that a promotion is a rollback to a revision its environment
+             *     ran before, or that an admin forced it past the environment before.
+             *     Empty for most calls.
+             */
+            readonly detail?: string;
             /** @description The resource name, `auditEvents/{audit_event}`. */
             name?: string;
             /** @description succeeded, failed or denied. */
