@@ -321,9 +321,9 @@ type GetServiceStatusResponse struct {
 	Service string `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
 	// Overall: pending, provisioning, ready, degraded or failed.
 	Phase string `protobuf:"bytes,2,opt,name=phase,proto3" json:"phase,omitempty"`
-	// One entry per environment.
+	// One entry per environment, ordered by its name.
 	Deployments []*DeploymentStatus `protobuf:"bytes,3,rep,name=deployments,proto3" json:"deployments,omitempty"`
-	// One entry per claim.
+	// One entry per claim, by resource name.
 	Infrastructure []*InfrastructureStatus `protobuf:"bytes,4,rep,name=infrastructure,proto3" json:"infrastructure,omitempty"`
 	// Time from the create request until every resource was first ready.
 	ProvisioningDuration *durationpb.Duration `protobuf:"bytes,5,opt,name=provisioning_duration,json=provisioningDuration,proto3" json:"provisioning_duration,omitempty"`

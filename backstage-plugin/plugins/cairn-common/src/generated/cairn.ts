@@ -1025,9 +1025,9 @@ export interface components {
         };
         /** @description Response for ProvisioningService.GetServiceStatus. */
         v1GetServiceStatusResponse: {
-            /** @description One entry per environment. */
+            /** @description One entry per environment, ordered by its name. */
             deployments?: components["schemas"]["v1DeploymentStatus"][];
-            /** @description One entry per claim. */
+            /** @description One entry per claim, by resource name. */
             infrastructure?: components["schemas"]["v1InfrastructureStatus"][];
             /**
              * Format: date-time
