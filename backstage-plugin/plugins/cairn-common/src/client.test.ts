@@ -62,6 +62,34 @@ describe('CairnClient', () => {
     });
   });
 
+  it('names the environment of a promotion, and never forces one', async () => {
+    const { calls, fetch } = recordingFetch(
+      200,
+      '{"name": "services/orders-service/promotions/2", "environment": "staging", "rollback": true}',
+    );
+    const client = new CairnClient({ baseUrl: 'http://cairn:8080', fetch });
+    const promotion = await client.createPromotion('orders-service', {
+      revision: 'v1.3.0',
+      environment: 'staging',
+      requestId: 'task-1:staging:v1.3.0',
+    });
+    await client.createPromotion('orders-service', {
+      revision: 'v1.3.0',
+      environment: '',
+    });
+    expect(calls.map(c => JSON.parse(String(c.init?.body)))).toEqual([
+      {
+        promotion: { revision: 'v1.3.0', environment: 'staging' },
+        requestId: 'task-1:staging:v1.3.0',
+      },
+      { promotion: { revision: 'v1.3.0' } },
+    ]);
+    expect([promotion.environment, promotion.rollback]).toEqual([
+      'staging',
+      true,
+    ]);
+  });
+
   it("reads Cairn's error, its reason and every field violation", async () => {
     const { fetch } = recordingFetch(
       400,

@@ -127,15 +127,27 @@ export class CairnClient {
     return this.request('post', '/v1/services:estimateCost', { body: request });
   }
 
-  /** Asks for a revision of a service to be deployed to production. */
+  /**
+   * Asks for a revision of a service to be deployed into an environment;
+   * without one, into the service's one environment that takes promotions
+   * (production on the default path). The answer says which environment
+   * Cairn recorded and whether the promotion is a rollback.
+   *
+   * There is no `force`: Backstage acts as the signed-in user, and an admin
+   * who must promote past the promotion path's rule does so with Cairn's API
+   * or CLI.
+   */
   createPromotion(
     service: string,
-    options: { revision: string; requestId?: string },
+    options: { revision: string; environment?: string; requestId?: string },
   ): Promise<Promotion> {
     return this.request('post', '/v1/{parent}/promotions', {
       parent: serviceName(service),
       body: {
-        promotion: { revision: options.revision },
+        promotion: {
+          revision: options.revision,
+          environment: options.environment || undefined,
+        },
         requestId: options.requestId,
       },
     });

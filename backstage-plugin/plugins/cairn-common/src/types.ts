@@ -22,5 +22,5 @@ export type CreateServiceRequest = Schemas['v1CreateServiceRequest'];
 export type CreateServiceResponse = Schemas['v1CreateServiceResponse'];
 /** The monthly cost of a planned create. @public */
 export type CostEstimate = Schemas['v1EstimateServiceCostResponse'];
-/** A request to deploy a revision to production. @public */
+/** A request to deploy a revision into an environment, with the environment Cairn recorded and whether it is a rollback. @public */
 export type Promotion = Schemas['v1Promotion'];
