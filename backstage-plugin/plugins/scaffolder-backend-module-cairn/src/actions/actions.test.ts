@@ -531,11 +531,15 @@ describe('cairn:cost:estimate', () => {
 });
 
 describe('cairn:promotion:request', () => {
-  it('requests the revision with the task id and revision as the request id', async () => {
+  /** Runs the action once with input, Cairn answering with answer. */
+  async function request(
+    input: Record<string, unknown>,
+    answer: Record<string, unknown>,
+  ) {
     const createPromotion = jest.fn().mockResolvedValue({
       name: 'services/orders-service/promotions/3',
       revision: 'v1.4.0',
-      state: 'pending',
+      ...answer,
     });
     const action = requestPromotionAction({
       clients: clients({ createPromotion }),
@@ -545,20 +549,182 @@ describe('cairn:promotion:request', () => {
         name: 'orders-service',
         revision: 'v1.4.0',
         entityNamespace: 'default',
+        ...input,
       },
       task: { id: 'task-77' },
     });
-    await action.handler(ctx);
+    const info = jest.spyOn(ctx.logger, 'info');
+    await action.handler(ctx as any);
+    const outputs = Object.fromEntries(
+      (ctx.output as jest.Mock).mock.calls.map(([k, v]) => [k, v]),
+    );
+    const logged = info.mock.calls.map(([line]) => line);
+    return { createPromotion, outputs, logged };
+  }
+
+  it('requests the revision with the task id and revision as the request id', async () => {
+    const { createPromotion, outputs, logged } = await request(
+      {},
+      { environment: 'production', state: 'pending', rollback: false },
+    );
 
     expect(createPromotion).toHaveBeenCalledWith('orders-service', {
       revision: 'v1.4.0',
+      environment: undefined,
       requestId: 'task-77:v1.4.0',
     });
-    expect(ctx.output).toHaveBeenCalledWith(
-      'promotion',
-      'services/orders-service/promotions/3',
+    expect(outputs).toEqual({
+      promotion: 'services/orders-service/promotions/3',
+      state: 'pending',
+      environment: 'production',
+      rollback: false,
+      entityRef: 'component:default/orders-service',
+    });
+    expect(logged).toEqual([
+      'Requested v1.4.0 of orders-service in production: services/orders-service/promotions/3 is pending, waiting for an approver of its team',
+    ]);
+  });
+
+  it('sends the environment and outputs the one Cairn recorded', async () => {
+    const { createPromotion, outputs } = await request(
+      { environment: 'staging' },
+      { environment: 'staging', state: 'approved' },
     );
-    expect(ctx.output).toHaveBeenCalledWith('state', 'pending');
+    expect(createPromotion).toHaveBeenCalledWith('orders-service', {
+      revision: 'v1.4.0',
+      environment: 'staging',
+      requestId: 'task-77:staging:v1.4.0',
+    });
+    expect(outputs).toMatchObject({
+      environment: 'staging',
+      state: 'approved',
+      rollback: false,
+    });
+  });
+
+  it('treats an empty environment as none', async () => {
+    const { createPromotion } = await request(
+      { environment: '' },
+      { environment: 'production', state: 'pending' },
+    );
+    expect(createPromotion).toHaveBeenCalledWith('orders-service', {
+      revision: 'v1.4.0',
+      environment: undefined,
+      requestId: 'task-77:v1.4.0',
+    });
+  });
+
+  it('outputs and logs a rollback', async () => {
+    const { outputs, logged } = await request(
+      { revision: 'v1.3.0', environment: 'production' },
+      {
+        revision: 'v1.3.0',
+        environment: 'production',
+        state: 'pending',
+        rollback: true,
+      },
+    );
+    expect(outputs).toMatchObject({ rollback: true, state: 'pending' });
+    expect(logged).toEqual([
+      'Requested v1.3.0 of orders-service in production (a rollback): services/orders-service/promotions/3 is pending, waiting for an approver of its team',
+    ]);
+  });
+
+  it('waits for an approver only when the promotion is pending', async () => {
+    const { logged } = await request(
+      { environment: 'staging' },
+      { environment: 'staging', state: 'approved', rollback: false },
+    );
+    expect(logged).toEqual([
+      'Requested v1.4.0 of orders-service in staging: services/orders-service/promotions/3 is approved',
+    ]);
+  });
+
+  it('never forces a promotion', async () => {
+    for (const input of [
+      {},
+      { environment: 'production' },
+      // A template cannot slip force in through the action's input.
+      { environment: 'production', force: true },
+    ]) {
+      const { createPromotion } = await request(input, {
+        environment: 'production',
+        state: 'pending',
+      });
+      expect(createPromotion).toHaveBeenCalledTimes(1);
+      expect(createPromotion.mock.calls[0][1]).not.toHaveProperty('force');
+    }
+    const action = requestPromotionAction({ clients: clients({}) });
+    expect(Object.keys((action.schema?.input as any).properties)).not.toContain(
+      'force',
+    );
+  });
+
+  it('asks once per environment and revision, across retries of the task', async () => {
+    const createPromotion = jest
+      .fn()
+      .mockImplementation(async (_service, options) => ({
+        name: `services/orders-service/promotions/${options.requestId}`,
+        revision: options.revision,
+        environment: options.environment ?? 'production',
+        state: 'pending',
+      }));
+    const action = requestPromotionAction({
+      clients: clients({ createPromotion }),
+    });
+    const recorded = new Map<string, unknown>();
+    const checkpoint = jest.fn(
+      async ({ key, fn }: { key: string; fn: () => Promise<any> }) => {
+        if (!recorded.has(key)) {
+          recorded.set(key, await fn());
+        }
+        return recorded.get(key);
+      },
+    );
+    // The task promotes v1.4.0 into staging and into production, and is
+    // then run again from the start.
+    for (let run = 0; run < 2; run++) {
+      for (const environment of ['staging', 'production']) {
+        await action.handler({
+          ...userContext({
+            input: {
+              name: 'orders-service',
+              revision: 'v1.4.0',
+              environment,
+              entityNamespace: 'default',
+            },
+            task: { id: 'task-77' },
+          }),
+          checkpoint: checkpoint as any,
+        });
+      }
+    }
+    expect(createPromotion.mock.calls.map(([, o]) => o.requestId)).toEqual([
+      'task-77:staging:v1.4.0',
+      'task-77:production:v1.4.0',
+    ]);
+    expect([...recorded.keys()]).toEqual([
+      'cairn.promotion.orders-service.staging.v1.4.0',
+      'cairn.promotion.orders-service.production.v1.4.0',
+    ]);
+  });
+
+  it('describes every input and output for the template editor', () => {
+    const action = requestPromotionAction({ clients: clients({}) });
+    for (const schema of [action.schema?.input, action.schema?.output]) {
+      for (const [name, property] of Object.entries<any>(
+        (schema as any).properties,
+      )) {
+        expect([name, typeof property.description]).toEqual([name, 'string']);
+      }
+    }
+    expect((action.schema?.input as any).required).toEqual([
+      'name',
+      'revision',
+    ]);
+    expect((action.schema?.output as any).properties.rollback.type).toBe(
+      'boolean',
+    );
   });
 });
 
@@ -567,6 +733,44 @@ describe('promotionRequestId', () => {
     expect(promotionRequestId('task-77', 'v1.4.0')).not.toEqual(
       promotionRequestId('task-77', 'v1.5.0'),
     );
+  });
+
+  it('tells two environments of one revision apart', () => {
+    const ids = [
+      promotionRequestId('task-77', 'v1.4.0'),
+      promotionRequestId('task-77', 'v1.4.0', 'staging'),
+      promotionRequestId('task-77', 'v1.4.0', 'production'),
+    ];
+    expect(ids).toEqual([
+      'task-77:v1.4.0',
+      'task-77:staging:v1.4.0',
+      'task-77:production:v1.4.0',
+    ]);
+  });
+
+  it('tells two environments apart where the id is a digest', () => {
+    const task = '3f2c9a4e-1b7d-4c8e-9f0a-2d6b5e8c7a1f';
+    const long = `release/${'x'.repeat(200)}`;
+    const ids = [
+      promotionRequestId(task, long),
+      promotionRequestId(task, long, 'staging'),
+      promotionRequestId(task, long, 'production'),
+      promotionRequestId(task, long, 'e'.repeat(63)),
+    ];
+    expect(new Set(ids).size).toBe(4);
+    for (const id of ids) {
+      expect(id.length).toBeLessThanOrEqual(128);
+      expect(id).toMatch(new RegExp(`^${task}:sha256:[0-9a-f]{64}$`));
+    }
+  });
+
+  it('stays within 128 characters when only the environment makes it long', () => {
+    const task = '3f2c9a4e-1b7d-4c8e-9f0a-2d6b5e8c7a1f';
+    const revision = 'r'.repeat(60);
+    expect(promotionRequestId(task, revision)).toBe(`${task}:${revision}`);
+    expect(
+      promotionRequestId(task, revision, 'e'.repeat(63)).length,
+    ).toBeLessThanOrEqual(128);
   });
 
   it('stays within the 128 characters Cairn takes', () => {
