@@ -1,6 +1,7 @@
 /**
  * Scaffolder actions for Cairn: create a service's infrastructure, wait
- * until it is ready, estimate its cost, request a promotion to production.
+ * until it is ready, estimate its cost, request a promotion into an
+ * environment (production by default).
  *
  * @packageDocumentation
  */
