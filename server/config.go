@@ -84,7 +84,8 @@ type KubeConfig struct {
 	// Clusters are the API servers Cairn provisions on, in the YAML file
 	// only; none means the one of Kubeconfig, named default.
 	Clusters []ClusterConfig `yaml:"clusters"`
-	// ClaimsCluster holds the claims and the team namespaces they need;
+	// ClaimsCluster holds the claims and the team namespaces they need
+	// (but an environment's own claims, which go where it says);
 	// LeaderCluster the Lease the replicas elect a leader with. Empty: the
 	// first cluster.
 	ClaimsCluster string `yaml:"claimsCluster"`
@@ -136,6 +137,9 @@ func (k KubeConfig) validateClusters() error {
 	check("leaderCluster", k.LeaderCluster)
 	for _, env := range k.Environments {
 		check("environment "+env.Name, env.Cluster)
+		if env.Claims != nil {
+			check("the claims of environment "+env.Name, env.Claims.Cluster)
+		}
 	}
 	return errors.Join(errs...)
 }

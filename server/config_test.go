@@ -106,6 +106,8 @@ func TestLoadConfigRefuses(t *testing.T) {
 			want: `kubernetes: environment dev names cluster "spoke-eu", which is not configured (have hub)`},
 		{name: "claims on a cluster not configured", file: "kubernetes: {claimsCluster: management}\n",
 			want: `kubernetes: claimsCluster names cluster "management", which is not configured (have default)`},
+		{name: "an environment's claims on a cluster not configured", file: "kubernetes:\n  environments:\n  - {name: dev, claims: {cluster: data}}\n",
+			want: `kubernetes: the claims of environment dev names cluster "data", which is not configured (have default)`},
 		{name: "a cluster named twice", file: "kubernetes:\n  clusters:\n  - {name: hub}\n  - {name: hub}\n", want: `clusters[1]: "hub" is named twice`},
 		{name: "an unknown setting of an environment", file: "kubernetes:\n  environments:\n  - {name: dev, autoSync: true}\n", want: "field autoSync not found"},
 	}
@@ -178,6 +180,25 @@ func TestTheDocumentedPromotionPathLoads(t *testing.T) {
 	require.Equal(t, []string{"production"}, settings.ProductionEnvironments())
 }
 
+func TestTheDocumentedClaimsPerEnvironmentLoad(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "provisioning.md"))
+	require.NoError(t, err)
+	_, section, found := strings.Cut(string(doc), "\n### Claims per environment\n")
+	require.True(t, found, "docs/provisioning.md has no Claims per environment section")
+	_, block, found := strings.Cut(section, "```yaml\n")
+	require.True(t, found, "the section shows no YAML")
+	block, _, _ = strings.Cut(block, "```")
+
+	cfg, err := LoadConfig([]string{"--config", writeConfig(t, block)}, env(nil), io.Discard)
+	require.NoError(t, err)
+	settings := cfg.Kubernetes.settings()
+	production, _ := settings.Environment("production")
+	require.Equal(t, &manifest.Claims{Cluster: "production", Namespace: "{team}-production"}, production.Claims)
+	plan := manifest.Plan{Service: "orders-service", Team: "team-orders", Environments: []string{"dev", "staging", "production"}}
+	require.Equal(t, []manifest.ClaimSet{{Namespace: "team-orders"}, {Environment: "production", Namespace: "team-orders-production"}},
+		settings.ClaimSets(plan), "as the section says")
+}
+
 // TestTheDeployedEnvironmentExamplesLoad loads deploy/environments as
 // Cairn's config file: each names three clusters and places every
 // environment on one of them.
@@ -203,6 +224,10 @@ func TestTheDeployedEnvironmentExamplesLoad(t *testing.T) {
 			}
 			require.Equal(t, placed, got)
 			require.Equal(t, []string{"production"}, settings.ProductionEnvironments())
+			if file == "argocd-per-cluster.yaml" {
+				production, _ := settings.Environment("production")
+				require.Equal(t, &manifest.Claims{Cluster: "production", Namespace: "{team}-data"}, production.Claims)
+			}
 		})
 	}
 }

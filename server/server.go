@@ -404,7 +404,7 @@ func startProvisioning(ctx context.Context, group *errgroup.Group, cfg Config, t
 
 // connectClusters makes a kube.Cluster of each configured cluster, each
 // watching what lives there: the Applications of the environments placed
-// on it, the claims on the claims cluster; and returns the REST config of
+// on it, the claims on the clusters that hold them; and returns the REST config of
 // the leader cluster. kube.ErrNotConfigured when none is configured and
 // none is found.
 func connectClusters(k KubeConfig, settings manifest.Settings) (*kube.Clusters, *rest.Config, error) {
@@ -415,6 +415,7 @@ func connectClusters(k KubeConfig, settings manifest.Settings) (*kube.Clusters, 
 		env, _ := settings.Environment(name)
 		placed[cmp.Or(env.Cluster, first)] = true
 	}
+	claimClusters := kube.ClaimClusters(settings, cmp.Or(k.ClaimsCluster, first))
 	var clusters []*kube.Cluster
 	var leader *rest.Config
 	for _, c := range configs {
@@ -425,7 +426,7 @@ func connectClusters(k KubeConfig, settings manifest.Settings) (*kube.Clusters, 
 			}
 			return nil, nil, err
 		}
-		watch := kube.Watch{Applications: placed[c.Name], Claims: cmp.Or(k.ClaimsCluster, first) == c.Name}
+		watch := kube.Watch{Applications: placed[c.Name], Claims: slices.Contains(claimClusters, c.Name)}
 		cluster, err := kube.NewClusterWatching(c.Name, restConfig, settings, watch)
 		if err != nil {
 			return nil, nil, fmt.Errorf("cluster %s: %w", c.Name, err)

@@ -10,7 +10,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/cairn-dev/cairn/internal/testenv/kubetest"
 	"github.com/cairn-dev/cairn/server/kube/manifest"
@@ -19,7 +21,8 @@ import (
 // TestProvisioningAcrossThreeClusters runs Cairn on three API servers: a
 // management cluster holding the claims and the Applications of dev and
 // staging (staging's deploying to the spoke Argo CD knows as spoke-a), and
-// a spoke with an Argo CD of its own holding production's Application.
+// a spoke with an Argo CD of its own holding production's Application and
+// its own database, apart from the one dev and staging share.
 func TestProvisioningAcrossThreeClusters(t *testing.T) {
 	management, spokeA, spokeB := kubetest.Start(t), kubetest.Start(t), kubetest.Start(t)
 	config := provisioningConfig(t)
@@ -43,6 +46,7 @@ func TestProvisioningAcrossThreeClusters(t *testing.T) {
       sync: promotion
       revision: release
       promotion: {from: staging, approval: true, requireRunning: true}
+      claims: {cluster: spoke-b, namespace: "{team}-production"}
 `, management.Kubeconfig(t), spokeA.Kubeconfig(t), spokeB.Kubeconfig(t))...)
 	require.NoError(t, os.WriteFile(config, raw, 0o600))
 	p := launchCairnWithConfig(t, engines[0].storeURL(t), config)
@@ -55,7 +59,7 @@ func TestProvisioningAcrossThreeClusters(t *testing.T) {
 
 	t.Run("EachObjectGoesToItsCluster", func(t *testing.T) {
 		require.Eventually(t, func() bool {
-			return len(objectsOnCluster(t, management, "orders-service")) == 3 && len(objectsOnCluster(t, spokeB, "orders-service")) == 1
+			return len(objectsOnCluster(t, management, "orders-service")) == 3 && len(objectsOnCluster(t, spokeB, "orders-service")) == 2
 		}, 60*time.Second, 100*time.Millisecond, "the objects did not reach their clusters")
 		require.Empty(t, objectsOnCluster(t, spokeA, "orders-service"), "spoke-a is deployed to by the management cluster's Argo CD")
 
@@ -68,19 +72,32 @@ func TestProvisioningAcrossThreeClusters(t *testing.T) {
 		require.Equal(t, map[string]any{"name": "spoke-a", "namespace": "team-orders"}, destination(management, "orders-service-staging"))
 		require.Equal(t, map[string]any{"server": manifest.DefaultDestinationServer, "namespace": "team-orders"},
 			destination(spokeB, "orders-service-production"))
-		db := management.Get(t, manifest.DatabaseClaim(manifest.Plan{Service: "orders-service", Team: "team-orders"}, manifest.DefaultSettings()))
-		require.NotNil(t, db, "the claim is on the claims cluster")
+		plan := manifest.Plan{Service: "orders-service", Team: "team-orders", Database: "postgresql"}
+		db := management.Get(t, manifest.DatabaseClaim(plan, manifest.DefaultSettings()))
+		require.NotNil(t, db, "the shared claim is on the claims cluster")
 		require.Equal(t, "team-orders", db.GetNamespace())
+		own := spokeB.Get(t, manifest.ClaimSet{Environment: "production", Namespace: "team-orders-production"}.DatabaseClaim(plan, manifest.DefaultSettings()))
+		require.NotNil(t, own, "production's own claim is on spoke-b")
+		require.Equal(t, "orders-service-production-db", own.GetName())
+
+		namespaces, err := kubernetes.NewForConfig(spokeB.Config())
+		require.NoError(t, err)
+		ns, err := namespaces.CoreV1().Namespaces().Get(t.Context(), "team-orders-production", metav1.GetOptions{})
+		require.NoError(t, err)
+		require.Equal(t, manifest.ManagedBy, ns.Labels[manifest.LabelManagedBy], "made by Cairn where production's claims go")
+		require.Equal(t, "team-orders", ns.Labels[manifest.LabelTeam])
 	})
 
 	t.Run("StatusMergesTheClusters", func(t *testing.T) {
 		var r restResponse
 		require.Eventually(t, func() bool {
 			r = p.rest(t, "GET", "/v1/services/orders-service/status", nil)
-			return r.status == http.StatusOK && len(r.body["deployments"].([]any)) == 3 && len(r.body["infrastructure"].([]any)) == 1
+			return r.status == http.StatusOK && len(r.body["deployments"].([]any)) == 3 && len(r.body["infrastructure"].([]any)) == 2
 		}, 30*time.Second, 100*time.Millisecond, "status did not show every object: %s", r.raw)
 		require.Equal(t, map[string]any{"dev": "management", "staging": "management", "production": "spoke-b"}, clustersOf(r))
-		require.Equal(t, "management", r.body["infrastructure"].([]any)[0].(map[string]any)["cluster"])
+		shared, own := r.body["infrastructure"].([]any)[0].(map[string]any), r.body["infrastructure"].([]any)[1].(map[string]any)
+		require.Equal(t, []any{"orders-service-db", "management", ""}, []any{shared["resource"], shared["cluster"], shared["environment"]})
+		require.Equal(t, []any{"orders-service-production-db", "spoke-b", "production"}, []any{own["resource"], own["cluster"], own["environment"]})
 		require.Equal(t, false, r.body["stale"])
 	})
 
@@ -127,7 +144,8 @@ func TestProvisioningAcrossThreeClusters(t *testing.T) {
 			stale[d.(map[string]any)["environment"].(string)] = d.(map[string]any)["stale"]
 		}
 		require.Equal(t, map[string]any{"dev": false, "staging": false, "production": true}, stale)
-		require.Equal(t, false, r.body["infrastructure"].([]any)[0].(map[string]any)["stale"])
+		require.Equal(t, false, r.body["infrastructure"].([]any)[0].(map[string]any)["stale"], "the shared claim lives on the management cluster")
+		require.Equal(t, true, r.body["infrastructure"].([]any)[1].(map[string]any)["stale"], "production's own, on spoke-b")
 		spokeB.StartAPIServer(t)
 	})
 }

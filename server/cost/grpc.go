@@ -77,7 +77,7 @@ func (s *Server) EstimateServiceCost(_ context.Context, req *cairnv1.EstimateSer
 	if err != nil {
 		return nil, underRequest(err)
 	}
-	lines := append(s.config.Prices.Estimate(r.GetName(), spec), s.config.plannedLines(r.GetName(), spec, s.settings)...)
+	lines := append(s.config.Prices.Estimate(r.GetName(), spec, s.settings), s.config.plannedLines(r.GetName(), spec, s.settings)...)
 	return &cairnv1.EstimateServiceCostResponse{
 		ServiceName:      r.GetName(),
 		TotalMonthlyCost: units(Sum(lines)),
@@ -235,7 +235,7 @@ func (s *Server) estimatedLines(ctx context.Context, name string, start time.Tim
 	case err != nil:
 		return nil, nil, err
 	default:
-		lines := s.config.Prices.Estimate(name, prov.Spec)
+		lines := s.config.Prices.Estimate(name, prov.Spec, s.settings)
 		if prov.CreateTime.Before(start.AddDate(0, 1, 0)) {
 			current = lines
 		}

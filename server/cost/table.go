@@ -271,24 +271,27 @@ type Line struct {
 	Source string
 }
 
-// Estimate prices what spec provisions for a month: a line for the
-// database, then one for the bucket, each that spec has. The table should
-// have passed Validate and spec should come from provisioning.SpecOf; a
-// database of an engine or size the table has no price for is priced at
-// zero.
-func (t PriceTable) Estimate(service string, spec store.ProvisioningSpec) []Line {
+// Estimate prices what spec provisions for a month on the path of
+// settings: for each of its claim sets (the one its environments share,
+// and each environment's own), a line for the database, then one for the
+// bucket, each that spec has. The table should have passed Validate and
+// spec should come from provisioning.SpecOf; a database of an engine or
+// size the table has no price for is priced at zero.
+func (t PriceTable) Estimate(service string, spec store.ProvisioningSpec, settings manifest.Settings) []Line {
 	lines := []Line{}
-	if spec.Database != "" && spec.Database != "none" {
-		lines = append(lines, Line{
-			Resource: manifest.DatabaseClaimName(service), Type: TypeDatabase,
-			MonthlyCost: t.Database.monthly(spec.Database, spec.DatabaseSize), Source: SourceEstimated,
-		})
-	}
-	if spec.Bucket {
-		lines = append(lines, Line{
-			Resource: manifest.BucketClaimName(service), Type: TypeStorage,
-			MonthlyCost: money.FromBig(product(int64(t.ObjectStorage.GBMonth), t.ObjectStorage.AssumedGB)), Source: SourceEstimated,
-		})
+	for _, set := range settings.ClaimSets(manifest.Plan{Environments: spec.Environments}) {
+		if spec.Database != "" && spec.Database != "none" {
+			lines = append(lines, Line{
+				Resource: set.DatabaseName(service), Type: TypeDatabase,
+				MonthlyCost: t.Database.monthly(spec.Database, spec.DatabaseSize), Source: SourceEstimated,
+			})
+		}
+		if spec.Bucket {
+			lines = append(lines, Line{
+				Resource: set.BucketName(service), Type: TypeStorage,
+				MonthlyCost: money.FromBig(product(int64(t.ObjectStorage.GBMonth), t.ObjectStorage.AssumedGB)), Source: SourceEstimated,
+			})
+		}
 	}
 	return lines
 }

@@ -8,6 +8,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/cairn-dev/cairn/internal/money"
+	"github.com/cairn-dev/cairn/server/kube/manifest"
 	"github.com/cairn-dev/cairn/store"
 )
 
@@ -40,13 +41,39 @@ func TestSmallPostgresPlusBucketMatchesThePriceTableByHand(t *testing.T) {
 	)
 	lines := DefaultConfig().Prices.Estimate("orders-service", store.ProvisioningSpec{
 		Database: "postgresql", DatabaseSize: "small", Bucket: true,
-	})
+	}, manifest.DefaultSettings())
 	require.Equal(t, []Line{
 		{Resource: "orders-service-db", Type: TypeDatabase, MonthlyCost: money.Of(instance + storage), Source: SourceEstimated},
 		{Resource: "orders-service-bucket", Type: TypeStorage, MonthlyCost: money.Of(bucket), Source: SourceEstimated},
 	}, lines)
 	require.Equal(t, money.Of(112_020_000), Sum(lines))
 	require.Equal(t, 112.02, units(Sum(lines)))
+}
+
+// An environment with claims of its own is priced for them, beside the
+// claims the others share; a service of that environment alone has only
+// its own.
+func TestEstimatePricesTheClaimsOfEachClaimSet(t *testing.T) {
+	settings := manifest.DefaultSettings()
+	settings.Environments = []manifest.Environment{
+		{Name: "dev"},
+		{Name: "staging", Sync: manifest.SyncPromotion, Promotion: &manifest.Promotion{From: "dev"}},
+		{Name: "production", Sync: manifest.SyncPromotion, Promotion: &manifest.Promotion{From: "staging"},
+			Claims: &manifest.Claims{Cluster: "prod", Namespace: "{team}-production"}},
+	}
+	spec := store.ProvisioningSpec{Database: "postgresql", DatabaseSize: "small", Environments: []string{"dev", "staging", "production"}}
+	lines := DefaultConfig().Prices.Estimate("orders-service", spec, settings)
+	var resources []string
+	for _, l := range lines {
+		resources = append(resources, l.Resource)
+		require.Equal(t, lines[0].MonthlyCost, l.MonthlyCost, "the same database, priced the same")
+	}
+	require.Equal(t, []string{"orders-service-db", "orders-service-production-db"}, resources)
+
+	spec.Environments = []string{"production"}
+	lines = DefaultConfig().Prices.Estimate("orders-service", spec, settings)
+	require.Len(t, lines, 1)
+	require.Equal(t, "orders-service-production-db", lines[0].Resource)
 }
 
 func TestEveryEngineAndSizeIsPricedFromItsClass(t *testing.T) {
@@ -69,7 +96,7 @@ func TestEveryEngineAndSizeIsPricedFromItsClass(t *testing.T) {
 		{"mongodb", "large", "810.84"},    // 2 × 0.554 × 730 + 2.00
 	} {
 		t.Run(tc.engine+"/"+tc.size, func(t *testing.T) {
-			lines := DefaultConfig().Prices.Estimate("svc", store.ProvisioningSpec{Database: tc.engine, DatabaseSize: tc.size})
+			lines := DefaultConfig().Prices.Estimate("svc", store.ProvisioningSpec{Database: tc.engine, DatabaseSize: tc.size}, manifest.DefaultSettings())
 			require.Len(t, lines, 1)
 			require.Equal(t, "svc-db", lines[0].Resource)
 			require.Equal(t, tc.want, decimal(lines[0].MonthlyCost))
@@ -83,22 +110,22 @@ func TestMultiAZDoublesInstancesAndUnsharedStorage(t *testing.T) {
 			single := DefaultConfig().Prices
 			single.Database.MultiAZ = false
 			spec := store.ProvisioningSpec{Database: engine, DatabaseSize: "medium"}
-			one := Sum(single.Estimate("svc", spec))
-			require.Equal(t, one.Add(one), Sum(DefaultConfig().Prices.Estimate("svc", spec)))
+			one := Sum(single.Estimate("svc", spec, manifest.DefaultSettings()))
+			require.Equal(t, one.Add(one), Sum(DefaultConfig().Prices.Estimate("svc", spec, manifest.DefaultSettings())))
 		})
 	}
 	t.Run("mongodb bills its shared cluster volume once", func(t *testing.T) {
 		single := DefaultConfig().Prices
 		single.Database.MultiAZ = false
 		spec := store.ProvisioningSpec{Database: "mongodb", DatabaseSize: "small"}
-		require.Equal(t, "58.94", decimal(Sum(single.Estimate("svc", spec))))                  // 0.078 × 730 + 2.00
-		require.Equal(t, "115.88", decimal(Sum(DefaultConfig().Prices.Estimate("svc", spec)))) // 2 × 56.94 + 2.00
+		require.Equal(t, "58.94", decimal(Sum(single.Estimate("svc", spec, manifest.DefaultSettings()))))                  // 0.078 × 730 + 2.00
+		require.Equal(t, "115.88", decimal(Sum(DefaultConfig().Prices.Estimate("svc", spec, manifest.DefaultSettings())))) // 2 × 56.94 + 2.00
 	})
 }
 
 func TestNothingProvisionedEstimatesNoLines(t *testing.T) {
 	for _, spec := range []store.ProvisioningSpec{{}, {Database: "none"}} {
-		lines := DefaultConfig().Prices.Estimate("svc", spec)
+		lines := DefaultConfig().Prices.Estimate("svc", spec, manifest.DefaultSettings())
 		require.Empty(t, lines)
 		require.NotNil(t, lines)
 		require.Zero(t, Sum(lines))
@@ -206,7 +233,7 @@ prices:
 	require.Equal(t, Micros(66_000), c.Prices.Database.Engines["postgresql"].InstanceHourly["small"])
 	require.Equal(t, Micros(72_000), DefaultConfig().Prices.Database.Engines["postgresql"].InstanceHourly["small"])
 	require.Equal(t, Micros(68_000), c.Prices.Database.Engines["mysql"].InstanceHourly["small"], "engines not named keep their defaults")
-	lines := c.Prices.Estimate("svc", store.ProvisioningSpec{Database: "postgresql", Bucket: true})
+	lines := c.Prices.Estimate("svc", store.ProvisioningSpec{Database: "postgresql", Bucket: true}, manifest.DefaultSettings())
 	require.Equal(t, money.Of(66_000*730+127_000*50), lines[0].MonthlyCost)
 	require.Equal(t, money.Of(24_500*10), lines[1].MonthlyCost)
 }

@@ -1,6 +1,7 @@
 package kube
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -14,8 +15,9 @@ import (
 
 // Clusters are the API servers Cairn provisions on, by name, and the rule
 // of where each object goes: an environment's Application to the
-// environment's cluster (Environment.Cluster, else the first), claims and
-// the team namespaces they need to the claims cluster. Reads merge every
+// environment's cluster (Environment.Cluster, else the first), an
+// environment's own claims to its Claims.Cluster, other claims and the
+// team namespaces they need to the claims cluster. Reads merge every
 // cluster's informers; a cluster that does not answer makes stale only
 // what lives there.
 type Clusters struct {
@@ -48,8 +50,30 @@ func NewClusters(settings manifest.Settings, claims string, clusters ...*Cluster
 		if _, err := cs.named(env.Cluster, "environment "+name); err != nil {
 			return nil, err
 		}
+		if env.Claims != nil && env.Claims.Cluster != "" {
+			if _, err := cs.named(env.Claims.Cluster, "the claims of environment "+name); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return cs, nil
+}
+
+// ClaimClusters are the names of the clusters that hold claims: the
+// claims cluster, named claims, and each an environment's own claims go
+// to.
+func ClaimClusters(settings manifest.Settings, claims string) []string {
+	names := []string{claims}
+	for _, name := range settings.EnvironmentNames() {
+		env, _ := settings.Environment(name)
+		if env.Claims == nil {
+			continue
+		}
+		if c := cmp.Or(env.Claims.Cluster, claims); !slices.Contains(names, c) {
+			names = append(names, c)
+		}
+	}
+	return names
 }
 
 // named is the cluster of that name, the first for "".
@@ -74,14 +98,25 @@ func (cs *Clusters) Names() []string {
 
 // placed is the cluster obj is applied to.
 func (cs *Clusters) placed(obj *unstructured.Unstructured) *Cluster {
-	if obj.GetKind() != manifest.KindApplication {
-		return cs.claims
-	}
 	env, _ := cs.settings.Environment(obj.GetLabels()[manifest.LabelEnvironment])
+	if obj.GetKind() != manifest.KindApplication {
+		return cs.claimsOf(env)
+	}
 	if c := cs.byName[env.Cluster]; c != nil {
 		return c
 	}
 	return cs.all[0] // no cluster named, or an environment off the path
+}
+
+// claimsOf is the cluster of env's claims: its own claims' cluster, else
+// the claims cluster (for the shared claims, env is the zero Environment).
+func (cs *Clusters) claimsOf(env manifest.Environment) *Cluster {
+	if env.Claims != nil {
+		if c := cs.byName[env.Claims.Cluster]; c != nil {
+			return c
+		}
+	}
+	return cs.claims
 }
 
 // holder is the cluster whose informer cache holds obj, as Objects gave
@@ -99,9 +134,12 @@ func (cs *Clusters) holder(obj *unstructured.Unstructured) *Cluster {
 // one it would be applied to.
 func (cs *Clusters) ClusterOf(obj *unstructured.Unstructured) string { return cs.holder(obj).name }
 
-// EnsureNamespace makes a team's namespace on the claims cluster.
-func (cs *Clusters) EnsureNamespace(ctx context.Context, namespace, team string) error {
-	return cs.claims.EnsureNamespace(ctx, namespace, team)
+// EnsureNamespace makes a team's namespace where the claims of the named
+// environment go: the environment's own claims cluster, else (and for "")
+// the claims cluster.
+func (cs *Clusters) EnsureNamespace(ctx context.Context, environment, namespace, team string) error {
+	env, _ := cs.settings.Environment(environment)
+	return cs.claimsOf(env).EnsureNamespace(ctx, namespace, team)
 }
 
 // Apply applies obj on the cluster it goes to.
@@ -138,8 +176,14 @@ func (cs *Clusters) Applications() []*unstructured.Unstructured {
 	return apps
 }
 
-// Claims are the claims of the claims cluster.
-func (cs *Clusters) Claims() []Claim { return cs.claims.Claims() }
+// Claims are the claims of every cluster that watches them.
+func (cs *Clusters) Claims() []Claim {
+	var claims []Claim
+	for _, c := range cs.all {
+		claims = append(claims, c.Claims()...)
+	}
+	return claims
+}
 
 // Workloads are a service's Deployments on every cluster.
 func (cs *Clusters) Workloads(service string) []Workload {

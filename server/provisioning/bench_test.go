@@ -38,7 +38,11 @@ func benchProvisioner(b *testing.B) (*Provisioner, *kubetest.Env, context.Contex
 		b.Fatal(err)
 	}
 	kubetest.RunCluster(b, cluster)
-	p, ctx := benchProvisionerOn(b, cluster, manifest.DefaultSettings())
+	one, err := kube.NewClusters(manifest.DefaultSettings(), "", cluster)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, ctx := benchProvisionerOn(b, one, manifest.DefaultSettings())
 	return p, env, ctx
 }
 

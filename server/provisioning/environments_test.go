@@ -5,6 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/cairn-dev/cairn/server/apierr"
 	"github.com/cairn-dev/cairn/server/entityref"
@@ -55,4 +56,44 @@ func TestSpecOfRefusesAnEnvironmentOffThePathNamingThePath(t *testing.T) {
 		require.Equal(t, codes.InvalidArgument, invalid.Code)
 		require.Equal(t, []apierr.FieldViolation{{Field: "environments", Description: tt.want}}, invalid.Violations)
 	}
+}
+
+// A production with claims of its own gets a database of its own, in its
+// namespace (made where its claims go), beside the one dev and staging
+// share; the service is ready only when both are.
+func TestAnEnvironmentWithClaimsOfItsOwnIsProvisionedAndReadyWithThem(t *testing.T) {
+	settings := threeStagePath()
+	settings.Environments[2].Claims = &manifest.Claims{Cluster: "prod", Namespace: "{team}-production"}
+	r := createRequest("dev", "staging", "production")
+	r.Database = "postgresql"
+	h := newHarnessOf(t, settings, r)
+
+	require.Equal(t, []string{"team-orders/team-orders", "production:team-orders-production/team-orders"}, h.cluster.namespaces)
+	shared, own := "DatabaseClaim/team-orders/orders-service-db", "DatabaseClaim/team-orders-production/orders-service-production-db"
+	require.NotNil(t, h.cluster.object(shared))
+	require.Equal(t, "production", h.cluster.object(own).GetLabels()[manifest.LabelEnvironment])
+
+	for _, env := range []string{"dev", "staging"} {
+		h.cluster.update("Application/argocd/"+manifest.ApplicationName("orders-service", env), func(app *unstructured.Unstructured) {
+			setApp(app, "Synced", "Healthy")
+		})
+	}
+	phase := func() string {
+		prov, snap, err := h.p.Status(t.Context(), "orders-service")
+		require.NoError(t, err)
+		status := statusOf(prov, snap, settings)
+		return status.Phase
+	}
+	h.cluster.update(shared, func(claim *unstructured.Unstructured) { setConditions(claim, ready("True")) })
+	require.Equal(t, PhaseProvisioning, phase(), "production's database is not ready yet")
+	h.cluster.update(own, func(claim *unstructured.Unstructured) { setConditions(claim, ready("True")) })
+	require.Equal(t, PhaseReady, phase())
+
+	prov, snap, err := h.p.Status(t.Context(), "orders-service")
+	require.NoError(t, err)
+	var environments []string
+	for _, infra := range statusOf(prov, snap, settings).Infrastructure {
+		environments = append(environments, infra.Resource+"="+infra.Environment)
+	}
+	require.Equal(t, []string{"orders-service-db=", "orders-service-production-db=production"}, environments)
 }

@@ -186,7 +186,7 @@ type fakeCluster struct {
 	syncs    []string // namespace/name@revision
 	onRemove []func(service string)
 	// namespaces are the namespaces ensured, in call order, each as
-	// namespace/team.
+	// namespace/team, after "environment:" for an environment's own claims.
 	namespaces []string
 }
 
@@ -244,9 +244,12 @@ func (c *fakeCluster) calls() (applied, deleted, syncs []string) {
 	return applied, deleted, syncs
 }
 
-func (c *fakeCluster) EnsureNamespace(_ context.Context, namespace, team string) error {
+func (c *fakeCluster) EnsureNamespace(_ context.Context, environment, namespace, team string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if environment != "" {
+		namespace = environment + ":" + namespace
+	}
 	c.namespaces = append(c.namespaces, namespace+"/"+team)
 	return c.failNamespace
 }

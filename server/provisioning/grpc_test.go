@@ -57,7 +57,9 @@ func TestGetServiceStatusWhileTheStoreIsDownIsUnavailable(t *testing.T) {
 	_, _, err = st.UpsertService(t.Context(), &store.Service{Name: "orders-service", Type: "service", Lifecycle: "production", Owner: "team-orders"}, "")
 	require.NoError(t, err)
 	// A cluster that is never started: the status reads its empty caches.
-	cluster, err := kube.NewCluster(&rest.Config{Host: "http://127.0.0.1:1"}, manifest.DefaultSettings())
+	one, err := kube.NewCluster(&rest.Config{Host: "http://127.0.0.1:1"}, manifest.DefaultSettings())
+	require.NoError(t, err)
+	cluster, err := kube.NewClusters(manifest.DefaultSettings(), "", one)
 	require.NoError(t, err)
 
 	statusCode := func(st store.Store, service string) codes.Code {

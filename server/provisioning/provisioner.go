@@ -43,9 +43,10 @@ type Store interface {
 // Kubernetes: kube.Cluster, whose informers call the handlers registered
 // with OnChange, OnRemoved and OnManualClaim.
 type Cluster interface {
-	// EnsureNamespace makes a namespace Cairn applies into when it is
-	// missing; Forbidden means Cairn may not, and the namespace may exist.
-	EnsureNamespace(ctx context.Context, namespace, team string) error
+	// EnsureNamespace makes a namespace Cairn applies the claims of an
+	// environment into ("" for the shared claims) when it is missing;
+	// Forbidden means Cairn may not, and the namespace may exist.
+	EnsureNamespace(ctx context.Context, environment, namespace, team string) error
 	Apply(ctx context.Context, obj *unstructured.Unstructured) error
 	Delete(ctx context.Context, obj *unstructured.Unstructured) error
 	RequestSync(ctx context.Context, app *unstructured.Unstructured, revision, initiatedBy string) error
@@ -208,7 +209,7 @@ func SpecOf(r Request, teams entityref.Teams, settings manifest.Settings) (store
 	plan := manifest.Plan{Service: r.Name, Team: team, Namespace: team, RepositoryURL: r.RepositoryURL,
 		Database: spec.Database, DatabaseSize: spec.DatabaseSize, Bucket: spec.Bucket,
 		Environments: spec.Environments, ReplicaCount: spec.ReplicaCount}
-	if err := plan.Validate(); err != nil {
+	if err := settings.CheckPlan(plan); err != nil {
 		return store.ProvisioningSpec{}, apierr.Invalid(apierr.FieldViolation{Field: "request", Description: err.Error()})
 	}
 	return spec, nil

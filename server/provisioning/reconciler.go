@@ -132,13 +132,16 @@ func (p *Provisioner) apply(ctx context.Context, prov store.Provisioning) error 
 	plan := p.plan(prov.Service, prov.Spec)
 	desired := manifest.Objects(plan, p.settings)
 	if len(desired) > 0 {
-		// The claims live in the team's namespace, and the workload too.
-		err := p.cluster.EnsureNamespace(ctx, plan.Namespace, plan.Team)
-		if apierrors.IsForbidden(err) {
-			p.logger.Warn("Cairn may not create namespaces: applying into the team's namespace in case it exists",
-				"namespace", plan.Namespace, "error", err)
-		} else if err != nil {
-			return err
+		// The claims live in the team's namespace, and the workload too,
+		// unless an environment places its own claims elsewhere.
+		for _, set := range p.settings.ClaimSets(plan) {
+			err := p.cluster.EnsureNamespace(ctx, set.Environment, set.Namespace, plan.Team)
+			if apierrors.IsForbidden(err) {
+				p.logger.Warn("Cairn may not create namespaces: applying into the namespace in case it exists",
+					"namespace", set.Namespace, "error", err)
+			} else if err != nil {
+				return err
+			}
 		}
 	}
 	wanted := map[string]bool{}

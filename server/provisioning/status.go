@@ -103,7 +103,7 @@ func deploymentStatus(app *unstructured.Unstructured) *cairnv1.DeploymentStatus 
 }
 
 func infrastructureStatus(claim *unstructured.Unstructured) *cairnv1.InfrastructureStatus {
-	s := &cairnv1.InfrastructureStatus{Resource: claim.GetName(), Kind: claim.GetKind()}
+	s := &cairnv1.InfrastructureStatus{Resource: claim.GetName(), Kind: claim.GetKind(), Environment: claim.GetLabels()[manifest.LabelEnvironment]}
 	if ready, ok := condition(claim, "Ready"); ok {
 		s.Ready = ready["status"] == "True"
 		s.Reason, _ = ready["reason"].(string)
@@ -136,7 +136,7 @@ func phaseOf(p store.Provisioning, snap Snapshot, s *cairnv1.GetServiceStatusRes
 			return PhaseFailed
 		}
 	}
-	ready := len(snap.Claims) == expectedClaims(p.Spec) && len(snap.Applications) == len(p.Spec.Environments)
+	ready := len(snap.Claims) == expectedClaims(p.Spec, settings) && len(snap.Applications) == len(p.Spec.Environments)
 	degraded := false
 	for _, infra := range s.Infrastructure {
 		if !infra.Ready {
@@ -163,7 +163,9 @@ func phaseOf(p store.Provisioning, snap Snapshot, s *cairnv1.GetServiceStatusRes
 	return PhaseProvisioning
 }
 
-func expectedClaims(spec store.ProvisioningSpec) int {
+// expectedClaims is how many claims spec makes on the path of settings: a
+// database and a bucket, as asked, in each claim set.
+func expectedClaims(spec store.ProvisioningSpec, settings manifest.Settings) int {
 	n := 0
 	if spec.Database != "" {
 		n++
@@ -171,7 +173,7 @@ func expectedClaims(spec store.ProvisioningSpec) int {
 	if spec.Bucket {
 		n++
 	}
-	return n
+	return n * len(settings.ClaimSets(manifest.Plan{Environments: spec.Environments}))
 }
 
 // condition returns the status condition of the given type.

@@ -54,6 +54,21 @@ type Environment struct {
 	// Promotion says how a revision gets into the environment; nil: only by
 	// following Revision.
 	Promotion *Promotion `yaml:"promotion"`
+	// Claims, when set, gives the environment claims of its own (a
+	// database and a bucket apart from the other environments'), placed
+	// as it says; nil: the environment shares the service's claims, which
+	// live in the team's namespace on the claims cluster.
+	Claims *Claims `yaml:"claims"`
+}
+
+// Claims places an environment's own claims.
+type Claims struct {
+	// Cluster holds them, by its name among the clusters Cairn is
+	// configured with; empty: the claims cluster.
+	Cluster string `yaml:"cluster"`
+	// Namespace is theirs; {team} is replaced by the team. Empty: the
+	// team's namespace.
+	Namespace string `yaml:"namespace"`
 }
 
 // Promotion is how revisions enter an environment from the one before it.
@@ -109,6 +124,10 @@ func ValidateEnvironments(envs []Environment) error {
 		if env.DestinationServer != "" && env.DestinationName != "" {
 			errs = append(errs, fmt.Errorf("%s (%s): give destinationServer or destinationName, not both", at, env.Name))
 		}
+		errs = append(errs, checkNamespacePattern(at+" ("+env.Name+"): namespace", env.Namespace))
+		if env.Claims != nil {
+			errs = append(errs, checkNamespacePattern(at+" ("+env.Name+"): claims.namespace", env.Claims.Namespace))
+		}
 	}
 	for i, env := range envs {
 		if env.Promotion == nil {
@@ -126,6 +145,19 @@ func ValidateEnvironments(envs []Environment) error {
 		errs = append(errs, fmt.Errorf("environments: promotions go round in a cycle: %s", strings.Join(cycle, " -> ")))
 	}
 	return errors.Join(errs...)
+}
+
+// checkNamespacePattern says what is wrong with a namespace pattern, as it
+// would be for a team of one letter: the longest teams are checked per
+// service (Settings.CheckNamespaces).
+func checkNamespacePattern(at, pattern string) error {
+	if pattern == "" {
+		return nil
+	}
+	if bad := validation.IsDNS1123Label(strings.ReplaceAll(pattern, "{team}", "a")); len(bad) > 0 {
+		return fmt.Errorf("%s %q: %s", at, pattern, bad[0])
+	}
+	return nil
 }
 
 // promotionCycle returns the environments of a cycle of promotions, the

@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -45,6 +46,9 @@ func TestValidateEnvironmentsNamesWhatIsWrong(t *testing.T) {
 			{Name: "a", Promotion: &Promotion{From: "c"}}, {Name: "b", Promotion: &Promotion{From: "a"}}, {Name: "c", Promotion: &Promotion{From: "b"}},
 		}, []string{"promotions go round in a cycle: a -> b -> c -> a"}},
 		{"SelfPromotion", []Environment{{Name: "a", Promotion: &Promotion{From: "a"}}}, []string{"cycle: a -> a"}},
+		{"BadNamespacePattern", []Environment{{Name: "dev", Namespace: "{team}_dev"}}, []string{`environments[0] (dev): namespace "{team}_dev"`}},
+		{"BadClaimsNamespacePattern", []Environment{{Name: "dev", Claims: &Claims{Namespace: "Data-{team}"}}},
+			[]string{`environments[0] (dev): claims.namespace "Data-{team}"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -123,4 +127,55 @@ func TestProductionEnvironmentsAreThoseThePathMarksInPathOrder(t *testing.T) {
 	s.Environments = []Environment{{Name: "dev"}, {Name: "production", Promotion: &Promotion{From: "dev"}}}
 	require.NoError(t, ValidateEnvironments(s.Environments), "a path may mark none")
 	require.Empty(t, s.ProductionEnvironments(), "the name alone does not make an environment production-like")
+}
+
+// ownClaims is hubAndSpoke with production's claims its own, in the team's
+// production namespace on the prod cluster.
+func ownClaims() Settings {
+	s := DefaultSettings()
+	s.Environments = hubAndSpoke()
+	s.Environments[2].Claims = &Claims{Cluster: "prod", Namespace: "{team}-production"}
+	return s
+}
+
+func TestAnEnvironmentWithClaimsOfItsOwnGetsThemBesideTheSharedOnes(t *testing.T) {
+	s := ownClaims()
+	p := ordersPlan()
+	p.Environments = []string{"production", "dev", "staging"}
+	require.Equal(t, []ClaimSet{{Namespace: "team-orders"}, {Environment: "production", Namespace: "team-orders-production"}}, s.ClaimSets(p))
+
+	var claims []string
+	for _, obj := range Objects(p, s) {
+		if obj.GetKind() != KindApplication {
+			claims = append(claims, obj.GetKind()+" "+obj.GetNamespace()+"/"+obj.GetName()+" "+obj.GetLabels()[LabelEnvironment])
+			require.Equal(t, ConnectionSecretName(obj.GetName()),
+				obj.Object["spec"].(map[string]any)["writeConnectionSecretToRef"].(map[string]any)["name"])
+		}
+	}
+	require.Equal(t, []string{
+		"DatabaseClaim team-orders/orders-service-db ",
+		"BucketClaim team-orders/orders-service-bucket ",
+		"DatabaseClaim team-orders-production/orders-service-production-db production",
+		"BucketClaim team-orders-production/orders-service-production-bucket production",
+	}, claims)
+
+	p.Environments = []string{"production"}
+	require.Equal(t, []ClaimSet{{Environment: "production", Namespace: "team-orders-production"}}, s.ClaimSets(p),
+		"no environment of the plan shares claims: there are no shared ones")
+	p.Environments = nil
+	require.Equal(t, []ClaimSet{{Namespace: "team-orders"}}, s.ClaimSets(p))
+}
+
+func TestCheckPlanRefusesANamespaceTheTeamMakesTooLong(t *testing.T) {
+	s := ownClaims()
+	p := ordersPlan()
+	p.Environments = []string{"dev", "production"}
+	require.NoError(t, s.CheckPlan(p))
+
+	p.Team = strings.Repeat("t", 60)
+	p.Namespace = p.Team
+	require.ErrorContains(t, s.CheckPlan(p), `namespace "`+p.Team+`-dev" of dev: must be no more than 63 characters`)
+	p.Environments = []string{"production"}
+	s.Environments[2].Namespace = "" // the workload in the team's namespace, the claims not
+	require.ErrorContains(t, s.CheckPlan(p), `claims namespace "`+p.Team+`-production" of production: must be no more than 63 characters`)
 }

@@ -298,6 +298,27 @@ func ConnectionSecretName(claim string) string { return claim + "-connection" }
 // plan names none.
 func DefaultDatabaseVersion(engine string) string { return defaultDatabaseVersions[engine] }
 
+// CheckPlan reports the first reason p cannot become objects on the path:
+// Validate's, or a namespace an environment's pattern makes of the team
+// that Kubernetes would refuse.
+func (s Settings) CheckPlan(p Plan) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	for _, name := range s.OrderEnvironments(p.Environments) {
+		env, _ := s.Environment(name)
+		if ns := p.workloadNamespace(env); len(validation.IsDNS1123Label(ns)) > 0 {
+			return fmt.Errorf("namespace %q of %s: %s", ns, name, validation.IsDNS1123Label(ns)[0])
+		}
+	}
+	for _, set := range s.ClaimSets(p) {
+		if bad := validation.IsDNS1123Label(set.Namespace); set.Environment != "" && len(bad) > 0 {
+			return fmt.Errorf("claims namespace %q of %s: %s", set.Namespace, set.Environment, bad[0])
+		}
+	}
+	return nil
+}
+
 // HasDatabase reports whether the plan asks for a database.
 func (p Plan) HasDatabase() bool { return p.Database != "" && p.Database != "none" }
 
@@ -349,16 +370,19 @@ func (p Plan) Validate() error {
 	return nil
 }
 
-// Objects returns every object of the plan: the DatabaseClaim and the
-// BucketClaim when asked for, then one Application per environment (see
-// Plan.Environments for the order). The plan should have passed Validate.
+// Objects returns every object of the plan: for each of its claim sets
+// (ClaimSets), the DatabaseClaim and the BucketClaim when asked for, then
+// one Application per environment (see Plan.Environments for the order).
+// The plan should have passed Validate.
 func Objects(p Plan, s Settings) []*unstructured.Unstructured {
 	var objs []*unstructured.Unstructured
-	if p.HasDatabase() {
-		objs = append(objs, DatabaseClaim(p, s))
-	}
-	if p.Bucket {
-		objs = append(objs, BucketClaim(p, s))
+	for _, set := range s.ClaimSets(p) {
+		if p.HasDatabase() {
+			objs = append(objs, set.DatabaseClaim(p, s))
+		}
+		if p.Bucket {
+			objs = append(objs, set.BucketClaim(p, s))
+		}
 	}
 	for _, env := range s.OrderEnvironments(p.Environments) {
 		objs = append(objs, Application(p, env, s))
@@ -366,11 +390,76 @@ func Objects(p Plan, s Settings) []*unstructured.Unstructured {
 	return objs
 }
 
-// DatabaseClaim returns the plan's DatabaseClaim, {service}-db in the team's
-// namespace. It is built even when the plan asks for no database (with an
-// empty engine); Objects leaves it out then.
+// ClaimSet is one set of a service's claims: the set its environments
+// share, or the set of one environment that has claims of its own
+// (Environment.Claims).
+type ClaimSet struct {
+	// Environment is the environment the set is of; "" for the shared set.
+	Environment string
+	// Namespace is where the set's claims live.
+	Namespace string
+}
+
+// ClaimSets are the claim sets of a plan, in the order of the promotion
+// path: the shared set, in the team's namespace, unless every environment
+// of the plan has claims of its own, then one set for each such
+// environment. A plan of no environment has the shared set alone.
+func (s Settings) ClaimSets(p Plan) []ClaimSet {
+	var sets []ClaimSet
+	shared := len(p.Environments) == 0
+	for _, name := range s.OrderEnvironments(p.Environments) {
+		env, _ := s.Environment(name)
+		if env.Claims == nil {
+			shared = true
+			continue
+		}
+		namespace := p.namespace()
+		if env.Claims.Namespace != "" {
+			namespace = strings.ReplaceAll(env.Claims.Namespace, "{team}", p.Team)
+		}
+		sets = append(sets, ClaimSet{Environment: name, Namespace: namespace})
+	}
+	if shared {
+		sets = slices.Insert(sets, 0, ClaimSet{Namespace: p.namespace()})
+	}
+	return sets
+}
+
+// DatabaseName is the name of the set's DatabaseClaim: {service}-db for
+// the shared set, {service}-{environment}-db for an environment's.
+func (c ClaimSet) DatabaseName(service string) string {
+	return DatabaseClaimName(c.qualified(service))
+}
+
+// BucketName is the name of the set's BucketClaim, as DatabaseName.
+func (c ClaimSet) BucketName(service string) string {
+	return BucketClaimName(c.qualified(service))
+}
+
+func (c ClaimSet) qualified(service string) string {
+	if c.Environment == "" {
+		return service
+	}
+	return service + "-" + c.Environment
+}
+
+// DatabaseClaim returns the plan's shared DatabaseClaim, {service}-db in
+// the team's namespace. It is built even when the plan asks for no
+// database (with an empty engine); Objects leaves it out then.
 func DatabaseClaim(p Plan, s Settings) *unstructured.Unstructured {
-	name := DatabaseClaimName(p.Service)
+	return ClaimSet{Namespace: p.namespace()}.DatabaseClaim(p, s)
+}
+
+// BucketClaim returns the plan's shared BucketClaim, {service}-bucket in
+// the team's namespace, with versioning on.
+func BucketClaim(p Plan, s Settings) *unstructured.Unstructured {
+	return ClaimSet{Namespace: p.namespace()}.BucketClaim(p, s)
+}
+
+// DatabaseClaim returns the set's DatabaseClaim, labelled with the set's
+// environment when it is one's own.
+func (c ClaimSet) DatabaseClaim(p Plan, s Settings) *unstructured.Unstructured {
+	name := c.DatabaseName(p.Service)
 	size := p.DatabaseSize
 	if size == "" {
 		size = DefaultDatabaseSize
@@ -387,18 +476,17 @@ func DatabaseClaim(p Plan, s Settings) *unstructured.Unstructured {
 	if version != "" {
 		spec["version"] = version
 	}
-	return object(DatabaseClaimKind(s).GroupVersionKind, name, p.namespace(), labels(p, ""), p.Service, spec)
+	return object(DatabaseClaimKind(s).GroupVersionKind, name, c.Namespace, labels(p, c.Environment), p.Service, spec)
 }
 
-// BucketClaim returns the plan's BucketClaim, {service}-bucket in the team's
-// namespace, with versioning on.
-func BucketClaim(p Plan, s Settings) *unstructured.Unstructured {
-	name := BucketClaimName(p.Service)
+// BucketClaim returns the set's BucketClaim, with versioning on.
+func (c ClaimSet) BucketClaim(p Plan, s Settings) *unstructured.Unstructured {
+	name := c.BucketName(p.Service)
 	spec := map[string]any{
 		"versioning":                 true,
 		"writeConnectionSecretToRef": map[string]any{"name": ConnectionSecretName(name)},
 	}
-	return object(BucketClaimKind(s).GroupVersionKind, name, p.namespace(), labels(p, ""), p.Service, spec)
+	return object(BucketClaimKind(s).GroupVersionKind, name, c.Namespace, labels(p, c.Environment), p.Service, spec)
 }
 
 // Application returns the plan's Argo CD Application for an environment,

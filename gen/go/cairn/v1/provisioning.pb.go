@@ -545,7 +545,10 @@ type InfrastructureStatus struct {
 	Cluster string `protobuf:"bytes,6,opt,name=cluster,proto3" json:"cluster,omitempty"`
 	// True when Cairn has lost its watch on that cluster and this view may be
 	// out of date.
-	Stale         bool `protobuf:"varint,7,opt,name=stale,proto3" json:"stale,omitempty"`
+	Stale bool `protobuf:"varint,7,opt,name=stale,proto3" json:"stale,omitempty"`
+	// The environment the claim is of, when the environment has claims of
+	// its own; empty for the claims the service's environments share.
+	Environment   string `protobuf:"bytes,8,opt,name=environment,proto3" json:"environment,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -627,6 +630,13 @@ func (x *InfrastructureStatus) GetStale() bool {
 		return x.Stale
 	}
 	return false
+}
+
+func (x *InfrastructureStatus) GetEnvironment() string {
+	if x != nil {
+		return x.Environment
+	}
+	return ""
 }
 
 // Request for ProvisioningService.WatchServiceStatus.
@@ -1629,7 +1639,7 @@ const file_cairn_v1_provisioning_proto_rawDesc = "" +
 	"\x10last_deploy_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x0elastDeployTime\x12 \n" +
 	"\vapplication\x18\x06 \x01(\tR\vapplication\x12\x18\n" +
 	"\acluster\x18\a \x01(\tR\acluster\x12\x14\n" +
-	"\x05stale\x18\b \x01(\bR\x05stale\"\xbe\x01\n" +
+	"\x05stale\x18\b \x01(\bR\x05stale\"\xe0\x01\n" +
 	"\x14InfrastructureStatus\x12\x1a\n" +
 	"\bresource\x18\x01 \x01(\tR\bresource\x12\x12\n" +
 	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x14\n" +
@@ -1637,7 +1647,8 @@ const file_cairn_v1_provisioning_proto_rawDesc = "" +
 	"\x06reason\x18\x04 \x01(\tR\x06reason\x12\x18\n" +
 	"\amessage\x18\x05 \x01(\tR\amessage\x12\x18\n" +
 	"\acluster\x18\x06 \x01(\tR\acluster\x12\x14\n" +
-	"\x05stale\x18\a \x01(\bR\x05stale\"~\n" +
+	"\x05stale\x18\a \x01(\bR\x05stale\x12 \n" +
+	"\venvironment\x18\b \x01(\tR\venvironment\"~\n" +
 	"\x19WatchServiceStatusRequest\x12a\n" +
 	"\x04name\x18\x01 \x01(\tBM\xe0A\x02\xfaA\x13\n" +
 	"\x11cairn.dev/Service\xbaH1r/2-^services/[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$R\x04name\"X\n" +

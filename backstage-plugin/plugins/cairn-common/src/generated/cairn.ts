@@ -1120,6 +1120,11 @@ export interface components {
         v1InfrastructureStatus: {
             /** @description The cluster the claim lives on, by its name in Cairn's configuration. */
             cluster?: string;
+            /**
+             * @description The environment the claim is of, when the environment has claims of
+             *     its own; empty for the claims the service's environments share.
+             */
+            environment?: string;
             /** @description The claim's kind, such as `DatabaseClaim`. */
             kind?: string;
             /** @description The Ready condition's message. */
