@@ -37,6 +37,7 @@ var rules = map[string]rule{
 	cairnv1.ProvisioningService_ListPromotions_FullMethodName:        {role: auth.RoleViewer},
 	cairnv1.ProvisioningService_ApprovePromotion_FullMethodName:      {role: auth.RoleApprover, mutating: true},
 	cairnv1.ProvisioningService_DenyPromotion_FullMethodName:         {role: auth.RoleApprover, mutating: true},
+	cairnv1.ProvisioningService_ListEnvironments_FullMethodName:      {role: auth.RoleViewer},
 
 	cairnv1.CostService_GetServiceCost_FullMethodName:      {role: auth.RoleViewer},
 	cairnv1.CostService_GetServiceDailyCost_FullMethodName: {role: auth.RoleViewer},

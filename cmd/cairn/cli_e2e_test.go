@@ -76,11 +76,16 @@ func TestCLIProvisionsFollowsAndPromotesAService(t *testing.T) {
 		// The claims and Applications are applied one after the other:
 		// wait for both tables.
 		return r.code == 0 && strings.Contains(r.stdout, "phase: provisioning") &&
-			strings.Contains(r.stdout, "orders-cli-db") && strings.Contains(r.stdout, "ENVIRONMENT  SYNC")
+			strings.Contains(r.stdout, "orders-cli-db") && strings.Contains(r.stdout, "ENVIRONMENT  CLUSTER")
 	}, 60*time.Second, 250*time.Millisecond, "status did not show the applied objects: %+v", r)
 	require.Contains(t, r.stdout, "service: orders-cli  phase: provisioning  stale: no")
-	require.Contains(t, r.stdout, "ENVIRONMENT  SYNC")
-	require.Regexp(t, `orders-cli-db +DatabaseClaim +no`, r.stdout)
+	require.Regexp(t, `production +default +\S+ +\S+ \(awaiting promotion\)`, r.stdout)
+	require.Regexp(t, `orders-cli-db +DatabaseClaim +- +default +no`, r.stdout)
+
+	r = runCLI(t, addr, ordersDeveloperToken, "environment", "list")
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Regexp(t, `staging +automatic +main +no +- +-\n`, r.stdout)
+	require.Regexp(t, `production +promotion +release +yes +staging +yes\n`, r.stdout)
 
 	t.Run("FollowSeesTheServiceBecomeReady", func(t *testing.T) {
 		follow := cliCommand(context.Background(), addr, ordersDeveloperToken, "service", "status", "orders-cli", "--follow", "--output", "json")

@@ -57,6 +57,26 @@ func TestProvisioningAcrossThreeClusters(t *testing.T) {
 	r := p.restAs(t, ordersDeveloperToken, "POST", "/v1/services", body)
 	require.Equal(t, http.StatusOK, r.status, r.raw)
 
+	t.Run("TheConfiguredPathIsListed", func(t *testing.T) {
+		r := p.restAs(t, ordersDeveloperToken, "GET", "/v1/environments", nil)
+		require.Equal(t, http.StatusOK, r.status, r.raw)
+		var path []string
+		for _, e := range r.body["environments"].([]any) {
+			e := e.(map[string]any)
+			from := ""
+			if promotion, ok := e["promotion"].(map[string]any); ok {
+				from = fmt.Sprintf(" from %s, approval %v, requireRunning %v", promotion["from"], promotion["approval"], promotion["requireRunning"])
+			}
+			path = append(path, fmt.Sprintf("%s: %s %s%s", e["name"], e["sync"], e["revision"], from))
+		}
+		require.Equal(t, []string{
+			"dev: automatic main",
+			"staging: promotion main from dev, approval false, requireRunning false",
+			"production: promotion release from staging, approval true, requireRunning true",
+		}, path)
+		require.Equal(t, http.StatusUnauthorized, p.restAs(t, "not-a-token", "GET", "/v1/environments", nil).status)
+	})
+
 	t.Run("EachObjectGoesToItsCluster", func(t *testing.T) {
 		require.Eventually(t, func() bool {
 			return len(objectsOnCluster(t, management, "orders-service")) == 3 && len(objectsOnCluster(t, spokeB, "orders-service")) == 2

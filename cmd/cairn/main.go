@@ -20,12 +20,13 @@ import (
 const usage = `Usage: cairn <command> [flags]
 
 Commands:
-  serve      serve the gRPC API and the REST gateway (cairn serve --help lists settings)
-  migrate    apply the store's schema migrations and exit (takes the same settings)
-  service    create a service's infrastructure, or show its status (cairn service help)
-  promotion  request, approve, deny or list production promotions (cairn promotion help)
-  cost       import FinOps FOCUS billing files (cairn cost help)
-  help       show this text
+  serve        serve the gRPC API and the REST gateway (cairn serve --help lists settings)
+  migrate      apply the store's schema migrations and exit (takes the same settings)
+  service      create a service's infrastructure, or show its status (cairn service help)
+  promotion    request, approve, deny or list promotions along the path (cairn promotion help)
+  environment  list the environments of the promotion path (cairn environment help)
+  cost         import FinOps FOCUS billing files (cairn cost help)
+  help         show this text
 `
 
 func main() {
@@ -56,7 +57,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return server.Migrate(ctx, cfg, logger)
 		}
 		return server.Run(ctx, cfg, logger)
-	case "service", "promotion", "cost":
+	case "service", "promotion", "environment", "cost":
 		return cli.Run(ctx, args, stdout, stderr, os.Getenv)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)

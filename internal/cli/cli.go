@@ -28,9 +28,10 @@ type command struct {
 type action func(ctx context.Context, c *client, args []string) error
 
 var groups = map[string][]command{
-	"service":   {serviceCreate(), serviceStatus()},
-	"promotion": {promotionRequest(), promotionDecide("approve"), promotionDecide("deny"), promotionList()},
-	"cost":      {costImport()},
+	"service":     {serviceCreate(), serviceStatus()},
+	"promotion":   {promotionRequest(), promotionDecide("approve"), promotionDecide("deny"), promotionList()},
+	"cost":        {costImport()},
+	"environment": {environmentList()},
 }
 
 // UsageError is a command line that cannot be run as given.

@@ -96,6 +96,24 @@ func promotionList() command {
 	}
 }
 
+func environmentList() command {
+	return command{
+		name: "list", nargs: 0,
+		summary: "list the environments of the promotion path, in order",
+		define: func(fs *flag.FlagSet) action {
+			return func(ctx context.Context, c *client, _ []string) error {
+				ctx, cancel := c.call(ctx)
+				defer cancel()
+				resp, err := c.api.ListEnvironments(ctx, &cairnv1.ListEnvironmentsRequest{})
+				if err != nil {
+					return err
+				}
+				return c.show(resp, environmentsText(resp.GetEnvironments()))
+			}
+		},
+	}
+}
+
 // listPromotions fetches every page into one response.
 func (c *client) listPromotions(ctx context.Context, parent string) (*cairnv1.ListPromotionsResponse, error) {
 	all := &cairnv1.ListPromotionsResponse{Promotions: []*cairnv1.Promotion{}}

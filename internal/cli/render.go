@@ -84,9 +84,14 @@ func statusText(s *cairnv1.GetServiceStatusResponse) string {
 	} else {
 		var rows [][]string
 		for _, d := range s.GetDeployments() {
-			rows = append(rows, []string{d.GetEnvironment(), d.GetSyncStatus(), d.GetHealthStatus(), d.GetRevision(), timestamp(d.GetLastDeployTime())})
+			health := d.GetHealthStatus()
+			if d.GetAwaitingPromotion() {
+				health += " (awaiting promotion)"
+			}
+			rows = append(rows, []string{d.GetEnvironment(), clusterCell(d.GetCluster(), d.GetStale()), d.GetSyncStatus(), health,
+				d.GetRevision(), timestamp(d.GetLastDeployTime())})
 		}
-		b.WriteString(table("ENVIRONMENT\tSYNC\tHEALTH\tREVISION\tLAST DEPLOY", rows))
+		b.WriteString(table("ENVIRONMENT\tCLUSTER\tSYNC\tHEALTH\tREVISION\tLAST DEPLOY", rows))
 	}
 	b.WriteString("\n")
 	if len(s.GetInfrastructure()) == 0 {
@@ -94,11 +99,37 @@ func statusText(s *cairnv1.GetServiceStatusResponse) string {
 	} else {
 		var rows [][]string
 		for _, i := range s.GetInfrastructure() {
-			rows = append(rows, []string{i.GetResource(), i.GetKind(), yesNo(i.GetReady()), i.GetReason(), oneLine(i.GetMessage())})
+			rows = append(rows, []string{i.GetResource(), i.GetKind(), i.GetEnvironment(), clusterCell(i.GetCluster(), i.GetStale()),
+				yesNo(i.GetReady()), i.GetReason(), oneLine(i.GetMessage())})
 		}
-		b.WriteString(table("RESOURCE\tKIND\tREADY\tREASON\tMESSAGE", rows))
+		b.WriteString(table("RESOURCE\tKIND\tENVIRONMENT\tCLUSTER\tREADY\tREASON\tMESSAGE", rows))
 	}
 	return b.String()
+}
+
+// clusterCell names a row's cluster, marked when Cairn's view of it is
+// stale.
+func clusterCell(cluster string, stale bool) string {
+	if stale {
+		return cluster + " (stale)"
+	}
+	return cluster
+}
+
+// environmentsText is the promotion path, one environment a row.
+func environmentsText(envs []*cairnv1.Environment) string {
+	var rows [][]string
+	for _, e := range envs {
+		from, approval := "", ""
+		if p := e.GetPromotion(); p != nil {
+			from, approval = p.GetFrom(), yesNo(p.GetApproval())
+			if p.GetRequireRunning() {
+				from += " (what it runs)"
+			}
+		}
+		rows = append(rows, []string{e.GetName(), e.GetSync(), e.GetRevision(), yesNo(e.GetProduction()), from, approval})
+	}
+	return table("NAME\tSYNC\tREVISION\tPRODUCTION\tPROMOTED FROM\tAPPROVAL", rows)
 }
 
 func promotionsText(promotions []*cairnv1.Promotion) string {

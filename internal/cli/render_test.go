@@ -15,27 +15,40 @@ import (
 func TestStatusText(t *testing.T) {
 	deployed := timestamppb.New(time.Date(2026, 3, 4, 15, 4, 5, 0, time.FixedZone("CET", 3600)))
 	s := &cairnv1.GetServiceStatusResponse{
-		Service: "orders-service", Phase: "provisioning",
+		Service: "orders-service", Phase: "provisioning", Stale: true,
 		ProvisioningDuration: durationpb.New(83*time.Second + 400*time.Millisecond),
 		Deployments: []*cairnv1.DeploymentStatus{
-			{Environment: "production", SyncStatus: "OutOfSync", HealthStatus: "Missing"},
-			{Environment: "staging", SyncStatus: "Synced", HealthStatus: "Healthy", Revision: "abc123", LastDeployTime: deployed},
+			{Environment: "production", Cluster: "spoke-b", Stale: true, SyncStatus: "OutOfSync", HealthStatus: "Missing", AwaitingPromotion: true},
+			{Environment: "staging", Cluster: "management", SyncStatus: "Synced", HealthStatus: "Healthy", Revision: "abc123", LastDeployTime: deployed},
 		},
 		Infrastructure: []*cairnv1.InfrastructureStatus{
-			{Resource: "orders-service-bucket", Kind: "BucketClaim", Ready: true, Reason: "Available"},
-			{Resource: "orders-service-db", Kind: "DatabaseClaim", Reason: "Creating", Message: "waiting for\nthe RDS instance"},
+			{Resource: "orders-service-bucket", Kind: "BucketClaim", Cluster: "management", Ready: true, Reason: "Available"},
+			{Resource: "orders-service-production-db", Kind: "DatabaseClaim", Environment: "production", Cluster: "spoke-b", Stale: true,
+				Reason: "Creating", Message: "waiting for\nthe RDS instance"},
 		},
 	}
-	require.Equal(t, `service: orders-service  phase: provisioning  stale: no  provisioning: 1m23s
+	require.Equal(t, `service: orders-service  phase: provisioning  stale: YES (Cairn's watch on the cluster is broken; this may be out of date)  provisioning: 1m23s
 
-ENVIRONMENT  SYNC       HEALTH   REVISION  LAST DEPLOY
-production   OutOfSync  Missing  -         -
-staging      Synced     Healthy  abc123    2026-03-04T14:04:05Z
+ENVIRONMENT  CLUSTER          SYNC       HEALTH                        REVISION  LAST DEPLOY
+production   spoke-b (stale)  OutOfSync  Missing (awaiting promotion)  -         -
+staging      management       Synced     Healthy                       abc123    2026-03-04T14:04:05Z
 
-RESOURCE               KIND           READY  REASON     MESSAGE
-orders-service-bucket  BucketClaim    yes    Available  -
-orders-service-db      DatabaseClaim  no     Creating   waiting for the RDS instance
+RESOURCE                      KIND           ENVIRONMENT  CLUSTER          READY  REASON     MESSAGE
+orders-service-bucket         BucketClaim    -            management       yes    Available  -
+orders-service-production-db  DatabaseClaim  production   spoke-b (stale)  no     Creating   waiting for the RDS instance
 `, statusText(s))
+}
+
+func TestEnvironmentsText(t *testing.T) {
+	envs := []*cairnv1.Environment{
+		{Name: "staging", Sync: "automatic", Revision: "main"},
+		{Name: "production", Sync: "promotion", Revision: "release", Production: true,
+			Promotion: &cairnv1.EnvironmentPromotion{From: "staging", Approval: true, RequireRunning: true}},
+	}
+	require.Equal(t, `NAME        SYNC       REVISION  PRODUCTION  PROMOTED FROM           APPROVAL
+staging     automatic  main      no          -                       -
+production  promotion  release   yes         staging (what it runs)  yes
+`, environmentsText(envs))
 }
 
 func TestStatusTextOfAPendingServiceOnAStaleView(t *testing.T) {

@@ -140,6 +140,24 @@ func (s *Server) ListPromotions(ctx context.Context, req *cairnv1.ListPromotions
 	return resp, nil
 }
 
+// ListEnvironments implements ProvisioningService: the promotion path of
+// the settings, which needs no cluster.
+func (s *Server) ListEnvironments(context.Context, *cairnv1.ListEnvironmentsRequest) (*cairnv1.ListEnvironmentsResponse, error) {
+	settings := s.provisioner.settings
+	resp := &cairnv1.ListEnvironmentsResponse{Environments: []*cairnv1.Environment{}}
+	for _, name := range settings.EnvironmentNames() {
+		env, _ := settings.Environment(name)
+		e := &cairnv1.Environment{Name: env.Name, Sync: env.Sync, Revision: env.Revision, Production: env.Production}
+		if env.Promotion != nil {
+			e.Promotion = &cairnv1.EnvironmentPromotion{
+				From: env.Promotion.From, Approval: env.Promotion.Approval, RequireRunning: env.Promotion.RequireRunning,
+			}
+		}
+		resp.Environments = append(resp.Environments, e)
+	}
+	return resp, nil
+}
+
 // ApprovePromotion implements ProvisioningService.
 func (s *Server) ApprovePromotion(ctx context.Context, req *cairnv1.ApprovePromotionRequest) (*cairnv1.ApprovePromotionResponse, error) {
 	promotion, err := s.decide(ctx, req.GetName(), true, req.GetReason())

@@ -62,6 +62,7 @@ func statusOf(p store.Provisioning, snap Snapshot, settings manifest.Settings) *
 	for _, app := range snap.Applications {
 		d := deploymentStatus(app)
 		d.Cluster, d.Stale = snap.where(app)
+		d.AwaitingPromotion = awaitsPromotion(d.Environment, p.Spec, settings)
 		resp.Deployments = append(resp.Deployments, d)
 	}
 	for _, claim := range snap.Claims {

@@ -437,9 +437,14 @@ type DeploymentStatus struct {
 	Cluster string `protobuf:"bytes,7,opt,name=cluster,proto3" json:"cluster,omitempty"`
 	// True when Cairn has lost its watch on that cluster and this view may be
 	// out of date.
-	Stale         bool `protobuf:"varint,8,opt,name=stale,proto3" json:"stale,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Stale bool `protobuf:"varint,8,opt,name=stale,proto3" json:"stale,omitempty"`
+	// True while the environment syncs only on a promotion and none has
+	// been approved for the service yet: its Application deploys nothing
+	// until one is (Argo CD says Missing), which keeps the service from
+	// ready no more than a healthy environment would.
+	AwaitingPromotion bool `protobuf:"varint,9,opt,name=awaiting_promotion,json=awaitingPromotion,proto3" json:"awaiting_promotion,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *DeploymentStatus) Reset() {
@@ -524,6 +529,13 @@ func (x *DeploymentStatus) GetCluster() string {
 func (x *DeploymentStatus) GetStale() bool {
 	if x != nil {
 		return x.Stale
+	}
+	return false
+}
+
+func (x *DeploymentStatus) GetAwaitingPromotion() bool {
+	if x != nil {
+		return x.AwaitingPromotion
 	}
 	return false
 }
@@ -1387,6 +1399,239 @@ func (x *ListPromotionsResponse) GetNextPageToken() string {
 	return ""
 }
 
+// Request for ProvisioningService.ListEnvironments.
+type ListEnvironmentsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListEnvironmentsRequest) Reset() {
+	*x = ListEnvironmentsRequest{}
+	mi := &file_cairn_v1_provisioning_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListEnvironmentsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListEnvironmentsRequest) ProtoMessage() {}
+
+func (x *ListEnvironmentsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_v1_provisioning_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListEnvironmentsRequest.ProtoReflect.Descriptor instead.
+func (*ListEnvironmentsRequest) Descriptor() ([]byte, []int) {
+	return file_cairn_v1_provisioning_proto_rawDescGZIP(), []int{18}
+}
+
+// Response for ProvisioningService.ListEnvironments.
+type ListEnvironmentsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The promotion path, in order.
+	Environments  []*Environment `protobuf:"bytes,1,rep,name=environments,proto3" json:"environments,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListEnvironmentsResponse) Reset() {
+	*x = ListEnvironmentsResponse{}
+	mi := &file_cairn_v1_provisioning_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListEnvironmentsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListEnvironmentsResponse) ProtoMessage() {}
+
+func (x *ListEnvironmentsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_v1_provisioning_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListEnvironmentsResponse.ProtoReflect.Descriptor instead.
+func (*ListEnvironmentsResponse) Descriptor() ([]byte, []int) {
+	return file_cairn_v1_provisioning_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ListEnvironmentsResponse) GetEnvironments() []*Environment {
+	if x != nil {
+		return x.Environments
+	}
+	return nil
+}
+
+// An environment of the promotion path.
+type Environment struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The environment's name, as a create's environments and a promotion
+	// name it.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// automatic (Argo CD syncs every change of revision) or promotion (only
+	// an approved promotion syncs it).
+	Sync string `protobuf:"bytes,2,opt,name=sync,proto3" json:"sync,omitempty"`
+	// The Git revision it deploys until a promotion points it elsewhere.
+	Revision string `protobuf:"bytes,3,opt,name=revision,proto3" json:"revision,omitempty"`
+	// Whether it is production-like: DORA metrics count its deployments.
+	Production bool `protobuf:"varint,4,opt,name=production,proto3" json:"production,omitempty"`
+	// How revisions enter it from the environment before; unset when only
+	// by following revision.
+	Promotion     *EnvironmentPromotion `protobuf:"bytes,5,opt,name=promotion,proto3" json:"promotion,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Environment) Reset() {
+	*x = Environment{}
+	mi := &file_cairn_v1_provisioning_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Environment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Environment) ProtoMessage() {}
+
+func (x *Environment) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_v1_provisioning_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Environment.ProtoReflect.Descriptor instead.
+func (*Environment) Descriptor() ([]byte, []int) {
+	return file_cairn_v1_provisioning_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *Environment) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Environment) GetSync() string {
+	if x != nil {
+		return x.Sync
+	}
+	return ""
+}
+
+func (x *Environment) GetRevision() string {
+	if x != nil {
+		return x.Revision
+	}
+	return ""
+}
+
+func (x *Environment) GetProduction() bool {
+	if x != nil {
+		return x.Production
+	}
+	return false
+}
+
+func (x *Environment) GetPromotion() *EnvironmentPromotion {
+	if x != nil {
+		return x.Promotion
+	}
+	return nil
+}
+
+// How an environment takes promotions.
+type EnvironmentPromotion struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The environment before it on the path.
+	From string `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`
+	// Whether a promotion waits for an approver of the team other than its
+	// requester.
+	Approval bool `protobuf:"varint,2,opt,name=approval,proto3" json:"approval,omitempty"`
+	// Whether a promotion must name the revision `from` runs now.
+	RequireRunning bool `protobuf:"varint,3,opt,name=require_running,json=requireRunning,proto3" json:"require_running,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *EnvironmentPromotion) Reset() {
+	*x = EnvironmentPromotion{}
+	mi := &file_cairn_v1_provisioning_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EnvironmentPromotion) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EnvironmentPromotion) ProtoMessage() {}
+
+func (x *EnvironmentPromotion) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_v1_provisioning_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EnvironmentPromotion.ProtoReflect.Descriptor instead.
+func (*EnvironmentPromotion) Descriptor() ([]byte, []int) {
+	return file_cairn_v1_provisioning_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *EnvironmentPromotion) GetFrom() string {
+	if x != nil {
+		return x.From
+	}
+	return ""
+}
+
+func (x *EnvironmentPromotion) GetApproval() bool {
+	if x != nil {
+		return x.Approval
+	}
+	return false
+}
+
+func (x *EnvironmentPromotion) GetRequireRunning() bool {
+	if x != nil {
+		return x.RequireRunning
+	}
+	return false
+}
+
 // Request for ProvisioningService.ApprovePromotion.
 type ApprovePromotionRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1400,7 +1645,7 @@ type ApprovePromotionRequest struct {
 
 func (x *ApprovePromotionRequest) Reset() {
 	*x = ApprovePromotionRequest{}
-	mi := &file_cairn_v1_provisioning_proto_msgTypes[18]
+	mi := &file_cairn_v1_provisioning_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1412,7 +1657,7 @@ func (x *ApprovePromotionRequest) String() string {
 func (*ApprovePromotionRequest) ProtoMessage() {}
 
 func (x *ApprovePromotionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_v1_provisioning_proto_msgTypes[18]
+	mi := &file_cairn_v1_provisioning_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1425,7 +1670,7 @@ func (x *ApprovePromotionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApprovePromotionRequest.ProtoReflect.Descriptor instead.
 func (*ApprovePromotionRequest) Descriptor() ([]byte, []int) {
-	return file_cairn_v1_provisioning_proto_rawDescGZIP(), []int{18}
+	return file_cairn_v1_provisioning_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ApprovePromotionRequest) GetName() string {
@@ -1453,7 +1698,7 @@ type ApprovePromotionResponse struct {
 
 func (x *ApprovePromotionResponse) Reset() {
 	*x = ApprovePromotionResponse{}
-	mi := &file_cairn_v1_provisioning_proto_msgTypes[19]
+	mi := &file_cairn_v1_provisioning_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1465,7 +1710,7 @@ func (x *ApprovePromotionResponse) String() string {
 func (*ApprovePromotionResponse) ProtoMessage() {}
 
 func (x *ApprovePromotionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_v1_provisioning_proto_msgTypes[19]
+	mi := &file_cairn_v1_provisioning_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1478,7 +1723,7 @@ func (x *ApprovePromotionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApprovePromotionResponse.ProtoReflect.Descriptor instead.
 func (*ApprovePromotionResponse) Descriptor() ([]byte, []int) {
-	return file_cairn_v1_provisioning_proto_rawDescGZIP(), []int{19}
+	return file_cairn_v1_provisioning_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ApprovePromotionResponse) GetPromotion() *Promotion {
@@ -1501,7 +1746,7 @@ type DenyPromotionRequest struct {
 
 func (x *DenyPromotionRequest) Reset() {
 	*x = DenyPromotionRequest{}
-	mi := &file_cairn_v1_provisioning_proto_msgTypes[20]
+	mi := &file_cairn_v1_provisioning_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1513,7 +1758,7 @@ func (x *DenyPromotionRequest) String() string {
 func (*DenyPromotionRequest) ProtoMessage() {}
 
 func (x *DenyPromotionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_v1_provisioning_proto_msgTypes[20]
+	mi := &file_cairn_v1_provisioning_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1526,7 +1771,7 @@ func (x *DenyPromotionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DenyPromotionRequest.ProtoReflect.Descriptor instead.
 func (*DenyPromotionRequest) Descriptor() ([]byte, []int) {
-	return file_cairn_v1_provisioning_proto_rawDescGZIP(), []int{20}
+	return file_cairn_v1_provisioning_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *DenyPromotionRequest) GetName() string {
@@ -1554,7 +1799,7 @@ type DenyPromotionResponse struct {
 
 func (x *DenyPromotionResponse) Reset() {
 	*x = DenyPromotionResponse{}
-	mi := &file_cairn_v1_provisioning_proto_msgTypes[21]
+	mi := &file_cairn_v1_provisioning_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1566,7 +1811,7 @@ func (x *DenyPromotionResponse) String() string {
 func (*DenyPromotionResponse) ProtoMessage() {}
 
 func (x *DenyPromotionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_v1_provisioning_proto_msgTypes[21]
+	mi := &file_cairn_v1_provisioning_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1579,7 +1824,7 @@ func (x *DenyPromotionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DenyPromotionResponse.ProtoReflect.Descriptor instead.
 func (*DenyPromotionResponse) Descriptor() ([]byte, []int) {
-	return file_cairn_v1_provisioning_proto_rawDescGZIP(), []int{21}
+	return file_cairn_v1_provisioning_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *DenyPromotionResponse) GetPromotion() *Promotion {
@@ -1629,7 +1874,7 @@ const file_cairn_v1_provisioning_proto_rawDesc = "" +
 	"\x0einfrastructure\x18\x04 \x03(\v2\x1e.cairn.v1.InfrastructureStatusR\x0einfrastructure\x12N\n" +
 	"\x15provisioning_duration\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\x14provisioningDuration\x12\x14\n" +
 	"\x05stale\x18\x06 \x01(\bR\x05stale\x12=\n" +
-	"\fobserve_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\vobserveTime\"\xae\x02\n" +
+	"\fobserve_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\vobserveTime\"\xdd\x02\n" +
 	"\x10DeploymentStatus\x12 \n" +
 	"\venvironment\x18\x01 \x01(\tR\venvironment\x12\x1f\n" +
 	"\vsync_status\x18\x02 \x01(\tR\n" +
@@ -1639,7 +1884,8 @@ const file_cairn_v1_provisioning_proto_rawDesc = "" +
 	"\x10last_deploy_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x0elastDeployTime\x12 \n" +
 	"\vapplication\x18\x06 \x01(\tR\vapplication\x12\x18\n" +
 	"\acluster\x18\a \x01(\tR\acluster\x12\x14\n" +
-	"\x05stale\x18\b \x01(\bR\x05stale\"\xe0\x01\n" +
+	"\x05stale\x18\b \x01(\bR\x05stale\x12-\n" +
+	"\x12awaiting_promotion\x18\t \x01(\bR\x11awaitingPromotion\"\xe0\x01\n" +
 	"\x14InfrastructureStatus\x12\x1a\n" +
 	"\bresource\x18\x01 \x01(\tR\bresource\x12\x12\n" +
 	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x14\n" +
@@ -1710,7 +1956,22 @@ const file_cairn_v1_provisioning_proto_rawDesc = "" +
 	"\n" +
 	"promotions\x18\x01 \x03(\v2\x13.cairn.v1.PromotionR\n" +
 	"promotions\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"l\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x19\n" +
+	"\x17ListEnvironmentsRequest\"U\n" +
+	"\x18ListEnvironmentsResponse\x129\n" +
+	"\fenvironments\x18\x01 \x03(\v2\x15.cairn.v1.EnvironmentR\fenvironments\"\xaf\x01\n" +
+	"\vEnvironment\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04sync\x18\x02 \x01(\tR\x04sync\x12\x1a\n" +
+	"\brevision\x18\x03 \x01(\tR\brevision\x12\x1e\n" +
+	"\n" +
+	"production\x18\x04 \x01(\bR\n" +
+	"production\x12<\n" +
+	"\tpromotion\x18\x05 \x01(\v2\x1e.cairn.v1.EnvironmentPromotionR\tpromotion\"o\n" +
+	"\x14EnvironmentPromotion\x12\x12\n" +
+	"\x04from\x18\x01 \x01(\tR\x04from\x12\x1a\n" +
+	"\bapproval\x18\x02 \x01(\bR\bapproval\x12'\n" +
+	"\x0frequire_running\x18\x03 \x01(\bR\x0erequireRunning\"l\n" +
 	"\x17ApprovePromotionRequest\x12/\n" +
 	"\x04name\x18\x01 \x01(\tB\x1b\xe0A\x02\xfaA\x15\n" +
 	"\x13cairn.dev/PromotionR\x04name\x12 \n" +
@@ -1722,7 +1983,7 @@ const file_cairn_v1_provisioning_proto_rawDesc = "" +
 	"\x13cairn.dev/PromotionR\x04name\x12 \n" +
 	"\x06reason\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\bR\x06reason\"J\n" +
 	"\x15DenyPromotionResponse\x121\n" +
-	"\tpromotion\x18\x01 \x01(\v2\x13.cairn.v1.PromotionR\tpromotion2\x85\n" +
+	"\tpromotion\x18\x01 \x01(\v2\x13.cairn.v1.PromotionR\tpromotion2\xfa\n" +
 	"\n" +
 	"\x13ProvisioningService\x12i\n" +
 	"\rCreateService\x12\x1e.cairn.v1.CreateServiceRequest\x1a\x1f.cairn.v1.CreateServiceResponse\"\x17\x82\xd3\xe4\x93\x02\x11:\x01*\"\f/v1/services\x12\x7f\n" +
@@ -1733,7 +1994,8 @@ const file_cairn_v1_provisioning_proto_rawDesc = "" +
 	"\x0fCreatePromotion\x12 .cairn.v1.CreatePromotionRequest\x1a!.cairn.v1.CreatePromotionResponse\"8\x82\xd3\xe4\x93\x022:\x01*b\tpromotion\"\"/v1/{parent=services/*}/promotions\x12\x7f\n" +
 	"\x0eListPromotions\x12\x1f.cairn.v1.ListPromotionsRequest\x1a .cairn.v1.ListPromotionsResponse\"*\x82\xd3\xe4\x93\x02$\x12\"/v1/{parent=services/*}/promotions\x12\x9b\x01\n" +
 	"\x10ApprovePromotion\x12!.cairn.v1.ApprovePromotionRequest\x1a\".cairn.v1.ApprovePromotionResponse\"@\x82\xd3\xe4\x93\x02::\x01*b\tpromotion\"*/v1/{name=services/*/promotions/*}:approve\x12\x8f\x01\n" +
-	"\rDenyPromotion\x12\x1e.cairn.v1.DenyPromotionRequest\x1a\x1f.cairn.v1.DenyPromotionResponse\"=\x82\xd3\xe4\x93\x027:\x01*b\tpromotion\"'/v1/{name=services/*/promotions/*}:denyB4Z2github.com/cairn-dev/cairn/gen/go/cairn/v1;cairnv1b\x06proto3"
+	"\rDenyPromotion\x12\x1e.cairn.v1.DenyPromotionRequest\x1a\x1f.cairn.v1.DenyPromotionResponse\"=\x82\xd3\xe4\x93\x027:\x01*b\tpromotion\"'/v1/{name=services/*/promotions/*}:deny\x12s\n" +
+	"\x10ListEnvironments\x12!.cairn.v1.ListEnvironmentsRequest\x1a\".cairn.v1.ListEnvironmentsResponse\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/environmentsB4Z2github.com/cairn-dev/cairn/gen/go/cairn/v1;cairnv1b\x06proto3"
 
 var (
 	file_cairn_v1_provisioning_proto_rawDescOnce sync.Once
@@ -1747,7 +2009,7 @@ func file_cairn_v1_provisioning_proto_rawDescGZIP() []byte {
 	return file_cairn_v1_provisioning_proto_rawDescData
 }
 
-var file_cairn_v1_provisioning_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_cairn_v1_provisioning_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_cairn_v1_provisioning_proto_goTypes = []any{
 	(*CreateServiceRequest)(nil),          // 0: cairn.v1.CreateServiceRequest
 	(*CreateServiceResponse)(nil),         // 1: cairn.v1.CreateServiceResponse
@@ -1767,54 +2029,62 @@ var file_cairn_v1_provisioning_proto_goTypes = []any{
 	(*CreatePromotionResponse)(nil),       // 15: cairn.v1.CreatePromotionResponse
 	(*ListPromotionsRequest)(nil),         // 16: cairn.v1.ListPromotionsRequest
 	(*ListPromotionsResponse)(nil),        // 17: cairn.v1.ListPromotionsResponse
-	(*ApprovePromotionRequest)(nil),       // 18: cairn.v1.ApprovePromotionRequest
-	(*ApprovePromotionResponse)(nil),      // 19: cairn.v1.ApprovePromotionResponse
-	(*DenyPromotionRequest)(nil),          // 20: cairn.v1.DenyPromotionRequest
-	(*DenyPromotionResponse)(nil),         // 21: cairn.v1.DenyPromotionResponse
-	(*structpb.Struct)(nil),               // 22: google.protobuf.Struct
-	(*durationpb.Duration)(nil),           // 23: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),         // 24: google.protobuf.Timestamp
+	(*ListEnvironmentsRequest)(nil),       // 18: cairn.v1.ListEnvironmentsRequest
+	(*ListEnvironmentsResponse)(nil),      // 19: cairn.v1.ListEnvironmentsResponse
+	(*Environment)(nil),                   // 20: cairn.v1.Environment
+	(*EnvironmentPromotion)(nil),          // 21: cairn.v1.EnvironmentPromotion
+	(*ApprovePromotionRequest)(nil),       // 22: cairn.v1.ApprovePromotionRequest
+	(*ApprovePromotionResponse)(nil),      // 23: cairn.v1.ApprovePromotionResponse
+	(*DenyPromotionRequest)(nil),          // 24: cairn.v1.DenyPromotionRequest
+	(*DenyPromotionResponse)(nil),         // 25: cairn.v1.DenyPromotionResponse
+	(*structpb.Struct)(nil),               // 26: google.protobuf.Struct
+	(*durationpb.Duration)(nil),           // 27: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),         // 28: google.protobuf.Timestamp
 }
 var file_cairn_v1_provisioning_proto_depIdxs = []int32{
-	22, // 0: cairn.v1.CreateServiceResponse.objects:type_name -> google.protobuf.Struct
+	26, // 0: cairn.v1.CreateServiceResponse.objects:type_name -> google.protobuf.Struct
 	4,  // 1: cairn.v1.GetServiceStatusResponse.deployments:type_name -> cairn.v1.DeploymentStatus
 	5,  // 2: cairn.v1.GetServiceStatusResponse.infrastructure:type_name -> cairn.v1.InfrastructureStatus
-	23, // 3: cairn.v1.GetServiceStatusResponse.provisioning_duration:type_name -> google.protobuf.Duration
-	24, // 4: cairn.v1.GetServiceStatusResponse.observe_time:type_name -> google.protobuf.Timestamp
-	24, // 5: cairn.v1.DeploymentStatus.last_deploy_time:type_name -> google.protobuf.Timestamp
+	27, // 3: cairn.v1.GetServiceStatusResponse.provisioning_duration:type_name -> google.protobuf.Duration
+	28, // 4: cairn.v1.GetServiceStatusResponse.observe_time:type_name -> google.protobuf.Timestamp
+	28, // 5: cairn.v1.DeploymentStatus.last_deploy_time:type_name -> google.protobuf.Timestamp
 	3,  // 6: cairn.v1.WatchServiceStatusResponse.status:type_name -> cairn.v1.GetServiceStatusResponse
 	8,  // 7: cairn.v1.AddServiceResourceRequest.resource:type_name -> cairn.v1.ServiceResource
 	8,  // 8: cairn.v1.AddServiceResourceResponse.resource:type_name -> cairn.v1.ServiceResource
-	24, // 9: cairn.v1.Promotion.create_time:type_name -> google.protobuf.Timestamp
-	24, // 10: cairn.v1.Promotion.decide_time:type_name -> google.protobuf.Timestamp
+	28, // 9: cairn.v1.Promotion.create_time:type_name -> google.protobuf.Timestamp
+	28, // 10: cairn.v1.Promotion.decide_time:type_name -> google.protobuf.Timestamp
 	13, // 11: cairn.v1.CreatePromotionRequest.promotion:type_name -> cairn.v1.Promotion
 	13, // 12: cairn.v1.CreatePromotionResponse.promotion:type_name -> cairn.v1.Promotion
 	13, // 13: cairn.v1.ListPromotionsResponse.promotions:type_name -> cairn.v1.Promotion
-	13, // 14: cairn.v1.ApprovePromotionResponse.promotion:type_name -> cairn.v1.Promotion
-	13, // 15: cairn.v1.DenyPromotionResponse.promotion:type_name -> cairn.v1.Promotion
-	0,  // 16: cairn.v1.ProvisioningService.CreateService:input_type -> cairn.v1.CreateServiceRequest
-	2,  // 17: cairn.v1.ProvisioningService.GetServiceStatus:input_type -> cairn.v1.GetServiceStatusRequest
-	6,  // 18: cairn.v1.ProvisioningService.WatchServiceStatus:input_type -> cairn.v1.WatchServiceStatusRequest
-	9,  // 19: cairn.v1.ProvisioningService.AddServiceResource:input_type -> cairn.v1.AddServiceResourceRequest
-	11, // 20: cairn.v1.ProvisioningService.RemoveServiceResource:input_type -> cairn.v1.RemoveServiceResourceRequest
-	14, // 21: cairn.v1.ProvisioningService.CreatePromotion:input_type -> cairn.v1.CreatePromotionRequest
-	16, // 22: cairn.v1.ProvisioningService.ListPromotions:input_type -> cairn.v1.ListPromotionsRequest
-	18, // 23: cairn.v1.ProvisioningService.ApprovePromotion:input_type -> cairn.v1.ApprovePromotionRequest
-	20, // 24: cairn.v1.ProvisioningService.DenyPromotion:input_type -> cairn.v1.DenyPromotionRequest
-	1,  // 25: cairn.v1.ProvisioningService.CreateService:output_type -> cairn.v1.CreateServiceResponse
-	3,  // 26: cairn.v1.ProvisioningService.GetServiceStatus:output_type -> cairn.v1.GetServiceStatusResponse
-	7,  // 27: cairn.v1.ProvisioningService.WatchServiceStatus:output_type -> cairn.v1.WatchServiceStatusResponse
-	10, // 28: cairn.v1.ProvisioningService.AddServiceResource:output_type -> cairn.v1.AddServiceResourceResponse
-	12, // 29: cairn.v1.ProvisioningService.RemoveServiceResource:output_type -> cairn.v1.RemoveServiceResourceResponse
-	15, // 30: cairn.v1.ProvisioningService.CreatePromotion:output_type -> cairn.v1.CreatePromotionResponse
-	17, // 31: cairn.v1.ProvisioningService.ListPromotions:output_type -> cairn.v1.ListPromotionsResponse
-	19, // 32: cairn.v1.ProvisioningService.ApprovePromotion:output_type -> cairn.v1.ApprovePromotionResponse
-	21, // 33: cairn.v1.ProvisioningService.DenyPromotion:output_type -> cairn.v1.DenyPromotionResponse
-	25, // [25:34] is the sub-list for method output_type
-	16, // [16:25] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	20, // 14: cairn.v1.ListEnvironmentsResponse.environments:type_name -> cairn.v1.Environment
+	21, // 15: cairn.v1.Environment.promotion:type_name -> cairn.v1.EnvironmentPromotion
+	13, // 16: cairn.v1.ApprovePromotionResponse.promotion:type_name -> cairn.v1.Promotion
+	13, // 17: cairn.v1.DenyPromotionResponse.promotion:type_name -> cairn.v1.Promotion
+	0,  // 18: cairn.v1.ProvisioningService.CreateService:input_type -> cairn.v1.CreateServiceRequest
+	2,  // 19: cairn.v1.ProvisioningService.GetServiceStatus:input_type -> cairn.v1.GetServiceStatusRequest
+	6,  // 20: cairn.v1.ProvisioningService.WatchServiceStatus:input_type -> cairn.v1.WatchServiceStatusRequest
+	9,  // 21: cairn.v1.ProvisioningService.AddServiceResource:input_type -> cairn.v1.AddServiceResourceRequest
+	11, // 22: cairn.v1.ProvisioningService.RemoveServiceResource:input_type -> cairn.v1.RemoveServiceResourceRequest
+	14, // 23: cairn.v1.ProvisioningService.CreatePromotion:input_type -> cairn.v1.CreatePromotionRequest
+	16, // 24: cairn.v1.ProvisioningService.ListPromotions:input_type -> cairn.v1.ListPromotionsRequest
+	22, // 25: cairn.v1.ProvisioningService.ApprovePromotion:input_type -> cairn.v1.ApprovePromotionRequest
+	24, // 26: cairn.v1.ProvisioningService.DenyPromotion:input_type -> cairn.v1.DenyPromotionRequest
+	18, // 27: cairn.v1.ProvisioningService.ListEnvironments:input_type -> cairn.v1.ListEnvironmentsRequest
+	1,  // 28: cairn.v1.ProvisioningService.CreateService:output_type -> cairn.v1.CreateServiceResponse
+	3,  // 29: cairn.v1.ProvisioningService.GetServiceStatus:output_type -> cairn.v1.GetServiceStatusResponse
+	7,  // 30: cairn.v1.ProvisioningService.WatchServiceStatus:output_type -> cairn.v1.WatchServiceStatusResponse
+	10, // 31: cairn.v1.ProvisioningService.AddServiceResource:output_type -> cairn.v1.AddServiceResourceResponse
+	12, // 32: cairn.v1.ProvisioningService.RemoveServiceResource:output_type -> cairn.v1.RemoveServiceResourceResponse
+	15, // 33: cairn.v1.ProvisioningService.CreatePromotion:output_type -> cairn.v1.CreatePromotionResponse
+	17, // 34: cairn.v1.ProvisioningService.ListPromotions:output_type -> cairn.v1.ListPromotionsResponse
+	23, // 35: cairn.v1.ProvisioningService.ApprovePromotion:output_type -> cairn.v1.ApprovePromotionResponse
+	25, // 36: cairn.v1.ProvisioningService.DenyPromotion:output_type -> cairn.v1.DenyPromotionResponse
+	19, // 37: cairn.v1.ProvisioningService.ListEnvironments:output_type -> cairn.v1.ListEnvironmentsResponse
+	28, // [28:38] is the sub-list for method output_type
+	18, // [18:28] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_cairn_v1_provisioning_proto_init() }
@@ -1828,7 +2098,7 @@ func file_cairn_v1_provisioning_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cairn_v1_provisioning_proto_rawDesc), len(file_cairn_v1_provisioning_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   22,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

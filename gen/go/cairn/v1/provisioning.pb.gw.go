@@ -416,6 +416,27 @@ func local_request_ProvisioningService_DenyPromotion_0(ctx context.Context, mars
 	return msg, metadata, err
 }
 
+func request_ProvisioningService_ListEnvironments_0(ctx context.Context, marshaler runtime.Marshaler, client ProvisioningServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq ListEnvironmentsRequest
+		metadata runtime.ServerMetadata
+	)
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.ListEnvironments(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_ProvisioningService_ListEnvironments_0(ctx context.Context, marshaler runtime.Marshaler, server ProvisioningServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq ListEnvironmentsRequest
+		metadata runtime.ServerMetadata
+	)
+	msg, err := server.ListEnvironments(ctx, &protoReq)
+	return msg, metadata, err
+}
+
 // RegisterProvisioningServiceHandlerServer registers the http handlers for service ProvisioningService to "mux".
 // UnaryRPC     :call ProvisioningServiceServer directly.
 // StreamingRPC :currently unsupported pending https://github.com/grpc/grpc-go/issues/906.
@@ -588,6 +609,26 @@ func RegisterProvisioningServiceHandlerServer(ctx context.Context, mux *runtime.
 			return
 		}
 		forward_ProvisioningService_DenyPromotion_0(annotatedContext, mux, outboundMarshaler, w, req, response_ProvisioningService_DenyPromotion_0{resp.(*DenyPromotionResponse)}, mux.GetForwardResponseOptions()...)
+	})
+	mux.Handle(http.MethodGet, pattern_ProvisioningService_ListEnvironments_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/cairn.v1.ProvisioningService/ListEnvironments", runtime.WithHTTPPathPattern("/v1/environments"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_ProvisioningService_ListEnvironments_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_ProvisioningService_ListEnvironments_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
 
 	return nil
@@ -782,6 +823,23 @@ func RegisterProvisioningServiceHandlerClient(ctx context.Context, mux *runtime.
 		}
 		forward_ProvisioningService_DenyPromotion_0(annotatedContext, mux, outboundMarshaler, w, req, response_ProvisioningService_DenyPromotion_0{resp.(*DenyPromotionResponse)}, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodGet, pattern_ProvisioningService_ListEnvironments_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/cairn.v1.ProvisioningService/ListEnvironments", runtime.WithHTTPPathPattern("/v1/environments"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_ProvisioningService_ListEnvironments_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_ProvisioningService_ListEnvironments_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 	return nil
 }
 
@@ -831,6 +889,7 @@ var (
 	pattern_ProvisioningService_ListPromotions_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "services", "parent", "promotions"}, ""))
 	pattern_ProvisioningService_ApprovePromotion_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "services", "promotions", "name"}, "approve"))
 	pattern_ProvisioningService_DenyPromotion_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "services", "promotions", "name"}, "deny"))
+	pattern_ProvisioningService_ListEnvironments_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "environments"}, ""))
 )
 
 var (
@@ -843,4 +902,5 @@ var (
 	forward_ProvisioningService_ListPromotions_0        = runtime.ForwardResponseMessage
 	forward_ProvisioningService_ApprovePromotion_0      = runtime.ForwardResponseMessage
 	forward_ProvisioningService_DenyPromotion_0         = runtime.ForwardResponseMessage
+	forward_ProvisioningService_ListEnvironments_0      = runtime.ForwardResponseMessage
 )

@@ -28,6 +28,7 @@ const (
 	ProvisioningService_ListPromotions_FullMethodName        = "/cairn.v1.ProvisioningService/ListPromotions"
 	ProvisioningService_ApprovePromotion_FullMethodName      = "/cairn.v1.ProvisioningService/ApprovePromotion"
 	ProvisioningService_DenyPromotion_FullMethodName         = "/cairn.v1.ProvisioningService/DenyPromotion"
+	ProvisioningService_ListEnvironments_FullMethodName      = "/cairn.v1.ProvisioningService/ListEnvironments"
 )
 
 // ProvisioningServiceClient is the client API for ProvisioningService service.
@@ -66,6 +67,10 @@ type ProvisioningServiceClient interface {
 	ApprovePromotion(ctx context.Context, in *ApprovePromotionRequest, opts ...grpc.CallOption) (*ApprovePromotionResponse, error)
 	// Denies a pending promotion.
 	DenyPromotion(ctx context.Context, in *DenyPromotionRequest, opts ...grpc.CallOption) (*DenyPromotionResponse, error)
+	// Lists the environments of the promotion path, in its order, as the
+	// platform team configured them: what a create's environments may name
+	// and where promotions go.
+	ListEnvironments(ctx context.Context, in *ListEnvironmentsRequest, opts ...grpc.CallOption) (*ListEnvironmentsResponse, error)
 }
 
 type provisioningServiceClient struct {
@@ -175,6 +180,16 @@ func (c *provisioningServiceClient) DenyPromotion(ctx context.Context, in *DenyP
 	return out, nil
 }
 
+func (c *provisioningServiceClient) ListEnvironments(ctx context.Context, in *ListEnvironmentsRequest, opts ...grpc.CallOption) (*ListEnvironmentsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListEnvironmentsResponse)
+	err := c.cc.Invoke(ctx, ProvisioningService_ListEnvironments_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ProvisioningServiceServer is the server API for ProvisioningService service.
 // All implementations must embed UnimplementedProvisioningServiceServer
 // for forward compatibility.
@@ -211,6 +226,10 @@ type ProvisioningServiceServer interface {
 	ApprovePromotion(context.Context, *ApprovePromotionRequest) (*ApprovePromotionResponse, error)
 	// Denies a pending promotion.
 	DenyPromotion(context.Context, *DenyPromotionRequest) (*DenyPromotionResponse, error)
+	// Lists the environments of the promotion path, in its order, as the
+	// platform team configured them: what a create's environments may name
+	// and where promotions go.
+	ListEnvironments(context.Context, *ListEnvironmentsRequest) (*ListEnvironmentsResponse, error)
 	mustEmbedUnimplementedProvisioningServiceServer()
 }
 
@@ -247,6 +266,9 @@ func (UnimplementedProvisioningServiceServer) ApprovePromotion(context.Context, 
 }
 func (UnimplementedProvisioningServiceServer) DenyPromotion(context.Context, *DenyPromotionRequest) (*DenyPromotionResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DenyPromotion not implemented")
+}
+func (UnimplementedProvisioningServiceServer) ListEnvironments(context.Context, *ListEnvironmentsRequest) (*ListEnvironmentsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListEnvironments not implemented")
 }
 func (UnimplementedProvisioningServiceServer) mustEmbedUnimplementedProvisioningServiceServer() {}
 func (UnimplementedProvisioningServiceServer) testEmbeddedByValue()                             {}
@@ -424,6 +446,24 @@ func _ProvisioningService_DenyPromotion_Handler(srv interface{}, ctx context.Con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ProvisioningService_ListEnvironments_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListEnvironmentsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ProvisioningServiceServer).ListEnvironments(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ProvisioningService_ListEnvironments_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ProvisioningServiceServer).ListEnvironments(ctx, req.(*ListEnvironmentsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ProvisioningService_ServiceDesc is the grpc.ServiceDesc for ProvisioningService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -462,6 +502,10 @@ var ProvisioningService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DenyPromotion",
 			Handler:    _ProvisioningService_DenyPromotion_Handler,
+		},
+		{
+			MethodName: "ListEnvironments",
+			Handler:    _ProvisioningService_ListEnvironments_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -401,6 +401,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/environments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Lists the environments of the promotion path, in its order, as the
+         *     platform team configured them: what a create's environments may name
+         *     and where promotions go.
+         */
+        get: operations["ProvisioningService_ListEnvironments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/incidents": {
         parameters: {
             query?: never;
@@ -868,6 +889,13 @@ export interface components {
             /** @description The Application's name. */
             application?: string;
             /**
+             * @description True while the environment syncs only on a promotion and none has
+             *     been approved for the service yet: its Application deploys nothing
+             *     until one is (Argo CD says Missing), which keeps the service from
+             *     ready no more than a healthy environment would.
+             */
+            awaitingPromotion?: boolean;
+            /**
              * @description The cluster the Application lives on, by its name in Cairn's
              *     configuration.
              */
@@ -942,6 +970,36 @@ export interface components {
              * @description The window's start.
              */
             windowStart?: string;
+        };
+        /** @description An environment of the promotion path. */
+        v1Environment: {
+            /**
+             * @description The environment's name, as a create's environments and a promotion
+             *     name it.
+             */
+            name?: string;
+            /** @description Whether it is production-like: DORA metrics count its deployments. */
+            production?: boolean;
+            promotion?: components["schemas"]["v1EnvironmentPromotion"];
+            /** @description The Git revision it deploys until a promotion points it elsewhere. */
+            revision?: string;
+            /**
+             * @description automatic (Argo CD syncs every change of revision) or promotion (only
+             *     an approved promotion syncs it).
+             */
+            sync?: string;
+        };
+        /** @description How an environment takes promotions. */
+        v1EnvironmentPromotion: {
+            /**
+             * @description Whether a promotion waits for an approver of the team other than its
+             *     requester.
+             */
+            approval?: boolean;
+            /** @description The environment before it on the path. */
+            from?: string;
+            /** @description Whether a promotion must name the revision `from` runs now. */
+            requireRunning?: boolean;
         };
         /** @description Response for CostService.EstimateServiceCost. */
         v1EstimateServiceCostResponse: {
@@ -1165,6 +1223,11 @@ export interface components {
             anomalies?: components["schemas"]["v1CostAnomaly"][];
             /** @description A token for the next page; empty on the last page. */
             nextPageToken?: string;
+        };
+        /** @description Response for ProvisioningService.ListEnvironments. */
+        v1ListEnvironmentsResponse: {
+            /** @description The promotion path, in order. */
+            environments?: components["schemas"]["v1Environment"][];
         };
         /** @description Response for ProvisioningService.ListPromotions. */
         v1ListPromotionsResponse: {
@@ -2430,6 +2493,35 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1DoraMetrics"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    ProvisioningService_ListEnvironments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListEnvironmentsResponse"];
                 };
             };
             /** @description An unexpected error response. */
