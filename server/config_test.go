@@ -158,16 +158,22 @@ func TestLoadConfigSetsTheConnectionAndStreamLimitsFromEachSource(t *testing.T) 
 
 // TestTheDocumentedPromotionPathLoads loads the example path of
 // docs/provisioning.md as Cairn's config file.
-func TestTheDocumentedPromotionPathLoads(t *testing.T) {
+// documentedYAML is the first YAML block under heading in
+// docs/provisioning.md.
+func documentedYAML(t *testing.T, heading string) string {
+	t.Helper()
 	doc, err := os.ReadFile(filepath.Join("..", "docs", "provisioning.md"))
 	require.NoError(t, err)
-	_, section, found := strings.Cut(string(doc), "\n## Environments\n")
-	require.True(t, found, "docs/provisioning.md has no Environments section")
+	_, section, found := strings.Cut(string(doc), "\n"+heading+"\n")
+	require.True(t, found, "docs/provisioning.md has no %q section", heading)
 	_, block, found := strings.Cut(section, "```yaml\n")
-	require.True(t, found, "the Environments section shows no YAML")
+	require.True(t, found, "section %q shows no YAML", heading)
 	block, _, _ = strings.Cut(block, "```")
+	return block
+}
 
-	cfg, err := LoadConfig([]string{"--config", writeConfig(t, block)}, env(nil), io.Discard)
+func TestTheDocumentedPromotionPathLoads(t *testing.T) {
+	cfg, err := LoadConfig([]string{"--config", writeConfig(t, documentedYAML(t, "## Environments"))}, env(nil), io.Discard)
 	require.NoError(t, err)
 	settings := cfg.Kubernetes.settings()
 	require.Equal(t, []string{"dev", "staging", "production"}, settings.EnvironmentNames())
@@ -181,15 +187,7 @@ func TestTheDocumentedPromotionPathLoads(t *testing.T) {
 }
 
 func TestTheDocumentedClaimsPerEnvironmentLoad(t *testing.T) {
-	doc, err := os.ReadFile(filepath.Join("..", "docs", "provisioning.md"))
-	require.NoError(t, err)
-	_, section, found := strings.Cut(string(doc), "\n### Claims per environment\n")
-	require.True(t, found, "docs/provisioning.md has no Claims per environment section")
-	_, block, found := strings.Cut(section, "```yaml\n")
-	require.True(t, found, "the section shows no YAML")
-	block, _, _ = strings.Cut(block, "```")
-
-	cfg, err := LoadConfig([]string{"--config", writeConfig(t, block)}, env(nil), io.Discard)
+	cfg, err := LoadConfig([]string{"--config", writeConfig(t, documentedYAML(t, "### Claims per environment"))}, env(nil), io.Discard)
 	require.NoError(t, err)
 	settings := cfg.Kubernetes.settings()
 	production, _ := settings.Environment("production")
