@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/cairn-dev/cairn/server/auth"
+	"github.com/cairn-dev/cairn/server/chatops"
 	"github.com/cairn-dev/cairn/server/cost"
 	"github.com/cairn-dev/cairn/server/delivery"
 	"github.com/cairn-dev/cairn/server/kube/manifest"
@@ -65,6 +66,9 @@ type Config struct {
 	// Auth is set in the file only (tokens and JWKS settings), except its
 	// mode, which --auth-mode also sets.
 	Auth auth.Config `yaml:"auth"`
+	// Slack is set in the file only (the users and URLs), except its
+	// signing secret's file, which --slack-signing-secret-file also sets.
+	Slack chatops.Config `yaml:"slack"`
 }
 
 // KubeConfig is where provisioning happens.
@@ -216,6 +220,7 @@ func (c *Config) flagSet(name string, configFile *string) *flag.FlagSet {
 	fs.IntVar(&c.MaxConnectionsPerClient, "max-connections-per-client", c.MaxConnectionsPerClient, "connections one client address (an IPv6 /64) may hold open")
 	fs.IntVar(&c.MaxStreams, "max-streams", c.MaxStreams, "streaming calls (watches, uploads) open at once, gRPC and REST together; more answer RESOURCE_EXHAUSTED")
 	fs.IntVar(&c.MaxStreamsPerClient, "max-streams-per-client", c.MaxStreamsPerClient, "streaming calls one client address (an IPv6 /64) may hold open")
+	fs.StringVar(&c.Slack.SigningSecretFile, "slack-signing-secret-file", c.Slack.SigningSecretFile, "file holding the Slack app's signing secret; Slack's endpoints are off when empty")
 	fs.StringVar(&c.TLS.CertFile, "tls-cert-file", c.TLS.CertFile, "PEM certificate for both ports; TLS is off when empty")
 	fs.StringVar(&c.TLS.KeyFile, "tls-key-file", c.TLS.KeyFile, "PEM private key of --tls-cert-file")
 	fs.StringVar(&c.Kubernetes.Kubeconfig, "kubeconfig", c.Kubernetes.Kubeconfig, "kubeconfig file of the cluster to provision on; else $KUBECONFIG, else in-cluster")
@@ -353,6 +358,12 @@ func (c *Config) validate() error {
 	}
 	if err := c.Auth.Validate(); err != nil {
 		errs = append(errs, err)
+	}
+	if err := c.Slack.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Slack.Enabled() && len(c.Slack.Users) > 0 && c.Auth.Backstage.JWKSURL == "" {
+		errs = append(errs, errors.New("slack: users are Backstage users: configure auth.backstage"))
 	}
 	if err := c.Cost.Validate(); err != nil {
 		errs = append(errs, err)

@@ -100,6 +100,8 @@ func newGuard(authenticator *auth.Authenticator, audit store.AuditStore, cfg Con
 const (
 	transportGRPC = "grpc"
 	transportREST = "rest"
+	// transportSlack is a call Slack's signed request made.
+	transportSlack = "slack"
 )
 
 // call is what the guard knows of one call while it runs.

@@ -143,7 +143,13 @@ func newGuardedOver(t *testing.T, configure func(*Config), wrap func(store.Store
 	gateway, err := newGateway(gatewayCtx, api.inProcess)
 	require.NoError(t, err)
 	// As Run serves it.
-	httpSrv := httptest.NewUnstartedServer(newHTTPHandler(cfg, g, gateway, cost.FocusImportHandler(api.inProcess, forwardedToFocusImport), registry, &readiness{store: st}))
+	slack, err := newSlack(cfg, authenticator, api, logger)
+	require.NoError(t, err)
+	if slack != nil {
+		t.Cleanup(slack.Close)
+	}
+	httpSrv := httptest.NewUnstartedServer(newHTTPHandler(cfg, g, gateway, cost.FocusImportHandler(api.inProcess, forwardedToFocusImport),
+		slackHandler(slack), registry, &readiness{store: st}))
 	httpSrv.Config.ReadHeaderTimeout = 10 * time.Second
 	httpSrv.Config.MaxHeaderBytes = maxHeaderBytes
 	httpSrv.Start()

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -27,6 +28,7 @@ import (
 
 	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
 	"github.com/cairn-dev/cairn/server/auth"
+	"github.com/cairn-dev/cairn/server/chatops"
 	"github.com/cairn-dev/cairn/server/restjson"
 	"github.com/cairn-dev/cairn/store"
 )
@@ -87,8 +89,13 @@ func errorWithRetryAfter(ctx context.Context, mux *runtime.ServeMux, m runtime.M
 // a gRPC call: twice the longest token Cairn accepts.
 const maxHeaderBytes = 2 * auth.MaxTokenLength
 
-func newHTTPHandler(cfg Config, g *guard, gateway, focusImport http.Handler, registry *prometheus.Registry, ready *readiness) http.Handler {
+// newHTTPHandler routes the HTTP port; slack is nil when Slack is off.
+func newHTTPHandler(cfg Config, g *guard, gateway, focusImport http.Handler, slack http.Handler, registry *prometheus.Registry, ready *readiness) http.Handler {
 	mux := http.NewServeMux()
+	if slack != nil {
+		// Slack signs its requests: they carry no bearer token.
+		mux.Handle("/slack/", limitBody(chatops.MaxBodyBytes, cfg.BodyTimeout, slack))
+	}
 	// Billing files are larger than any other body: the import streams them
 	// and bounds them itself, at a minimum rate.
 	mux.Handle("POST /v1/costs:importFocus", authenticateFirst(g.authenticator, atMinimumRate(cfg.BodyTimeout, cfg.UploadMinRate, focusImport)))
@@ -108,6 +115,16 @@ type restCall struct {
 	remoteAddr string
 	principal  *auth.Principal
 	authErr    error
+	// transport names where the call came from when not the REST facade:
+	// transportSlack.
+	transport string
+}
+
+// asPrincipal is a context whose calls over the in-process channel are
+// made as p, from transport: for callers Cairn authenticated itself, such
+// as Slack's signed requests.
+func asPrincipal(ctx context.Context, p *auth.Principal, transport string) context.Context {
+	return context.WithValue(ctx, restCallKey{}, &restCall{remoteAddr: transport, principal: p, transport: transport})
 }
 
 type restCallKey struct{}
@@ -125,8 +142,8 @@ func restCallOf(ctx context.Context) *restCall {
 }
 
 func transportOf(ctx context.Context) string {
-	if restCallOf(ctx) != nil {
-		return transportREST
+	if rc := restCallOf(ctx); rc != nil {
+		return cmp.Or(rc.transport, transportREST)
 	}
 	return transportGRPC
 }

@@ -36,6 +36,7 @@ import (
 	"github.com/cairn-dev/cairn/server/audit"
 	"github.com/cairn-dev/cairn/server/auth"
 	"github.com/cairn-dev/cairn/server/catalog"
+	"github.com/cairn-dev/cairn/server/chatops"
 	"github.com/cairn-dev/cairn/server/cost"
 	"github.com/cairn-dev/cairn/server/delivery"
 	"github.com/cairn-dev/cairn/server/entityref"
@@ -146,12 +147,16 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	slack, err := newSlack(cfg, authenticator, api, logger)
+	if err != nil {
+		return err
+	}
 	ready := &readiness{store: st, health: healthSrv, logger: logger}
 	// handlers counts the HTTP handlers running: http.Server.Close does
 	// not wait for them, and they use the store.
 	var handlers sync.WaitGroup
 	httpSrv := &http.Server{
-		Handler:           countHandlers(&handlers, newHTTPHandler(cfg, g, gateway, cost.FocusImportHandler(api.inProcess, forwardedToFocusImport), registry, ready)),
+		Handler:           countHandlers(&handlers, newHTTPHandler(cfg, g, gateway, cost.FocusImportHandler(api.inProcess, forwardedToFocusImport), slackHandler(slack), registry, ready)),
 		ReadHeaderTimeout: 10 * time.Second,
 		MaxHeaderBytes:    maxHeaderBytes,
 		IdleTimeout:       2 * time.Minute,
@@ -182,11 +187,38 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		logger.Info("shutting down", "timeout", cfg.ShutdownTimeout)
 		shutdown(cfg.ShutdownTimeout, ready, api.streams, grpcSrv, httpSrv, logger)
 		handlers.Wait()
+		if slack != nil {
+			// Replies Slack's requests left to post, within their timeout.
+			slack.Close()
+		}
 		return nil
 	})
 	logger.Info("cairn serving", "grpc", grpcLis.Addr().String(), "http", httpLis.Addr().String(),
 		"tls", tlsConfig != nil, "auth", cfg.Auth.Mode, "store", redactStoreURL(cfg.Store))
 	return group.Wait()
+}
+
+// newSlack is Cairn's Slack app when it is configured, nil otherwise: its
+// requests are made over the in-process channel as the Slack users'
+// Backstage users.
+func newSlack(cfg Config, authenticator *auth.Authenticator, api *api, logger *slog.Logger) (*chatops.Handler, error) {
+	if !cfg.Slack.Enabled() {
+		return nil, nil
+	}
+	return chatops.New(cfg.Slack, authenticator, chatops.API{
+		Provisioning: cairnv1.NewProvisioningServiceClient(api.inProcess),
+		As: func(ctx context.Context, p *auth.Principal) context.Context {
+			return asPrincipal(ctx, p, transportSlack)
+		},
+	}, cfg.CallTimeout, logger)
+}
+
+// slackHandler is h as the HTTP port serves it, nil for none.
+func slackHandler(h *chatops.Handler) http.Handler {
+	if h == nil {
+		return nil
+	}
+	return h
 }
 
 // shutdown stops serving: health first so that load balancers stop

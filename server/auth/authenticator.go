@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -358,4 +359,25 @@ func sortedUnique(s []string) []string {
 	s = slices.Clone(s)
 	slices.Sort(s)
 	return slices.Compact(s)
+}
+
+// ErrNoBackstageUsers is BackstageUser's error when Cairn takes no
+// Backstage user tokens (auth.backstage is not configured).
+var ErrNoBackstageUsers = errors.New("Backstage users are not configured (auth.backstage)")
+
+// BackstageUser is the principal of the Backstage user entity user, a
+// member of the groups of ownership (entity references, as a token's
+// `ent` claim lists them), as a verified user token of theirs would make
+// it: the same name, roles and teams. Cairn uses it for people it knows by
+// another channel, such as Slack, so that every rule holds for them as it
+// does in Backstage.
+func (a *Authenticator) BackstageUser(user string, ownership []string) (*Principal, error) {
+	if a.users == nil {
+		return nil, ErrNoBackstageUsers
+	}
+	sub, ok := canonicalRef(user)
+	if !ok || sub.Kind != "user" {
+		return nil, fmt.Errorf("%q is not a user entity reference such as user:default/jane", user)
+	}
+	return a.users.principal(sub, ownership), nil
 }

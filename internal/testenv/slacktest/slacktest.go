@@ -1,0 +1,106 @@
+// Package slacktest stands in for Slack in tests: it signs requests as
+// Slack signs them, with the test's signing secret, and receives what
+// Cairn posts to a response_url or an incoming webhook.
+package slacktest
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// Sign returns the headers Slack sends with body, signed with secret and
+// stamped at ts.
+func Sign(secret string, ts time.Time, body string) http.Header {
+	stamp := strconv.FormatInt(ts.Unix(), 10)
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte("v0:" + stamp + ":" + body))
+	h := http.Header{}
+	h.Set("Content-Type", "application/x-www-form-urlencoded")
+	h.Set("X-Slack-Request-Timestamp", stamp)
+	h.Set("X-Slack-Signature", "v0="+hex.EncodeToString(mac.Sum(nil)))
+	return h
+}
+
+// Receiver is an HTTP server that takes the JSON messages posted to it,
+// each with the path it was posted to under "path".
+type Receiver struct {
+	URL    string // with no trailing slash
+	posted chan map[string]any
+}
+
+// NewReceiver starts a Receiver, closed when the test ends.
+func NewReceiver(t testing.TB) *Receiver {
+	t.Helper()
+	r := &Receiver{posted: make(chan map[string]any, 64)}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		var msg map[string]any
+		if err := json.NewDecoder(req.Body).Decode(&msg); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		msg["path"] = req.URL.Path
+		r.posted <- msg
+	}))
+	t.Cleanup(srv.Close)
+	r.URL = srv.URL
+	return r
+}
+
+// Next is the next message posted, failing the test after 15 seconds.
+func (r *Receiver) Next(t testing.TB) map[string]any {
+	t.Helper()
+	select {
+	case msg := <-r.posted:
+		return msg
+	case <-time.After(15 * time.Second):
+		t.Fatal("nothing was posted to the stand-in for Slack")
+		return nil
+	}
+}
+
+// Pending is how many messages were posted and not taken yet.
+func (r *Receiver) Pending() int { return len(r.posted) }
+
+// Text is every text of a Block Kit message's blocks, joined by newlines.
+func Text(msg map[string]any) string {
+	var parts []string
+	blocks, _ := msg["blocks"].([]any)
+	for _, b := range blocks {
+		if t, ok := b.(map[string]any)["text"].(map[string]any); ok {
+			parts = append(parts, t["text"].(string))
+		}
+	}
+	return strings.Join(parts, "\n")
+}
+
+// Buttons are the action IDs and values of a message's buttons, as
+// "action_id=value".
+func Buttons(t testing.TB, msg map[string]any) []string {
+	t.Helper()
+	var buttons []string
+	blocks, _ := msg["blocks"].([]any)
+	for _, b := range blocks {
+		elements, _ := b.(map[string]any)["elements"].([]any)
+		for _, e := range elements {
+			e := e.(map[string]any)
+			require.Equal(t, "button", e["type"])
+			buttons = append(buttons, e["action_id"].(string)+"="+stringOf(e["value"]))
+		}
+	}
+	return buttons
+}
+
+func stringOf(v any) string {
+	s, _ := v.(string)
+	return s
+}

@@ -1,0 +1,197 @@
+package chatops
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
+	"github.com/cairn-dev/cairn/server/auth"
+)
+
+// API is Cairn's API as the handler calls it, in process: As makes a
+// context whose calls are made as a principal, through every interceptor
+// a call from the network passes.
+type API struct {
+	Provisioning cairnv1.ProvisioningServiceClient
+	As           func(ctx context.Context, p *auth.Principal) context.Context
+}
+
+// Handler serves Slack's requests. Replies that outlast Slack's wait are
+// posted to their response_url by goroutines the handler owns: Close
+// waits for them.
+type Handler struct {
+	cfg     Config
+	secret  string
+	users   map[string]*auth.Principal // by Slack member ID
+	api     API
+	client  *http.Client
+	logger  *slog.Logger
+	now     func() time.Time
+	replays *replays
+
+	// callTimeout bounds a command's calls and its reply.
+	callTimeout time.Duration
+	// replies holds a slot for each reply being made; a command that
+	// finds none free is told to try again.
+	replies chan struct{}
+	wg      sync.WaitGroup
+}
+
+// maxReplies bounds the replies made at once.
+const maxReplies = 64
+
+// New returns the handler of cfg, which should have passed Validate. The
+// Slack users are made principals by users; callTimeout bounds each
+// command.
+func New(cfg Config, users *auth.Authenticator, api API, callTimeout time.Duration, logger *slog.Logger) (*Handler, error) {
+	cfg = cfg.WithDefaults()
+	raw, err := os.ReadFile(cfg.SigningSecretFile)
+	if err != nil {
+		return nil, fmt.Errorf("slack: signing secret: %w", err)
+	}
+	secret := strings.TrimSpace(string(raw))
+	if secret == "" {
+		return nil, fmt.Errorf("slack: signing secret file %s is empty", cfg.SigningSecretFile)
+	}
+	h := &Handler{
+		cfg: cfg, secret: secret, users: map[string]*auth.Principal{}, api: api,
+		client: &http.Client{Timeout: 10 * time.Second}, logger: logger, now: time.Now,
+		replays: newReplays(), callTimeout: callTimeout, replies: make(chan struct{}, maxReplies),
+	}
+	for i, u := range cfg.Users {
+		p, err := users.BackstageUser(u.User, append([]string{u.User}, u.Groups...))
+		if errors.Is(err, auth.ErrNoBackstageUsers) {
+			return nil, fmt.Errorf("slack: users are Backstage users, and %w", err)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("slack: users[%d]: %w", i, err)
+		}
+		h.users[u.SlackUser] = p
+	}
+	return h, nil
+}
+
+// ServeHTTP serves Slack's two endpoints: POST /slack/commands (the
+// slash command's Request URL) and POST /slack/interactivity (the app's
+// Interactivity Request URL).
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case r.Method != http.MethodPost:
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	case r.URL.Path == "/slack/commands":
+		h.serveCommand(w, r)
+	case r.URL.Path == "/slack/interactivity":
+		h.serveInteraction(w, r)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// Close waits for the replies under way, which finish within their call
+// timeout.
+func (h *Handler) Close() { h.wg.Wait() }
+
+// verified is the body of a request Slack signed, or false once the
+// refusal is written: 401 for a request that is not Slack's or was sent
+// before, 413 for one too large. Nothing is read from a refused request.
+func (h *Handler) verified(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	body, err := h.verifiedBody(r)
+	switch {
+	case errors.Is(err, errTooLarge):
+		http.Error(w, err.Error(), http.StatusRequestEntityTooLarge)
+		return nil, false
+	case errors.Is(err, errRemembers):
+		w.Header().Set("Retry-After", "10")
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		return nil, false
+	case err != nil:
+		http.Error(w, "unauthorized: "+err.Error(), http.StatusUnauthorized)
+		return nil, false
+	}
+	return body, true
+}
+
+// principal is the Cairn principal of a Slack user, if mapped.
+func (h *Handler) principal(slackUser string) (*auth.Principal, bool) {
+	p, ok := h.users[slackUser]
+	return p, ok
+}
+
+// reply runs work, which makes the reply to a Slack request, and writes
+// the reply as the response if it is ready within AckAfter; otherwise it
+// answers ack at once and posts the reply to responseURL when it is. With
+// no ack (a button's click, whose response Slack ignores), it answers 200
+// at once and always posts the reply.
+func (h *Handler) reply(w http.ResponseWriter, r *http.Request, responseURL string, ack *slack.Msg, work func(ctx context.Context) *slack.Msg) {
+	select {
+	case h.replies <- struct{}{}:
+	default:
+		writeMessage(w, ephemeral("Cairn is answering many Slack requests at once: try again in a moment."))
+		return
+	}
+	if ack == nil {
+		h.wg.Add(1)
+		go func() {
+			defer h.wg.Done()
+			defer func() { <-h.replies }()
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), h.callTimeout)
+			defer cancel()
+			h.post(ctx, responseURL, work(ctx))
+		}()
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	ready := make(chan *slack.Msg) // unbuffered: a reply is written or posted, never both
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		defer func() { <-h.replies }()
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), h.callTimeout)
+		defer cancel()
+		msg := work(ctx)
+		select {
+		case ready <- msg:
+		default:
+			h.post(ctx, responseURL, msg)
+		}
+	}()
+	timer := time.NewTimer(h.cfg.AckAfter)
+	defer timer.Stop()
+	select {
+	case msg := <-ready:
+		writeMessage(w, msg)
+	case <-timer.C:
+		writeMessage(w, ack)
+	}
+}
+
+// post sends msg to a response_url, which must be one of Slack's.
+func (h *Handler) post(ctx context.Context, responseURL string, msg *slack.Msg) {
+	if !strings.HasPrefix(responseURL, h.cfg.ResponseURLPrefix) {
+		h.logger.Warn("slack: not posting to a response_url outside responseUrlPrefix", "prefix", h.cfg.ResponseURLPrefix)
+		return
+	}
+	webhook := &slack.WebhookMessage{
+		Text: msg.Text, Blocks: &msg.Blocks, ResponseType: msg.ResponseType,
+		ReplaceOriginal: msg.ReplaceOriginal, DeleteOriginal: msg.DeleteOriginal,
+	}
+	if err := slack.PostWebhookCustomHTTPContext(ctx, responseURL, h.client, webhook); err != nil {
+		h.logger.Warn("slack: posting a reply to its response_url failed", "error", err)
+	}
+}
+
+func writeMessage(w http.ResponseWriter, msg *slack.Msg) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(msg) // a failure is Slack hanging up: nobody to tell
+}
