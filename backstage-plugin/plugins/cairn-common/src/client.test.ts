@@ -39,6 +39,56 @@ describe('CairnClient', () => {
     });
   });
 
+  it('reads the promotion path as the caller, in its order', async () => {
+    const { calls, fetch } = recordingFetch(
+      200,
+      JSON.stringify({
+        environments: [
+          {
+            name: 'staging',
+            sync: 'automatic',
+            revision: 'main',
+            production: false,
+            promotion: null,
+          },
+          {
+            name: 'production',
+            sync: 'promotion',
+            revision: 'release',
+            production: true,
+            promotion: {
+              from: 'staging',
+              approval: true,
+              requireRunning: false,
+            },
+          },
+        ],
+      }),
+    );
+    const client = new CairnClient({
+      baseUrl: async () => 'http://backstage/api/proxy/cairn',
+      fetch,
+      token: 'token-of-jane',
+    });
+    const path = await client.listEnvironments();
+    expect(calls).toHaveLength(1);
+    expect(calls[0].url).toBe(
+      'http://backstage/api/proxy/cairn/v1/environments',
+    );
+    expect(calls[0].init?.method).toBe('GET');
+    expect(calls[0].init?.body).toBeUndefined();
+    expect(calls[0].init?.headers).toEqual({
+      Accept: 'application/json',
+      Authorization: 'Bearer token-of-jane',
+    });
+    expect(
+      path.environments?.map(e => [e.name, e.sync, e.promotion?.from]),
+    ).toEqual([
+      ['staging', 'automatic', undefined],
+      ['production', 'promotion', 'staging'],
+    ]);
+  });
+
   it('posts JSON bodies', async () => {
     const { calls, fetch } = recordingFetch(
       200,

@@ -6,6 +6,7 @@ import type {
   CreateServiceResponse,
   DoraMetrics,
   Promotion,
+  PromotionPath,
   ServiceCost,
   ServiceStatus,
 } from './types';
@@ -115,6 +116,15 @@ export class CairnClient {
       query: { window: options.window },
       signal: options.signal,
     });
+  }
+
+  /**
+   * The promotion path, its environments in order, as the platform team
+   * configured it: the names a create's environments may take and where
+   * promotions go. Any caller Cairn accepts may read it.
+   */
+  listEnvironments(options: CairnRequestOptions = {}): Promise<PromotionPath> {
+    return this.request('get', '/v1/environments', { signal: options.signal });
   }
 
   /** Records a service and provisions its infrastructure; the same requestId again returns the first answer. */

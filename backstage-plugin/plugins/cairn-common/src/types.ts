@@ -24,3 +24,9 @@ export type CreateServiceResponse = Schemas['v1CreateServiceResponse'];
 export type CostEstimate = Schemas['v1EstimateServiceCostResponse'];
 /** A request to deploy a revision into an environment, with the environment Cairn recorded and whether it is a rollback. @public */
 export type Promotion = Schemas['v1Promotion'];
+/** The promotion path: its environments, in order. @public */
+export type PromotionPath = Schemas['v1ListEnvironmentsResponse'];
+/** An environment of the promotion path: how it syncs, what it deploys, whether it is production-like. @public */
+export type Environment = Schemas['v1Environment'];
+/** How an environment takes promotions: from which environment, and whether an approver must decide. @public */
+export type EnvironmentPromotion = Schemas['v1EnvironmentPromotion'];
