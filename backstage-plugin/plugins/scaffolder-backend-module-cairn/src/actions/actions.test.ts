@@ -90,17 +90,20 @@ const readyStatus: ServiceStatus = {
   phase: 'ready',
   provisioningDuration: '4.2s',
   deployments: [
+    // Production syncs only on a promotion, and none was approved yet.
     {
       environment: 'production',
       syncStatus: 'OutOfSync',
       healthStatus: 'Missing',
       application: 'orders-service-production',
+      awaitingPromotion: true,
     },
     {
       environment: 'staging',
       syncStatus: 'Synced',
       healthStatus: 'Healthy',
       application: 'orders-service-staging',
+      awaitingPromotion: false,
     },
   ],
   infrastructure: [
@@ -318,6 +321,92 @@ describe('cairn:service:wait-until-ready', () => {
     );
     expect(logError).toHaveBeenCalledWith(
       'DatabaseClaim orders-service-db: Unavailable: no composition for engine oracle',
+    );
+  });
+
+  it('holds no environment against the service while it awaits its first promotion, whatever its name', async () => {
+    // A path of dev, then production-eu and production-us, which sync on
+    // promotion: production-eu was promoted and is Missing all the same,
+    // production-us awaits its first promotion.
+    const timedOut: ServiceStatus = {
+      ...readyStatus,
+      phase: 'degraded',
+      deployments: [
+        {
+          environment: 'dev',
+          syncStatus: 'Synced',
+          healthStatus: 'Healthy',
+          application: 'orders-service-dev',
+          awaitingPromotion: false,
+        },
+        {
+          environment: 'production-eu',
+          syncStatus: 'OutOfSync',
+          healthStatus: 'Missing',
+          application: 'orders-service-production-eu',
+          awaitingPromotion: false,
+        },
+        {
+          environment: 'production-us',
+          syncStatus: 'OutOfSync',
+          healthStatus: 'Missing',
+          application: 'orders-service-production-us',
+          awaitingPromotion: true,
+        },
+      ],
+    };
+    const action = waitUntilReadyAction({
+      clients: clients({ getServiceStatus: async () => timedOut }),
+      pollIntervalMs: 1,
+    });
+    const ctx = userContext({
+      input: {
+        name: 'orders-service',
+        timeoutSeconds: 1,
+        entityNamespace: 'default',
+      },
+    });
+    const logError = jest.spyOn(ctx.logger, 'error');
+    await expect(action.handler(ctx)).rejects.toThrow(
+      new Error(
+        'orders-service was not ready within 1 s (phase degraded): ' +
+          'production-eu (Application orders-service-production-eu): OutOfSync, Missing',
+      ),
+    );
+    expect(logError.mock.calls).toEqual([
+      [
+        'production-eu (Application orders-service-production-eu): OutOfSync, Missing',
+      ],
+    ]);
+  });
+
+  it('reports a production that is Missing once promoted', async () => {
+    const failed: ServiceStatus = {
+      ...readyStatus,
+      phase: 'failed',
+      deployments: [
+        { ...readyStatus.deployments![0], awaitingPromotion: false },
+        readyStatus.deployments![1],
+      ],
+    };
+    const action = waitUntilReadyAction({
+      clients: clients({ getServiceStatus: async () => failed }),
+      pollIntervalMs: 1,
+    });
+    await expect(
+      action.handler(
+        userContext({
+          input: {
+            name: 'orders-service',
+            timeoutSeconds: 60,
+            entityNamespace: 'default',
+          },
+        }),
+      ),
+    ).rejects.toThrow(
+      new Error(
+        'Provisioning orders-service failed: production (Application orders-service-production): OutOfSync, Missing',
+      ),
     );
   });
 

@@ -156,11 +156,10 @@ function failure(
     }
   }
   for (const d of status.deployments ?? []) {
-    // Production deploys only once a promotion is approved: Missing there
-    // holds nothing up.
-    const awaitingPromotion =
-      d.environment === 'production' && d.healthStatus === 'Missing';
-    if (d.healthStatus !== 'Healthy' && !awaitingPromotion) {
+    // An environment that syncs only on a promotion deploys nothing until
+    // one is approved (Argo CD says Missing meanwhile): Cairn says so, and it
+    // holds nothing up. Once promoted, its health counts like any other's.
+    if (d.healthStatus !== 'Healthy' && !d.awaitingPromotion) {
       problems.push(
         `${d.environment} (Application ${d.application}): ${d.syncStatus}, ${d.healthStatus}`,
       );
