@@ -5,10 +5,12 @@ import {
   CreateServiceResponse,
   ServiceStatus,
 } from '@cairn-dev/plugin-cairn-common';
+import { z } from 'zod/v3';
 import type { CairnActionsClient, CairnClients } from '../client';
 import { createServiceAction } from './createService';
 import { estimateCostAction } from './estimateCost';
 import { promotionRequestId, requestPromotionAction } from './requestPromotion';
+import { serviceSpecInput } from './serviceSpec';
 import { waitUntilReadyAction } from './waitUntilReady';
 
 // createMockActionContext takes no checkpoint, isDryRun or signal: tests
@@ -244,6 +246,91 @@ describe('cairn:service:create', () => {
       expect([name, typeof property.description]).toEqual([name, 'string']);
     }
     expect(input.required).toEqual(['name', 'owner', 'repositoryUrl']);
+  });
+});
+
+describe("a planned service's environments", () => {
+  const environments = serviceSpecInput.environments(z);
+  const sixteen = Array.from({ length: 16 }, (_, i) => `env-${i}`);
+
+  it.each([
+    [['dev', 'production-eu', 'production-us']],
+    [['qa']],
+    [['e'.repeat(63)]],
+    [['1st', 'staging-2']],
+    [sixteen],
+  ])('takes names of any promotion path: %j', names => {
+    expect(environments.parse(names)).toEqual(names);
+  });
+
+  it('is staging and production when left out', () => {
+    expect(environments.parse(undefined)).toEqual(['staging', 'production']);
+  });
+
+  it.each([
+    ['none', []],
+    ['more than 16', [...sixteen, 'env-16']],
+    ['a capital', ['Production']],
+    ['an underscore', ['production_eu']],
+    ['a leading hyphen', ['-dev']],
+    ['a trailing hyphen', ['dev-']],
+    ['a dot', ['prod.eu']],
+    ['an empty name', ['']],
+    ['64 characters', ['e'.repeat(64)]],
+    ['a name twice', ['staging', 'production', 'staging']],
+  ])('refuses %s', (_, names) => {
+    expect(environments.safeParse(names).success).toBe(false);
+  });
+
+  it.each([
+    ['cairn:service:create', createServiceAction],
+    ['cairn:cost:estimate', estimateCostAction],
+  ])(
+    'are checked by the scaffolder against the JSON Schema of %s, unique items included',
+    (_, make) => {
+      const input = make({ clients: clients({}) }).schema?.input as any;
+      expect(input.properties.environments).toEqual({
+        type: 'array',
+        items: {
+          type: 'string',
+          maxLength: 63,
+          pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
+        },
+        minItems: 1,
+        maxItems: 16,
+        uniqueItems: true,
+        default: ['staging', 'production'],
+        description: expect.stringContaining(
+          'Cairn checks them against its path and refuses any other',
+        ),
+      });
+    },
+  );
+
+  it('are sent to Cairn as the template names them', async () => {
+    const createService = jest.fn().mockResolvedValue({
+      ...created,
+      environments: ['dev', 'production-eu'],
+    });
+    const ctx = userContext({
+      input: {
+        ...specInput,
+        environments: ['dev', 'production-eu'],
+        entityNamespace: 'default',
+      },
+      task: { id: 'task-1234' },
+    });
+    await createServiceAction({ clients: clients({ createService }) }).handler(
+      ctx,
+    );
+    expect(createService.mock.calls[0][0].environments).toEqual([
+      'dev',
+      'production-eu',
+    ]);
+    expect(ctx.output).toHaveBeenCalledWith('environments', [
+      'dev',
+      'production-eu',
+    ]);
   });
 });
 

@@ -5,6 +5,7 @@ import {
   entityRef,
   ServiceSpec,
   serviceSpecInput,
+  withUniqueEnvironments,
 } from './serviceSpec';
 
 export const CREATE_SERVICE_ACTION_ID = 'cairn:service:create';
@@ -17,7 +18,7 @@ export const CREATE_SERVICE_ACTION_ID = 'cairn:service:create';
  */
 export function createServiceAction(options: { clients: CairnClients }) {
   const { clients } = options;
-  return createTemplateAction({
+  const action = createTemplateAction({
     id: CREATE_SERVICE_ACTION_ID,
     description:
       "Creates a service's infrastructure with Cairn: a database and bucket claim and an Argo CD Application per environment",
@@ -109,4 +110,5 @@ export function createServiceAction(options: { clients: CairnClients }) {
       ctx.output('entityRef', entityRef(created.service, spec.entityNamespace));
     },
   });
+  return withUniqueEnvironments(action);
 }

@@ -1,6 +1,11 @@
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import { CairnClients, userToken } from '../client';
-import { createRequest, ServiceSpec, serviceSpecInput } from './serviceSpec';
+import {
+  createRequest,
+  ServiceSpec,
+  serviceSpecInput,
+  withUniqueEnvironments,
+} from './serviceSpec';
 
 export const ESTIMATE_COST_ACTION_ID = 'cairn:cost:estimate';
 
@@ -11,7 +16,7 @@ export const ESTIMATE_COST_ACTION_ID = 'cairn:cost:estimate';
  */
 export function estimateCostAction(options: { clients: CairnClients }) {
   const { clients } = options;
-  return createTemplateAction({
+  const action = createTemplateAction({
     id: ESTIMATE_COST_ACTION_ID,
     description:
       "Estimates a planned service's monthly cost with Cairn, before anything is provisioned",
@@ -63,4 +68,5 @@ export function estimateCostAction(options: { clients: CairnClients }) {
       ctx.output('breakdown', breakdown);
     },
   });
+  return withUniqueEnvironments(action);
 }

@@ -3,6 +3,12 @@ import type { z as zod } from 'zod/v3';
 
 type Z = typeof zod;
 
+/**
+ * An environment's name, as Cairn's promotion path takes it: a DNS-1123
+ * label (at most 63 characters, checked beside it).
+ */
+const environmentName = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
 // The fields of a planned service, shared by the create and estimate
 // actions: the body Cairn's CreateService takes, as a template fills it.
 export const serviceSpecInput = {
@@ -42,14 +48,50 @@ export const serviceSpecInput = {
       .describe('Whether to provision an object storage bucket'),
   environments: (z: Z) =>
     z
-      .array(z.enum(['staging', 'production']))
+      .array(
+        z
+          .string()
+          .max(63)
+          .regex(
+            environmentName,
+            'must be a DNS-1123 label: lower-case letters, digits and hyphens, starting and ending with a letter or digit',
+          ),
+      )
+      .min(1)
+      .max(16)
+      .refine(names => new Set(names).size === names.length, {
+        message: 'names an environment more than once',
+      })
       .default(['staging', 'production'])
-      .describe('The environments to deploy to, each an Argo CD Application'),
+      .describe(
+        "The environments to deploy to, each an Argo CD Application: names of the promotion path the platform team configured (staging and production unless it says otherwise), 1 to 16 of them, each once. Cairn checks them against its path and refuses any other, naming the path's environments (cairn environment list and GET /v1/environments list them too)",
+      ),
   repositoryUrl: (z: Z) =>
     z.string().describe("The service's Git repository, as Argo CD clones it"),
   replicaCount: (z: Z) =>
     z.number().int().positive().optional().describe('Replicas in production'),
 };
+
+/**
+ * The scaffolder checks a step's input against the JSON Schema it makes of
+ * the zod schema above, and that conversion has no word for unique items (the
+ * refine does not reach it): this adds it to an action made with
+ * serviceSpecInput, so that a template naming an environment twice fails
+ * before Cairn is called.
+ */
+export function withUniqueEnvironments<
+  A extends {
+    schema?: {
+      input?: { properties?: Record<string, { uniqueItems?: boolean }> };
+    };
+  },
+>(action: A): A {
+  const environments = action.schema?.input?.properties?.environments;
+  if (environments) {
+    environments.uniqueItems = true;
+  }
+  return action;
+}
 
 export type ServiceSpec = {
   name: string;
