@@ -187,7 +187,7 @@ describe('the entity cards in a browser against Cairn', () => {
     const environments = await tableCells(status, 'Environments');
     expect(environments.map(r => r.slice(0, 4))).toEqual([
       ['Environment', 'Sync', 'Health', 'Revision'],
-      ['Production', 'OutOfSync', 'Missing', 'release'],
+      ['Production', 'OutOfSync', 'Awaiting promotion', 'release'],
       ['Staging', 'Synced', 'Healthy', 'main'],
     ]);
     expect(await tableCells(status, 'Infrastructure')).toEqual([

@@ -62,11 +62,14 @@ const cairnApi: CairnApi = {
   getServiceDora: async () => ({}),
 };
 
-async function renderTranslated(card: JSX.Element) {
+async function renderTranslated(
+  card: JSX.Element,
+  api: Partial<CairnApi> = {},
+) {
   await renderInTestApp(
     <TestApiProvider
       apis={[
-        [cairnApiRef, cairnApi],
+        [cairnApiRef, { ...cairnApi, ...api }],
         [translationApiRef, pseudoTranslation],
       ]}
     >
@@ -103,5 +106,59 @@ describe("the cards' words", () => {
         screen.getByRole('table', { name: '⟦status.environments⟧' }),
       ).getAllByRole('row')[1],
     ).toHaveTextContent('StagingSyncedHealthy—⟦status.never⟧');
+  });
+
+  it("come from the translation ref for several clusters, stale rows, environments' own claims and awaited promotions", async () => {
+    await renderTranslated(<StatusCard />, {
+      getServiceStatus: async () => ({
+        service: 'orders-service',
+        phase: 'ready',
+        stale: true,
+        deployments: [
+          {
+            environment: 'production',
+            syncStatus: 'OutOfSync',
+            healthStatus: 'Missing',
+            cluster: 'production',
+            stale: true,
+            awaitingPromotion: true,
+          },
+        ],
+        infrastructure: [
+          {
+            resource: 'orders-service-bucket',
+            kind: 'BucketClaim',
+            ready: true,
+            cluster: 'management',
+            environment: '',
+          },
+          {
+            resource: 'orders-service-production-db',
+            kind: 'DatabaseClaim',
+            ready: true,
+            cluster: 'production',
+            environment: 'production',
+          },
+        ],
+      }),
+    });
+    expect(await screen.findByText('⟦status.title⟧')).toBeInTheDocument();
+    const rows = (table: string) =>
+      within(screen.getByRole('table', { name: table }))
+        .getAllByRole('row')
+        .map(r => r.textContent);
+    expect(rows('⟦status.environments⟧')).toEqual([
+      '⟦status.environment⟧⟦status.cluster⟧⟦status.sync⟧⟦status.health⟧⟦status.revision⟧⟦status.lastDeploy⟧',
+      'Production ⟦status.staleRow⟧productionOutOfSync⟦status.awaitingPromotion⟧—⟦status.never⟧',
+    ]);
+    expect(screen.getByText('⟦status.staleRow⟧')).toHaveAttribute(
+      'title',
+      '⟦status.staleRowHint⟧',
+    );
+    expect(rows('⟦status.infrastructure⟧')).toEqual([
+      '⟦status.resource⟧⟦status.kind⟧⟦status.environment⟧⟦status.cluster⟧⟦status.ready⟧',
+      'orders-service-bucketBucketClaim⟦status.shared⟧management⟦status.ready⟧',
+      'orders-service-production-dbDatabaseClaimProductionproduction⟦status.ready⟧',
+    ]);
   });
 });

@@ -76,13 +76,18 @@ export const cairnTranslationRef = createTranslationRef({
       staleTitle: 'Cairn has lost its watch on the cluster',
       staleMessage:
         'This status is the last one Cairn saw and may be out of date.',
+      staleRow: 'stale',
+      staleRowHint:
+        "Cairn has lost its watch on this row's cluster: it may be out of date",
       phase: 'Phase',
       readyAfter: 'Ready {{duration}} after it was requested',
       environments: 'Environments',
       noApplication: 'No Argo CD Application yet.',
       environment: 'Environment',
+      cluster: 'Cluster',
       sync: 'Sync',
       health: 'Health',
+      awaitingPromotion: 'Awaiting promotion',
       revision: 'Revision',
       lastDeploy: 'Last deploy',
       argoCd: 'Argo CD',
@@ -92,6 +97,7 @@ export const cairnTranslationRef = createTranslationRef({
       noInfrastructure: 'No database or bucket requested.',
       resource: 'Resource',
       kind: 'Kind',
+      shared: 'Shared',
       ready: 'Ready',
       notReady: 'Not ready',
       phases: {

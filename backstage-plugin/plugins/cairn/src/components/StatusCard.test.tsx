@@ -3,7 +3,9 @@ import { act, fireEvent, screen, within } from '@testing-library/react';
 import { renderCard } from '../__testUtils__/renderCard';
 import { StatusCard } from './StatusCard';
 
-// As Cairn answers while the claims are being created, then once ready.
+// As Cairn answers while the claims are being created, then once ready, on
+// the default path and one cluster: production syncs only on a promotion,
+// and none was approved yet.
 const provisioning: ServiceStatus = {
   service: 'orders-service',
   phase: 'provisioning',
@@ -15,6 +17,9 @@ const provisioning: ServiceStatus = {
       healthStatus: 'Missing',
       revision: 'release',
       application: 'orders-service-production',
+      cluster: 'default',
+      stale: false,
+      awaitingPromotion: true,
     },
     {
       environment: 'staging',
@@ -22,6 +27,9 @@ const provisioning: ServiceStatus = {
       healthStatus: 'Unknown',
       revision: '',
       application: 'orders-service-staging',
+      cluster: 'default',
+      stale: false,
+      awaitingPromotion: false,
     },
   ],
   infrastructure: [
@@ -31,6 +39,9 @@ const provisioning: ServiceStatus = {
       ready: false,
       reason: 'Creating',
       message: '',
+      cluster: 'default',
+      stale: false,
+      environment: '',
     },
     {
       resource: 'orders-service-db',
@@ -38,6 +49,9 @@ const provisioning: ServiceStatus = {
       ready: false,
       reason: 'Creating',
       message: '',
+      cluster: 'default',
+      stale: false,
+      environment: '',
     },
   ],
 };
@@ -48,12 +62,11 @@ const ready: ServiceStatus = {
   deployments: [
     provisioning.deployments![0],
     {
-      environment: 'staging',
+      ...provisioning.deployments![1],
       syncStatus: 'Synced',
       healthStatus: 'Healthy',
       revision: 'main',
       lastDeployTime: '2026-11-27T12:47:32Z',
-      application: 'orders-service-staging',
     },
   ],
   infrastructure: provisioning.infrastructure!.map(c => ({
@@ -69,6 +82,40 @@ const unavailable = () =>
     status: 503,
     code: 14,
   });
+
+/**
+ * As Cairn answers on a path whose production lives on a cluster of its own
+ * and has a database of its own there, beside the bucket its environments
+ * share on the management cluster.
+ */
+const twoClusters: ServiceStatus = {
+  ...ready,
+  deployments: [
+    {
+      ...ready.deployments![0],
+      cluster: 'production',
+      awaitingPromotion: false,
+      syncStatus: 'Synced',
+      healthStatus: 'Healthy',
+    },
+    { ...ready.deployments![1], cluster: 'management' },
+  ],
+  infrastructure: [
+    { ...ready.infrastructure![0], cluster: 'management' },
+    {
+      ...ready.infrastructure![1],
+      resource: 'orders-service-production-db',
+      cluster: 'production',
+      environment: 'production',
+    },
+  ],
+};
+
+function headersOf(table: string) {
+  return within(screen.getByRole('table', { name: table }))
+    .getAllByRole('columnheader')
+    .map(c => c.textContent);
+}
 
 function rowsOf(table: string) {
   return within(screen.getByRole('table', { name: table }))
@@ -113,8 +160,15 @@ describe('StatusCard', () => {
       screen.getByText('Ready 1 min after it was requested'),
     ).toBeInTheDocument();
     expect(screen.queryByText(/Refreshing every/)).not.toBeInTheDocument();
+    expect(headersOf('Environments')).toEqual([
+      'Environment',
+      'Sync',
+      'Health',
+      'Revision',
+      'Last deploy',
+    ]);
     expect(rowsOf('Environments')).toEqual([
-      ['Production', 'OutOfSync', 'Missing', 'release', 'Never'],
+      ['Production', 'OutOfSync', 'Awaiting promotion', 'release', 'Never'],
       [
         'Staging',
         'Synced',
@@ -126,6 +180,7 @@ describe('StatusCard', () => {
         }).format(new Date('2026-11-27T12:47:32Z')),
       ],
     ]);
+    expect(headersOf('Infrastructure')).toEqual(['Resource', 'Kind', 'Ready']);
     expect(rowsOf('Infrastructure')).toEqual([
       ['orders-service-bucket', 'BucketClaim', 'Ready'],
       ['orders-service-db', 'DatabaseClaim', 'Ready'],
@@ -281,6 +336,139 @@ describe('StatusCard', () => {
         'Unavailable: instance is rebooting',
       ],
     ]);
+  });
+
+  it('shows an environment awaiting its first promotion as pending, not Missing', async () => {
+    await renderCard(<StatusCard />, { getServiceStatus: async () => ready });
+    await screen.findByLabelText('Phase');
+    const production = within(
+      screen.getByRole('table', { name: 'Environments' }),
+    ).getAllByRole('row')[1];
+    const health = within(production).getAllByRole('cell')[2];
+    expect(health).toHaveTextContent('Awaiting promotion');
+    expect(within(health).getByTestId('status-pending')).toBeInTheDocument();
+    expect(within(health).queryByTestId('status-warning')).toBeNull();
+    expect(screen.queryByText('Missing')).not.toBeInTheDocument();
+  });
+
+  it('warns of an environment that is Missing once promoted', async () => {
+    await renderCard(<StatusCard />, {
+      getServiceStatus: async () => ({
+        ...ready,
+        deployments: [
+          { ...ready.deployments![0], awaitingPromotion: false },
+          ready.deployments![1],
+        ],
+      }),
+    });
+    await screen.findByLabelText('Phase');
+    const health = within(
+      within(screen.getByRole('table', { name: 'Environments' })).getAllByRole(
+        'row',
+      )[1],
+    ).getAllByRole('cell')[2];
+    expect(health).toHaveTextContent('Missing');
+    expect(within(health).getByTestId('status-warning')).toBeInTheDocument();
+  });
+
+  it("names each row's cluster where the service spans several", async () => {
+    await renderCard(<StatusCard />, {
+      getServiceStatus: async () => twoClusters,
+    });
+    await screen.findByLabelText('Phase');
+    expect(headersOf('Environments')).toEqual([
+      'Environment',
+      'Cluster',
+      'Sync',
+      'Health',
+      'Revision',
+      'Last deploy',
+    ]);
+    expect(rowsOf('Environments').map(r => r.slice(0, 4))).toEqual([
+      ['Production', 'production', 'Synced', 'Healthy'],
+      ['Staging', 'management', 'Synced', 'Healthy'],
+    ]);
+    expect(headersOf('Infrastructure')).toEqual([
+      'Resource',
+      'Kind',
+      'Environment',
+      'Cluster',
+      'Ready',
+    ]);
+    expect(rowsOf('Infrastructure')).toEqual([
+      ['orders-service-bucket', 'BucketClaim', 'Shared', 'management', 'Ready'],
+      [
+        'orders-service-production-db',
+        'DatabaseClaim',
+        'Production',
+        'production',
+        'Ready',
+      ],
+    ]);
+  });
+
+  it("says which claims are an environment's own on one cluster too", async () => {
+    await renderCard(<StatusCard />, {
+      getServiceStatus: async () => ({
+        ...ready,
+        infrastructure: [
+          ready.infrastructure![0],
+          {
+            ...ready.infrastructure![1],
+            resource: 'orders-service-production-db',
+            environment: 'production',
+          },
+        ],
+      }),
+    });
+    await screen.findByLabelText('Phase');
+    expect(headersOf('Infrastructure')).toEqual([
+      'Resource',
+      'Kind',
+      'Environment',
+      'Ready',
+    ]);
+    expect(rowsOf('Infrastructure')).toEqual([
+      ['orders-service-bucket', 'BucketClaim', 'Shared', 'Ready'],
+      ['orders-service-production-db', 'DatabaseClaim', 'Production', 'Ready'],
+    ]);
+    expect(headersOf('Environments')).not.toContain('Cluster');
+  });
+
+  it('marks each row of a cluster Cairn has lost its watch on', async () => {
+    await renderCard(<StatusCard />, {
+      getServiceStatus: async () => ({
+        ...twoClusters,
+        stale: true,
+        deployments: [
+          { ...twoClusters.deployments![0], stale: true },
+          twoClusters.deployments![1],
+        ],
+        infrastructure: [
+          twoClusters.infrastructure![0],
+          { ...twoClusters.infrastructure![1], stale: true },
+        ],
+      }),
+    });
+    expect(
+      await screen.findByText(/Cairn has lost its watch on the cluster/),
+    ).toBeInTheDocument();
+    expect(rowsOf('Environments').map(r => r.slice(0, 2))).toEqual([
+      ['Production stale', 'production'],
+      ['Staging', 'management'],
+    ]);
+    expect(rowsOf('Infrastructure').map(r => r[0])).toEqual([
+      'orders-service-bucket',
+      'orders-service-production-db stale',
+    ]);
+    const marks = screen.getAllByText('stale');
+    expect(marks).toHaveLength(2);
+    for (const mark of marks) {
+      expect(mark).toHaveAttribute(
+        'title',
+        "Cairn has lost its watch on this row's cluster: it may be out of date",
+      );
+    }
   });
 
   it('warns when Cairn has lost its watch on the cluster', async () => {

@@ -52,8 +52,11 @@ export type StatusCardProps = {
 
 /**
  * The entity's provisioning from Cairn: the overall phase, each
- * environment's Argo CD sync and health, each claim's readiness. It reads
- * again every few seconds while provisioning is under way.
+ * environment's Argo CD sync and health, each claim's readiness. Where the
+ * service spans clusters each row names its cluster, a row of a cluster
+ * Cairn has lost its watch on is marked stale, and claims an environment has
+ * of its own name it. It reads again every few seconds while provisioning is
+ * under way.
  */
 export function StatusCard(props: StatusCardProps) {
   const { service } = useCairnService();
@@ -128,6 +131,14 @@ function StatusContent(props: {
   const deployments = status.deployments ?? [];
   const infrastructure = status.infrastructure ?? [];
   const duration = parseProtoDuration(status.provisioningDuration);
+  // Where a service spans clusters each row says which; an install of one
+  // cluster shows no such column.
+  const clusters = new Set(
+    [...deployments, ...infrastructure].map(row => row.cluster).filter(Boolean),
+  );
+  const showCluster = clusters.size > 1;
+  // Claims of an environment's own, beside those its environments share.
+  const showClaimEnvironment = infrastructure.some(claim => claim.environment);
   return (
     <>
       {status.stale && (
@@ -161,6 +172,7 @@ function StatusContent(props: {
           <TableHead>
             <TableRow>
               <TableCell>{t('status.environment')}</TableCell>
+              {showCluster && <TableCell>{t('status.cluster')}</TableCell>}
               <TableCell>{t('status.sync')}</TableCell>
               <TableCell>{t('status.health')}</TableCell>
               <TableCell>{t('status.revision')}</TableCell>
@@ -171,12 +183,24 @@ function StatusContent(props: {
           <TableBody>
             {deployments.map(d => (
               <TableRow key={d.environment}>
-                <TableCell>{capitalize(d.environment ?? '')}</TableCell>
+                <TableCell>
+                  {capitalize(d.environment ?? '')}
+                  {d.stale && <StaleMark />}
+                </TableCell>
+                {showCluster && <TableCell>{d.cluster || '—'}</TableCell>}
                 <TableCell>
                   <SyncStatus sync={d.syncStatus ?? 'Unknown'} />
                 </TableCell>
                 <TableCell>
-                  <HealthStatus health={d.healthStatus ?? 'Unknown'} />
+                  {d.awaitingPromotion ? (
+                    // Argo CD says Missing until the first promotion is
+                    // approved: expected, not a problem.
+                    <StatusPending>
+                      {t('status.awaitingPromotion')}
+                    </StatusPending>
+                  ) : (
+                    <HealthStatus health={d.healthStatus ?? 'Unknown'} />
+                  )}
                 </TableCell>
                 <TableCell>{d.revision || '—'}</TableCell>
                 <TableCell>
@@ -223,14 +247,29 @@ function StatusContent(props: {
             <TableRow>
               <TableCell>{t('status.resource')}</TableCell>
               <TableCell>{t('status.kind')}</TableCell>
+              {showClaimEnvironment && (
+                <TableCell>{t('status.environment')}</TableCell>
+              )}
+              {showCluster && <TableCell>{t('status.cluster')}</TableCell>}
               <TableCell>{t('status.ready')}</TableCell>
             </TableRow>
           </TableHead>
           <TableBody>
             {infrastructure.map(claim => (
               <TableRow key={claim.resource}>
-                <TableCell>{claim.resource}</TableCell>
+                <TableCell>
+                  {claim.resource}
+                  {claim.stale && <StaleMark />}
+                </TableCell>
                 <TableCell>{claim.kind}</TableCell>
+                {showClaimEnvironment && (
+                  <TableCell>
+                    {claim.environment
+                      ? capitalize(claim.environment)
+                      : t('status.shared')}
+                  </TableCell>
+                )}
+                {showCluster && <TableCell>{claim.cluster || '—'}</TableCell>}
                 <TableCell>
                   {claim.ready ? (
                     <StatusOK>{t('status.ready')}</StatusOK>
@@ -247,6 +286,24 @@ function StatusContent(props: {
           </TableBody>
         </Table>
       )}
+    </>
+  );
+}
+
+/** Marks a row whose cluster Cairn has lost its watch on. */
+function StaleMark() {
+  const { t } = useCairnTranslation();
+  return (
+    <>
+      {' '}
+      <Typography
+        component="span"
+        variant="caption"
+        color="error"
+        title={t('status.staleRowHint')}
+      >
+        {t('status.staleRow')}
+      </Typography>
     </>
   );
 }
