@@ -143,7 +143,7 @@ func newGuardedOver(t *testing.T, configure func(*Config), wrap func(store.Store
 	gateway, err := newGateway(gatewayCtx, api.inProcess)
 	require.NoError(t, err)
 	// As Run serves it.
-	slack, err := newSlack(cfg, authenticator, api, logger)
+	slack, err := newSlack(cfg, authenticator, api, logger, registry)
 	require.NoError(t, err)
 	if slack != nil {
 		t.Cleanup(slack.Close)

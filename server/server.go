@@ -147,7 +147,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	slack, err := newSlack(cfg, authenticator, api, logger)
+	slack, err := newSlack(cfg, authenticator, api, logger, registry)
 	if err != nil {
 		return err
 	}
@@ -201,7 +201,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 // newSlack is Cairn's Slack app when it is configured, nil otherwise: its
 // requests are made over the in-process channel as the Slack users'
 // Backstage users.
-func newSlack(cfg Config, authenticator *auth.Authenticator, api *api, logger *slog.Logger) (*chatops.Handler, error) {
+func newSlack(cfg Config, authenticator *auth.Authenticator, api *api, logger *slog.Logger, registry prometheus.Registerer) (*chatops.Handler, error) {
 	if !cfg.Slack.Enabled() {
 		return nil, nil
 	}
@@ -210,7 +210,7 @@ func newSlack(cfg Config, authenticator *auth.Authenticator, api *api, logger *s
 		As: func(ctx context.Context, p *auth.Principal) context.Context {
 			return asPrincipal(ctx, p, transportSlack)
 		},
-	}, cfg.CallTimeout, logger)
+	}, cfg.CallTimeout, logger, registry)
 }
 
 // slackHandler is h as the HTTP port serves it, nil for none.

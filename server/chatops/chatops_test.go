@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/slack-go/slack"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
@@ -94,7 +96,13 @@ type slackTest struct {
 	cairn     *fakeCairn
 	server    *httptest.Server
 	responses *slacktest.Receiver
+	registry  *prometheus.Registry
 	now       time.Time
+}
+
+// counted is cairn_slack_requests_total of an endpoint and outcome.
+func (st *slackTest) counted(endpoint, outcome string) float64 {
+	return testutil.ToFloat64(st.handler.requests.WithLabelValues(endpoint, outcome))
 }
 
 func newSlackTest(t *testing.T, configure func(*Config)) *slackTest {
@@ -123,7 +131,8 @@ func newSlackTest(t *testing.T, configure func(*Config)) *slackTest {
 	api := API{Provisioning: st.cairn, As: func(ctx context.Context, p *auth.Principal) context.Context {
 		return context.WithValue(ctx, principalKey{}, p)
 	}}
-	st.handler, err = New(cfg, users, api, 5*time.Second, slog.New(slog.DiscardHandler))
+	st.registry = prometheus.NewRegistry()
+	st.handler, err = New(cfg, users, api, 5*time.Second, slog.New(slog.DiscardHandler), st.registry)
 	require.NoError(t, err)
 	st.handler.now = func() time.Time { return st.now }
 	st.server = httptest.NewServer(st.handler)
@@ -207,6 +216,13 @@ func TestARequestSlackDidNotSignChangesNothing(t *testing.T) {
 
 	large := strings.Repeat("x", MaxBodyBytes+1)
 	require.Equal(t, http.StatusRequestEntityTooLarge, st.send(t, "/slack/commands", large, slacktest.Sign(testSecret, time.Now(), large)).status)
+	require.Equal(t, 4.0, st.counted(endpointCommands, outcomeUnsigned))
+	require.Equal(t, 1.0, st.counted(endpointCommands, outcomeReplayed))
+	require.Equal(t, 1.0, st.counted(endpointCommands, outcomeTooLarge))
+	require.Equal(t, 1.0, st.counted(endpointCommands, outcomeAccepted))
+	problems, err := testutil.GatherAndLint(st.registry)
+	require.NoError(t, err)
+	require.Empty(t, problems)
 }
 
 func TestAnUnmappedSlackUserIsToldSoAndNothingChanges(t *testing.T) {
@@ -220,6 +236,8 @@ func TestAnUnmappedSlackUserIsToldSoAndNothingChanges(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.status)
 	require.Contains(t, slacktest.Text(st.responses.Next(t)), "is not linked to a Cairn user")
 	require.Empty(t, st.cairn.recorded())
+	require.Equal(t, 1.0, st.counted(endpointCommands, outcomeUnmapped))
+	require.Equal(t, 1.0, st.counted(endpointInteractivity, outcomeUnmapped))
 }
 
 func TestCreateServiceActsAsTheSlackUsersBackstageUser(t *testing.T) {

@@ -93,7 +93,7 @@ func (c command) name() string {
 
 // serveCommand serves the /platform slash command.
 func (h *Handler) serveCommand(w http.ResponseWriter, r *http.Request) {
-	body, ok := h.verified(w, r)
+	body, ok := h.verified(w, r, endpointCommands)
 	if !ok {
 		return
 	}
@@ -101,16 +101,19 @@ func (h *Handler) serveCommand(w http.ResponseWriter, r *http.Request) {
 	parse.Body, parse.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
 	slash, err := slack.SlashCommandParse(parse)
 	if err != nil {
+		h.count(endpointCommands, outcomeBadRequest)
 		http.Error(w, "bad request: "+err.Error(), http.StatusBadRequest)
 		return
 	}
 	principal, ok := h.principal(slash.UserID)
 	if !ok {
+		h.count(endpointCommands, outcomeUnmapped)
 		writeMessage(w, notLinked(slash.UserID))
 		return
 	}
 	c, err := parseCommand(slash.Text)
 	if err != nil {
+		h.count(endpointCommands, outcomeAccepted)
 		writeMessage(w, helpMessage(err.Error()))
 		return
 	}
@@ -123,13 +126,15 @@ func (h *Handler) serveCommand(w http.ResponseWriter, r *http.Request) {
 	case "promote":
 		work = func(ctx context.Context) *slack.Msg { return h.promote(h.api.As(ctx, principal), c, slash) }
 	case "help":
+		h.count(endpointCommands, outcomeAccepted)
 		writeMessage(w, helpMessage(""))
 		return
 	default:
+		h.count(endpointCommands, outcomeAccepted)
 		writeMessage(w, helpMessage(fmt.Sprintf("Unknown action %q.", c.action)))
 		return
 	}
-	h.reply(w, r, slash.ResponseURL, ephemeral("Working on it: Cairn will answer here shortly."), work)
+	h.reply(w, r, endpointCommands, outcomeAccepted, slash.ResponseURL, ephemeral("Working on it: Cairn will answer here shortly."), work)
 }
 
 // requestID makes a Slack command's calls idempotent: Slack gives each
@@ -203,23 +208,29 @@ func (h *Handler) promote(ctx context.Context, c command, slash slack.SlashComma
 // Deny decide a promotion as the person who clicked, and Check status
 // shows a service's status to them.
 func (h *Handler) serveInteraction(w http.ResponseWriter, r *http.Request) {
-	body, ok := h.verified(w, r)
+	body, ok := h.verified(w, r, endpointInteractivity)
 	if !ok {
 		return
 	}
 	callback, err := interactionOf(body)
 	if err != nil {
+		h.count(endpointInteractivity, outcomeBadRequest)
 		http.Error(w, "bad request: "+err.Error(), http.StatusBadRequest)
 		return
 	}
 	actions := callback.ActionCallback.BlockActions
 	if callback.Type != slack.InteractionTypeBlockActions || len(actions) == 0 {
+		h.count(endpointInteractivity, outcomeAccepted)
 		w.WriteHeader(http.StatusOK) // nothing of Cairn's
 		return
 	}
 	action := actions[0]
 	principal, mapped := h.principal(callback.User.ID)
-	h.reply(w, r, callback.ResponseURL, nil, func(ctx context.Context) *slack.Msg {
+	outcome := outcomeAccepted
+	if !mapped {
+		outcome = outcomeUnmapped // told so at the response URL
+	}
+	h.reply(w, r, endpointInteractivity, outcome, callback.ResponseURL, nil, func(ctx context.Context) *slack.Msg {
 		if !mapped {
 			return notLinked(callback.User.ID)
 		}

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/slack-go/slack"
 
 	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
@@ -45,6 +46,31 @@ type Handler struct {
 	// finds none free is told to try again.
 	replies chan struct{}
 	wg      sync.WaitGroup
+
+	requests *prometheus.CounterVec // by endpoint and outcome
+}
+
+// Outcomes of a Slack request, as cairn_slack_requests_total counts them.
+const (
+	outcomeAccepted   = "accepted"
+	outcomeUnsigned   = "unsigned"
+	outcomeReplayed   = "replayed"
+	outcomeTooLarge   = "too_large"
+	outcomeUnmapped   = "unmapped_user"
+	outcomeBusy       = "busy"
+	outcomeBadRequest = "bad_request"
+)
+
+var outcomes = []string{outcomeAccepted, outcomeUnsigned, outcomeReplayed, outcomeTooLarge, outcomeUnmapped, outcomeBusy, outcomeBadRequest}
+
+// Endpoints, as cairn_slack_requests_total names them.
+const (
+	endpointCommands      = "commands"
+	endpointInteractivity = "interactivity"
+)
+
+func (h *Handler) count(endpoint, outcome string) {
+	h.requests.WithLabelValues(endpoint, outcome).Inc()
 }
 
 // maxReplies bounds the replies made at once.
@@ -53,7 +79,7 @@ const maxReplies = 64
 // New returns the handler of cfg, which should have passed Validate. The
 // Slack users are made principals by users; callTimeout bounds each
 // command.
-func New(cfg Config, users *auth.Authenticator, api API, callTimeout time.Duration, logger *slog.Logger) (*Handler, error) {
+func New(cfg Config, users *auth.Authenticator, api API, callTimeout time.Duration, logger *slog.Logger, registry prometheus.Registerer) (*Handler, error) {
 	cfg = cfg.WithDefaults()
 	raw, err := os.ReadFile(cfg.SigningSecretFile)
 	if err != nil {
@@ -67,6 +93,15 @@ func New(cfg Config, users *auth.Authenticator, api API, callTimeout time.Durati
 		cfg: cfg, secret: secret, users: map[string]*auth.Principal{}, api: api,
 		client: &http.Client{Timeout: 10 * time.Second}, logger: logger, now: time.Now,
 		replays: newReplays(), callTimeout: callTimeout, replies: make(chan struct{}, maxReplies),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cairn_slack_requests_total",
+			Help: "Requests to the Slack endpoints, by endpoint (commands, interactivity) and outcome (accepted, unsigned, replayed, too_large, unmapped_user, busy, bad_request).",
+		}, []string{"endpoint", "outcome"}),
+	}
+	for _, endpoint := range []string{endpointCommands, endpointInteractivity} {
+		for _, outcome := range outcomes {
+			h.requests.WithLabelValues(endpoint, outcome)
+		}
 	}
 	for i, u := range cfg.Users {
 		p, err := users.BackstageUser(u.User, append([]string{u.User}, u.Groups...))
@@ -77,6 +112,9 @@ func New(cfg Config, users *auth.Authenticator, api API, callTimeout time.Durati
 			return nil, fmt.Errorf("slack: users[%d]: %w", i, err)
 		}
 		h.users[u.SlackUser] = p
+	}
+	if err := registry.Register(h.requests); err != nil {
+		return nil, err
 	}
 	return h, nil
 }
@@ -105,17 +143,24 @@ func (h *Handler) Close() { h.wg.Wait() }
 // verified is the body of a request Slack signed, or false once the
 // refusal is written: 401 for a request that is not Slack's or was sent
 // before, 413 for one too large. Nothing is read from a refused request.
-func (h *Handler) verified(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+func (h *Handler) verified(w http.ResponseWriter, r *http.Request, endpoint string) ([]byte, bool) {
 	body, err := h.verifiedBody(r)
 	switch {
 	case errors.Is(err, errTooLarge):
+		h.count(endpoint, outcomeTooLarge)
 		http.Error(w, err.Error(), http.StatusRequestEntityTooLarge)
 		return nil, false
 	case errors.Is(err, errRemembers):
+		h.count(endpoint, outcomeBusy)
 		w.Header().Set("Retry-After", "10")
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		return nil, false
+	case errors.Is(err, errReplayed):
+		h.count(endpoint, outcomeReplayed)
+		http.Error(w, "unauthorized: "+err.Error(), http.StatusUnauthorized)
+		return nil, false
 	case err != nil:
+		h.count(endpoint, outcomeUnsigned)
 		http.Error(w, "unauthorized: "+err.Error(), http.StatusUnauthorized)
 		return nil, false
 	}
@@ -133,13 +178,16 @@ func (h *Handler) principal(slackUser string) (*auth.Principal, bool) {
 // answers ack at once and posts the reply to responseURL when it is. With
 // no ack (a button's click, whose response Slack ignores), it answers 200
 // at once and always posts the reply.
-func (h *Handler) reply(w http.ResponseWriter, r *http.Request, responseURL string, ack *slack.Msg, work func(ctx context.Context) *slack.Msg) {
+// The request is counted under outcome, or busy when no slot is free.
+func (h *Handler) reply(w http.ResponseWriter, r *http.Request, endpoint, outcome, responseURL string, ack *slack.Msg, work func(ctx context.Context) *slack.Msg) {
 	select {
 	case h.replies <- struct{}{}:
 	default:
+		h.count(endpoint, outcomeBusy)
 		writeMessage(w, ephemeral("Cairn is answering many Slack requests at once: try again in a moment."))
 		return
 	}
+	h.count(endpoint, outcome)
 	if ack == nil {
 		h.wg.Add(1)
 		go func() {
