@@ -3,6 +3,7 @@ package provisioning
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -129,13 +130,22 @@ func (s *Server) CreatePromotion(ctx context.Context, req *cairnv1.CreatePromoti
 
 // ListPromotions implements ProvisioningService.
 func (s *Server) ListPromotions(ctx context.Context, req *cairnv1.ListPromotionsRequest) (*cairnv1.ListPromotionsResponse, error) {
-	promotions, next, err := s.provisioner.ListPromotions(ctx, strings.TrimPrefix(req.GetParent(), "services/"), req.GetPageSize(), req.GetPageToken())
+	service := strings.TrimPrefix(req.GetParent(), "services/")
+	promotions, next, err := s.provisioner.ListPromotions(ctx, service, req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
+	mayDecide := func(store.Promotion) bool { return false }
+	if slices.ContainsFunc(promotions, func(p store.Promotion) bool { return p.State == StatePending }) {
+		if mayDecide, err = s.provisioner.MayDecide(ctx, service); err != nil {
+			return nil, err
+		}
+	}
 	resp := &cairnv1.ListPromotionsResponse{NextPageToken: next, Promotions: []*cairnv1.Promotion{}}
 	for _, p := range promotions {
-		resp.Promotions = append(resp.Promotions, promotionToProto(p))
+		out := promotionToProto(p)
+		out.CallerCanDecide = mayDecide(p)
+		resp.Promotions = append(resp.Promotions, out)
 	}
 	return resp, nil
 }

@@ -336,6 +336,25 @@ func (p *Provisioner) ListPromotions(ctx context.Context, service string, pageSi
 	return promotions, next, nil
 }
 
+// MayDecide returns what says whether the caller may decide a promotion
+// of service now, by the rules of Decide: it is pending, and the caller is
+// an approver acting for the service's team who did not request it.
+func (p *Provisioner) MayDecide(ctx context.Context, service string) (func(store.Promotion) bool, error) {
+	principal, _ := auth.FromContext(ctx)
+	if !principal.Has(auth.RoleApprover) {
+		return func(store.Promotion) bool { return false }, nil
+	}
+	prov, err := p.provisioningOf(ctx, service)
+	if err != nil {
+		return nil, err
+	}
+	forTeam := auth.ActsFor(ctx, prov.Spec.Team)
+	decider := auth.Name(ctx)
+	return func(pr store.Promotion) bool {
+		return forTeam && pr.State == StatePending && !auth.SamePrincipal(decider, pr.Requester)
+	}, nil
+}
+
 func promotionName(service string, id int64) string {
 	return fmt.Sprintf("services/%s/promotions/%d", service, id)
 }

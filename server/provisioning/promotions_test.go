@@ -222,3 +222,32 @@ func TestPromotionIntoAnEnvironmentTheServiceDoesNotDeployToIsRefused(t *testing
 		PromotionRequest{Service: "orders-service", Environment: "production", Revision: "v1"})
 	requireRefused(t, err, codes.FailedPrecondition, "NOT_DEPLOYED_TO_ENVIRONMENT")
 }
+
+func TestMayDecideFollowsTheRulesOfDecide(t *testing.T) {
+	h := newPromotionHarness(t, manifest.DefaultSettings(), "staging", "production")
+	requester := as("user:default/lee", auth.RoleApprover)
+	pending, err := h.p.RequestPromotion(requester, PromotionRequest{Service: "orders-service", Revision: "v1.0.0"})
+	require.NoError(t, err)
+	other := auth.NewContext(context.Background(), &auth.Principal{Name: "user:default/pat", Roles: []auth.Role{auth.RoleApprover}, Teams: []string{"team-payments"}})
+	for name, tc := range map[string]struct {
+		ctx  context.Context
+		want bool
+	}{
+		"AnApproverOfTheTeam":       {as("user:default/kai", auth.RoleApprover), true},
+		"TheRequester":              {requester, false},
+		"TheRequesterInAnotherCase": {as("user:default/Lee", auth.RoleApprover), false},
+		"AnApproverOfAnotherTeam":   {other, false},
+		"ADeveloperOfTheTeam":       {as("user:default/dev", auth.RoleDeveloper), false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			mayDecide, err := h.p.MayDecide(tc.ctx, "orders-service")
+			require.NoError(t, err)
+			require.Equal(t, tc.want, mayDecide(pending))
+		})
+	}
+	decided, err := h.p.Decide(as("user:default/kai", auth.RoleApprover), "orders-service", pending.ID, false, "not yet")
+	require.NoError(t, err)
+	mayDecide, err := h.p.MayDecide(as("user:default/kai", auth.RoleApprover), "orders-service")
+	require.NoError(t, err)
+	require.False(t, mayDecide(decided), "a decided promotion is decided by nobody")
+}

@@ -1054,10 +1054,15 @@ type Promotion struct {
 	Environment string `protobuf:"bytes,9,opt,name=environment,proto3" json:"environment,omitempty"`
 	// Set when the revision is one the environment ran before: the promotion
 	// rolls the environment back to it. A rollback is not checked against the
-	// environment before, and is audited as a promotion like any other.
-	Rollback      bool `protobuf:"varint,10,opt,name=rollback,proto3" json:"rollback,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// environment before, and its audit events say it is one.
+	Rollback bool `protobuf:"varint,10,opt,name=rollback,proto3" json:"rollback,omitempty"`
+	// In ListPromotions, whether the caller may approve or deny this
+	// promotion now: it is pending and the caller is an approver of the
+	// service's team other than its requester, as ApprovePromotion requires.
+	// A card shows its buttons by it; Cairn still checks every decision.
+	CallerCanDecide bool `protobuf:"varint,11,opt,name=caller_can_decide,json=callerCanDecide,proto3" json:"caller_can_decide,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Promotion) Reset() {
@@ -1156,6 +1161,13 @@ func (x *Promotion) GetEnvironment() string {
 func (x *Promotion) GetRollback() bool {
 	if x != nil {
 		return x.Rollback
+	}
+	return false
+}
+
+func (x *Promotion) GetCallerCanDecide() bool {
+	if x != nil {
+		return x.CallerCanDecide
 	}
 	return false
 }
@@ -1919,7 +1931,7 @@ const file_cairn_v1_provisioning_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tB!\xe0A\x02\xfaA\x1b\n" +
 	"\x19cairn.dev/ServiceResourceR\x04name\x12\x14\n" +
 	"\x05force\x18\x02 \x01(\bR\x05force\"\x1f\n" +
-	"\x1dRemoveServiceResourceResponse\"\xb6\x06\n" +
+	"\x1dRemoveServiceResourceResponse\"\xe7\x06\n" +
 	"\tPromotion\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12\xca\x02\n" +
 	"\brevision\x18\x02 \x01(\tB\xad\x02\xe0A\x02\xbaH\xa6\x02\xba\x01\xfd\x01\n" +
@@ -1934,7 +1946,8 @@ const file_cairn_v1_provisioning_proto_rawDesc = "" +
 	"decideTime\x12M\n" +
 	"\venvironment\x18\t \x01(\tB+\xbaH(r&\x18?2\"^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$R\venvironment\x12\x1f\n" +
 	"\brollback\x18\n" +
-	" \x01(\bB\x03\xe0A\x03R\brollback:Z\xeaAW\n" +
+	" \x01(\bB\x03\xe0A\x03R\brollback\x12/\n" +
+	"\x11caller_can_decide\x18\v \x01(\bB\x03\xe0A\x03R\x0fcallerCanDecide:Z\xeaAW\n" +
 	"\x13cairn.dev/Promotion\x12)services/{service}/promotions/{promotion}*\n" +
 	"promotions2\tpromotion\"\xf6\x01\n" +
 	"\x16CreatePromotionRequest\x12e\n" +

@@ -1253,6 +1253,13 @@ export interface components {
         /** @description A request to deploy a revision to production. */
         v1Promotion: {
             /**
+             * @description In ListPromotions, whether the caller may approve or deny this
+             *     promotion now: it is pending and the caller is an approver of the
+             *     service's team other than its requester, as ApprovePromotion requires.
+             *     A card shows its buttons by it; Cairn still checks every decision.
+             */
+            readonly callerCanDecide?: boolean;
+            /**
              * Format: date-time
              * @description When it was requested.
              */
@@ -1285,7 +1292,7 @@ export interface components {
             /**
              * @description Set when the revision is one the environment ran before: the promotion
              *     rolls the environment back to it. A rollback is not checked against the
-             *     environment before, and is audited as a promotion like any other.
+             *     environment before, and its audit events say it is one.
              */
             readonly rollback?: boolean;
             /** @description pending, approved or denied. */
