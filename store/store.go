@@ -23,6 +23,7 @@ type Store interface {
 	BudgetStore
 	MetricsStore
 	PlatformStore
+	NotificationStore
 
 	// Migrate brings the schema up to date. Running it again is a no-op.
 	Migrate(ctx context.Context) error
@@ -606,4 +607,58 @@ type ActiveServiceCount struct {
 	Team        string
 	Environment string
 	Count       int64
+}
+
+// NotificationStore is the outbox of the messages Cairn sends (a team's
+// Slack channel, Backstage's notifications): each kept until it is sent,
+// so that a crash or a restart loses none, and keyed by its event and
+// destination, so that several replicas enqueueing one event keep one.
+type NotificationStore interface {
+	// EnqueueNotifications keeps each of ns whose Key is not kept yet, and
+	// returns how many were new. Key, Destination and Kind are required.
+	EnqueueNotifications(ctx context.Context, ns []Notification) (int, error)
+	// ClaimNotifications returns up to limit notifications due at now
+	// (not sent, not given up, their next attempt reached, no other
+	// claim's lease running), oldest first, and leases them until until:
+	// no other claim returns them before then.
+	ClaimNotifications(ctx context.Context, now, until time.Time, limit int) ([]Notification, error)
+	// MarkNotificationSent records notification id sent at at.
+	MarkNotificationSent(ctx context.Context, id int64, at time.Time) error
+	// RetryNotification records a failed attempt at notification id: one
+	// more attempt, lastError, and the next attempt at next; a zero next
+	// gives it up. The lease ends.
+	RetryNotification(ctx context.Context, id int64, lastError string, next time.Time) error
+	// ListNotifications lists the notifications of a destination, newest
+	// first, up to limit (all destinations for "").
+	ListNotifications(ctx context.Context, destination string, limit int) ([]Notification, error)
+
+	// PromotionsToNotify returns up to limit promotions whose state is
+	// not the one last notified (MarkPromotionNotified), oldest first.
+	// Promotions recorded before notifications existed count as notified.
+	PromotionsToNotify(ctx context.Context, limit int) ([]Promotion, error)
+	// MarkPromotionNotified records that the promotion was notified in
+	// state.
+	MarkPromotionNotified(ctx context.Context, service string, id int64, state string) error
+}
+
+// Notification is one message to one destination.
+type Notification struct {
+	ID int64 // set by the store, increasing
+	// Key names the event and the destination, such as
+	// promotion/orders-service/3/pending slack:team-orders.
+	Key string
+	// Destination is where it goes: slack:TEAM (the team's channel) or
+	// backstage:ENTITYREF (a Backstage notification's recipient).
+	Destination string
+	// Kind is what happened: promotion_requested, promotion_approved, ...
+	Kind          string
+	Team, Service string
+	// Title and Text are the message, Link a page it is about.
+	Title, Text, Link string
+	CreateTime        time.Time
+	Attempts          int
+	LastError         string
+	NextAttemptTime   time.Time
+	SentTime          time.Time // zero until sent
+	GaveUp            bool
 }

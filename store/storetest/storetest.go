@@ -115,6 +115,11 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"CreatePromotionWithoutEnvironmentIsToProduction", testCreatePromotionWithoutEnvironment},
 		{"CreatePromotionWithRecordedRequestIDKeepsTheFirstEnvironmentAndRollback", testCreatePromotionRequestIDAgainKeepsTheFirstEnvironment},
 
+		{"EnqueueNotificationsKeepsEachKeyOnce", testEnqueueNotificationsKeepsEachKeyOnce},
+		{"ClaimNotificationsLeasesThemToOneSender", testClaimNotificationsLeasesThemToOneSender},
+		{"ConcurrentClaimsNeverShareANotification", testConcurrentClaimsNeverShareANotification},
+		{"PromotionsToNotifyFollowEachState", testPromotionsToNotifyFollowEachState},
+
 		{"ReplaceBillingSumsEachServicesResourcesPerMonth", testReplaceBillingSumsEachServicesResourcesPerMonth},
 		{"ReplaceBillingSummarisesTheImport", testReplaceBillingSummarisesTheImport},
 		{"ReimportOfAMonthReplacesItAndKeepsTheOthers", testReimportOfAMonthReplacesItAndKeepsTheOthers},

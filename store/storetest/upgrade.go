@@ -107,7 +107,7 @@ func RequireIDsScopedAndNamesRetired(t *testing.T, s store.Store) {
 // promotions of cart that TestMigrationNamesProductionTheEnvironmentOfEarlierPromotions
 // wrote on 2031-05-14 (at gives its hours): req-q, approved, then req-p,
 // pending. Each is to production and no rollback, and keeps them once
-// decided or requested again.
+// decided or requested again; and migration 0012 counts them notified.
 func RequirePromotionsToProduction(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	at := func(hour int) time.Time { return time.Date(2031, 5, 14, hour, 0, 0, 0, time.UTC) }
@@ -128,6 +128,10 @@ func RequirePromotionsToProduction(t *testing.T, s store.Store) {
 		require.NoError(t, err)
 		require.Equal(t, want, read)
 	}
+	// Nor are they news: an upgrade notifies nobody of them.
+	due, err := s.PromotionsToNotify(ctx, 10)
+	require.NoError(t, err)
+	require.Empty(t, due, "promotions recorded before notifications count as notified")
 
 	again, created, err := s.CreatePromotion(ctx, store.Promotion{
 		Service: "cart", RequestID: "req-p", Revision: "v2", Requester: "ci-b", Environment: "staging", Rollback: true,

@@ -89,6 +89,18 @@ type Executor interface {
 	PutBudget(ctx context.Context, b store.Budget, now time.Time) (store.Budget, error)
 	GetBudget(ctx context.Context, team string) (store.Budget, error)
 
+	// EnqueueNotification keeps n, stamped at now (its first attempt then
+	// too), unless its key is kept: created says which.
+	EnqueueNotification(ctx context.Context, n store.Notification, now time.Time) (created bool, err error)
+	ClaimNotifications(ctx context.Context, now, until time.Time, limit int) ([]store.Notification, error)
+	// MarkNotificationSent and RetryNotification change a notification
+	// not sent yet: found says there was one.
+	MarkNotificationSent(ctx context.Context, id int64, at time.Time) (found bool, err error)
+	RetryNotification(ctx context.Context, id int64, lastError string, next time.Time, gaveUp bool) (found bool, err error)
+	ListNotifications(ctx context.Context, destination string, limit int) ([]store.Notification, error)
+	PromotionsToNotify(ctx context.Context, limit int) ([]store.Promotion, error)
+	MarkPromotionNotified(ctx context.Context, service string, id int64, state string) error
+
 	// LockServiceEvents takes the lock on which the writers of one
 	// service's deployments and incidents take turns, until the
 	// transaction ends: a no-op where every write transaction holds the

@@ -99,6 +99,25 @@ type Incident struct {
 	RecordedAt    time.Time
 }
 
+type Notification struct {
+	ID              int64
+	Key             string
+	Destination     string
+	Kind            string
+	Team            string
+	Service         string
+	Title           string
+	Text            string
+	Link            string
+	CreateTime      time.Time
+	Attempts        int32
+	LastError       string
+	NextAttemptTime time.Time
+	LeaseUntil      time.Time
+	SentTime        pgtype.Timestamptz
+	GaveUp          bool
+}
+
 type Promotion struct {
 	ID          int64
 	Service     string
@@ -112,6 +131,11 @@ type Promotion struct {
 	DecideTime  pgtype.Timestamptz
 	Environment string
 	Rollback    bool
+}
+
+type PromotionNotified struct {
+	PromotionID int64
+	State       string
 }
 
 type Provisioning struct {

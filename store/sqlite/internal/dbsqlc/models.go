@@ -96,6 +96,25 @@ type Incident struct {
 	RecordedAt    int64
 }
 
+type Notification struct {
+	ID              int64
+	Key             string
+	Destination     string
+	Kind            string
+	Team            string
+	Service         string
+	Title           string
+	Text            string
+	Link            string
+	CreateTime      int64
+	Attempts        int64
+	LastError       string
+	NextAttemptTime int64
+	LeaseUntil      int64
+	SentTime        sql.NullInt64
+	GaveUp          bool
+}
+
 type Promotion struct {
 	ID          int64
 	Service     string
@@ -109,6 +128,11 @@ type Promotion struct {
 	DecideTime  sql.NullInt64
 	Environment string
 	Rollback    bool
+}
+
+type PromotionNotified struct {
+	PromotionID int64
+	State       string
 }
 
 type Provisioning struct {
