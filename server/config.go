@@ -17,6 +17,7 @@ import (
 
 	"github.com/cairn-dev/cairn/server/auth"
 	"github.com/cairn-dev/cairn/server/chatops"
+	"github.com/cairn-dev/cairn/server/notify"
 	"github.com/cairn-dev/cairn/server/cost"
 	"github.com/cairn-dev/cairn/server/delivery"
 	"github.com/cairn-dev/cairn/server/kube/manifest"
@@ -69,6 +70,9 @@ type Config struct {
 	// Slack is set in the file only (the users and URLs), except its
 	// signing secret's file, which --slack-signing-secret-file also sets.
 	Slack chatops.Config `yaml:"slack"`
+	// Notifications is set in the file only: the teams' Slack channels and
+	// Backstage's notifications backend.
+	Notifications notify.Config `yaml:"notifications"`
 }
 
 // KubeConfig is where provisioning happens.
@@ -360,6 +364,9 @@ func (c *Config) validate() error {
 		errs = append(errs, err)
 	}
 	if err := c.Slack.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Notifications.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if c.Slack.Enabled() && len(c.Slack.Users) > 0 && c.Auth.Backstage.JWKSURL == "" {

@@ -158,14 +158,13 @@ func TestLoadConfigSetsTheConnectionAndStreamLimitsFromEachSource(t *testing.T) 
 
 // TestTheDocumentedPromotionPathLoads loads the example path of
 // docs/provisioning.md as Cairn's config file.
-// documentedYAML is the first YAML block under heading in
-// docs/provisioning.md.
-func documentedYAML(t *testing.T, heading string) string {
+// documentedYAML is the first YAML block under heading in docs/page.
+func documentedYAML(t *testing.T, page, heading string) string {
 	t.Helper()
-	doc, err := os.ReadFile(filepath.Join("..", "docs", "provisioning.md"))
+	doc, err := os.ReadFile(filepath.Join("..", "docs", page))
 	require.NoError(t, err)
 	_, section, found := strings.Cut(string(doc), "\n"+heading+"\n")
-	require.True(t, found, "docs/provisioning.md has no %q section", heading)
+	require.True(t, found, "docs/%s has no %q section", page, heading)
 	_, block, found := strings.Cut(section, "```yaml\n")
 	require.True(t, found, "section %q shows no YAML", heading)
 	block, _, _ = strings.Cut(block, "```")
@@ -173,7 +172,7 @@ func documentedYAML(t *testing.T, heading string) string {
 }
 
 func TestTheDocumentedPromotionPathLoads(t *testing.T) {
-	cfg, err := LoadConfig([]string{"--config", writeConfig(t, documentedYAML(t, "## Environments"))}, env(nil), io.Discard)
+	cfg, err := LoadConfig([]string{"--config", writeConfig(t, documentedYAML(t, "provisioning.md", "## Environments"))}, env(nil), io.Discard)
 	require.NoError(t, err)
 	settings := cfg.Kubernetes.settings()
 	require.Equal(t, []string{"dev", "staging", "production"}, settings.EnvironmentNames())
@@ -187,7 +186,7 @@ func TestTheDocumentedPromotionPathLoads(t *testing.T) {
 }
 
 func TestTheDocumentedClaimsPerEnvironmentLoad(t *testing.T) {
-	cfg, err := LoadConfig([]string{"--config", writeConfig(t, documentedYAML(t, "### Claims per environment"))}, env(nil), io.Discard)
+	cfg, err := LoadConfig([]string{"--config", writeConfig(t, documentedYAML(t, "provisioning.md", "### Claims per environment"))}, env(nil), io.Discard)
 	require.NoError(t, err)
 	settings := cfg.Kubernetes.settings()
 	production, _ := settings.Environment("production")
@@ -195,6 +194,18 @@ func TestTheDocumentedClaimsPerEnvironmentLoad(t *testing.T) {
 	plan := manifest.Plan{Service: "orders-service", Team: "team-orders", Environments: []string{"dev", "staging", "production"}}
 	require.Equal(t, []manifest.ClaimSet{{Namespace: "team-orders"}, {Environment: "production", Namespace: "team-orders-production"}},
 		settings.ClaimSets(plan), "as the section says")
+}
+
+func TestTheDocumentedSlackAndNotificationsLoad(t *testing.T) {
+	cfg, err := LoadConfig([]string{"--config", writeConfig(t, documentedYAML(t, "slack.md", "## Setting up the app"))}, env(nil), io.Discard)
+	require.NoError(t, err)
+	require.Len(t, cfg.Slack.Users, 2)
+	require.Equal(t, "/etc/cairn/slack/signing-secret", cfg.Slack.SigningSecretFile)
+
+	cfg, err = LoadConfig([]string{"--config", writeConfig(t, documentedYAML(t, "notifications.md", "## Setting them up"))}, env(nil), io.Discard)
+	require.NoError(t, err)
+	require.True(t, cfg.Notifications.Enabled())
+	require.Equal(t, "team-orders", cfg.Notifications.Slack[0].Team)
 }
 
 // TestTheDeployedEnvironmentExamplesLoad loads deploy/environments as

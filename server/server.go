@@ -37,6 +37,7 @@ import (
 	"github.com/cairn-dev/cairn/server/auth"
 	"github.com/cairn-dev/cairn/server/catalog"
 	"github.com/cairn-dev/cairn/server/chatops"
+	"github.com/cairn-dev/cairn/server/notify"
 	"github.com/cairn-dev/cairn/server/cost"
 	"github.com/cairn-dev/cairn/server/delivery"
 	"github.com/cairn-dev/cairn/server/entityref"
@@ -150,6 +151,16 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	slack, err := newSlack(cfg, authenticator, api, logger, registry)
 	if err != nil {
 		return err
+	}
+	if cfg.Notifications.Enabled() {
+		notifier, err := notify.New(cfg.Notifications, st, logger, registry)
+		if err != nil {
+			return err
+		}
+		group.Go(func() error {
+			notifier.Run(runCtx)
+			return nil
+		})
 	}
 	ready := &readiness{store: st, health: healthSrv, logger: logger}
 	// handlers counts the HTTP handlers running: http.Server.Close does

@@ -170,3 +170,60 @@ func TestSlackCreatesPromotesAndApprovesAsThePeopleInIt(t *testing.T) {
 		require.Len(t, r.body["promotions"].([]any), 1, "no promotion was requested")
 	})
 }
+
+// A promotion's notifications reach the team's channel and Backstage once
+// each, though Cairn is killed while they are failing and started again.
+func TestNotificationsOfAPromotionSurviveAKilledCairnOnceEach(t *testing.T) {
+	env := kubetest.Start(t)
+	iss := authtest.NewIssuer(t)
+	channel, backstage := slacktest.NewReceiver(t), slacktest.NewReceiver(t)
+	channel.SetFailing(true)
+	backstage.SetFailing(true)
+	dir := t.TempDir()
+	hook, token := filepath.Join(dir, "hook"), filepath.Join(dir, "token")
+	require.NoError(t, os.WriteFile(hook, []byte(channel.URL+"/services/T0/B0/orders"), 0o600))
+	require.NoError(t, os.WriteFile(token, []byte("cairn-notifications-token"), 0o600))
+	config := writeConfig(t, fmt.Sprintf(`    - name: orders-lead
+      sha256: %s
+      roles: [developer, approver]
+      teams: [team-orders]
+  backstage:
+    jwksUrl: %s
+    issuer: %s
+    audience: %s
+notifications:
+  interval: 200ms
+  slack:
+    - {team: team-orders, webhookUrlFile: %s}
+  backstage: {url: %s, tokenFile: %s}
+`, tokenHash(ordersDeveloperToken), iss.JWKSURL, iss.URL, authtest.Audience, hook, backstage.URL, token))
+	storeURL := engines[0].storeURL(t)
+	p := launchCairnWithConfig(t, storeURL, config, "--kubeconfig", env.Kubeconfig(t))
+	p.waitHealth(t, healthpb.HealthCheckResponse_SERVING)
+
+	r := p.restAs(t, ordersDeveloperToken, "POST", "/v1/services", strings.NewReader(`{"name": "orders-notified", "owner": "group:default/team-orders",
+  "environments": ["staging", "production"], "repositoryUrl": "https://github.com/company/orders-notified.git"}`))
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+	r = p.restAs(t, ordersDeveloperToken, "POST", "/v1/services/orders-notified/promotions", strings.NewReader(`{"promotion": {"revision": "v2.0.0"}}`))
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+	require.Eventually(t, func() bool { return channel.Refused() > 0 && backstage.Refused() > 0 }, 30*time.Second, 50*time.Millisecond,
+		"Cairn did not try to notify")
+
+	require.NoError(t, p.cmd.Process.Kill())
+	<-p.exited
+	channel.SetFailing(false)
+	backstage.SetFailing(false)
+	again := launchCairnWithConfig(t, storeURL, config, "--kubeconfig", env.Kubeconfig(t))
+	again.waitHealth(t, healthpb.HealthCheckResponse_SERVING)
+
+	message := channel.Next(t)
+	require.Equal(t, "/services/T0/B0/orders", message["path"])
+	require.Contains(t, slacktest.Text(message), "orders-lead asks to promote v2.0.0 of orders-notified into production.")
+	notification := backstage.Next(t)
+	require.Equal(t, "/api/notifications/notifications", notification["path"])
+	require.Equal(t, []any{"group:default/team-orders"}, notification["recipients"].(map[string]any)["entityRef"])
+	// Several more passes: nothing else arrives.
+	time.Sleep(time.Second)
+	require.Zero(t, channel.Pending(), "one message in the channel")
+	require.Zero(t, backstage.Pending(), "one notification in Backstage")
+}

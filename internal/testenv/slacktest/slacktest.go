@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -36,13 +37,33 @@ func Sign(secret string, ts time.Time, body string) http.Header {
 type Receiver struct {
 	URL    string // with no trailing slash
 	posted chan map[string]any
+	// failing, while set, answers 503 and keeps nothing; refused counts
+	// those answers.
+	failing, refused atomic.Int64
 }
+
+// SetFailing makes the receiver answer 503 (true) or take messages again.
+func (r *Receiver) SetFailing(failing bool) {
+	if failing {
+		r.failing.Store(1)
+	} else {
+		r.failing.Store(0)
+	}
+}
+
+// Refused is how many messages the receiver refused while failing.
+func (r *Receiver) Refused() int64 { return r.refused.Load() }
 
 // NewReceiver starts a Receiver, closed when the test ends.
 func NewReceiver(t testing.TB) *Receiver {
 	t.Helper()
 	r := &Receiver{posted: make(chan map[string]any, 64)}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if r.failing.Load() == 1 {
+			r.refused.Add(1)
+			http.Error(w, "unavailable", http.StatusServiceUnavailable)
+			return
+		}
 		var msg map[string]any
 		if err := json.NewDecoder(req.Body).Decode(&msg); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
