@@ -17,10 +17,10 @@ import (
 
 	"github.com/cairn-dev/cairn/server/auth"
 	"github.com/cairn-dev/cairn/server/chatops"
-	"github.com/cairn-dev/cairn/server/notify"
 	"github.com/cairn-dev/cairn/server/cost"
 	"github.com/cairn-dev/cairn/server/delivery"
 	"github.com/cairn-dev/cairn/server/kube/manifest"
+	"github.com/cairn-dev/cairn/server/notify"
 )
 
 // EnvPrefix starts the environment variable of every setting: --grpc-addr
