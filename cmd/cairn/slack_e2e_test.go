@@ -7,7 +7,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -64,17 +63,8 @@ slack:
 // post sends form to a Slack endpoint of Cairn with headers.
 func (a *slackApp) post(t *testing.T, path string, form url.Values, header http.Header) (int, map[string]any) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, "http://"+a.p.httpAddr+path, strings.NewReader(form.Encode()))
-	require.NoError(t, err)
-	req.Header = header
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	var msg map[string]any
-	_ = json.Unmarshal(raw, &msg)
-	return resp.StatusCode, msg
+	r := slacktest.Send(t, "http://"+a.p.httpAddr+path, form.Encode(), header)
+	return r.Status, r.Body
 }
 
 // command runs /platform text as a Slack user, signed, and returns Cairn's

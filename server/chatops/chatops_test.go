@@ -3,7 +3,6 @@ package chatops
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -141,26 +140,12 @@ func newSlackTest(t *testing.T, configure func(*Config)) *slackTest {
 	return st
 }
 
-type slackResponse struct {
-	status int
-	body   map[string]any
-	raw    string
-}
-
 func (st *slackTest) send(t *testing.T, path, body string, header http.Header) slackResponse {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, st.server.URL+path, strings.NewReader(body))
-	require.NoError(t, err)
-	req.Header = header
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	out := slackResponse{status: resp.StatusCode, raw: string(raw)}
-	_ = json.Unmarshal(raw, &out.body)
-	return out
+	return slacktest.Send(t, st.server.URL+path, body, header)
 }
+
+type slackResponse = slacktest.Response
 
 // command sends /platform text as Slack would, signed, from a Slack user.
 func (st *slackTest) command(t *testing.T, user, text string) slackResponse {
@@ -201,21 +186,21 @@ func TestARequestSlackDidNotSignChangesNothing(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := st.send(t, "/slack/commands", body, header)
-			require.Equal(t, http.StatusUnauthorized, r.status, r.raw)
+			require.Equal(t, http.StatusUnauthorized, r.Status, r.Raw)
 		})
 	}
 	t.Run("Replayed", func(t *testing.T) {
 		signed := slacktest.Sign(testSecret, time.Now(), body)
 		st.cairn.promoted = &cairnv1.Promotion{Name: "services/orders-service/promotions/1", State: "pending"}
-		require.Equal(t, http.StatusOK, st.send(t, "/slack/commands", body, signed).status)
+		require.Equal(t, http.StatusOK, st.send(t, "/slack/commands", body, signed).Status)
 		r := st.send(t, "/slack/commands", body, signed)
-		require.Equal(t, http.StatusUnauthorized, r.status, r.raw)
-		require.Contains(t, r.raw, "sent before")
+		require.Equal(t, http.StatusUnauthorized, r.Status, r.Raw)
+		require.Contains(t, r.Raw, "sent before")
 	})
 	require.Equal(t, []string{"CreatePromotion user:default/jane"}, st.cairn.recorded(), "only the first signed request reached Cairn")
 
 	large := strings.Repeat("x", MaxBodyBytes+1)
-	require.Equal(t, http.StatusRequestEntityTooLarge, st.send(t, "/slack/commands", large, slacktest.Sign(testSecret, time.Now(), large)).status)
+	require.Equal(t, http.StatusRequestEntityTooLarge, st.send(t, "/slack/commands", large, slacktest.Sign(testSecret, time.Now(), large)).Status)
 	require.Equal(t, 4.0, st.counted(endpointCommands, outcomeUnsigned))
 	require.Equal(t, 1.0, st.counted(endpointCommands, outcomeReplayed))
 	require.Equal(t, 1.0, st.counted(endpointCommands, outcomeTooLarge))
@@ -228,12 +213,12 @@ func TestARequestSlackDidNotSignChangesNothing(t *testing.T) {
 func TestAnUnmappedSlackUserIsToldSoAndNothingChanges(t *testing.T) {
 	st := newSlackTest(t, nil)
 	r := st.command(t, "UNKNOWN9", "create-service orders-service --team team-orders --template go-service")
-	require.Equal(t, http.StatusOK, r.status)
-	require.Equal(t, "ephemeral", r.body["response_type"])
-	require.Contains(t, slacktest.Text(r.body), "Your Slack user (UNKNOWN9) is not linked to a Cairn user, so Cairn did nothing")
+	require.Equal(t, http.StatusOK, r.Status)
+	require.Equal(t, "ephemeral", r.Body["response_type"])
+	require.Contains(t, slacktest.Text(r.Body), "Your Slack user (UNKNOWN9) is not linked to a Cairn user, so Cairn did nothing")
 
 	r = st.click(t, "UNKNOWN9", actionApprove, "services/orders-service/promotions/1")
-	require.Equal(t, http.StatusOK, r.status)
+	require.Equal(t, http.StatusOK, r.Status)
 	require.Contains(t, slacktest.Text(st.responses.Next(t)), "is not linked to a Cairn user")
 	require.Empty(t, st.cairn.recorded())
 	require.Equal(t, 1.0, st.counted(endpointCommands, outcomeUnmapped))
@@ -245,16 +230,16 @@ func TestCreateServiceActsAsTheSlackUsersBackstageUser(t *testing.T) {
 	st.cairn.created = &cairnv1.CreateServiceResponse{Service: "orders-service", Status: "provisioning",
 		Environments: []string{"staging"}, Resources: []string{"database:postgresql"}, Repository: "https://github.com/company/orders-service.git"}
 	r := st.command(t, "UJANE1", "create-service orders-service --team team-orders --template node-service --db postgresql")
-	require.Equal(t, http.StatusOK, r.status, r.raw)
+	require.Equal(t, http.StatusOK, r.Status, r.Raw)
 	require.Equal(t, "Service *orders-service* is provisioning.\nEnvironments: staging\nResources: database:postgresql\nRepository: https://github.com/company/orders-service.git",
-		slacktest.Text(r.body))
-	buttons := r.body["blocks"].([]any)[1].(map[string]any)["elements"].([]any)
+		slacktest.Text(r.Body))
+	buttons := r.Body["blocks"].([]any)[1].(map[string]any)["elements"].([]any)
 	require.Equal(t, actionStatus, buttons[0].(map[string]any)["action_id"])
 	require.Equal(t, "https://backstage.example.com/catalog/default/component/orders-service", buttons[1].(map[string]any)["url"])
 	require.Equal(t, []string{"CreateService user:default/jane"}, st.cairn.recorded())
 
 	r = st.command(t, "UJANE1", "create-service orders-service --db postgresql")
-	require.Contains(t, slacktest.Text(r.body), "Missing --team, --template.")
+	require.Contains(t, slacktest.Text(r.Body), "Missing --team, --template.")
 }
 
 func TestAReplyThatOutlastsSlacksWaitIsAcknowledgedThenPosted(t *testing.T) {
@@ -267,8 +252,8 @@ func TestAReplyThatOutlastsSlacksWaitIsAcknowledgedThenPosted(t *testing.T) {
 		"trigger_id": {"1.2.late"}, "response_url": {st.handler.cfg.ResponseURLPrefix + "commands/1"},
 	}.Encode()
 	r := st.send(t, "/slack/commands", body, slacktest.Sign(testSecret, time.Now(), body))
-	require.Equal(t, http.StatusOK, r.status)
-	require.Contains(t, slacktest.Text(r.body), "Working on it")
+	require.Equal(t, http.StatusOK, r.Status)
+	require.Contains(t, slacktest.Text(r.Body), "Working on it")
 
 	posted := st.responses.Next(t)
 	require.Equal(t, "/commands/1", posted["path"])
@@ -283,7 +268,7 @@ func TestAClickDecidesAsTheClickerAndARefusalIsTheirsAlone(t *testing.T) {
 	st := newSlackTest(t, nil)
 	st.cairn.err, _ = apierr.Rewrite(apierr.PermissionDenied("OWN_REQUEST", "a promotion is decided by someone other than its requester"),
 		cairnv1.ProvisioningService_ApprovePromotion_FullMethodName)
-	require.Equal(t, http.StatusOK, st.click(t, "UJANE1", actionApprove, "services/orders-service/promotions/7").status)
+	require.Equal(t, http.StatusOK, st.click(t, "UJANE1", actionApprove, "services/orders-service/promotions/7").Status)
 	refusal := st.responses.Next(t)
 	require.Equal(t, "ephemeral", refusal["response_type"])
 	require.Equal(t, false, refusal["replace_original"], "the request stays for an approver")
@@ -293,7 +278,7 @@ func TestAClickDecidesAsTheClickerAndARefusalIsTheirsAlone(t *testing.T) {
 	st.cairn.err = nil
 	st.cairn.decided = &cairnv1.Promotion{Name: "services/orders-service/promotions/7", Revision: "v1.4.0", Environment: "production",
 		State: "approved", Requester: "user:default/jane", Decider: "user:default/lee"}
-	require.Equal(t, http.StatusOK, st.click(t, "ULEE22", actionApprove, "services/orders-service/promotions/7").status)
+	require.Equal(t, http.StatusOK, st.click(t, "ULEE22", actionApprove, "services/orders-service/promotions/7").Status)
 	approved := st.responses.Next(t)
 	require.Equal(t, true, approved["replace_original"])
 	require.Contains(t, slacktest.Text(approved), "*Approved* by user:default/lee: syncing production.")
@@ -315,7 +300,7 @@ func TestAResponseURLOutsideSlacksIsNeverPosted(t *testing.T) {
 	st.cairn.promoted = &cairnv1.Promotion{Name: "services/orders-service/promotions/2", State: "pending"}
 	body := url.Values{"text": {"promote orders-service --revision v1"}, "user_id": {"UJANE1"}, "trigger_id": {"x"},
 		"response_url": {"http://169.254.169.254/latest/meta-data"}}.Encode()
-	require.Equal(t, http.StatusOK, st.send(t, "/slack/commands", body, slacktest.Sign(testSecret, time.Now(), body)).status)
+	require.Equal(t, http.StatusOK, st.send(t, "/slack/commands", body, slacktest.Sign(testSecret, time.Now(), body)).Status)
 	st.handler.Close()
 	require.Zero(t, st.responses.Pending())
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -124,4 +125,29 @@ func Buttons(t testing.TB, msg map[string]any) []string {
 func stringOf(v any) string {
 	s, _ := v.(string)
 	return s
+}
+
+// Response is Cairn's answer to a request Slack would send: its status,
+// its body, and the body as JSON when it is.
+type Response struct {
+	Status int
+	Raw    string
+	Body   map[string]any
+}
+
+// Send posts body to url with header, as Slack posts a command or an
+// interaction.
+func Send(t testing.TB, url, body string, header http.Header) Response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header = header
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	out := Response{Status: resp.StatusCode, Raw: string(raw)}
+	_ = json.Unmarshal(raw, &out.Body)
+	return out
 }
