@@ -153,7 +153,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		return err
 	}
 	if cfg.Notifications.Enabled() {
-		notifier, err := notify.New(cfg.Notifications, st, logger, registry)
+		notifier, err := notify.New(cfg.Notifications, st, []notify.Source{api.cost.BudgetAlerts()}, logger, registry)
 		if err != nil {
 			return err
 		}
@@ -278,6 +278,8 @@ type api struct {
 	health    *health.Server
 	inProcess *inprocgrpc.Channel
 	streams   *streamGate // of both
+	// cost is CostService, whose budget alerts the notifier reads.
+	cost *cost.Server
 }
 
 func newAPI(cfg Config, logger *slog.Logger, st store.Store, provisioner *provisioning.Provisioner, metricsSrv *delivery.Server, workloads cost.Workloads, g *guard, registry *prometheus.Registry) (*api, error) {
@@ -336,6 +338,7 @@ func newAPI(cfg Config, logger *slog.Logger, st store.Store, provisioner *provis
 	catalogSrv := catalog.NewServer(catalog.New(st, teams))
 	provisioningSrv := provisioning.NewServer(provisioner)
 	costSrv := cost.NewServer(st, cfg.Cost, workloads, teams, cfg.Kubernetes.settings())
+	a.cost = costSrv
 	auditSrv := audit.NewServer(st)
 	for _, r := range []grpc.ServiceRegistrar{a.grpc, a.inProcess} {
 		cairnv1.RegisterCatalogServiceServer(r, catalogSrv)

@@ -398,6 +398,8 @@ type BudgetStore interface {
 	PutBudget(ctx context.Context, b Budget) (Budget, error)
 	// GetBudget returns the team's budget or ErrNotFound.
 	GetBudget(ctx context.Context, team string) (Budget, error)
+	// ListBudgets returns every team's budget, by team.
+	ListBudgets(ctx context.Context) ([]Budget, error)
 }
 
 // Budget is a team's monthly budget.

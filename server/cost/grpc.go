@@ -36,8 +36,7 @@ type Store interface {
 	ListServices(ctx context.Context, filter store.ServiceFilter, after string, limit int) ([]*store.Service, error)
 	GetProvisioning(ctx context.Context, service string) (store.Provisioning, error)
 	store.BillingStore
-	PutBudget(ctx context.Context, b store.Budget) (store.Budget, error)
-	GetBudget(ctx context.Context, team string) (store.Budget, error)
+	store.BudgetStore
 }
 
 // Server serves CostService. Methods it does not implement yet answer

@@ -1,7 +1,7 @@
 // Package notify tells people what Cairn did and what waits for them: a
 // promotion requested (to the owning team), approved or denied (to its
-// requester), in the team's Slack channel and in Backstage's
-// notifications. Each message is kept in the store's outbox before it is
+// requester), a team's budget crossed (from its Sources), in the team's
+// Slack channel and in Backstage's notifications. Each message is kept in the store's outbox before it is
 // sent, keyed by its event and destination, and leased to one sender at a
 // time: a crash, a restart or several replicas neither lose nor repeat
 // one, but for one sent just before a crash, which is sent again (at

@@ -36,7 +36,15 @@ type Notifier struct {
 	logger    *slog.Logger
 	now       func() time.Time
 	sent      *prometheus.CounterVec // by destination kind and outcome
+
+	sources    []Source
+	lastLooked time.Time // when the sources were last looked at
 }
+
+// SourceInterval is how often the sources are looked at: what they look
+// at (a month's spend) changes slowly, and costs more to compute than the
+// outbox.
+const SourceInterval = time.Minute
 
 // Sending: how many at once, how long a claim holds them, the backoff of
 // a destination that fails, and when to give up.
@@ -52,13 +60,13 @@ const (
 
 // New returns the notifier of cfg, which should have passed Validate,
 // reading its secrets' files now.
-func New(cfg Config, st Store, logger *slog.Logger, registry prometheus.Registerer) (*Notifier, error) {
+func New(cfg Config, st Store, sources []Source, logger *slog.Logger, registry prometheus.Registerer) (*Notifier, error) {
 	if cfg.Interval == 0 {
 		cfg.Interval = DefaultInterval
 	}
 	n := &Notifier{
 		cfg: cfg, store: st, webhooks: map[string]string{}, client: &http.Client{Timeout: 10 * time.Second},
-		logger: logger, now: time.Now,
+		logger: logger, now: time.Now, sources: sources,
 		sent: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cairn_notifications_total",
 			Help: "Notifications Cairn tried to send, by destination (slack, backstage) and outcome (sent, retried, gave_up).",
@@ -113,6 +121,14 @@ func (n *Notifier) Pass(ctx context.Context) {
 	if err := n.enqueuePromotions(ctx); err != nil && ctx.Err() == nil {
 		n.logger.Warn("notifications: reading promotions to notify", "error", err)
 	}
+	if now := n.now(); now.Sub(n.lastLooked) >= SourceInterval {
+		n.lastLooked = now
+		for _, src := range n.sources {
+			if err := n.enqueueEvents(ctx, src); err != nil && ctx.Err() == nil {
+				n.logger.Warn("notifications: looking for events", "error", err)
+			}
+		}
+	}
 	if err := n.send(ctx); err != nil && ctx.Err() == nil {
 		n.logger.Warn("notifications: sending", "error", err)
 	}
@@ -132,8 +148,10 @@ func (n *Notifier) enqueuePromotions(ctx context.Context) error {
 			// Its service is gone: nobody to tell.
 		} else if err != nil {
 			return err
-		} else if _, err := n.store.EnqueueNotifications(ctx, n.promotionNotifications(p, prov)); err != nil {
-			return err
+		} else if e, ok := promotionEvent(p, prov); ok {
+			if _, err := n.store.EnqueueNotifications(ctx, n.notificationsOf(e)); err != nil {
+				return err
+			}
 		}
 		if err := n.store.MarkPromotionNotified(ctx, p.Service, p.ID, p.State); err != nil {
 			return err
@@ -142,59 +160,93 @@ func (n *Notifier) enqueuePromotions(ctx context.Context) error {
 	return nil
 }
 
-// promotionNotifications are the messages of a promotion's state: a
-// request goes to the owning team, a decision to the requester (and the
-// team's channel).
-func (n *Notifier) promotionNotifications(p store.Promotion, prov store.Provisioning) []store.Notification {
+// Event is something to tell: Key names it (the same event, found again,
+// has the same key), Recipient is who is told in Backstage (a user or a
+// group entity reference), and the team's channel is told too.
+type Event struct {
+	Key, Kind, Team, Service, Title, Text, Recipient string
+}
+
+// A Source finds events by looking, such as a team's budget crossed.
+type Source interface {
+	Events(ctx context.Context) ([]Event, error)
+}
+
+// promotionEvent is the event of a promotion's state: a request is told
+// to the owning team, a decision to the requester (and the team's
+// channel); false for a state with nothing to tell.
+func promotionEvent(p store.Promotion, prov store.Provisioning) (Event, bool) {
 	team := prov.Spec.Team
-	base := store.Notification{Team: team, Service: p.Service, Link: n.link(p.Service)}
+	e := Event{Key: fmt.Sprintf("promotion/%s/%d/%s", p.Service, p.ID, p.State), Team: team, Service: p.Service}
 	what := fmt.Sprintf("%s of %s into %s", p.Revision, p.Service, p.Environment)
 	if p.Rollback {
 		what = fmt.Sprintf("the rollback of %s in %s to %s", p.Service, p.Environment, p.Revision)
 	}
-	var recipient string
 	switch p.State {
 	case "pending":
-		base.Kind, base.Title = "promotion_requested", "Promotion waiting for an approver: "+p.Service
-		base.Text = fmt.Sprintf("%s asks to promote %s. An approver of %s other than the requester decides.", p.Requester, what, team)
-		recipient = prov.Spec.Owner
+		e.Kind, e.Title = "promotion_requested", "Promotion waiting for an approver: "+p.Service
+		e.Text = fmt.Sprintf("%s asks to promote %s. An approver of %s other than the requester decides.", p.Requester, what, team)
+		e.Recipient = prov.Spec.Owner
 	case "approved":
-		base.Kind, base.Title = "promotion_approved", "Promotion approved: "+p.Service
-		base.Text = fmt.Sprintf("%s approved %s, which %s asked for; syncing.", p.Decider, what, p.Requester)
-		recipient = p.Requester
+		e.Kind, e.Title = "promotion_approved", "Promotion approved: "+p.Service
+		e.Text = fmt.Sprintf("%s approved %s, which %s asked for; syncing.", p.Decider, what, p.Requester)
+		e.Recipient = p.Requester
 	case "denied":
-		base.Kind, base.Title = "promotion_denied", "Promotion denied: "+p.Service
-		base.Text = fmt.Sprintf("%s denied %s, which %s asked for.", p.Decider, what, p.Requester)
-		recipient = p.Requester
+		e.Kind, e.Title = "promotion_denied", "Promotion denied: "+p.Service
+		e.Text = fmt.Sprintf("%s denied %s, which %s asked for.", p.Decider, what, p.Requester)
+		e.Recipient = p.Requester
 	default:
-		return nil
+		return Event{}, false
 	}
 	if p.Reason != "" && p.State != "pending" {
-		base.Text += " Reason: " + p.Reason
+		e.Text += " Reason: " + p.Reason
 	}
-	event := fmt.Sprintf("promotion/%s/%d/%s", p.Service, p.ID, p.State)
+	return e, true
+}
+
+// notificationsOf are an event's messages, one per destination configured
+// for it: the team's channel, and the recipient in Backstage.
+func (n *Notifier) notificationsOf(e Event) []store.Notification {
+	base := store.Notification{Kind: e.Kind, Team: e.Team, Service: e.Service, Title: e.Title, Text: e.Text, Link: n.link(e.Service)}
 	var out []store.Notification
-	if _, ok := n.webhooks[team]; ok {
+	if _, ok := n.webhooks[e.Team]; ok {
 		m := base
-		m.Destination = "slack:" + team
-		m.Key = event + " " + m.Destination
+		m.Destination = "slack:" + e.Team
+		m.Key = e.Key + " " + m.Destination
 		out = append(out, m)
 	}
-	if ref, ok := entityref.Canonical(recipient, "group"); n.backstage != "" && ok && (ref.Kind == "user" || ref.Kind == "group") {
-		recipient = ref.String()
+	if ref, ok := entityref.Canonical(e.Recipient, "group"); n.backstage != "" && ok && (ref.Kind == "user" || ref.Kind == "group") {
 		m := base
-		m.Destination = "backstage:" + recipient
-		m.Key = event + " " + m.Destination
+		m.Destination = "backstage:" + ref.String()
+		m.Key = e.Key + " " + m.Destination
 		out = append(out, m)
 	}
 	return out
 }
 
 func (n *Notifier) link(service string) string {
-	if n.cfg.BackstageURL == "" {
+	if n.cfg.BackstageURL == "" || service == "" {
 		return ""
 	}
 	return strings.TrimSuffix(n.cfg.BackstageURL, "/") + "/catalog/default/component/" + service
+}
+
+// enqueueEvents keeps the notifications of what src finds; those of an
+// event found before are kept already.
+func (n *Notifier) enqueueEvents(ctx context.Context, src Source) error {
+	events, err := src.Events(ctx)
+	if err != nil {
+		return err
+	}
+	var ns []store.Notification
+	for _, e := range events {
+		ns = append(ns, n.notificationsOf(e)...)
+	}
+	if len(ns) == 0 {
+		return nil
+	}
+	_, err = n.store.EnqueueNotifications(ctx, ns)
+	return err
 }
 
 // send delivers what is due, a batch at a time.

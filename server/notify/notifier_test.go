@@ -86,7 +86,7 @@ func newHarness(t *testing.T, st store.Store) *harness {
 		BackstageURL: "https://backstage.example.com",
 	}
 	require.NoError(t, cfg.Validate())
-	n, err := New(cfg, st, slog.New(slog.DiscardHandler), prometheus.NewRegistry())
+	n, err := New(cfg, st, nil, slog.New(slog.DiscardHandler), prometheus.NewRegistry())
 	require.NoError(t, err)
 	n.now = func() time.Time { return h.now }
 	h.notifier = n
@@ -197,7 +197,9 @@ func TestARestartBetweenAPromotionAndItsNotificationLosesAndRepeatsNothing(t *te
 	first := newHarness(t, st)
 	promotions, err := st.PromotionsToNotify(t.Context(), 10)
 	require.NoError(t, err)
-	_, err = st.EnqueueNotifications(t.Context(), first.notifier.promotionNotifications(promotions[0], mustProvisioning(t, st)))
+	e, ok := promotionEvent(promotions[0], mustProvisioning(t, st))
+	require.True(t, ok)
+	_, err = st.EnqueueNotifications(t.Context(), first.notifier.notificationsOf(e))
 	require.NoError(t, err)
 	require.NoError(t, st.Close())
 
@@ -224,7 +226,7 @@ func TestNoWebhookURLReachesTheStore(t *testing.T) {
 	// A webhook of a port nothing listens on: the client's error names the URL.
 	hook := "http://127.0.0.1:1/services/T0/B0/supersecret"
 	n, err := New(Config{Slack: []SlackChannel{{Team: "team-orders", WebhookURLFile: secretFile(t, "hook", hook)}}},
-		st, slog.New(slog.DiscardHandler), prometheus.NewRegistry())
+		st, nil, slog.New(slog.DiscardHandler), prometheus.NewRegistry())
 	require.NoError(t, err)
 	requestPromotion(t, st)
 	n.Pass(t.Context())
@@ -248,4 +250,34 @@ func TestRunStopsWithItsContext(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Run did not return once its context was done")
 	}
+}
+
+// events is a Source that finds the same events at every look.
+type events struct {
+	found  []Event
+	looked int
+}
+
+func (e *events) Events(context.Context) ([]Event, error) {
+	e.looked++
+	return e.found, nil
+}
+
+func TestAnEventASourceFindsAgainIsToldOnce(t *testing.T) {
+	st := openStore(t, filepath.Join(t.TempDir(), "cairn.db"))
+	h := newHarness(t, st)
+	src := &events{found: []Event{{Key: "budget/team-orders/2026-12/80", Kind: "budget_80_percent", Team: "team-orders",
+		Title: "80% of the budget spent", Text: "team-orders has spent 4,000.00 USD of 5,000.00 USD.", Recipient: "group:default/team-orders"}}}
+	h.notifier.sources = []Source{src}
+
+	h.notifier.Pass(t.Context())
+	require.Contains(t, slacktest.Text(h.slack.Next(t)), "team-orders has spent 4,000.00 USD of 5,000.00 USD.")
+	require.Len(t, h.backstage.got(), 1)
+	h.notifier.Pass(t.Context())
+	require.Equal(t, 1, src.looked, "the sources are looked at once a SourceInterval")
+	h.now = h.now.Add(SourceInterval)
+	h.notifier.Pass(t.Context())
+	require.Equal(t, 2, src.looked)
+	require.Zero(t, h.slack.Pending(), "found again, told once")
+	require.Len(t, h.backstage.got(), 1)
 }

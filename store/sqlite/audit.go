@@ -49,6 +49,11 @@ func (e *executor) GetBudget(ctx context.Context, team string) (store.Budget, er
 	return fromBudgetRow(e.q.GetBudget(ctx, team))
 }
 
+func (e *executor) ListBudgets(ctx context.Context) ([]store.Budget, error) {
+	rows, err := e.q.ListBudgets(ctx)
+	return sqlstore.ConvertRows(rows, err, fromBudgetRow)
+}
+
 func (e *executor) FirstDeployments(ctx context.Context, from, to time.Time) ([]store.FirstDeployment, error) {
 	rows, err := e.q.FirstDeployments(ctx, dbsqlc.FirstDeploymentsParams{FinishedFrom: from.UnixMicro(), FinishedTo: to.UnixMicro()})
 	return sqlstore.ConvertRows(rows, err, func(row dbsqlc.FirstDeploymentsRow, _ error) (store.FirstDeployment, error) {

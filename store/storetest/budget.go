@@ -45,6 +45,10 @@ func testBudgetUpsertReplaces(t *testing.T, s store.Store) {
 	got, err = s.GetBudget(t.Context(), "search")
 	require.NoError(t, err)
 	require.Equal(t, other, got)
+
+	all, err := s.ListBudgets(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, []store.Budget{second, other}, all, "every team's, by team, as stored")
 }
 
 func testBudgetNotFound(t *testing.T, s store.Store) {

@@ -88,6 +88,7 @@ type Executor interface {
 
 	PutBudget(ctx context.Context, b store.Budget, now time.Time) (store.Budget, error)
 	GetBudget(ctx context.Context, team string) (store.Budget, error)
+	ListBudgets(ctx context.Context) ([]store.Budget, error)
 
 	// EnqueueNotification keeps n, stamped at now (its first attempt then
 	// too), unless its key is kept: created says which.

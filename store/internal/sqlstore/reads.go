@@ -46,6 +46,15 @@ func (s *Store) GetBudget(ctx context.Context, team string) (store.Budget, error
 	return b, nil
 }
 
+// ListBudgets implements store.BudgetStore.
+func (s *Store) ListBudgets(ctx context.Context) ([]store.Budget, error) {
+	budgets, err := s.d.ListBudgets(ctx)
+	if err != nil {
+		return nil, s.failed("list budgets", err)
+	}
+	return budgets, nil
+}
+
 // FirstDeployments implements store.PlatformStore.
 func (s *Store) FirstDeployments(ctx context.Context, from, to time.Time) ([]store.FirstDeployment, error) {
 	firsts, err := s.d.FirstDeployments(ctx, from, to)

@@ -10,3 +10,7 @@ RETURNING team, monthly_amount, currency, update_time;
 
 -- name: GetBudget :one
 SELECT team, monthly_amount, currency, update_time FROM team_budgets WHERE team = @team;
+
+-- name: ListBudgets :many
+-- Every team's budget, by team.
+SELECT team, monthly_amount, currency, update_time FROM team_budgets ORDER BY team;

@@ -26,6 +26,36 @@ func (q *Queries) GetBudget(ctx context.Context, team string) (TeamBudget, error
 	return i, err
 }
 
+const listBudgets = `-- name: ListBudgets :many
+SELECT team, monthly_amount, currency, update_time FROM team_budgets ORDER BY team
+`
+
+// Every team's budget, by team.
+func (q *Queries) ListBudgets(ctx context.Context) ([]TeamBudget, error) {
+	rows, err := q.db.Query(ctx, listBudgets)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []TeamBudget
+	for rows.Next() {
+		var i TeamBudget
+		if err := rows.Scan(
+			&i.Team,
+			&i.MonthlyAmount,
+			&i.Currency,
+			&i.UpdateTime,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const putBudget = `-- name: PutBudget :one
 INSERT INTO team_budgets (team, monthly_amount, currency, update_time)
 VALUES ($1, $2, $3, $4)
