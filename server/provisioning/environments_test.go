@@ -97,3 +97,26 @@ func TestAnEnvironmentWithClaimsOfItsOwnIsProvisionedAndReadyWithThem(t *testing
 	}
 	require.Equal(t, []string{"orders-service-db=", "orders-service-production-db=production"}, environments)
 }
+
+func TestFailureAlertsTellAFailedProvisioningOncePerGeneration(t *testing.T) {
+	r := createRequest("staging")
+	r.Database = "postgresql"
+	h := newHarnessOf(t, threeStagePath(), r)
+	alerts := h.p.FailureAlerts()
+	events, err := alerts.Events(t.Context())
+	require.NoError(t, err)
+	require.Empty(t, events, "nothing failed yet")
+
+	h.cluster.update("DatabaseClaim/team-orders/orders-service-db", func(claim *unstructured.Unstructured) {
+		setConditions(claim, map[string]any{"type": "Synced", "status": "False", "reason": "ReconcileError",
+			"message": "cannot create RDS instance: quota exceeded"})
+	})
+	events, err = alerts.Events(t.Context())
+	require.NoError(t, err)
+	require.Len(t, events, 1)
+	require.Equal(t, "provisioning/orders-service/1/failed", events[0].Key)
+	require.Equal(t, "team-orders", events[0].Team)
+	require.Equal(t, "team-orders", events[0].Recipient)
+	require.Equal(t, "The provisioning of orders-service failed: DatabaseClaim orders-service-db: ReconcileError cannot create RDS instance: quota exceeded.",
+		events[0].Text)
+}
