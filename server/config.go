@@ -369,8 +369,8 @@ func (c *Config) validate() error {
 	if err := c.Notifications.Validate(); err != nil {
 		errs = append(errs, err)
 	}
-	if c.Slack.Enabled() && len(c.Slack.Users) > 0 && c.Auth.Backstage.JWKSURL == "" {
-		errs = append(errs, errors.New("slack: users are Backstage users: configure auth.backstage"))
+	if c.Slack.Enabled() && (len(c.Slack.Users) > 0 || c.Slack.Catalog.URL != "") && c.Auth.Backstage.JWKSURL == "" {
+		errs = append(errs, errors.New("slack: Slack users are Backstage users: configure auth.backstage"))
 	}
 	if err := c.Cost.Validate(); err != nil {
 		errs = append(errs, err)

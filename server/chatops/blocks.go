@@ -47,8 +47,13 @@ func ephemeral(text string) *slack.Msg {
 
 func notLinked(slackUser string) *slack.Msg {
 	text := fmt.Sprintf("Your Slack user (%s) is not linked to a Cairn user, so Cairn did nothing. "+
-		"Ask your platform team to add it to slack.users with your Backstage user.", slackUser)
+		"Ask your platform team to add it to slack.users, or to your Backstage user entity as its slack.com/user_id annotation.", slackUser)
 	return ephemeral(text)
+}
+
+// cannotLookUp says the catalog could not be asked who the Slack user is.
+func cannotLookUp(err error) *slack.Msg {
+	return ephemeral("Cairn cannot look you up in the Backstage catalog now, so it did nothing: try again in a moment. (" + err.Error() + ")")
 }
 
 // refused tells the requester why Cairn refused what they asked: its

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -97,6 +98,7 @@ type slackTest struct {
 	responses *slacktest.Receiver
 	registry  *prometheus.Registry
 	now       time.Time
+	clicks    atomic.Int64 // makes each click's payload its own, as Slack's are
 }
 
 // counted is cairn_slack_requests_total of an endpoint and outcome.
@@ -166,7 +168,7 @@ func (st *slackTest) commandBody(user, text string) string {
 func (st *slackTest) click(t *testing.T, user, actionID, value string) slackResponse {
 	t.Helper()
 	payload, err := json.Marshal(map[string]any{
-		"type": "block_actions", "user": map[string]any{"id": user}, "response_url": strings.TrimSuffix(st.handler.cfg.ResponseURLPrefix, "/") + "/actions/1",
+		"type": "block_actions", "user": map[string]any{"id": user}, "trigger_id": strconv.FormatInt(st.clicks.Add(1), 10), "response_url": strings.TrimSuffix(st.handler.cfg.ResponseURLPrefix, "/") + "/actions/1",
 		"actions": []any{map[string]any{"block_id": "cairn_promotion", "action_id": actionID, "value": value, "type": "button"}},
 	})
 	require.NoError(t, err)
@@ -322,4 +324,75 @@ func TestParseCommand(t *testing.T) {
 		_, err := parseCommand(bad)
 		require.Error(t, err, bad)
 	}
+}
+
+// catalogStandIn answers the catalog's entity queries with one user, Kim,
+// annotated with Slack member UKIM77; down makes it answer 503.
+type catalogStandIn struct {
+	mu      sync.Mutex
+	queries []string
+	auth    []string
+	down    bool
+}
+
+func (c *catalogStandIn) serve(t *testing.T) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		require.Equal(t, "/api/catalog/entities", r.URL.Path)
+		c.queries = append(c.queries, r.URL.Query().Get("filter"))
+		c.auth = append(c.auth, r.Header.Get("Authorization"))
+		if c.down {
+			http.Error(w, "restarting", http.StatusServiceUnavailable)
+			return
+		}
+		entities := []any{}
+		if r.URL.Query().Get("filter") == "kind=user,metadata.annotations.slack.com/user_id=UKIM77" {
+			entities = append(entities, map[string]any{
+				"kind": "User", "metadata": map[string]any{"name": "kim", "namespace": "default"},
+				"relations": []any{
+					map[string]any{"type": "memberOf", "targetRef": "group:default/team-orders"},
+					map[string]any{"type": "memberOf", "targetRef": "group:default/orders-leads"},
+				},
+			})
+		}
+		json.NewEncoder(w).Encode(entities)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestASlackUserTheTableDoesNotListIsLookedUpInTheCatalog(t *testing.T) {
+	catalog := &catalogStandIn{}
+	srv := catalog.serve(t)
+	st := newSlackTest(t, func(c *Config) {
+		c.Catalog = CatalogConfig{URL: srv.URL, TokenFile: secretFile(t, "catalog-token", "cairn-catalog-token")}
+	})
+	st.cairn.decided = &cairnv1.Promotion{Name: "services/orders-service/promotions/7", State: "approved", Decider: "user:default/kim"}
+
+	for range 2 {
+		require.Equal(t, http.StatusOK, st.click(t, "UKIM77", actionApprove, "services/orders-service/promotions/7").Status)
+		require.Contains(t, slacktest.Text(st.responses.Next(t)), "*Approved* by user:default/kim")
+	}
+	require.Equal(t, []string{
+		"ApprovePromotion services/orders-service/promotions/7 user:default/kim",
+		"ApprovePromotion services/orders-service/promotions/7 user:default/kim",
+	}, st.cairn.recorded(), "Kim acts as the catalog's user, an approver by her group")
+	require.Equal(t, []string{"kind=user,metadata.annotations.slack.com/user_id=UKIM77"}, catalog.queries, "looked up once, then remembered")
+	require.Equal(t, "Bearer cairn-catalog-token", catalog.auth[0])
+
+	r := st.command(t, "UNOBODY1", "status orders-service")
+	require.Contains(t, slacktest.Text(r.Body), "is not linked to a Cairn user")
+	require.Len(t, catalog.queries, 2, "the table's users are not looked up; others are")
+
+	catalog.down = true
+	r = st.command(t, "UOTHER2", "status orders-service")
+	require.Contains(t, slacktest.Text(r.Body), "Cairn cannot look you up in the Backstage catalog now, so it did nothing")
+}
+
+func secretFile(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
+	return path
 }

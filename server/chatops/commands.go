@@ -105,8 +105,13 @@ func (h *Handler) serveCommand(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad request: "+err.Error(), http.StatusBadRequest)
 		return
 	}
-	principal, ok := h.principal(slash.UserID)
-	if !ok {
+	principal, err := h.principal(r.Context(), slash.UserID)
+	switch {
+	case err != nil:
+		h.count(endpointCommands, outcomeUnmapped)
+		writeMessage(w, cannotLookUp(err))
+		return
+	case principal == nil:
 		h.count(endpointCommands, outcomeUnmapped)
 		writeMessage(w, notLinked(slash.UserID))
 		return
@@ -225,13 +230,16 @@ func (h *Handler) serveInteraction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	action := actions[0]
-	principal, mapped := h.principal(callback.User.ID)
+	principal, lookupErr := h.principal(r.Context(), callback.User.ID)
 	outcome := outcomeAccepted
-	if !mapped {
+	if principal == nil {
 		outcome = outcomeUnmapped // told so at the response URL
 	}
 	h.reply(w, r, endpointInteractivity, outcome, callback.ResponseURL, nil, func(ctx context.Context) *slack.Msg {
-		if !mapped {
+		switch {
+		case lookupErr != nil:
+			return cannotLookUp(lookupErr)
+		case principal == nil:
 			return notLinked(callback.User.ID)
 		}
 		ctx = h.api.As(ctx, principal)

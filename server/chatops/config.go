@@ -34,6 +34,9 @@ type Config struct {
 	// platform's repositories are named. Empty: --repo is required to
 	// deploy.
 	RepositoryURLPattern string `yaml:"repositoryUrlPattern"`
+	// Catalog, when set, maps the Slack users Users does not list by the
+	// Backstage catalog's user entities.
+	Catalog CatalogConfig `yaml:"catalog"`
 	// BackstageURL, when set, links Slack messages to the service's page.
 	BackstageURL string `yaml:"backstageUrl"`
 	// AckAfter is how long a command may run before Slack is answered
@@ -81,8 +84,16 @@ var slackUserID = regexp.MustCompile(`^[UW][A-Z0-9]{2,20}$`)
 func (c Config) Validate() error {
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf("slack: "+format, a...)) }
-	if !c.Enabled() && len(c.Users) > 0 {
-		bad("users are listed but signingSecretFile is not set")
+	if !c.Enabled() && (len(c.Users) > 0 || c.Catalog.URL != "") {
+		bad("users or a catalog are given but signingSecretFile is not set")
+	}
+	if k := c.Catalog; k.URL != "" || k.TokenFile != "" {
+		if u, err := url.Parse(k.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("catalog.url %q: want the Backstage backend, such as http://backstage:7007", k.URL)
+		}
+		if k.TokenFile == "" {
+			bad("catalog.tokenFile is required: Cairn reads the catalog with a static token")
+		}
 	}
 	seen := map[string]bool{}
 	for i, u := range c.Users {

@@ -1,6 +1,7 @@
 package chatops
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -34,6 +35,7 @@ type Handler struct {
 	cfg     Config
 	secret  string
 	users   map[string]*auth.Principal // by Slack member ID
+	catalog *catalogUsers              // nil: users alone
 	api     API
 	client  *http.Client
 	logger  *slog.Logger
@@ -113,6 +115,16 @@ func New(cfg Config, users *auth.Authenticator, api API, callTimeout time.Durati
 		}
 		h.users[u.SlackUser] = p
 	}
+	if k := cfg.Catalog; k.URL != "" {
+		raw, err := os.ReadFile(k.TokenFile)
+		if err != nil {
+			return nil, fmt.Errorf("slack: catalog token: %w", err)
+		}
+		h.catalog = &catalogUsers{
+			url: k.URL, token: strings.TrimSpace(string(raw)), annotation: cmp.Or(k.Annotation, DefaultSlackAnnotation),
+			users: users, client: &http.Client{}, now: time.Now, found: map[string]lookup{},
+		}
+	}
 	if err := registry.Register(h.requests); err != nil {
 		return nil, err
 	}
@@ -167,10 +179,16 @@ func (h *Handler) verified(w http.ResponseWriter, r *http.Request, endpoint stri
 	return body, true
 }
 
-// principal is the Cairn principal of a Slack user, if mapped.
-func (h *Handler) principal(slackUser string) (*auth.Principal, bool) {
-	p, ok := h.users[slackUser]
-	return p, ok
+// principal is the Cairn principal of a Slack user: the one Users maps
+// it to, else the catalog's user annotated with it; nil for none.
+func (h *Handler) principal(ctx context.Context, slackUser string) (*auth.Principal, error) {
+	if p, ok := h.users[slackUser]; ok {
+		return p, nil
+	}
+	if h.catalog == nil {
+		return nil, nil
+	}
+	return h.catalog.principal(ctx, slackUser)
 }
 
 // reply runs work, which makes the reply to a Slack request, and writes
