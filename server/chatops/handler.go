@@ -206,18 +206,6 @@ func (h *Handler) reply(w http.ResponseWriter, r *http.Request, endpoint, outcom
 		return
 	}
 	h.count(endpoint, outcome)
-	if ack == nil {
-		h.wg.Add(1)
-		go func() {
-			defer h.wg.Done()
-			defer func() { <-h.replies }()
-			ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), h.callTimeout)
-			defer cancel()
-			h.post(ctx, responseURL, work(ctx))
-		}()
-		w.WriteHeader(http.StatusOK)
-		return
-	}
 	ready := make(chan *slack.Msg) // unbuffered: a reply is written or posted, never both
 	h.wg.Add(1)
 	go func() {
@@ -226,12 +214,19 @@ func (h *Handler) reply(w http.ResponseWriter, r *http.Request, endpoint, outcom
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), h.callTimeout)
 		defer cancel()
 		msg := work(ctx)
-		select {
-		case ready <- msg:
-		default:
-			h.post(ctx, responseURL, msg)
+		if ack != nil {
+			select {
+			case ready <- msg:
+				return
+			default:
+			}
 		}
+		h.post(ctx, responseURL, msg)
 	}()
+	if ack == nil {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
 	timer := time.NewTimer(h.cfg.AckAfter)
 	defer timer.Stop()
 	select {
