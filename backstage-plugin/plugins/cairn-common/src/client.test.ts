@@ -140,6 +140,167 @@ describe('CairnClient', () => {
     ]);
   });
 
+  it("lists a service's promotions a page at a time, as the caller", async () => {
+    const page = {
+      promotions: [
+        {
+          name: 'services/orders-service/promotions/3',
+          revision: 'v1.4.0',
+          environment: 'production',
+          state: 'pending',
+          requester: 'user:default/lee',
+          decider: '',
+          reason: '',
+          createTime: '2026-11-27T12:00:00Z',
+          decideTime: null,
+          rollback: false,
+          callerCanDecide: true,
+        },
+      ],
+      nextPageToken: 'next-2',
+    };
+    const { calls, fetch } = recordingFetch(200, JSON.stringify(page));
+    const client = new CairnClient({
+      baseUrl: 'http://cairn:8080',
+      fetch,
+      token: 'token-of-jane',
+    });
+    const first = await client.listPromotions('orders-service');
+    await client.listPromotions('orders-service', {
+      pageSize: 20,
+      pageToken: first.nextPageToken,
+    });
+    expect(calls.map(c => [c.init?.method, c.url, c.init?.body])).toEqual([
+      [
+        'GET',
+        'http://cairn:8080/v1/services/orders-service/promotions',
+        undefined,
+      ],
+      [
+        'GET',
+        'http://cairn:8080/v1/services/orders-service/promotions?pageSize=20&pageToken=next-2',
+        undefined,
+      ],
+    ]);
+    expect(calls[0].init?.headers).toEqual({
+      Accept: 'application/json',
+      Authorization: 'Bearer token-of-jane',
+    });
+    expect(
+      first.promotions?.map(p => [p.name, p.state, p.callerCanDecide]),
+    ).toEqual([['services/orders-service/promotions/3', 'pending', true]]);
+  });
+
+  it.each([
+    ['approvePromotion', ':approve'],
+    ['denyPromotion', ':deny'],
+  ] as const)(
+    '%s posts the reason to the promotion named, and answers the decided promotion',
+    async (method, verb) => {
+      const { calls, fetch } = recordingFetch(
+        200,
+        JSON.stringify({
+          name: 'services/orders-service/promotions/3',
+          state: verb === ':approve' ? 'approved' : 'denied',
+          decider: 'user:default/jane',
+          reason: 'release notes reviewed',
+        }),
+      );
+      const client = new CairnClient({ baseUrl: 'http://cairn', fetch });
+      const decided = await client[method](
+        'services/orders-service/promotions/3',
+        { reason: 'release notes reviewed' },
+      );
+      await client[method]('services/orders-service/promotions/3');
+      await client[method]('services/orders-service/promotions/3', {
+        reason: '',
+      });
+      expect(calls.map(c => [c.init?.method, c.url])).toEqual(
+        Array(3).fill([
+          'POST',
+          `http://cairn/v1/services/orders-service/promotions/3${verb}`,
+        ]),
+      );
+      expect(calls.map(c => JSON.parse(String(c.init?.body)))).toEqual([
+        { reason: 'release notes reviewed' },
+        {},
+        {},
+      ]);
+      expect(calls[0].init?.headers).toEqual({
+        Accept: 'application/json',
+        'Content-Type': 'application/json',
+      });
+      expect([decided.state, decided.decider]).toEqual([
+        verb === ':approve' ? 'approved' : 'denied',
+        'user:default/jane',
+      ]);
+    },
+  );
+
+  it.each([
+    'services/orders-service',
+    'services/orders-service/promotions/',
+    'services/../promotions/3',
+    'services/orders-service/promotions/..',
+    'services/orders-service/promotions/3/../../../x',
+    'teams/orders/promotions/3',
+    '',
+  ])(
+    'sends nothing for a decision on %j, which names no promotion',
+    async name => {
+      const { calls, fetch } = recordingFetch(200, '{}');
+      const client = new CairnClient({ baseUrl: 'http://cairn', fetch });
+      await expect(client.approvePromotion(name)).rejects.toThrow(
+        "not a promotion's name",
+      );
+      await expect(client.denyPromotion(name)).rejects.toThrow(
+        "not a promotion's name",
+      );
+      expect(calls).toEqual([]);
+    },
+  );
+
+  it('escapes each part of a promotion name in the path', async () => {
+    const { calls, fetch } = recordingFetch(200, '{}');
+    await new CairnClient({ baseUrl: 'http://cairn', fetch }).approvePromotion(
+      'services/orders service/promotions/3?x=1',
+    );
+    expect(calls[0].url).toBe(
+      'http://cairn/v1/services/orders%20service/promotions/3%3Fx%3D1:approve',
+    );
+  });
+
+  it("reads Cairn's refusal of a decision: its message, code and reason", async () => {
+    const { fetch } = recordingFetch(
+      403,
+      JSON.stringify({
+        code: 7,
+        message: 'a promotion is decided by someone other than its requester',
+        details: [
+          {
+            '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+            reason: 'OWN_REQUEST',
+            domain: 'cairn.dev',
+          },
+        ],
+      }),
+    );
+    const error = await new CairnClient({ baseUrl: 'http://cairn', fetch })
+      .approvePromotion('services/orders-service/promotions/3', {
+        reason: 'mine',
+      })
+      .catch(e => e);
+    expect(error).toBeInstanceOf(CairnError);
+    expect(error).toMatchObject({
+      message: 'a promotion is decided by someone other than its requester',
+      status: 403,
+      code: 7,
+      reason: 'OWN_REQUEST',
+      source: 'cairn',
+      transient: false,
+    });
+  });
+
   it("reads Cairn's error, its reason and every field violation", async () => {
     const { fetch } = recordingFetch(
       400,

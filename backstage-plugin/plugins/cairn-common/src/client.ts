@@ -5,6 +5,7 @@ import type {
   CreateServiceRequest,
   CreateServiceResponse,
   DoraMetrics,
+  ListPromotionsResponse,
   Promotion,
   PromotionPath,
   ServiceCost,
@@ -163,6 +164,54 @@ export class CairnClient {
     });
   }
 
+  /**
+   * A page of a service's promotions, newest first, each saying whether the
+   * caller may decide it (`callerCanDecide`); Cairn returns 50 when no
+   * `pageSize` is given, and `nextPageToken` is empty on the last page.
+   */
+  listPromotions(
+    service: string,
+    options: {
+      pageSize?: number;
+      pageToken?: string;
+    } & CairnRequestOptions = {},
+  ): Promise<ListPromotionsResponse> {
+    return this.request('get', '/v1/{parent}/promotions', {
+      parent: serviceName(service),
+      query: { pageSize: options.pageSize, pageToken: options.pageToken },
+      signal: options.signal,
+    });
+  }
+
+  /**
+   * Approves a pending promotion, by its name
+   * (`services/{service}/promotions/{id}`, as listPromotions gives it), and
+   * syncs its environment to its revision. Cairn refuses the requester
+   * (PERMISSION_DENIED, reason OWN_REQUEST), anyone but an approver of the
+   * service's team, and a promotion decided already (FAILED_PRECONDITION,
+   * PROMOTION_DECIDED). The answer is the decided promotion.
+   */
+  async approvePromotion(
+    promotion: string,
+    options: { reason?: string } = {},
+  ): Promise<Promotion> {
+    return this.request('post', '/v1/{name}:approve', {
+      name: promotionName(promotion),
+      body: { reason: options.reason || undefined },
+    });
+  }
+
+  /** Denies a pending promotion, by its name, as approvePromotion approves one. */
+  async denyPromotion(
+    promotion: string,
+    options: { reason?: string } = {},
+  ): Promise<Promotion> {
+    return this.request('post', '/v1/{name}:deny', {
+      name: promotionName(promotion),
+      body: { reason: options.reason || undefined },
+    });
+  }
+
   private async request<P extends keyof paths, M extends Method>(
     method: M,
     path: P,
@@ -260,4 +309,26 @@ function formatSeconds(ms: number): string {
 /** The resource name of a service, `services/{service}`, escaped for a path. */
 function serviceName(service: string): string {
   return `services/${encodeURIComponent(service)}`;
+}
+
+/**
+ * A promotion's resource name, `services/{service}/promotions/{id}`, each
+ * part escaped for a path; anything else is refused before it is sent, so
+ * that a name cannot reach another of Cairn's paths.
+ */
+function promotionName(name: string): string {
+  const parts = name.split('/');
+  if (
+    parts.length !== 4 ||
+    parts[0] !== 'services' ||
+    parts[2] !== 'promotions' ||
+    [parts[1], parts[3]].some(part => ['', '.', '..'].includes(part))
+  ) {
+    throw new TypeError(
+      `not a promotion's name, services/{service}/promotions/{id}: ${JSON.stringify(
+        name,
+      )}`,
+    );
+  }
+  return `services/${encodeURIComponent(parts[1])}/promotions/${encodeURIComponent(parts[3])}`;
 }

@@ -24,6 +24,8 @@ export type CreateServiceResponse = Schemas['v1CreateServiceResponse'];
 export type CostEstimate = Schemas['v1EstimateServiceCostResponse'];
 /** A request to deploy a revision into an environment, with the environment Cairn recorded and whether it is a rollback. @public */
 export type Promotion = Schemas['v1Promotion'];
+/** A page of a service's promotions, newest first, and the token of the next page. @public */
+export type ListPromotionsResponse = Schemas['v1ListPromotionsResponse'];
 /** The promotion path: its environments, in order. @public */
 export type PromotionPath = Schemas['v1ListEnvironmentsResponse'];
 /** An environment of the promotion path: how it syncs, what it deploys, whether it is production-like. @public */
