@@ -6,12 +6,17 @@ import {
 } from '@backstage/frontend-test-utils';
 import { EntityProvider } from '@backstage/plugin-catalog-react';
 import { EntityCardBlueprint } from '@backstage/plugin-catalog-react/alpha';
-import { ServiceCost, ServiceStatus } from '@cairn-dev/plugin-cairn-common';
+import {
+  ListPromotionsResponse,
+  ServiceCost,
+  ServiceStatus,
+} from '@cairn-dev/plugin-cairn-common';
 import { screen } from '@testing-library/react';
 import cairnFrontendPlugin, {
   cairnApi,
   cairnCostEntityCard,
   cairnDoraEntityCard,
+  cairnPromotionsEntityCard,
   cairnStatusEntityCard,
 } from './alpha';
 import { CairnApi, cairnApiRef } from './api';
@@ -49,11 +54,29 @@ const status: ServiceStatus = {
   infrastructure: [],
 };
 
+const promotions: ListPromotionsResponse = {
+  promotions: [
+    {
+      name: 'services/orders-service/promotions/1',
+      revision: 'v1.4.0',
+      environment: 'production',
+      state: 'pending',
+      requester: 'user:default/lee',
+      createTime: '2026-11-27T12:00:00Z',
+      callerCanDecide: true,
+    },
+  ],
+  nextPageToken: '',
+};
+
 function fakeCairn(): jest.Mocked<CairnApi> {
   return {
     getServiceCost: jest.fn().mockResolvedValue(cost),
     getServiceStatus: jest.fn().mockResolvedValue(status),
     getServiceDora: jest.fn().mockResolvedValue({ window: '90d' }),
+    listPromotions: jest.fn().mockResolvedValue(promotions),
+    approvePromotion: jest.fn(),
+    denyPromotion: jest.fn(),
   };
 }
 
@@ -69,6 +92,10 @@ const cards: Array<[string, typeof cairnCostEntityCard]> = [
   // The cards differ only in their own config, which these tests leave out.
   ['status', cairnStatusEntityCard as unknown as typeof cairnCostEntityCard],
   ['dora', cairnDoraEntityCard as unknown as typeof cairnCostEntityCard],
+  [
+    'promotions',
+    cairnPromotionsEntityCard as unknown as typeof cairnCostEntityCard,
+  ],
 ];
 
 describe('the entity card extensions', () => {
@@ -154,7 +181,26 @@ describe('the entity card extensions', () => {
     });
   });
 
+  it('read as many promotions as the promotions card config says', async () => {
+    const api = fakeCairn();
+    await renderOnEntityPage(
+      createExtensionTester(cairnPromotionsEntityCard, {
+        config: { pageSize: 5 },
+      }).reactElement(),
+      api,
+    );
+    expect(
+      await screen.findByRole('table', { name: 'Awaiting a decision' }),
+    ).toHaveTextContent('v1.4.0');
+    expect(api.listPromotions).toHaveBeenCalledWith('orders-service', {
+      pageSize: 5,
+      signal: expect.any(AbortSignal),
+    });
+  });
+
   it.each([
+    ['pageSize', cairnPromotionsEntityCard, { pageSize: 0 }],
+    ['pageSize', cairnPromotionsEntityCard, { pageSize: 1000 }],
     ['window', cairnDoraEntityCard, { window: 'forever' }],
     ['month', cairnCostEntityCard, { month: '2026-13' }],
     [
@@ -202,12 +248,13 @@ describe('the API extension', () => {
     );
   });
 
-  it('is part of the plugin with the three cards', () => {
+  it('is part of the plugin with the four cards', () => {
     for (const id of [
       'api:cairn',
       'entity-card:cairn/cost',
       'entity-card:cairn/status',
       'entity-card:cairn/dora',
+      'entity-card:cairn/promotions',
     ]) {
       expect(cairnFrontendPlugin.getExtension(id as any)).toMatchObject({
         $$type: '@backstage/ExtensionDefinition',

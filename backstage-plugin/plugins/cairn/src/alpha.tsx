@@ -23,7 +23,7 @@ export const cairnApi = ApiBlueprint.make({
 
 // The cards go on the overview of Components that carry the cairn.dev/service
 // annotation; an app can narrow that with a filter predicate in its config.
-// All three are tables too wide for the info column, hence `content`.
+// All four are tables too wide for the info column, hence `content`.
 const filter = isCairnAvailable;
 const type = 'content';
 
@@ -107,8 +107,34 @@ export const cairnDoraEntityCard = EntityCardBlueprint.makeWithOverrides({
 });
 
 /**
+ * The promotions card: those awaiting a decision, with Approve and Deny for
+ * the signed-in user where Cairn lets them decide, and the decided ones.
+ * Config: `pageSize`, how many promotions it reads at first and adds with
+ * each "Show older promotions" (20 by default).
+ *
+ * @alpha
+ */
+export const cairnPromotionsEntityCard = EntityCardBlueprint.makeWithOverrides({
+  name: 'promotions',
+  configSchema: {
+    pageSize: z.number().int().min(1).max(100).optional(),
+  },
+  factory(originalFactory, { config }) {
+    return originalFactory({
+      filter,
+      type,
+      loader: () =>
+        import('./components/PromotionsCard').then(m => (
+          <m.PromotionsCard pageSize={config.pageSize} />
+        )),
+    });
+  },
+});
+
+/**
  * Cairn's plugin for apps on Backstage's new frontend system: the Cairn API
- * and three entity cards (cost, provisioning status, DORA metrics).
+ * and four entity cards (cost, provisioning status, DORA metrics,
+ * promotions).
  *
  * @alpha
  */
@@ -120,5 +146,6 @@ export default createFrontendPlugin({
     cairnCostEntityCard,
     cairnStatusEntityCard,
     cairnDoraEntityCard,
+    cairnPromotionsEntityCard,
   ],
 });

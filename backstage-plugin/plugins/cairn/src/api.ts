@@ -6,13 +6,19 @@ import {
 import { CairnClient } from '@cairn-dev/plugin-cairn-common';
 
 /**
- * What the entity cards read from Cairn.
+ * What the entity cards read from Cairn, and the promotions card's
+ * decisions, which Cairn takes as the signed-in user's.
  *
  * @public
  */
 export type CairnApi = Pick<
   CairnClient,
-  'getServiceCost' | 'getServiceStatus' | 'getServiceDora'
+  | 'getServiceCost'
+  | 'getServiceStatus'
+  | 'getServiceDora'
+  | 'listPromotions'
+  | 'approvePromotion'
+  | 'denyPromotion'
 >;
 
 /** @public */

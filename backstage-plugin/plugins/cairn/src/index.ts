@@ -1,7 +1,9 @@
 /**
- * Entity cards for Cairn: cost, provisioning status and DORA metrics, read
- * from Cairn's REST API through Backstage's proxy. The new frontend system's
- * plugin is the default export of `@cairn-dev/plugin-cairn/alpha`.
+ * Entity cards for Cairn: cost, provisioning status, DORA metrics and
+ * promotions, read from Cairn's REST API through Backstage's proxy as the
+ * signed-in user, who approves or denies promotions on the promotions card
+ * where Cairn lets them. The new frontend system's plugin is the default
+ * export of `@cairn-dev/plugin-cairn/alpha`.
  *
  * @packageDocumentation
  */
@@ -9,6 +11,7 @@ export {
   cairnPlugin,
   EntityCairnCostCard,
   EntityCairnDoraCard,
+  EntityCairnPromotionsCard,
   EntityCairnStatusCard,
 } from './plugin';
 export { cairnApiRef, createCairnApi, CAIRN_PROXY_PATH } from './api';
@@ -21,3 +24,4 @@ export {
 export type { CostCardProps } from './components/CostCard';
 export type { StatusCardProps } from './components/StatusCard';
 export type { DoraCardProps } from './components/DoraCard';
+export type { PromotionsCardProps } from './components/PromotionsCard';

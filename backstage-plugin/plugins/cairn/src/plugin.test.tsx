@@ -6,11 +6,13 @@ import {
 import { Entity } from '@backstage/catalog-model';
 import { EntityProvider } from '@backstage/plugin-catalog-react';
 import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
-import { screen } from '@testing-library/react';
+import { fireEvent, screen, within } from '@testing-library/react';
+import { ReactElement } from 'react';
 import {
   CairnApi,
   cairnApiRef,
   cairnPlugin,
+  EntityCairnPromotionsCard,
   EntityCairnStatusCard,
 } from './index';
 import { ordersEntity } from './__testUtils__/renderCard';
@@ -32,12 +34,14 @@ function cairnThroughFactory(fetchApi: FetchApi): CairnApi {
   return factory.factory({ discoveryApi, fetchApi }) as CairnApi;
 }
 
-function renderEntityPage(entity: Entity, cairnApi: CairnApi) {
+function renderEntityPage(
+  entity: Entity,
+  cairnApi: CairnApi,
+  card: ReactElement = <EntityCairnStatusCard />,
+) {
   return renderInTestApp(
     <TestApiProvider apis={[[cairnApiRef, cairnApi]]}>
-      <EntityProvider entity={entity}>
-        <EntityCairnStatusCard />
-      </EntityProvider>
+      <EntityProvider entity={entity}>{card}</EntityProvider>
     </TestApiProvider>,
   );
 }
@@ -72,5 +76,73 @@ describe('the cairn plugin on the legacy frontend system', () => {
     );
     expect(await screen.findByText('cairn.dev/service')).toBeInTheDocument();
     expect(fetch).not.toHaveBeenCalled();
+  });
+
+  it("decides a promotion through Backstage's proxy with the user's fetch, and reads again", async () => {
+    const pending = {
+      name: 'services/orders-service/promotions/3',
+      revision: 'v1.4.0',
+      environment: 'production',
+      state: 'pending',
+      requester: 'user:default/lee',
+      decider: '',
+      reason: '',
+      createTime: '2026-11-27T12:00:00Z',
+      decideTime: null,
+      rollback: false,
+      callerCanDecide: true,
+    };
+    const approved = {
+      ...pending,
+      state: 'approved',
+      decider: 'user:default/jane',
+      decideTime: '2026-11-27T12:30:00Z',
+      callerCanDecide: false,
+    };
+    const fetch = jest.fn(
+      async (_input: RequestInfo | URL, init?: RequestInit) =>
+        new Response(
+          JSON.stringify(
+            init?.method === 'POST'
+              ? approved
+              : { promotions: [pending], nextPageToken: '' },
+          ),
+        ),
+    );
+    await renderEntityPage(
+      ordersEntity,
+      cairnThroughFactory({ fetch }),
+      <EntityCairnPromotionsCard />,
+    );
+    const table = await screen.findByRole('table', {
+      name: 'Awaiting a decision',
+    });
+    fireEvent.click(within(table).getByRole('button', { name: 'Approve' }));
+    expect(
+      await within(table).findByText('Approved by user:default/jane'),
+    ).toBeInTheDocument();
+    expect(
+      fetch.mock.calls.map(([url, init]) => [
+        init?.method,
+        url,
+        init?.body ?? null,
+      ]),
+    ).toEqual([
+      [
+        'GET',
+        'http://backstage/api/proxy/cairn/v1/services/orders-service/promotions?pageSize=20',
+        null,
+      ],
+      [
+        'POST',
+        'http://backstage/api/proxy/cairn/v1/services/orders-service/promotions/3:approve',
+        '{}',
+      ],
+      [
+        'GET',
+        'http://backstage/api/proxy/cairn/v1/services/orders-service/promotions?pageSize=20',
+        null,
+      ],
+    ]);
   });
 });

@@ -64,3 +64,19 @@ export const EntityCairnDoraCard = cairnPlugin.provide(
     },
   }),
 );
+
+/**
+ * The promotions card: promotions awaiting a decision, with Approve and Deny
+ * for the signed-in user where Cairn lets them decide, and the decided ones.
+ *
+ * @public
+ */
+export const EntityCairnPromotionsCard = cairnPlugin.provide(
+  createComponentExtension({
+    name: 'EntityCairnPromotionsCard',
+    component: {
+      lazy: () =>
+        import('./components/PromotionsCard').then(m => m.PromotionsCard),
+    },
+  }),
+);

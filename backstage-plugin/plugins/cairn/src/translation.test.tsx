@@ -7,6 +7,7 @@ import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
 import { screen, within } from '@testing-library/react';
 import { CairnApi, cairnApiRef } from './api';
 import { CostCard } from './components/CostCard';
+import { PromotionsCard } from './components/PromotionsCard';
 import { StatusCard } from './components/StatusCard';
 import { ordersEntity } from './__testUtils__/renderCard';
 
@@ -60,6 +61,9 @@ const cairnApi: CairnApi = {
     ],
   }),
   getServiceDora: async () => ({}),
+  listPromotions: async () => ({ promotions: [], nextPageToken: '' }),
+  approvePromotion: async () => ({ revision: '' }),
+  denyPromotion: async () => ({ revision: '' }),
 };
 
 async function renderTranslated(
@@ -160,5 +164,53 @@ describe("the cards' words", () => {
       'orders-service-bucketBucketClaim⟦status.shared⟧management⟦status.ready⟧',
       'orders-service-production-dbDatabaseClaimProductionproduction⟦status.ready⟧',
     ]);
+  });
+
+  it('come from the translation ref on the promotions card', async () => {
+    const promotion = {
+      name: 'services/orders-service/promotions/2',
+      revision: 'v1.4.0',
+      environment: 'production',
+      state: 'pending',
+      requester: 'user:default/lee',
+      createTime: '2026-11-27T12:00:00Z',
+      rollback: true,
+      callerCanDecide: false,
+    };
+    await renderTranslated(<PromotionsCard />, {
+      listPromotions: async () => ({
+        promotions: [
+          promotion,
+          {
+            ...promotion,
+            name: 'services/orders-service/promotions/1',
+            revision: 'v1.3.0',
+            state: 'denied',
+            decider: 'user:default/jane',
+            rollback: false,
+          },
+        ],
+        nextPageToken: 'more',
+      }),
+    });
+    expect(await screen.findByText('⟦promotions.title⟧')).toBeInTheDocument();
+    const rows = (table: string) =>
+      within(screen.getByRole('table', { name: table }))
+        .getAllByRole('row')
+        .map(r => r.textContent);
+    expect(rows('⟦promotions.pending⟧')).toEqual([
+      '⟦promotions.revision⟧⟦promotions.environment⟧⟦promotions.requester⟧⟦promotions.requested⟧⟦promotions.decision⟧',
+      expect.stringMatching(
+        /^v1\.4\.0 ⟦promotions\.rollback⟧Productionuser:default\/lee.+⟦promotions\.approve⟧⟦promotions\.deny⟧⟦promotions\.notDecider⟧$/,
+      ),
+    ]);
+    expect(screen.getByText('⟦promotions.rollback⟧')).toBeInTheDocument();
+    expect(rows('⟦promotions.decided⟧')).toEqual([
+      '⟦promotions.state⟧⟦promotions.revision⟧⟦promotions.environment⟧⟦promotions.requester⟧⟦promotions.decider⟧⟦promotions.reason⟧⟦promotions.decideTime⟧',
+      '⟦promotions.states.denied⟧v1.3.0Productionuser:default/leeuser:default/jane——',
+    ]);
+    expect(
+      screen.getByRole('button', { name: '⟦promotions.showOlder⟧' }),
+    ).toBeInTheDocument();
   });
 });

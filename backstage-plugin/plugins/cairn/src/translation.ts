@@ -109,6 +109,51 @@ export const cairnTranslationRef = createTranslationRef({
         unknown: 'Unknown',
       },
     },
+    promotions: {
+      title: 'Promotions',
+      loadFailed: 'Could not load the promotions from Cairn',
+      emptyTitle: 'No promotions yet',
+      emptyDescription:
+        "Nothing has been promoted for this service. A promotion is requested with the Promote to Production template, Cairn's CLI or its API.",
+      pending: 'Awaiting a decision',
+      nonePending: 'No promotion awaits a decision.',
+      decided: 'Decided',
+      noneDecided: 'No promotion has been decided yet.',
+      revision: 'Revision',
+      environment: 'Environment',
+      requester: 'Requested by',
+      requested: 'Requested',
+      decision: 'Decision',
+      state: 'State',
+      decider: 'Decided by',
+      reason: 'Reason',
+      decideTime: 'Decided',
+      rollback: 'Rollback',
+      rollbackHint:
+        'The environment ran this revision before: the promotion rolls it back',
+      reasonField: 'Reason (optional)',
+      approve: 'Approve',
+      deny: 'Deny',
+      ownRequest:
+        'You requested this promotion: an approver of the team other than you decides it.',
+      notDecider:
+        "Only an approver of the service's team other than the requester decides this promotion.",
+      approvedBy: 'Approved by {{decider}}',
+      deniedBy: 'Denied by {{decider}}',
+      refused: 'Cairn refused the decision',
+      refusalReason: "Cairn's reason: {{reason}}",
+      decideFailed: 'The decision did not reach Cairn',
+      proxyMethodHint:
+        "Backstage's proxy to Cairn may take only reads: its /cairn endpoint needs allowedMethods: ['GET', 'POST'] for the card's decisions.",
+      showOlder: 'Show older promotions',
+      bounded:
+        'Showing the newest {{count}} promotions; `cairn promotion list {{service}}` lists every one.',
+      states: {
+        pending: 'Pending',
+        approved: 'Approved',
+        denied: 'Denied',
+      },
+    },
     dora: {
       title: 'DORA metrics',
       loadFailed: 'Could not load DORA metrics from Cairn',

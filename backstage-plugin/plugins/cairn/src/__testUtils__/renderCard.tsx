@@ -1,6 +1,11 @@
 import { Entity } from '@backstage/catalog-model';
 import { EntityProvider } from '@backstage/plugin-catalog-react';
-import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
+import { identityApiRef } from '@backstage/core-plugin-api';
+import {
+  mockApis,
+  renderInTestApp,
+  TestApiProvider,
+} from '@backstage/test-utils';
 import { ReactElement } from 'react';
 import { CairnApi, cairnApiRef } from '../api';
 
@@ -17,13 +22,14 @@ export const ordersEntity: Entity = {
 
 /**
  * Renders a card on an entity page of Backstage's test app, with a Cairn
- * API that answers as api says. The cards' reads of a real Cairn are
+ * API that answers as api says, for a signed-in user (Jane by default). The cards' reads of a real Cairn are
  * tested in packages/e2e.
  */
 export function renderCard(
   card: ReactElement,
   api: Partial<CairnApi>,
   entity: Entity = ordersEntity,
+  signedIn = 'user:default/jane',
 ) {
   const unexpected = (method: string) => () =>
     Promise.reject(new Error(`the card should not call ${method}`));
@@ -31,10 +37,18 @@ export function renderCard(
     getServiceCost: unexpected('getServiceCost'),
     getServiceStatus: unexpected('getServiceStatus'),
     getServiceDora: unexpected('getServiceDora'),
+    listPromotions: unexpected('listPromotions'),
+    approvePromotion: unexpected('approvePromotion'),
+    denyPromotion: unexpected('denyPromotion'),
     ...api,
   };
   return renderInTestApp(
-    <TestApiProvider apis={[[cairnApiRef, cairnApi]]}>
+    <TestApiProvider
+      apis={[
+        [cairnApiRef, cairnApi],
+        [identityApiRef, mockApis.identity({ userEntityRef: signedIn })],
+      ]}
+    >
       <EntityProvider entity={entity}>{card}</EntityProvider>
     </TestApiProvider>,
   );
