@@ -20,6 +20,7 @@ import TableHead from '@material-ui/core/TableHead';
 import TableRow from '@material-ui/core/TableRow';
 import TextField from '@material-ui/core/TextField';
 import Typography from '@material-ui/core/Typography';
+import { makeStyles } from '@material-ui/core/styles';
 import { useEffect, useState } from 'react';
 import { capitalize, formatDateTime, Locales, userLocales } from '../format';
 import {
@@ -50,6 +51,13 @@ export const maxPromotions = 200;
 
 /** Cairn's bound on a decision's reason. */
 const maxReasonLength = 1024;
+
+const useStyles = makeStyles({
+  // Names, revisions, states and times read badly broken over lines; the
+  // decision and the reason take what room is left.
+  nowrap: { whiteSpace: 'nowrap' },
+  reasonField: { width: 180 },
+});
 
 /** What the card knows of its own decision on a promotion. */
 type Result = { promotion: Promotion } | { error: Error };
@@ -188,6 +196,7 @@ function PromotionsContent(props: {
 }) {
   const { page, service, user, results, deciding, onDecide, more } = props;
   const { t } = useCairnTranslation();
+  const classes = useStyles();
   const locales = userLocales();
   const promotions = page.promotions ?? [];
   if (promotions.length === 0) {
@@ -222,22 +231,36 @@ function PromotionsContent(props: {
         <Table size="small" aria-label={t('promotions.pending')}>
           <TableHead>
             <TableRow>
-              <TableCell>{t('promotions.revision')}</TableCell>
-              <TableCell>{t('promotions.environment')}</TableCell>
-              <TableCell>{t('promotions.requester')}</TableCell>
-              <TableCell>{t('promotions.requested')}</TableCell>
-              <TableCell>{t('promotions.decision')}</TableCell>
+              <TableCell className={classes.nowrap}>
+                {t('promotions.revision')}
+              </TableCell>
+              <TableCell className={classes.nowrap}>
+                {t('promotions.environment')}
+              </TableCell>
+              <TableCell className={classes.nowrap}>
+                {t('promotions.requester')}
+              </TableCell>
+              <TableCell className={classes.nowrap}>
+                {t('promotions.requested')}
+              </TableCell>
+              <TableCell className={classes.nowrap}>
+                {t('promotions.decision')}
+              </TableCell>
             </TableRow>
           </TableHead>
           <TableBody>
             {awaiting.map(p => (
               <TableRow key={p.name}>
-                <TableCell>
+                <TableCell className={classes.nowrap}>
                   <Revision promotion={p} />
                 </TableCell>
-                <TableCell>{capitalize(p.environment ?? '')}</TableCell>
-                <TableCell>{p.requester}</TableCell>
-                <TableCell>{when(p.createTime, locales)}</TableCell>
+                <TableCell className={classes.nowrap}>
+                  {capitalize(p.environment ?? '')}
+                </TableCell>
+                <TableCell className={classes.nowrap}>{p.requester}</TableCell>
+                <TableCell className={classes.nowrap}>
+                  {when(p.createTime, locales)}
+                </TableCell>
                 <TableCell>
                   <Decision
                     promotion={p}
@@ -266,29 +289,49 @@ function PromotionsContent(props: {
         <Table size="small" aria-label={t('promotions.decided')}>
           <TableHead>
             <TableRow>
-              <TableCell>{t('promotions.state')}</TableCell>
-              <TableCell>{t('promotions.revision')}</TableCell>
-              <TableCell>{t('promotions.environment')}</TableCell>
-              <TableCell>{t('promotions.requester')}</TableCell>
-              <TableCell>{t('promotions.decider')}</TableCell>
-              <TableCell>{t('promotions.reason')}</TableCell>
-              <TableCell>{t('promotions.decideTime')}</TableCell>
+              <TableCell className={classes.nowrap}>
+                {t('promotions.state')}
+              </TableCell>
+              <TableCell className={classes.nowrap}>
+                {t('promotions.revision')}
+              </TableCell>
+              <TableCell className={classes.nowrap}>
+                {t('promotions.environment')}
+              </TableCell>
+              <TableCell className={classes.nowrap}>
+                {t('promotions.requester')}
+              </TableCell>
+              <TableCell className={classes.nowrap}>
+                {t('promotions.decider')}
+              </TableCell>
+              <TableCell className={classes.nowrap}>
+                {t('promotions.reason')}
+              </TableCell>
+              <TableCell className={classes.nowrap}>
+                {t('promotions.decideTime')}
+              </TableCell>
             </TableRow>
           </TableHead>
           <TableBody>
             {decided.map(p => (
               <TableRow key={p.name}>
-                <TableCell>
+                <TableCell className={classes.nowrap}>
                   <State state={p.state ?? ''} />
                 </TableCell>
-                <TableCell>
+                <TableCell className={classes.nowrap}>
                   <Revision promotion={p} />
                 </TableCell>
-                <TableCell>{capitalize(p.environment ?? '')}</TableCell>
-                <TableCell>{p.requester}</TableCell>
-                <TableCell>{p.decider || '—'}</TableCell>
+                <TableCell className={classes.nowrap}>
+                  {capitalize(p.environment ?? '')}
+                </TableCell>
+                <TableCell className={classes.nowrap}>{p.requester}</TableCell>
+                <TableCell className={classes.nowrap}>
+                  {p.decider || '—'}
+                </TableCell>
                 <TableCell>{p.reason || '—'}</TableCell>
-                <TableCell>{when(p.decideTime, locales)}</TableCell>
+                <TableCell className={classes.nowrap}>
+                  {when(p.decideTime, locales)}
+                </TableCell>
               </TableRow>
             ))}
           </TableBody>
@@ -372,6 +415,7 @@ function Decision(props: {
 }) {
   const { promotion, user, result, deciding, onDecide } = props;
   const { t } = useCairnTranslation();
+  const classes = useStyles();
   const [reason, setReason] = useState('');
   const error = result && 'error' in result ? result.error : undefined;
   const refusal = error && <Refusal error={error} />;
@@ -405,11 +449,12 @@ function Decision(props: {
   const describedBy = canDecide ? undefined : hintId;
   return (
     <>
-      <Box display="flex" alignItems="center" flexWrap="wrap">
+      <Box display="flex" alignItems="center">
         {canDecide && (
           <Box mr={1}>
             <TextField
               id={`cairn-promotion-reason-${promotion.name}`}
+              className={classes.reasonField}
               size="small"
               variant="outlined"
               label={t('promotions.reasonField')}
@@ -425,6 +470,7 @@ function Decision(props: {
             variant="contained"
             color="primary"
             size="small"
+            className={classes.nowrap}
             disabled={disabled}
             aria-describedby={describedBy}
             onClick={() => onDecide(true, reason.trim())}
@@ -435,6 +481,7 @@ function Decision(props: {
         <Button
           variant="outlined"
           size="small"
+          className={classes.nowrap}
           disabled={disabled}
           aria-describedby={describedBy}
           onClick={() => onDecide(false, reason.trim())}
