@@ -7,6 +7,10 @@ import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { ordersEntity, renderCard } from '../__testUtils__/renderCard';
 import { PromotionsCard } from './PromotionsCard';
 
+// Role queries over the card's two tables are slow in jsdom, and slower on a
+// busy machine: more room than jest's 5 s.
+jest.setTimeout(20_000);
+
 const at = (time: string) =>
   new Intl.DateTimeFormat('en-US', {
     dateStyle: 'medium',
