@@ -25,12 +25,14 @@ import {
 import { buildPage } from './__testUtils__/page';
 import {
   BackstageAuth,
+  BackstageUser,
   startBackstageAuth,
 } from './__testUtils__/backstageAuth';
 
 // The entity cards in headless Chromium (Debian's chromium), reading real
 // data from the real cairn binary through Backstage's real proxy backend,
-// configured by deploy/backstage/app-config.cairn.yaml. Each card's
+// configured by deploy/backstage/app-config.cairn.yaml, and the promotions
+// card deciding a promotion in Cairn as the signed-in user. Each card's
 // screenshot is left in backstage-plugin/test-artifacts/.
 jest.setTimeout(300_000);
 
@@ -47,6 +49,16 @@ const chromiumFlags = [
   '--disable-component-update',
   '--disable-sync',
 ];
+
+/** A member of team-orders, who reads the cards. */
+const jane: BackstageUser = {
+  ref: 'user:default/jane',
+  groups: [`group:default/${team}`],
+};
+/** Approvers of team-orders, as cairn-auth.yaml names approvers. */
+const approvers = [`group:default/${team}`, 'group:default/release-approvers'];
+const janeApprover: BackstageUser = { ref: jane.ref, groups: approvers };
+const lee: BackstageUser = { ref: 'user:default/lee', groups: approvers };
 
 const money = (amount: number) =>
   new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' }).format(
@@ -81,6 +93,12 @@ function cardsConfig(config: any): any {
   expect(endpoint.credentials).toBe('forward');
   endpoint.credentials = 'dangerously-allow-unauthenticated';
   endpoint.allowedHeaders = ['Authorization'];
+  // The promotions card's decisions are POSTs: an endpoint that allows only
+  // GET answers them itself, with a 404 (docs/backstage.md, the promotions
+  // card).
+  endpoint.allowedMethods = [
+    ...new Set([...(endpoint.allowedMethods ?? ['GET']), 'POST']),
+  ];
   return config;
 }
 
@@ -127,20 +145,20 @@ describe('the entity cards in a browser against Cairn', () => {
     }
   });
 
-  /** The cards page for an entity, as a signed-in user sees it. */
-  async function openCards(service: string): Promise<Page> {
+  /** The cards page for an entity, as a signed-in user (Jane by default) sees it. */
+  async function openCards(
+    service: string,
+    user: BackstageUser = jane,
+  ): Promise<Page> {
     const page = await browser.newPage({
       viewport: { width: 1100, height: 1400 },
     });
     const problems: string[] = [];
     page.on('pageerror', e => problems.push(String(e)));
     await page.goto(
-      `${backstageUrl}/api/cairn-page/index.html?service=${service}&token=${encodeURIComponent(
-        auth.token({
-          ref: 'user:default/jane',
-          groups: [`group:default/${team}`],
-        }),
-      )}`,
+      `${backstageUrl}/api/cairn-page/index.html?service=${service}&user=${encodeURIComponent(
+        user.ref,
+      )}&token=${encodeURIComponent(auth.token(user))}`,
     );
     await page
       .locator('[data-card]')
@@ -266,6 +284,149 @@ describe('the entity cards in a browser against Cairn', () => {
         'Cairn has no service named "ghost-service"',
       );
     }
+    // Cairn lists no promotions of a service it does not know, rather than
+    // refusing the list: the promotions card shows its empty state.
+    const promotions = await card(page, 'promotions', 'No promotions yet');
+    expect(await promotions.getByRole('button').count()).toBe(0);
     await page.close();
+  });
+
+  it('decides a promotion as the signed-in approver, and not as its requester', async () => {
+    const service = 'checkout-service';
+    const created = await cairn.call(
+      tokens.scaffolder,
+      'POST',
+      '/v1/services',
+      {
+        name: service,
+        owner: `group:default/${team}`,
+        template: 'node-microservice',
+        environments: ['staging', 'production'],
+        repositoryUrl: `https://github.com/company/${service}.git`,
+        requestId: 'browser-test-promotions',
+      },
+    );
+    expect([created.status, created.body]).toEqual([200, expect.anything()]);
+    const promotions = `/v1/services/${service}/promotions`;
+    const request = async (revision: string) => {
+      const requested = await cairn.call(auth.token(lee), 'POST', promotions, {
+        promotion: { revision },
+      });
+      expect([requested.status, requested.body.state]).toEqual([
+        200,
+        'pending',
+      ]);
+      return requested.body.name as string;
+    };
+    // Lee asks for v1.3.0, which Jane approves with Cairn's API, then for
+    // v1.4.0.
+    const first = await request('v1.3.0');
+    const approvedFirst = await cairn.call(
+      auth.token(janeApprover),
+      'POST',
+      `/v1/${first}:approve`,
+      { reason: 'soaked in staging for a day' },
+    );
+    expect([approvedFirst.status, approvedFirst.body.state]).toEqual([
+      200,
+      'approved',
+    ]);
+    const second = await request('v1.4.0');
+
+    // Lee, an approver too, may not decide his own request.
+    const asLee = await openCards(service, lee);
+    const leesCard = await card(asLee, 'promotions', 'Awaiting a decision');
+    const leesRow = leesCard
+      .getByRole('table', { name: 'Awaiting a decision' })
+      .getByRole('row')
+      .filter({ hasText: 'v1.4.0' });
+    await leesRow.getByRole('button', { name: 'Approve' }).waitFor();
+    expect(
+      await leesRow.getByRole('button', { name: 'Approve' }).isDisabled(),
+    ).toBe(true);
+    expect(
+      await leesRow.getByRole('button', { name: 'Deny' }).isDisabled(),
+    ).toBe(true);
+    expect(await leesRow.innerText()).toContain(
+      'You requested this promotion: an approver of the team other than you decides it.',
+    );
+    await leesCard.screenshot({
+      path: join(shots, 'promotions-card-requester.png'),
+    });
+    await asLee.close();
+
+    // Jane approves it with the card's button, giving a reason.
+    const asJane = await openCards(service, janeApprover);
+    const janesCard = await card(asJane, 'promotions', 'Awaiting a decision');
+    expect(await tableCells(janesCard, 'Decided')).toEqual([
+      [
+        'State',
+        'Revision',
+        'Environment',
+        'Requested by',
+        'Decided by',
+        'Reason',
+        'Decided',
+      ],
+      [
+        'Approved',
+        'v1.3.0',
+        'Production',
+        lee.ref,
+        jane.ref,
+        'soaked in staging for a day',
+        expect.any(String),
+      ],
+    ]);
+    const janesRow = janesCard
+      .getByRole('table', { name: 'Awaiting a decision' })
+      .getByRole('row')
+      .filter({ hasText: 'v1.4.0' });
+    const approve = janesRow.getByRole('button', { name: 'Approve' });
+    expect(await approve.isEnabled()).toBe(true);
+    await janesRow
+      .getByLabel('Reason (optional)')
+      .fill('release notes reviewed');
+    await janesCard.screenshot({ path: join(shots, 'promotions-card.png') });
+    await approve.click();
+    await janesRow
+      .getByText(`Approved by ${jane.ref}`)
+      .waitFor({ timeout: 30_000 });
+    expect(await janesRow.getByRole('button').count()).toBe(0);
+    expect(await janesCard.getByRole('alert').count()).toBe(0);
+    await janesCard.screenshot({
+      path: join(shots, 'promotions-card-approved.png'),
+    });
+    await asJane.close();
+
+    // Cairn recorded Jane's approval, with her reason.
+    const listed = await cairn.call(tokens.admin, 'GET', promotions);
+    expect(
+      listed.body.promotions.map((p: any) => [
+        p.name,
+        p.revision,
+        p.state,
+        p.requester,
+        p.decider,
+        p.reason,
+      ]),
+    ).toEqual([
+      [
+        second,
+        'v1.4.0',
+        'approved',
+        lee.ref,
+        jane.ref,
+        'release notes reviewed',
+      ],
+      [
+        first,
+        'v1.3.0',
+        'approved',
+        lee.ref,
+        jane.ref,
+        'soaked in staging for a day',
+      ],
+    ]);
   });
 });

@@ -11,7 +11,7 @@ import {
   FetchMiddlewares,
   UrlPatternDiscovery,
 } from '@backstage/core-app-api';
-import type { IdentityApi } from '@backstage/core-plugin-api';
+import { IdentityApi, identityApiRef } from '@backstage/core-plugin-api';
 import { EntityProvider } from '@backstage/plugin-catalog-react';
 import { TestApiProvider, wrapInTestApp } from '@backstage/test-utils';
 import {
@@ -20,6 +20,7 @@ import {
   createCairnApi,
   EntityCairnCostCard,
   EntityCairnDoraCard,
+  EntityCairnPromotionsCard,
   EntityCairnStatusCard,
 } from '../src';
 import Grid from '@material-ui/core/Grid';
@@ -30,16 +31,19 @@ const service = params.get('service') ?? 'orders-service';
 // The signed-in user's Backstage token, which the test makes as Backstage's
 // auth backend would (here: the test backend's mock user token).
 const userToken = params.get('token') ?? '';
+// Whom the token names: the promotions card says so when the user requested
+// a promotion they may not decide.
+const user = params.get('user') ?? 'user:default/jane';
 
 // A signed-in user, as Backstage's sign-in would leave one.
 const identityApi: IdentityApi = {
   getCredentials: async () => ({ token: userToken }),
   getBackstageIdentity: async () => ({
     type: 'user',
-    userEntityRef: 'user:default/jane',
-    ownershipEntityRefs: ['user:default/jane', 'group:default/team-orders'],
+    userEntityRef: user,
+    ownershipEntityRefs: [user, 'group:default/team-orders'],
   }),
-  getProfileInfo: async () => ({ displayName: 'Jane' }),
+  getProfileInfo: async () => ({ displayName: user.split('/').pop() }),
   signOut: async () => {},
 };
 
@@ -67,7 +71,10 @@ const entity: Entity = {
 createRoot(document.getElementById('root')!).render(
   wrapInTestApp(
     <TestApiProvider
-      apis={[[cairnApiRef, createCairnApi({ discoveryApi, fetchApi })]]}
+      apis={[
+        [cairnApiRef, createCairnApi({ discoveryApi, fetchApi })],
+        [identityApiRef, identityApi],
+      ]}
     >
       <EntityProvider entity={entity}>
         <Grid container spacing={3} style={{ padding: 24, maxWidth: 1000 }}>
@@ -79,6 +86,9 @@ createRoot(document.getElementById('root')!).render(
           </Grid>
           <Grid item xs={12} data-card="dora">
             <EntityCairnDoraCard />
+          </Grid>
+          <Grid item xs={12} data-card="promotions">
+            <EntityCairnPromotionsCard />
           </Grid>
         </Grid>
       </EntityProvider>
