@@ -191,7 +191,7 @@ type AuditEvent struct {
 	Target    string // the resource acted on, such as services/orders-service; may be empty
 	RequestID string
 	Outcome   string // succeeded, failed or denied
-	Code      string // the canonical status code, such as OK or PERMISSION_DENIED
+	Code      string // the canonical status code as grpc-go names it, such as OK or PermissionDenied
 	// Detail says in words what the call did where its action alone does
 	// not, such as that a promotion is a rollback; often empty.
 	Detail string

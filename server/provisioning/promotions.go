@@ -332,6 +332,14 @@ func (p *Provisioner) ListPromotions(ctx context.Context, service string, pageSi
 	if err != nil {
 		return nil, "", err
 	}
+	if len(promotions) == 0 && pageToken == "" {
+		// None: of a service Cairn knows, or of none at all.
+		if _, err := p.store.GetService(ctx, service); errors.Is(err, store.ErrNotFound) {
+			return nil, "", apierr.NotFound("service", service)
+		} else if err != nil {
+			return nil, "", err
+		}
+	}
 	promotions, next := pagetoken.Page(promotions, size, query, func(pr store.Promotion) string { return fmt.Sprint(pr.ID) })
 	return promotions, next, nil
 }

@@ -251,3 +251,13 @@ func TestMayDecideFollowsTheRulesOfDecide(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, mayDecide(decided), "a decided promotion is decided by nobody")
 }
+
+func TestListPromotionsOfAServiceCairnDoesNotKnowIsNotFound(t *testing.T) {
+	h := newPromotionHarness(t, manifest.DefaultSettings(), "staging", "production")
+	promotions, _, err := h.p.ListPromotions(t.Context(), "orders-service", 0, "")
+	require.NoError(t, err)
+	require.Empty(t, promotions, "a service Cairn knows, with none yet")
+
+	_, _, err = h.p.ListPromotions(t.Context(), "ghost-service", 0, "")
+	requireRefused(t, err, codes.NotFound, "SERVICE_NOT_FOUND")
+}

@@ -43,7 +43,8 @@ type AuditEvent struct {
 	RequestId string `protobuf:"bytes,6,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	// succeeded, failed or denied.
 	Outcome string `protobuf:"bytes,7,opt,name=outcome,proto3" json:"outcome,omitempty"`
-	// The call's canonical status code, such as OK or PERMISSION_DENIED.
+	// The call's canonical status code, by its name in grpc-go, such as OK
+	// or PermissionDenied.
 	Code string `protobuf:"bytes,8,opt,name=code,proto3" json:"code,omitempty"`
 	// What the call did, in words, where the action alone does not say: for
 	// example that a promotion is a rollback to a revision its environment

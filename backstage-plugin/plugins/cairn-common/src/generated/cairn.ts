@@ -695,7 +695,10 @@ export interface components {
         v1AuditEvent: {
             /** @description The RPC, such as `cairn.v1.CatalogService/RegisterService`. */
             readonly action?: string;
-            /** @description The call's canonical status code, such as OK or PERMISSION_DENIED. */
+            /**
+             * @description The call's canonical status code, by its name in grpc-go, such as OK
+             *     or PermissionDenied.
+             */
             readonly code?: string;
             /**
              * @description What the call did, in words, where the action alone does not say: for
