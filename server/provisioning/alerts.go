@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/cairn-dev/cairn/server/kube/manifest"
 	"github.com/cairn-dev/cairn/server/notify"
 )
 
@@ -12,8 +13,10 @@ import (
 type FailureAlerts struct{ p *Provisioner }
 
 // FailureAlerts returns the source that tells a team when a service's
-// provisioning fails (a claim Crossplane cannot reconcile, an Application
-// whose sync failed), once per change of what the service asked for.
+// provisioning fails (a claim Crossplane cannot reconcile) or a sync of
+// its Applications does (a promotion's, which changes the service's spec,
+// or an environment's own), once per change of what the service asked
+// for.
 func (p *Provisioner) FailureAlerts() FailureAlerts { return FailureAlerts{p: p} }
 
 // Events are the failed provisionings the informers show now, each keyed
@@ -42,15 +45,23 @@ func (a FailureAlerts) Events(ctx context.Context) ([]notify.Event, error) {
 					why = append(why, fmt.Sprintf("%s %s: %s", c.GetKind(), c.GetResource(), strings.TrimSpace(c.GetReason()+" "+c.GetMessage())))
 				}
 			}
-			for _, d := range status.GetDeployments() {
-				if d.GetHealthStatus() == "Degraded" || d.GetSyncStatus() == "OutOfSync" {
-					why = append(why, fmt.Sprintf("%s (Application %s): %s, %s", d.GetEnvironment(), d.GetApplication(), d.GetSyncStatus(), d.GetHealthStatus()))
+			kind, title, what := "provisioning_failed", "Provisioning failed: ", "The provisioning of"
+			for _, app := range apps {
+				phase := stringAt(app, "", "status", "operationState", "phase")
+				if phase != "Failed" && phase != "Error" {
+					continue
 				}
+				if len(why) == 0 {
+					// Only syncs failed: a promotion's, or an environment's own.
+					kind, title, what = "sync_failed", "Sync failed: ", "A sync of"
+				}
+				why = append(why, fmt.Sprintf("the sync of %s to %s failed: %s", app.GetLabels()[manifest.LabelEnvironment],
+					stringAt(app, "?", "status", "operationState", "syncResult", "revision"), stringAt(app, phase, "status", "operationState", "message")))
 			}
 			events = append(events, notify.Event{
-				Key: fmt.Sprintf("provisioning/%s/%d/failed", prov.Service, prov.Generation), Kind: "provisioning_failed",
-				Team: prov.Spec.Team, Service: prov.Service, Title: "Provisioning failed: " + prov.Service,
-				Text:      fmt.Sprintf("The provisioning of %s failed: %s.", prov.Service, strings.Join(why, "; ")),
+				Key: fmt.Sprintf("provisioning/%s/%d/failed", prov.Service, prov.Generation), Kind: kind,
+				Team: prov.Spec.Team, Service: prov.Service, Title: title + prov.Service,
+				Text:      fmt.Sprintf("%s %s failed: %s.", what, prov.Service, strings.Join(why, "; ")),
 				Recipient: prov.Spec.Owner,
 			})
 		}

@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/cairn-dev/cairn/server/apierr"
+	"github.com/cairn-dev/cairn/server/auth"
 	"github.com/cairn-dev/cairn/server/entityref"
 	"github.com/cairn-dev/cairn/server/kube/manifest"
 )
@@ -119,4 +120,25 @@ func TestFailureAlertsTellAFailedProvisioningOncePerGeneration(t *testing.T) {
 	require.Equal(t, "team-orders", events[0].Recipient)
 	require.Equal(t, "The provisioning of orders-service failed: DatabaseClaim orders-service-db: ReconcileError cannot create RDS instance: quota exceeded.",
 		events[0].Text)
+}
+
+func TestFailureAlertsTellAPromotionsFailedSync(t *testing.T) {
+	h := newPromotionHarness(t, checkedPath(), "dev", "staging", "production")
+	h.runs(t, "staging", "4e5f6a7")
+	promotion, err := h.p.RequestPromotion(as("user:default/dev", auth.RoleDeveloper),
+		PromotionRequest{Service: "orders-service", Environment: "production", Revision: "4e5f6a7"})
+	require.NoError(t, err)
+	_, err = h.p.Decide(as("user:default/lead", auth.RoleApprover), "orders-service", promotion.ID, true, "")
+	require.NoError(t, err)
+	h.cluster.update("Application/argocd/orders-service-production", func(app *unstructured.Unstructured) {
+		app.Object["status"] = map[string]any{"operationState": map[string]any{
+			"phase": "Failed", "message": "one or more objects failed to apply", "syncResult": map[string]any{"revision": "4e5f6a7"},
+		}}
+	})
+	events, err := h.p.FailureAlerts().Events(t.Context())
+	require.NoError(t, err)
+	require.Len(t, events, 1)
+	require.Equal(t, "sync_failed", events[0].Kind)
+	require.Equal(t, "provisioning/orders-service/2/failed", events[0].Key, "keyed by the spec the promotion made")
+	require.Equal(t, "A sync of orders-service failed: the sync of production to 4e5f6a7 failed: one or more objects failed to apply.", events[0].Text)
 }
