@@ -123,7 +123,7 @@ func (c *catalogUsers) ask(ctx context.Context, slackUser string) (*auth.Princip
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	resp, err := c.client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errCatalogUnavailable, redact(err))
+		return nil, fmt.Errorf("%w: %v", errCatalogUnavailable, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -150,13 +150,4 @@ func (c *catalogUsers) ask(ctx context.Context, slackUser string) (*auth.Princip
 		return nil, nil
 	}
 	return p, nil
-}
-
-// redact is err without the URL a *url.Error names.
-func redact(err error) error {
-	var u *url.Error
-	if errors.As(err, &u) {
-		return u.Err
-	}
-	return err
 }

@@ -83,13 +83,9 @@ const maxReplies = 64
 // command.
 func New(cfg Config, users *auth.Authenticator, api API, callTimeout time.Duration, logger *slog.Logger, registry prometheus.Registerer) (*Handler, error) {
 	cfg = cfg.WithDefaults()
-	raw, err := os.ReadFile(cfg.SigningSecretFile)
+	secret, err := readSecret("signing secret", cfg.SigningSecretFile)
 	if err != nil {
-		return nil, fmt.Errorf("slack: signing secret: %w", err)
-	}
-	secret := strings.TrimSpace(string(raw))
-	if secret == "" {
-		return nil, fmt.Errorf("slack: signing secret file %s is empty", cfg.SigningSecretFile)
+		return nil, err
 	}
 	h := &Handler{
 		cfg: cfg, secret: secret, users: map[string]*auth.Principal{}, api: api,
@@ -116,12 +112,12 @@ func New(cfg Config, users *auth.Authenticator, api API, callTimeout time.Durati
 		h.users[u.SlackUser] = p
 	}
 	if k := cfg.Catalog; k.URL != "" {
-		raw, err := os.ReadFile(k.TokenFile)
+		token, err := readSecret("catalog token", k.TokenFile)
 		if err != nil {
-			return nil, fmt.Errorf("slack: catalog token: %w", err)
+			return nil, err
 		}
 		h.catalog = &catalogUsers{
-			url: k.URL, token: strings.TrimSpace(string(raw)), annotation: cmp.Or(k.Annotation, DefaultSlackAnnotation),
+			url: k.URL, token: token, annotation: cmp.Or(k.Annotation, DefaultSlackAnnotation),
 			users: users, client: &http.Client{}, now: time.Now, found: map[string]lookup{},
 		}
 	}
@@ -255,4 +251,18 @@ func (h *Handler) post(ctx context.Context, responseURL string, msg *slack.Msg) 
 func writeMessage(w http.ResponseWriter, msg *slack.Msg) {
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(msg) // a failure is Slack hanging up: nobody to tell
+}
+
+// readSecret is the trimmed content of a secret's file, which must hold
+// one.
+func readSecret(of, path string) (string, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("slack: %s: %w", of, err)
+	}
+	secret := strings.TrimSpace(string(raw))
+	if secret == "" {
+		return "", fmt.Errorf("slack: %s: %s is empty", of, path)
+	}
+	return secret, nil
 }
