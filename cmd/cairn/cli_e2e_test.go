@@ -76,7 +76,7 @@ func TestCLIProvisionsFollowsAndPromotesAService(t *testing.T) {
 		// The claims and Applications are applied one after the other:
 		// wait for both tables.
 		return r.code == 0 && strings.Contains(r.stdout, "phase: provisioning") &&
-			strings.Contains(r.stdout, "orders-cli-db") && strings.Contains(r.stdout, "ENVIRONMENT  CLUSTER")
+			strings.Contains(r.stdout, "orders-cli-db") && strings.Contains(r.stdout, "ENVIRONMENT  CLUSTER  SYNC")
 	}, 60*time.Second, 250*time.Millisecond, "status did not show the applied objects: %+v", r)
 	require.Contains(t, r.stdout, "service: orders-cli  phase: provisioning  stale: no")
 	require.Regexp(t, `production +default +\S+ +\S+ \(awaiting promotion\)`, r.stdout)
