@@ -3,8 +3,10 @@ package cost
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/cairn-dev/cairn/server/notify"
+	"github.com/cairn-dev/cairn/store"
 )
 
 // Budget thresholds a team is told of, once a month each: the highest it
@@ -58,6 +60,47 @@ func (b BudgetAlerts) Events(ctx context.Context) ([]notify.Event, error) {
 			})
 			break
 		}
+	}
+	return events, nil
+}
+
+// AnomalyAlerts is the notifier's source of cost anomalies.
+type AnomalyAlerts struct{ s *Server }
+
+// AnomalyAlerts returns the source that tells a team when one of its
+// services becomes a cost anomaly of the month: ListCostAnomalies lists it
+// with the default threshold.
+func (s *Server) AnomalyAlerts() AnomalyAlerts { return AnomalyAlerts{s: s} }
+
+// AnomalyInterval is how often anomalies are looked for: it reads every
+// service's costs of two months, and those change with a billing import
+// or a resource change, not by the minute.
+const AnomalyInterval = time.Hour
+
+// Interval makes the notifier look at anomalies once an AnomalyInterval.
+func (AnomalyAlerts) Interval() time.Duration { return AnomalyInterval }
+
+// Events are this month's anomalies, each keyed by service and month so
+// that a service is told once a month however its cost moves after.
+func (a AnomalyAlerts) Events(ctx context.Context) ([]notify.Event, error) {
+	now := a.s.now().UTC()
+	start := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	totals, err := a.s.totals(ctx, store.ServiceFilter{}, start, now)
+	if err != nil {
+		return nil, err
+	}
+	month, before := start.Format(monthLayout), start.AddDate(0, -1, 0).Format(monthLayout)
+	var events []notify.Event
+	for _, an := range anomaliesOf(totals, DefaultAnomalyThresholdPercent) {
+		events = append(events, notify.Event{
+			Key: fmt.Sprintf("cost-anomaly/%s/%s", an.GetServiceName(), month), Kind: "cost_anomaly",
+			Team: an.GetTeam(), Service: an.GetServiceName(),
+			Title: fmt.Sprintf("Cost anomaly: %s, %s", an.GetServiceName(), month),
+			Text: fmt.Sprintf("%s costs %.2f %s in %s, %.0f%% more than its %.2f %s in %s.",
+				an.GetServiceName(), an.GetMonthlyCost(), a.s.config.Currency, month, an.GetGrowthPercent(),
+				an.GetPreviousMonthlyCost(), a.s.config.Currency, before),
+			Recipient: a.s.teamGroup(an.GetTeam()),
+		})
 	}
 	return events, nil
 }

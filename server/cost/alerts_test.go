@@ -46,3 +46,44 @@ func TestBudgetAlertsTellTheHighestThresholdATeamReachedThisMonth(t *testing.T) 
 	put("team-orders", 100_000_000, "EUR")
 	require.Empty(t, events(), "a budget in another currency is not compared with spend in USD")
 }
+
+func TestAnomalyAlertsTellTheOwningTeamOnceAMonthOfAServiceThatCostsMore(t *testing.T) {
+	s, st := newTestServer(t)
+	now := time.Date(2026, 12, 20, 9, 0, 0, 0, time.UTC)
+	s.now = func() time.Time { return now }
+	provision(t, st, "orders-service")
+	provision(t, st, "cart-service")
+	billedBefore := func(service string, micros int64) store.BillingRow {
+		return billedRow(now.AddDate(0, -1, 0), service, service+"-db", "USD", micros)
+	}
+	events := func() []notify.Event {
+		t.Helper()
+		got, err := s.AnomalyAlerts().Events(t.Context())
+		require.NoError(t, err)
+		return got
+	}
+
+	// 10% more is the threshold itself: not an anomaly.
+	importFrom(t, st, "aws",
+		billedBefore("orders-service", 100_000_000), billedRow(now, "orders-service", "orders-service-db", "USD", 110_000_000),
+		billedBefore("cart-service", 50_000_000), billedRow(now, "cart-service", "cart-service-db", "USD", 50_000_000))
+	require.Empty(t, events())
+
+	importFrom(t, st, "aws",
+		billedBefore("orders-service", 100_000_000), billedRow(now, "orders-service", "orders-service-db", "USD", 132_000_000),
+		billedBefore("cart-service", 50_000_000), billedRow(now, "cart-service", "cart-service-db", "USD", 50_000_000))
+	require.Equal(t, []notify.Event{{
+		Key: "cost-anomaly/orders-service/2026-12", Kind: "cost_anomaly", Team: "team-orders", Service: "orders-service",
+		Title:     "Cost anomaly: orders-service, 2026-12",
+		Text:      "orders-service costs 132.00 USD in 2026-12, 32% more than its 100.00 USD in 2026-11.",
+		Recipient: "group:default/team-orders",
+	}}, events())
+
+	// Growing further keeps the key: the team is told once a month.
+	importFrom(t, st, "aws",
+		billedBefore("orders-service", 100_000_000), billedRow(now, "orders-service", "orders-service-db", "USD", 150_000_000))
+	got := events()
+	require.Len(t, got, 1)
+	require.Equal(t, "cost-anomaly/orders-service/2026-12", got[0].Key)
+	require.Equal(t, AnomalyInterval, s.AnomalyAlerts().Interval())
+}

@@ -98,6 +98,12 @@ func (s *Server) ListCostAnomalies(ctx context.Context, req *cairnv1.ListCostAno
 	if err != nil {
 		return nil, err
 	}
+	return pageAnomalies(anomaliesOf(totals, threshold), req)
+}
+
+// anomaliesOf are the services of totals whose cost grew past threshold
+// percent, largest growth first.
+func anomaliesOf(totals []serviceTotals, threshold float64) []*cairnv1.CostAnomaly {
 	var anomalies []*cairnv1.CostAnomaly
 	for _, t := range totals {
 		if t.previous.Sign() <= 0 {
@@ -120,7 +126,7 @@ func (s *Server) ListCostAnomalies(ctx context.Context, req *cairnv1.ListCostAno
 		}
 		return strings.Compare(a.ServiceName, b.ServiceName)
 	})
-	return pageAnomalies(anomalies, req)
+	return anomalies
 }
 
 // pageAnomalies cuts the sorted anomalies to the requested page. The token

@@ -1,7 +1,7 @@
 // Package notify tells people what Cairn did and what waits for them: a
 // promotion requested (to the owning team), approved or denied (to its
-// requester), a failed provisioning or sync and a team's budget crossed
-// (from its Sources), in the team's
+// requester), a failed provisioning or sync, a team's budget crossed and
+// a cost anomaly (from its Sources), in the team's
 // Slack channel and in Backstage's notifications. Each message is kept in the store's outbox before it is
 // sent, keyed by its event and destination, and leased to one sender at a
 // time: a crash, a restart or several replicas neither lose nor repeat

@@ -37,8 +37,8 @@ type Notifier struct {
 	now       func() time.Time
 	sent      *prometheus.CounterVec // by destination kind and outcome
 
-	sources    []Source
-	lastLooked time.Time // when the sources were last looked at
+	sources []Source
+	looked  []time.Time // when each source was last looked at
 }
 
 // SourceInterval is how often the sources are looked at: what they look
@@ -66,7 +66,7 @@ func New(cfg Config, st Store, sources []Source, logger *slog.Logger, registry p
 	}
 	n := &Notifier{
 		cfg: cfg, store: st, webhooks: map[string]string{}, client: &http.Client{Timeout: 10 * time.Second},
-		logger: logger, now: time.Now, sources: sources,
+		logger: logger, now: time.Now, sources: sources, looked: make([]time.Time, len(sources)),
 		sent: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cairn_notifications_total",
 			Help: "Notifications Cairn tried to send, by destination (slack, backstage) and outcome (sent, retried, gave_up).",
@@ -121,12 +121,18 @@ func (n *Notifier) Pass(ctx context.Context) {
 	if err := n.enqueuePromotions(ctx); err != nil && ctx.Err() == nil {
 		n.logger.Warn("notifications: reading promotions to notify", "error", err)
 	}
-	if now := n.now(); now.Sub(n.lastLooked) >= SourceInterval {
-		n.lastLooked = now
-		for _, src := range n.sources {
-			if err := n.enqueueEvents(ctx, src); err != nil && ctx.Err() == nil {
-				n.logger.Warn("notifications: looking for events", "error", err)
-			}
+	now := n.now()
+	for i, src := range n.sources {
+		interval := SourceInterval
+		if p, ok := src.(PacedSource); ok {
+			interval = p.Interval()
+		}
+		if now.Sub(n.looked[i]) < interval {
+			continue
+		}
+		n.looked[i] = now
+		if err := n.enqueueEvents(ctx, src); err != nil && ctx.Err() == nil {
+			n.logger.Warn("notifications: looking for events", "error", err)
 		}
 	}
 	if err := n.send(ctx); err != nil && ctx.Err() == nil {
@@ -167,9 +173,17 @@ type Event struct {
 	Key, Kind, Team, Service, Title, Text, Recipient string
 }
 
-// A Source finds events by looking, such as a team's budget crossed.
+// A Source finds events by looking, such as a team's budget crossed. It
+// is looked at once a SourceInterval, or a PacedSource's Interval.
 type Source interface {
 	Events(ctx context.Context) ([]Event, error)
+}
+
+// A PacedSource is looked at less often than SourceInterval: what it
+// computes costs more than what it finds is worth a minute sooner.
+type PacedSource interface {
+	Source
+	Interval() time.Duration
 }
 
 // promotionEvent is the event of a promotion's state: a request is told

@@ -268,7 +268,7 @@ func TestAnEventASourceFindsAgainIsToldOnce(t *testing.T) {
 	h := newHarness(t, st)
 	src := &events{found: []Event{{Key: "budget/team-orders/2026-12/80", Kind: "budget_80_percent", Team: "team-orders",
 		Title: "80% of the budget spent", Text: "team-orders has spent 4,000.00 USD of 5,000.00 USD.", Recipient: "group:default/team-orders"}}}
-	h.notifier.sources = []Source{src}
+	h.notifier.sources, h.notifier.looked = []Source{src}, make([]time.Time, 1)
 
 	h.notifier.Pass(t.Context())
 	require.Contains(t, slacktest.Text(h.slack.Next(t)), "team-orders has spent 4,000.00 USD of 5,000.00 USD.")
@@ -280,4 +280,23 @@ func TestAnEventASourceFindsAgainIsToldOnce(t *testing.T) {
 	require.Equal(t, 2, src.looked)
 	require.Zero(t, h.slack.Pending(), "found again, told once")
 	require.Len(t, h.backstage.got(), 1)
+}
+
+// pacedEvents is a Source looked at once an hour.
+type pacedEvents struct{ events }
+
+func (*pacedEvents) Interval() time.Duration { return time.Hour }
+
+func TestAPacedSourceIsLookedAtOnceItsInterval(t *testing.T) {
+	st := openStore(t, filepath.Join(t.TempDir(), "cairn.db"))
+	h := newHarness(t, st)
+	minutely, hourly := &events{}, &pacedEvents{}
+	h.notifier.sources, h.notifier.looked = []Source{minutely, hourly}, make([]time.Time, 2)
+
+	for range 61 {
+		h.notifier.Pass(t.Context())
+		h.now = h.now.Add(SourceInterval)
+	}
+	require.Equal(t, 61, minutely.looked)
+	require.Equal(t, 2, hourly.looked, "at the first pass and an hour later")
 }
