@@ -338,12 +338,22 @@ func (n *Notifier) post(ctx context.Context, m store.Notification) error {
 // a group). Its scope is the notification's key: a notification sent
 // again updates the one Backstage holds rather than add one.
 func (n *Notifier) postBackstage(ctx context.Context, recipient string, m store.Notification) error {
+	// Backstage opens an absolute link in a new tab, as a link out of the
+	// app; one into the app goes relative, so it opens where the user is.
+	link := m.Link
+	if rest, ok := strings.CutPrefix(link, strings.TrimSuffix(n.cfg.BackstageURL, "/")); ok && strings.HasPrefix(rest, "/") {
+		link = rest
+	}
+	payload := map[string]any{
+		"title": m.Title, "description": m.Text, "severity": "normal",
+		"topic": "cairn: " + m.Kind, "scope": m.Key,
+	}
+	if link != "" {
+		payload["link"] = link
+	}
 	body, err := json.Marshal(map[string]any{
 		"recipients": map[string]any{"type": "entity", "entityRef": []string{recipient}},
-		"payload": map[string]any{
-			"title": m.Title, "description": m.Text, "link": m.Link, "severity": "normal",
-			"topic": "cairn: " + m.Kind, "scope": m.Key,
-		},
+		"payload":    payload,
 	})
 	if err != nil {
 		return err

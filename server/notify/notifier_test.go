@@ -134,6 +134,8 @@ func TestAPromotionsRequestAndDecisionAreSentOnceToEachDestination(t *testing.T)
 	require.Len(t, sent, 1)
 	require.Equal(t, map[string]any{"type": "entity", "entityRef": []any{"group:default/team-orders"}}, sent[0]["recipients"], "a request goes to the owning team")
 	require.Equal(t, "Bearer cairn-external-token", h.backstage.auth[0])
+	require.Equal(t, "/catalog/default/component/orders-service", sent[0]["payload"].(map[string]any)["link"],
+		"a link into the app is relative there, so the notifications page opens it in the app's own tab")
 
 	h.notifier.Pass(t.Context())
 	require.Zero(t, h.slack.Pending(), "nothing is sent twice")

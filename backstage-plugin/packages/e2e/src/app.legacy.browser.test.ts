@@ -50,7 +50,7 @@ describe("Cairn's legacy cards in a real legacy-system Backstage app, as the sig
     expect(served).toBe(built);
   });
 
-  it("shows Cairn's three cards, with the snippet's props, on an entity that opts in", async () => {
+  it("shows Cairn's cards, with the snippet's props, on an entity that opts in", async () => {
     const { page, cards, seconds } = await expectOrdersServiceCards(
       browser,
       app.url,

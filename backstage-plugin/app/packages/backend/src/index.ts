@@ -1,9 +1,10 @@
 // A Backstage backend with what Cairn's packages need and no more: the app
 // backend serving the built frontend, guest sign-in, the catalog, the
 // scaffolder with Cairn's actions, the proxy the entity cards call Cairn
-// through, and permissions (allow-all). The plugins of the generated app
+// through, permissions (allow-all), and notifications with signals, which
+// Cairn sends to as an external caller. The plugins of the generated app
 // that need native addons or services these tests do not run (techdocs,
-// search, kubernetes, signals, notifications, MCP actions) are left out.
+// search, kubernetes, MCP actions) are left out.
 import { createBackend } from '@backstage/backend-defaults';
 import {
   authModuleCairnTestUsers,
@@ -28,6 +29,9 @@ backend.add(import('@backstage/plugin-permission-backend'));
 backend.add(
   import('@backstage/plugin-permission-backend-module-allow-all-policy'),
 );
+
+backend.add(import('@backstage/plugin-notifications-backend'));
+backend.add(import('@backstage/plugin-signals-backend'));
 
 backend.add(import('@backstage/plugin-scaffolder-backend'));
 // Cairn's scaffolder actions, installed from its packed tarball.

@@ -253,6 +253,11 @@ export async function expectOrdersServiceCards(
     expect(doraText).toContain(metric);
   }
   expect(doraText).toMatch(/25(\.0)?\s?%/);
+
+  // Promotions: the fourth card, on both frontends; nothing was promoted.
+  await card(page, 'Promotions')
+    .getByText('No promotions yet')
+    .waitFor({ timeout: 60_000 });
   expect(problems).toEqual([]);
   return {
     ...opened,

@@ -628,6 +628,8 @@ export async function startAppWithCairn(options: {
   frontend?: Frontend;
   catalogFile: string;
   config?: object;
+  /** More of Cairn's configuration, given the app's URL. */
+  cairnConfig?: (appUrl: string) => object;
 }): Promise<AppWithCairn> {
   const frontend = options.frontend ?? 'app';
   const prepared = await prepareBackstageApp(frontend);
@@ -644,7 +646,10 @@ export async function startAppWithCairn(options: {
   try {
     [cairn, database] = await timed(timings, 'cairn and postgres start', () =>
       Promise.all([
-        startCairn({ backstageUrl: `http://127.0.0.1:${port}` }),
+        startCairn({
+          backstageUrl: `http://127.0.0.1:${port}`,
+          config: options.cairnConfig?.(`http://127.0.0.1:${port}`),
+        }),
         startPostgres(),
       ]),
     );

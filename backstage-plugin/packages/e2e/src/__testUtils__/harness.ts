@@ -148,6 +148,8 @@ export type StartCairnOptions = {
    * deploy/backstage/cairn-auth.yaml.
    */
   backstageUrl?: string;
+  /** More sections of Cairn's configuration file, such as slack. */
+  config?: object;
 };
 
 /**
@@ -336,14 +338,14 @@ function cairnConfig(options: StartCairnOptions): any {
       teams: [team],
     },
   );
-  return config;
+  return { ...options.config, ...config };
 }
 
 /**
  * A file of deploy/backstage, the snippets docs/backstage.md tells adopters to
  * add, with its variables substituted as Backstage's config loader does.
  */
-function deployFile(name: string, vars: Record<string, string>): any {
+export function deployFile(name: string, vars: Record<string, string>): any {
   const text = readFileSync(join(repoRoot, 'deploy/backstage', name), 'utf8');
   return parseYaml(
     text.replace(/\$\{(\w+)\}/g, (_, variable: string) => {

@@ -8,6 +8,8 @@ import { MissingAnnotationEmptyState } from '@backstage/plugin-catalog-react';
 import { CairnError, isServiceNotFound } from '@cairn-dev/plugin-cairn-common';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
+import { makeStyles } from '@material-ui/core/styles';
+import Table from '@material-ui/core/Table';
 import Typography from '@material-ui/core/Typography';
 import { ReactNode } from 'react';
 import { CAIRN_SERVICE_ANNOTATION } from '../entity';
@@ -207,5 +209,32 @@ export function MissingAnnotationCard(props: { title: string }) {
     <InfoCard title={props.title}>
       <MissingAnnotationEmptyState annotation={CAIRN_SERVICE_ANNOTATION} />
     </InfoCard>
+  );
+}
+
+const useTableStyles = makeStyles({
+  // A table wider than its card scrolls inside it, and its words stay
+  // whole: a half-width card of an entity page would otherwise break
+  // "Environment" in two.
+  scroll: { overflowX: 'auto' },
+  table: { '& th, & td': { overflowWrap: 'normal', wordBreak: 'normal' } },
+});
+
+/** A card's small table, scrolling inside the card when it is wider. */
+export function CardTable(props: {
+  'aria-label': string;
+  children: ReactNode;
+}) {
+  const classes = useTableStyles();
+  return (
+    <div className={classes.scroll}>
+      <Table
+        size="small"
+        aria-label={props['aria-label']}
+        className={classes.table}
+      >
+        {props.children}
+      </Table>
+    </div>
   );
 }

@@ -5,7 +5,6 @@ import type {
 } from '@cairn-dev/plugin-cairn-common';
 import Box from '@material-ui/core/Box';
 import Chip from '@material-ui/core/Chip';
-import Table from '@material-ui/core/Table';
 import TableBody from '@material-ui/core/TableBody';
 import TableCell from '@material-ui/core/TableCell';
 import TableHead from '@material-ui/core/TableHead';
@@ -27,6 +26,7 @@ import {
   userLocales,
 } from '../format';
 import {
+  CardTable,
   CairnCard,
   MissingAnnotationCard,
   useCairnTranslation,
@@ -164,7 +164,7 @@ function CostContent(props: {
           estimated: money(sumBySource(breakdown, 'estimated')),
         })}
       </Typography>
-      <Table size="small" aria-label={t('cost.byResource')}>
+      <CardTable aria-label={t('cost.byResource')}>
         <TableHead>
           <TableRow>
             <TableCell>{t('cost.resource')}</TableCell>
@@ -195,7 +195,7 @@ function CostContent(props: {
             </TableRow>
           ))}
         </TableBody>
-      </Table>
+      </CardTable>
     </>
   );
 }

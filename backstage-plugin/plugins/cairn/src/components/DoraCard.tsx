@@ -2,7 +2,6 @@ import { EmptyState } from '@backstage/core-components';
 import type { DoraMetric, DoraMetrics } from '@cairn-dev/plugin-cairn-common';
 import Box from '@material-ui/core/Box';
 import Chip from '@material-ui/core/Chip';
-import Table from '@material-ui/core/Table';
 import TableBody from '@material-ui/core/TableBody';
 import TableCell from '@material-ui/core/TableCell';
 import TableHead from '@material-ui/core/TableHead';
@@ -16,6 +15,7 @@ import {
   userLocales,
 } from '../format';
 import {
+  CardTable,
   CairnCard,
   MissingAnnotationCard,
   Translate,
@@ -142,7 +142,7 @@ function DoraContent(props: { dora: DoraMetrics }) {
     );
   }
   return (
-    <Table size="small" aria-label={t('dora.title')}>
+    <CardTable aria-label={t('dora.title')}>
       <TableHead>
         <TableRow>
           <TableCell>{t('dora.metric')}</TableCell>
@@ -203,7 +203,7 @@ function DoraContent(props: { dora: DoraMetrics }) {
           );
         })}
       </TableBody>
-    </Table>
+    </CardTable>
   );
 }
 

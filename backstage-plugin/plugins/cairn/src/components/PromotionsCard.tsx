@@ -13,7 +13,6 @@ import {
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
 import Chip from '@material-ui/core/Chip';
-import Table from '@material-ui/core/Table';
 import TableBody from '@material-ui/core/TableBody';
 import TableCell from '@material-ui/core/TableCell';
 import TableHead from '@material-ui/core/TableHead';
@@ -24,6 +23,7 @@ import { makeStyles } from '@material-ui/core/styles';
 import { useEffect, useState } from 'react';
 import { capitalize, formatDateTime, Locales, userLocales } from '../format';
 import {
+  CardTable,
   CairnCard,
   describeError,
   MissingAnnotationCard,
@@ -57,6 +57,9 @@ const useStyles = makeStyles({
   // decision and the reason take what room is left.
   nowrap: { whiteSpace: 'nowrap' },
   reasonField: { width: 180 },
+  // On a card narrower than the reason and both buttons, the buttons go
+  // under the reason rather than past the card's edge.
+  decisionRow: { flexWrap: 'wrap', rowGap: 8 },
 });
 
 /** What the card knows of its own decision on a promotion. */
@@ -228,7 +231,7 @@ function PromotionsContent(props: {
           {t('promotions.nonePending')}
         </Typography>
       ) : (
-        <Table size="small" aria-label={t('promotions.pending')}>
+        <CardTable aria-label={t('promotions.pending')}>
           <TableHead>
             <TableRow>
               <TableCell className={classes.nowrap}>
@@ -275,7 +278,7 @@ function PromotionsContent(props: {
               </TableRow>
             ))}
           </TableBody>
-        </Table>
+        </CardTable>
       )}
 
       <Box mt={2}>
@@ -286,7 +289,7 @@ function PromotionsContent(props: {
           {t('promotions.noneDecided')}
         </Typography>
       ) : (
-        <Table size="small" aria-label={t('promotions.decided')}>
+        <CardTable aria-label={t('promotions.decided')}>
           <TableHead>
             <TableRow>
               <TableCell className={classes.nowrap}>
@@ -335,7 +338,7 @@ function PromotionsContent(props: {
               </TableRow>
             ))}
           </TableBody>
-        </Table>
+        </CardTable>
       )}
       {more && (
         <Box mt={2}>
@@ -449,7 +452,7 @@ function Decision(props: {
   const describedBy = canDecide ? undefined : hintId;
   return (
     <>
-      <Box display="flex" alignItems="center">
+      <Box display="flex" alignItems="center" className={classes.decisionRow}>
         {canDecide && (
           <Box mr={1}>
             <TextField

@@ -14,7 +14,6 @@ import {
 } from '@cairn-dev/plugin-cairn-common';
 import Box from '@material-ui/core/Box';
 import Link from '@material-ui/core/Link';
-import Table from '@material-ui/core/Table';
 import TableBody from '@material-ui/core/TableBody';
 import TableCell from '@material-ui/core/TableCell';
 import TableHead from '@material-ui/core/TableHead';
@@ -29,6 +28,7 @@ import {
   userLocales,
 } from '../format';
 import {
+  CardTable,
   CairnCard,
   MissingAnnotationCard,
   useCairnTranslation,
@@ -168,7 +168,7 @@ function StatusContent(props: {
           {t('status.noApplication')}
         </Typography>
       ) : (
-        <Table size="small" aria-label={t('status.environments')}>
+        <CardTable aria-label={t('status.environments')}>
           <TableHead>
             <TableRow>
               <TableCell>{t('status.environment')}</TableCell>
@@ -229,7 +229,7 @@ function StatusContent(props: {
               </TableRow>
             ))}
           </TableBody>
-        </Table>
+        </CardTable>
       )}
 
       <Box mt={2}>
@@ -242,7 +242,7 @@ function StatusContent(props: {
           {t('status.noInfrastructure')}
         </Typography>
       ) : (
-        <Table size="small" aria-label={t('status.infrastructure')}>
+        <CardTable aria-label={t('status.infrastructure')}>
           <TableHead>
             <TableRow>
               <TableCell>{t('status.resource')}</TableCell>
@@ -284,7 +284,7 @@ function StatusContent(props: {
               </TableRow>
             ))}
           </TableBody>
-        </Table>
+        </CardTable>
       )}
     </>
   );

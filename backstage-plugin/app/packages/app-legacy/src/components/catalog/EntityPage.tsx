@@ -17,6 +17,7 @@ import {
 import {
   EntityCairnCostCard,
   EntityCairnDoraCard,
+  EntityCairnPromotionsCard,
   EntityCairnStatusCard,
   isCairnAvailable,
 } from '@cairn-dev/plugin-cairn';
@@ -85,6 +86,9 @@ const serviceOverviewContent = (
         </Grid>
         <Grid item md={6}>
           <EntityCairnDoraCard window="30d" />
+        </Grid>
+        <Grid item md={12}>
+          <EntityCairnPromotionsCard />
         </Grid>
       </EntitySwitch.Case>
     </EntitySwitch>
