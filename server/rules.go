@@ -39,15 +39,17 @@ var rules = map[string]rule{
 	cairnv1.ProvisioningService_DenyPromotion_FullMethodName:         {role: auth.RoleApprover, mutating: true},
 	cairnv1.ProvisioningService_ListEnvironments_FullMethodName:      {role: auth.RoleViewer},
 
-	cairnv1.CostService_GetServiceCost_FullMethodName:      {role: auth.RoleViewer},
-	cairnv1.CostService_GetServiceDailyCost_FullMethodName: {role: auth.RoleViewer},
-	cairnv1.CostService_GetTeamCost_FullMethodName:         {role: auth.RoleViewer},
-	cairnv1.CostService_GetTeamDailyCost_FullMethodName:    {role: auth.RoleViewer},
-	cairnv1.CostService_EstimateServiceCost_FullMethodName: {role: auth.RoleViewer},
-	cairnv1.CostService_ImportFocusCsv_FullMethodName:      {role: auth.RoleAdmin, mutating: true},
-	cairnv1.CostService_ListCostAnomalies_FullMethodName:   {role: auth.RoleViewer},
-	cairnv1.CostService_GetTeamBudget_FullMethodName:       {role: auth.RoleViewer},
-	cairnv1.CostService_UpdateTeamBudget_FullMethodName:    {role: auth.RoleAdmin, mutating: true},
+	cairnv1.CostService_GetServiceCost_FullMethodName:         {role: auth.RoleViewer},
+	cairnv1.CostService_GetServiceDailyCost_FullMethodName:    {role: auth.RoleViewer},
+	cairnv1.CostService_GetTeamCost_FullMethodName:            {role: auth.RoleViewer},
+	cairnv1.CostService_GetTeamDailyCost_FullMethodName:       {role: auth.RoleViewer},
+	cairnv1.CostService_EstimateServiceCost_FullMethodName:    {role: auth.RoleViewer},
+	cairnv1.CostService_ImportFocusCsv_FullMethodName:         {role: auth.RoleAdmin, mutating: true},
+	cairnv1.CostService_ListCostAnomalies_FullMethodName:      {role: auth.RoleViewer},
+	cairnv1.CostService_GetTeamBudget_FullMethodName:          {role: auth.RoleViewer},
+	cairnv1.CostService_UpdateTeamBudget_FullMethodName:       {role: auth.RoleAdmin, mutating: true},
+	cairnv1.CostService_ListDailyCostAnomalies_FullMethodName: {role: auth.RoleViewer},
+	cairnv1.CostService_ListTemplateLedgers_FullMethodName:    {role: auth.RoleViewer},
 
 	// Deployment, incident and ticket events come from CI, Argo CD and
 	// incident tools with tokens of the developer role.

@@ -153,7 +153,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		return err
 	}
 	if cfg.Notifications.Enabled() {
-		notifier, err := notify.New(cfg.Notifications, st, []notify.Source{api.cost.BudgetAlerts(), api.cost.AnomalyAlerts(), provisioner.FailureAlerts()}, logger, registry)
+		notifier, err := notify.New(cfg.Notifications, st, []notify.Source{api.cost.BudgetAlerts(), api.cost.AnomalyAlerts(), api.cost.DailyAnomalyAlerts(), provisioner.FailureAlerts()}, logger, registry)
 		if err != nil {
 			return err
 		}

@@ -12,6 +12,7 @@ import (
 	date "google.golang.org/genproto/googleapis/type/date"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
@@ -1499,11 +1500,625 @@ func (x *UpdateTeamBudgetResponse) GetBudget() *Budget {
 	return nil
 }
 
+// Request for CostService.ListDailyCostAnomalies.
+type ListDailyCostAnomaliesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The day scored; the last complete day (UTC yesterday) when unset.
+	Date *date.Date `protobuf:"bytes,1,opt,name=date,proto3" json:"date,omitempty"`
+	// At most this many anomalies are returned; 0 means 50.
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// A token from a previous response, to fetch the next page.
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListDailyCostAnomaliesRequest) Reset() {
+	*x = ListDailyCostAnomaliesRequest{}
+	mi := &file_cairn_v1_cost_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDailyCostAnomaliesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDailyCostAnomaliesRequest) ProtoMessage() {}
+
+func (x *ListDailyCostAnomaliesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_v1_cost_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDailyCostAnomaliesRequest.ProtoReflect.Descriptor instead.
+func (*ListDailyCostAnomaliesRequest) Descriptor() ([]byte, []int) {
+	return file_cairn_v1_cost_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *ListDailyCostAnomaliesRequest) GetDate() *date.Date {
+	if x != nil {
+		return x.Date
+	}
+	return nil
+}
+
+func (x *ListDailyCostAnomaliesRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListDailyCostAnomaliesRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// Response for CostService.ListDailyCostAnomalies.
+type ListDailyCostAnomaliesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The day scored.
+	Date *date.Date `protobuf:"bytes,1,opt,name=date,proto3" json:"date,omitempty"`
+	// ISO 4217 currency code of every amount.
+	Currency string `protobuf:"bytes,2,opt,name=currency,proto3" json:"currency,omitempty"`
+	// The anomalies, highest score first; those of a flat baseline, which
+	// have no score, after them, largest excess first.
+	Anomalies []*DailyCostAnomaly `protobuf:"bytes,3,rep,name=anomalies,proto3" json:"anomalies,omitempty"`
+	// Services billed on the day that have too few days with billing in the
+	// trailing 28 days (fewer than 14) to be scored: they are not judged.
+	UnscoredServiceCount int32 `protobuf:"varint,4,opt,name=unscored_service_count,json=unscoredServiceCount,proto3" json:"unscored_service_count,omitempty"`
+	// A token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,5,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListDailyCostAnomaliesResponse) Reset() {
+	*x = ListDailyCostAnomaliesResponse{}
+	mi := &file_cairn_v1_cost_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDailyCostAnomaliesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDailyCostAnomaliesResponse) ProtoMessage() {}
+
+func (x *ListDailyCostAnomaliesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_v1_cost_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDailyCostAnomaliesResponse.ProtoReflect.Descriptor instead.
+func (*ListDailyCostAnomaliesResponse) Descriptor() ([]byte, []int) {
+	return file_cairn_v1_cost_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *ListDailyCostAnomaliesResponse) GetDate() *date.Date {
+	if x != nil {
+		return x.Date
+	}
+	return nil
+}
+
+func (x *ListDailyCostAnomaliesResponse) GetCurrency() string {
+	if x != nil {
+		return x.Currency
+	}
+	return ""
+}
+
+func (x *ListDailyCostAnomaliesResponse) GetAnomalies() []*DailyCostAnomaly {
+	if x != nil {
+		return x.Anomalies
+	}
+	return nil
+}
+
+func (x *ListDailyCostAnomaliesResponse) GetUnscoredServiceCount() int32 {
+	if x != nil {
+		return x.UnscoredServiceCount
+	}
+	return 0
+}
+
+func (x *ListDailyCostAnomaliesResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// A service whose billed cost of a day stands out against its baseline.
+type DailyCostAnomaly struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The service name.
+	ServiceName string `protobuf:"bytes,1,opt,name=service_name,json=serviceName,proto3" json:"service_name,omitempty"`
+	// The owning team.
+	Team string `protobuf:"bytes,2,opt,name=team,proto3" json:"team,omitempty"`
+	// The day's billed cost.
+	Cost float64 `protobuf:"fixed64,3,opt,name=cost,proto3" json:"cost,omitempty"`
+	// The median of the billed costs of the days with billing among the 28
+	// days before.
+	BaselineMedian float64 `protobuf:"fixed64,4,opt,name=baseline_median,json=baselineMedian,proto3" json:"baseline_median,omitempty"`
+	// The median absolute deviation of those days' costs from their median.
+	BaselineMad float64 `protobuf:"fixed64,5,opt,name=baseline_mad,json=baselineMad,proto3" json:"baseline_mad,omitempty"`
+	// The modified z-score, 0.6745 x (cost - median) / MAD; absent when MAD
+	// is zero (see flat_baseline).
+	ModifiedZScore *float64 `protobuf:"fixed64,6,opt,name=modified_z_score,json=modifiedZScore,proto3,oneof" json:"modified_z_score,omitempty"`
+	// The baseline has no spread (MAD zero: at least half of its days cost
+	// the same), so no score can be computed; the day is listed because it
+	// costs more than 1% above the median.
+	FlatBaseline bool `protobuf:"varint,7,opt,name=flat_baseline,json=flatBaseline,proto3" json:"flat_baseline,omitempty"`
+	// How many days of the trailing 28 had billing.
+	BaselineDayCount int32 `protobuf:"varint,8,opt,name=baseline_day_count,json=baselineDayCount,proto3" json:"baseline_day_count,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *DailyCostAnomaly) Reset() {
+	*x = DailyCostAnomaly{}
+	mi := &file_cairn_v1_cost_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DailyCostAnomaly) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DailyCostAnomaly) ProtoMessage() {}
+
+func (x *DailyCostAnomaly) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_v1_cost_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DailyCostAnomaly.ProtoReflect.Descriptor instead.
+func (*DailyCostAnomaly) Descriptor() ([]byte, []int) {
+	return file_cairn_v1_cost_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *DailyCostAnomaly) GetServiceName() string {
+	if x != nil {
+		return x.ServiceName
+	}
+	return ""
+}
+
+func (x *DailyCostAnomaly) GetTeam() string {
+	if x != nil {
+		return x.Team
+	}
+	return ""
+}
+
+func (x *DailyCostAnomaly) GetCost() float64 {
+	if x != nil {
+		return x.Cost
+	}
+	return 0
+}
+
+func (x *DailyCostAnomaly) GetBaselineMedian() float64 {
+	if x != nil {
+		return x.BaselineMedian
+	}
+	return 0
+}
+
+func (x *DailyCostAnomaly) GetBaselineMad() float64 {
+	if x != nil {
+		return x.BaselineMad
+	}
+	return 0
+}
+
+func (x *DailyCostAnomaly) GetModifiedZScore() float64 {
+	if x != nil && x.ModifiedZScore != nil {
+		return *x.ModifiedZScore
+	}
+	return 0
+}
+
+func (x *DailyCostAnomaly) GetFlatBaseline() bool {
+	if x != nil {
+		return x.FlatBaseline
+	}
+	return false
+}
+
+func (x *DailyCostAnomaly) GetBaselineDayCount() int32 {
+	if x != nil {
+		return x.BaselineDayCount
+	}
+	return 0
+}
+
+// Request for CostService.ListTemplateLedgers.
+type ListTemplateLedgersRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// At most this many ledgers are returned; 0 means 50.
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// A token from a previous response, to fetch the next page.
+	PageToken     string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListTemplateLedgersRequest) Reset() {
+	*x = ListTemplateLedgersRequest{}
+	mi := &file_cairn_v1_cost_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListTemplateLedgersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListTemplateLedgersRequest) ProtoMessage() {}
+
+func (x *ListTemplateLedgersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_v1_cost_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListTemplateLedgersRequest.ProtoReflect.Descriptor instead.
+func (*ListTemplateLedgersRequest) Descriptor() ([]byte, []int) {
+	return file_cairn_v1_cost_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ListTemplateLedgersRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListTemplateLedgersRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// Response for CostService.ListTemplateLedgers.
+type ListTemplateLedgersResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The ledgers, in template name order.
+	Ledgers []*TemplateLedger `protobuf:"bytes,1,rep,name=ledgers,proto3" json:"ledgers,omitempty"`
+	// The billing month the costs and estimate errors are of, `YYYY-MM`: the
+	// last complete month (UTC).
+	Month string `protobuf:"bytes,2,opt,name=month,proto3" json:"month,omitempty"`
+	// ISO 4217 currency code of every amount.
+	Currency string `protobuf:"bytes,3,opt,name=currency,proto3" json:"currency,omitempty"`
+	// A token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,4,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListTemplateLedgersResponse) Reset() {
+	*x = ListTemplateLedgersResponse{}
+	mi := &file_cairn_v1_cost_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListTemplateLedgersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListTemplateLedgersResponse) ProtoMessage() {}
+
+func (x *ListTemplateLedgersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_v1_cost_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListTemplateLedgersResponse.ProtoReflect.Descriptor instead.
+func (*ListTemplateLedgersResponse) Descriptor() ([]byte, []int) {
+	return file_cairn_v1_cost_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ListTemplateLedgersResponse) GetLedgers() []*TemplateLedger {
+	if x != nil {
+		return x.Ledgers
+	}
+	return nil
+}
+
+func (x *ListTemplateLedgersResponse) GetMonth() string {
+	if x != nil {
+		return x.Month
+	}
+	return ""
+}
+
+func (x *ListTemplateLedgersResponse) GetCurrency() string {
+	if x != nil {
+		return x.Currency
+	}
+	return ""
+}
+
+func (x *ListTemplateLedgersResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// What the services made from one golden-path template delivered and cost.
+// A figure that has no data behind it is absent, and its count says how
+// many services it was computed from (zero).
+type TemplateLedger struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The template, such as `node-microservice`.
+	Template string `protobuf:"bytes,1,opt,name=template,proto3" json:"template,omitempty"`
+	// Services Cairn provisioned from the template.
+	ServiceCount int32 `protobuf:"varint,2,opt,name=service_count,json=serviceCount,proto3" json:"service_count,omitempty"`
+	// Median time from a service's provisioning request to its first
+	// successful deployment, to any environment.
+	MedianTimeToFirstDeploy *durationpb.Duration `protobuf:"bytes,3,opt,name=median_time_to_first_deploy,json=medianTimeToFirstDeploy,proto3" json:"median_time_to_first_deploy,omitempty"`
+	// How many services have deployed: the sample of the median above.
+	DeployedServiceCount int32 `protobuf:"varint,4,opt,name=deployed_service_count,json=deployedServiceCount,proto3" json:"deployed_service_count,omitempty"`
+	// Median time from provisioning request to every resource being ready.
+	ProvisioningP50 *durationpb.Duration `protobuf:"bytes,5,opt,name=provisioning_p50,json=provisioningP50,proto3" json:"provisioning_p50,omitempty"`
+	// 95th percentile (nearest rank) of the same.
+	ProvisioningP95 *durationpb.Duration `protobuf:"bytes,6,opt,name=provisioning_p95,json=provisioningP95,proto3" json:"provisioning_p95,omitempty"`
+	// How many provisionings are ready: the sample of the percentiles.
+	ReadyServiceCount int32 `protobuf:"varint,7,opt,name=ready_service_count,json=readyServiceCount,proto3" json:"ready_service_count,omitempty"`
+	// Median billed cost of the month among the services billed in it.
+	MedianMonthlyCost *float64 `protobuf:"fixed64,8,opt,name=median_monthly_cost,json=medianMonthlyCost,proto3,oneof" json:"median_monthly_cost,omitempty"`
+	// How many services were billed in the month: the sample of the median.
+	BilledServiceCount int32 `protobuf:"varint,9,opt,name=billed_service_count,json=billedServiceCount,proto3" json:"billed_service_count,omitempty"`
+	// Estimate against billed, per resource type, in type order.
+	EstimateErrors []*EstimateError `protobuf:"bytes,10,rep,name=estimate_errors,json=estimateErrors,proto3" json:"estimate_errors,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *TemplateLedger) Reset() {
+	*x = TemplateLedger{}
+	mi := &file_cairn_v1_cost_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TemplateLedger) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TemplateLedger) ProtoMessage() {}
+
+func (x *TemplateLedger) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_v1_cost_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TemplateLedger.ProtoReflect.Descriptor instead.
+func (*TemplateLedger) Descriptor() ([]byte, []int) {
+	return file_cairn_v1_cost_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *TemplateLedger) GetTemplate() string {
+	if x != nil {
+		return x.Template
+	}
+	return ""
+}
+
+func (x *TemplateLedger) GetServiceCount() int32 {
+	if x != nil {
+		return x.ServiceCount
+	}
+	return 0
+}
+
+func (x *TemplateLedger) GetMedianTimeToFirstDeploy() *durationpb.Duration {
+	if x != nil {
+		return x.MedianTimeToFirstDeploy
+	}
+	return nil
+}
+
+func (x *TemplateLedger) GetDeployedServiceCount() int32 {
+	if x != nil {
+		return x.DeployedServiceCount
+	}
+	return 0
+}
+
+func (x *TemplateLedger) GetProvisioningP50() *durationpb.Duration {
+	if x != nil {
+		return x.ProvisioningP50
+	}
+	return nil
+}
+
+func (x *TemplateLedger) GetProvisioningP95() *durationpb.Duration {
+	if x != nil {
+		return x.ProvisioningP95
+	}
+	return nil
+}
+
+func (x *TemplateLedger) GetReadyServiceCount() int32 {
+	if x != nil {
+		return x.ReadyServiceCount
+	}
+	return 0
+}
+
+func (x *TemplateLedger) GetMedianMonthlyCost() float64 {
+	if x != nil && x.MedianMonthlyCost != nil {
+		return *x.MedianMonthlyCost
+	}
+	return 0
+}
+
+func (x *TemplateLedger) GetBilledServiceCount() int32 {
+	if x != nil {
+		return x.BilledServiceCount
+	}
+	return 0
+}
+
+func (x *TemplateLedger) GetEstimateErrors() []*EstimateError {
+	if x != nil {
+		return x.EstimateErrors
+	}
+	return nil
+}
+
+// How far the price table's estimates of one resource type were from what
+// was billed, over a template's services that had both in the month.
+type EstimateError struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The resource type, such as `database` or `storage`.
+	ResourceType string `protobuf:"bytes,1,opt,name=resource_type,json=resourceType,proto3" json:"resource_type,omitempty"`
+	// The estimated monthly cost, summed over the services compared.
+	EstimatedCost float64 `protobuf:"fixed64,2,opt,name=estimated_cost,json=estimatedCost,proto3" json:"estimated_cost,omitempty"`
+	// The billed cost of the month, summed over the same services.
+	BilledCost float64 `protobuf:"fixed64,3,opt,name=billed_cost,json=billedCost,proto3" json:"billed_cost,omitempty"`
+	// (estimated - billed) / billed in percent: negative when estimates are
+	// under what was billed. Absent when nothing was billed.
+	ErrorPercent *float64 `protobuf:"fixed64,4,opt,name=error_percent,json=errorPercent,proto3,oneof" json:"error_percent,omitempty"`
+	// billed / estimated: what the price table's prices of the type should be
+	// multiplied by to have been right. Absent when the estimate is zero.
+	Factor *float64 `protobuf:"fixed64,5,opt,name=factor,proto3,oneof" json:"factor,omitempty"`
+	// How many services were compared.
+	ServiceCount  int32 `protobuf:"varint,6,opt,name=service_count,json=serviceCount,proto3" json:"service_count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EstimateError) Reset() {
+	*x = EstimateError{}
+	mi := &file_cairn_v1_cost_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EstimateError) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EstimateError) ProtoMessage() {}
+
+func (x *EstimateError) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_v1_cost_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EstimateError.ProtoReflect.Descriptor instead.
+func (*EstimateError) Descriptor() ([]byte, []int) {
+	return file_cairn_v1_cost_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *EstimateError) GetResourceType() string {
+	if x != nil {
+		return x.ResourceType
+	}
+	return ""
+}
+
+func (x *EstimateError) GetEstimatedCost() float64 {
+	if x != nil {
+		return x.EstimatedCost
+	}
+	return 0
+}
+
+func (x *EstimateError) GetBilledCost() float64 {
+	if x != nil {
+		return x.BilledCost
+	}
+	return 0
+}
+
+func (x *EstimateError) GetErrorPercent() float64 {
+	if x != nil && x.ErrorPercent != nil {
+		return *x.ErrorPercent
+	}
+	return 0
+}
+
+func (x *EstimateError) GetFactor() float64 {
+	if x != nil && x.Factor != nil {
+		return *x.Factor
+	}
+	return 0
+}
+
+func (x *EstimateError) GetServiceCount() int32 {
+	if x != nil {
+		return x.ServiceCount
+	}
+	return 0
+}
+
 var File_cairn_v1_cost_proto protoreflect.FileDescriptor
 
 const file_cairn_v1_cost_proto_rawDesc = "" +
 	"\n" +
-	"\x13cairn/v1/cost.proto\x12\bcairn.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1bcairn/v1/provisioning.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\"\xb6\x01\n" +
+	"\x13cairn/v1/cost.proto\x12\bcairn.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1bcairn/v1/provisioning.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\"\xb6\x01\n" +
 	"\x15GetServiceCostRequest\x12a\n" +
 	"\x04name\x18\x01 \x01(\tBM\xe0A\x02\xfaA\x13\n" +
 	"\x11cairn.dev/Service\xbaH1r/2-^services/[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$R\x04name\x12:\n" +
@@ -1604,7 +2219,60 @@ const file_cairn_v1_cost_proto_rawDesc = "" +
 	"\x17UpdateTeamBudgetRequest\x12-\n" +
 	"\x06budget\x18\x01 \x01(\v2\x10.cairn.v1.BudgetB\x03\xe0A\x02R\x06budget\"D\n" +
 	"\x18UpdateTeamBudgetResponse\x12(\n" +
-	"\x06budget\x18\x01 \x01(\v2\x10.cairn.v1.BudgetR\x06budget2\x98\t\n" +
+	"\x06budget\x18\x01 \x01(\v2\x10.cairn.v1.BudgetR\x06budget\"\x95\x01\n" +
+	"\x1dListDailyCostAnomaliesRequest\x12%\n" +
+	"\x04date\x18\x01 \x01(\v2\x11.google.type.DateR\x04date\x12$\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\bpageSize\x12'\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\bR\tpageToken\"\xfb\x01\n" +
+	"\x1eListDailyCostAnomaliesResponse\x12%\n" +
+	"\x04date\x18\x01 \x01(\v2\x11.google.type.DateR\x04date\x12\x1a\n" +
+	"\bcurrency\x18\x02 \x01(\tR\bcurrency\x128\n" +
+	"\tanomalies\x18\x03 \x03(\v2\x1a.cairn.v1.DailyCostAnomalyR\tanomalies\x124\n" +
+	"\x16unscored_service_count\x18\x04 \x01(\x05R\x14unscoredServiceCount\x12&\n" +
+	"\x0fnext_page_token\x18\x05 \x01(\tR\rnextPageToken\"\xc0\x02\n" +
+	"\x10DailyCostAnomaly\x12!\n" +
+	"\fservice_name\x18\x01 \x01(\tR\vserviceName\x12\x12\n" +
+	"\x04team\x18\x02 \x01(\tR\x04team\x12\x12\n" +
+	"\x04cost\x18\x03 \x01(\x01R\x04cost\x12'\n" +
+	"\x0fbaseline_median\x18\x04 \x01(\x01R\x0ebaselineMedian\x12!\n" +
+	"\fbaseline_mad\x18\x05 \x01(\x01R\vbaselineMad\x12-\n" +
+	"\x10modified_z_score\x18\x06 \x01(\x01H\x00R\x0emodifiedZScore\x88\x01\x01\x12#\n" +
+	"\rflat_baseline\x18\a \x01(\bR\fflatBaseline\x12,\n" +
+	"\x12baseline_day_count\x18\b \x01(\x05R\x10baselineDayCountB\x13\n" +
+	"\x11_modified_z_score\"k\n" +
+	"\x1aListTemplateLedgersRequest\x12$\n" +
+	"\tpage_size\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\bpageSize\x12'\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\bR\tpageToken\"\xab\x01\n" +
+	"\x1bListTemplateLedgersResponse\x122\n" +
+	"\aledgers\x18\x01 \x03(\v2\x18.cairn.v1.TemplateLedgerR\aledgers\x12\x14\n" +
+	"\x05month\x18\x02 \x01(\tR\x05month\x12\x1a\n" +
+	"\bcurrency\x18\x03 \x01(\tR\bcurrency\x12&\n" +
+	"\x0fnext_page_token\x18\x04 \x01(\tR\rnextPageToken\"\xdd\x04\n" +
+	"\x0eTemplateLedger\x12\x1a\n" +
+	"\btemplate\x18\x01 \x01(\tR\btemplate\x12#\n" +
+	"\rservice_count\x18\x02 \x01(\x05R\fserviceCount\x12W\n" +
+	"\x1bmedian_time_to_first_deploy\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x17medianTimeToFirstDeploy\x124\n" +
+	"\x16deployed_service_count\x18\x04 \x01(\x05R\x14deployedServiceCount\x12D\n" +
+	"\x10provisioning_p50\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\x0fprovisioningP50\x12D\n" +
+	"\x10provisioning_p95\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\x0fprovisioningP95\x12.\n" +
+	"\x13ready_service_count\x18\a \x01(\x05R\x11readyServiceCount\x123\n" +
+	"\x13median_monthly_cost\x18\b \x01(\x01H\x00R\x11medianMonthlyCost\x88\x01\x01\x120\n" +
+	"\x14billed_service_count\x18\t \x01(\x05R\x12billedServiceCount\x12@\n" +
+	"\x0festimate_errors\x18\n" +
+	" \x03(\v2\x17.cairn.v1.EstimateErrorR\x0eestimateErrorsB\x16\n" +
+	"\x14_median_monthly_cost\"\x85\x02\n" +
+	"\rEstimateError\x12#\n" +
+	"\rresource_type\x18\x01 \x01(\tR\fresourceType\x12%\n" +
+	"\x0eestimated_cost\x18\x02 \x01(\x01R\restimatedCost\x12\x1f\n" +
+	"\vbilled_cost\x18\x03 \x01(\x01R\n" +
+	"billedCost\x12(\n" +
+	"\rerror_percent\x18\x04 \x01(\x01H\x00R\ferrorPercent\x88\x01\x01\x12\x1b\n" +
+	"\x06factor\x18\x05 \x01(\x01H\x01R\x06factor\x88\x01\x01\x12#\n" +
+	"\rservice_count\x18\x06 \x01(\x05R\fserviceCountB\x10\n" +
+	"\x0e_error_percentB\t\n" +
+	"\a_factor2\xa7\v\n" +
 	"\vCostService\x12w\n" +
 	"\x0eGetServiceCost\x12\x1f.cairn.v1.GetServiceCostRequest\x1a .cairn.v1.GetServiceCostResponse\"\"\x82\xd3\xe4\x93\x02\x1c\x12\x1a/v1/{name=services/*}/cost\x12\x8b\x01\n" +
 	"\x13GetServiceDailyCost\x12$.cairn.v1.GetServiceDailyCostRequest\x1a%.cairn.v1.GetServiceDailyCostResponse\"'\x82\xd3\xe4\x93\x02!\x12\x1f/v1/{name=services/*}/dailyCost\x12k\n" +
@@ -1614,7 +2282,9 @@ const file_cairn_v1_cost_proto_rawDesc = "" +
 	"\x0eImportFocusCsv\x12\x1f.cairn.v1.ImportFocusCsvRequest\x1a .cairn.v1.ImportFocusCsvResponse\" \x82\xd3\xe4\x93\x02\x1a:\x01*\"\x15/v1/costs:importFocus(\x01\x12w\n" +
 	"\x11ListCostAnomalies\x12\".cairn.v1.ListCostAnomaliesRequest\x1a#.cairn.v1.ListCostAnomaliesResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/costAnomalies\x12{\n" +
 	"\rGetTeamBudget\x12\x1e.cairn.v1.GetTeamBudgetRequest\x1a\x1f.cairn.v1.GetTeamBudgetResponse\")\x82\xd3\xe4\x93\x02#b\x06budget\x12\x19/v1/{name=teams/*/budget}\x12\x93\x01\n" +
-	"\x10UpdateTeamBudget\x12!.cairn.v1.UpdateTeamBudgetRequest\x1a\".cairn.v1.UpdateTeamBudgetResponse\"8\x82\xd3\xe4\x93\x022:\x06budgetb\x06budget2 /v1/{budget.name=teams/*/budget}B4Z2github.com/cairn-dev/cairn/gen/go/cairn/v1;cairnv1b\x06proto3"
+	"\x10UpdateTeamBudget\x12!.cairn.v1.UpdateTeamBudgetRequest\x1a\".cairn.v1.UpdateTeamBudgetResponse\"8\x82\xd3\xe4\x93\x022:\x06budgetb\x06budget2 /v1/{budget.name=teams/*/budget}\x12\x8b\x01\n" +
+	"\x16ListDailyCostAnomalies\x12'.cairn.v1.ListDailyCostAnomaliesRequest\x1a(.cairn.v1.ListDailyCostAnomaliesResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/dailyCostAnomalies\x12\x7f\n" +
+	"\x13ListTemplateLedgers\x12$.cairn.v1.ListTemplateLedgersRequest\x1a%.cairn.v1.ListTemplateLedgersResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/templateLedgersB4Z2github.com/cairn-dev/cairn/gen/go/cairn/v1;cairnv1b\x06proto3"
 
 var (
 	file_cairn_v1_cost_proto_rawDescOnce sync.Once
@@ -1628,75 +2298,95 @@ func file_cairn_v1_cost_proto_rawDescGZIP() []byte {
 	return file_cairn_v1_cost_proto_rawDescData
 }
 
-var file_cairn_v1_cost_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
+var file_cairn_v1_cost_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_cairn_v1_cost_proto_goTypes = []any{
-	(*GetServiceCostRequest)(nil),       // 0: cairn.v1.GetServiceCostRequest
-	(*GetServiceCostResponse)(nil),      // 1: cairn.v1.GetServiceCostResponse
-	(*CostBreakdown)(nil),               // 2: cairn.v1.CostBreakdown
-	(*GetServiceDailyCostRequest)(nil),  // 3: cairn.v1.GetServiceDailyCostRequest
-	(*GetServiceDailyCostResponse)(nil), // 4: cairn.v1.GetServiceDailyCostResponse
-	(*DailyCost)(nil),                   // 5: cairn.v1.DailyCost
-	(*GetTeamCostRequest)(nil),          // 6: cairn.v1.GetTeamCostRequest
-	(*GetTeamCostResponse)(nil),         // 7: cairn.v1.GetTeamCostResponse
-	(*ServiceCostSummary)(nil),          // 8: cairn.v1.ServiceCostSummary
-	(*GetTeamDailyCostRequest)(nil),     // 9: cairn.v1.GetTeamDailyCostRequest
-	(*GetTeamDailyCostResponse)(nil),    // 10: cairn.v1.GetTeamDailyCostResponse
-	(*EstimateServiceCostRequest)(nil),  // 11: cairn.v1.EstimateServiceCostRequest
-	(*EstimateServiceCostResponse)(nil), // 12: cairn.v1.EstimateServiceCostResponse
-	(*ImportFocusCsvRequest)(nil),       // 13: cairn.v1.ImportFocusCsvRequest
-	(*ImportFocusCsvResponse)(nil),      // 14: cairn.v1.ImportFocusCsvResponse
-	(*ListCostAnomaliesRequest)(nil),    // 15: cairn.v1.ListCostAnomaliesRequest
-	(*ListCostAnomaliesResponse)(nil),   // 16: cairn.v1.ListCostAnomaliesResponse
-	(*CostAnomaly)(nil),                 // 17: cairn.v1.CostAnomaly
-	(*Budget)(nil),                      // 18: cairn.v1.Budget
-	(*GetTeamBudgetRequest)(nil),        // 19: cairn.v1.GetTeamBudgetRequest
-	(*GetTeamBudgetResponse)(nil),       // 20: cairn.v1.GetTeamBudgetResponse
-	(*UpdateTeamBudgetRequest)(nil),     // 21: cairn.v1.UpdateTeamBudgetRequest
-	(*UpdateTeamBudgetResponse)(nil),    // 22: cairn.v1.UpdateTeamBudgetResponse
-	(*timestamppb.Timestamp)(nil),       // 23: google.protobuf.Timestamp
-	(*date.Date)(nil),                   // 24: google.type.Date
-	(*CreateServiceRequest)(nil),        // 25: cairn.v1.CreateServiceRequest
+	(*GetServiceCostRequest)(nil),          // 0: cairn.v1.GetServiceCostRequest
+	(*GetServiceCostResponse)(nil),         // 1: cairn.v1.GetServiceCostResponse
+	(*CostBreakdown)(nil),                  // 2: cairn.v1.CostBreakdown
+	(*GetServiceDailyCostRequest)(nil),     // 3: cairn.v1.GetServiceDailyCostRequest
+	(*GetServiceDailyCostResponse)(nil),    // 4: cairn.v1.GetServiceDailyCostResponse
+	(*DailyCost)(nil),                      // 5: cairn.v1.DailyCost
+	(*GetTeamCostRequest)(nil),             // 6: cairn.v1.GetTeamCostRequest
+	(*GetTeamCostResponse)(nil),            // 7: cairn.v1.GetTeamCostResponse
+	(*ServiceCostSummary)(nil),             // 8: cairn.v1.ServiceCostSummary
+	(*GetTeamDailyCostRequest)(nil),        // 9: cairn.v1.GetTeamDailyCostRequest
+	(*GetTeamDailyCostResponse)(nil),       // 10: cairn.v1.GetTeamDailyCostResponse
+	(*EstimateServiceCostRequest)(nil),     // 11: cairn.v1.EstimateServiceCostRequest
+	(*EstimateServiceCostResponse)(nil),    // 12: cairn.v1.EstimateServiceCostResponse
+	(*ImportFocusCsvRequest)(nil),          // 13: cairn.v1.ImportFocusCsvRequest
+	(*ImportFocusCsvResponse)(nil),         // 14: cairn.v1.ImportFocusCsvResponse
+	(*ListCostAnomaliesRequest)(nil),       // 15: cairn.v1.ListCostAnomaliesRequest
+	(*ListCostAnomaliesResponse)(nil),      // 16: cairn.v1.ListCostAnomaliesResponse
+	(*CostAnomaly)(nil),                    // 17: cairn.v1.CostAnomaly
+	(*Budget)(nil),                         // 18: cairn.v1.Budget
+	(*GetTeamBudgetRequest)(nil),           // 19: cairn.v1.GetTeamBudgetRequest
+	(*GetTeamBudgetResponse)(nil),          // 20: cairn.v1.GetTeamBudgetResponse
+	(*UpdateTeamBudgetRequest)(nil),        // 21: cairn.v1.UpdateTeamBudgetRequest
+	(*UpdateTeamBudgetResponse)(nil),       // 22: cairn.v1.UpdateTeamBudgetResponse
+	(*ListDailyCostAnomaliesRequest)(nil),  // 23: cairn.v1.ListDailyCostAnomaliesRequest
+	(*ListDailyCostAnomaliesResponse)(nil), // 24: cairn.v1.ListDailyCostAnomaliesResponse
+	(*DailyCostAnomaly)(nil),               // 25: cairn.v1.DailyCostAnomaly
+	(*ListTemplateLedgersRequest)(nil),     // 26: cairn.v1.ListTemplateLedgersRequest
+	(*ListTemplateLedgersResponse)(nil),    // 27: cairn.v1.ListTemplateLedgersResponse
+	(*TemplateLedger)(nil),                 // 28: cairn.v1.TemplateLedger
+	(*EstimateError)(nil),                  // 29: cairn.v1.EstimateError
+	(*timestamppb.Timestamp)(nil),          // 30: google.protobuf.Timestamp
+	(*date.Date)(nil),                      // 31: google.type.Date
+	(*CreateServiceRequest)(nil),           // 32: cairn.v1.CreateServiceRequest
+	(*durationpb.Duration)(nil),            // 33: google.protobuf.Duration
 }
 var file_cairn_v1_cost_proto_depIdxs = []int32{
 	2,  // 0: cairn.v1.GetServiceCostResponse.breakdown:type_name -> cairn.v1.CostBreakdown
-	23, // 1: cairn.v1.GetServiceCostResponse.last_updated:type_name -> google.protobuf.Timestamp
-	24, // 2: cairn.v1.GetServiceDailyCostRequest.start_date:type_name -> google.type.Date
-	24, // 3: cairn.v1.GetServiceDailyCostRequest.end_date:type_name -> google.type.Date
+	30, // 1: cairn.v1.GetServiceCostResponse.last_updated:type_name -> google.protobuf.Timestamp
+	31, // 2: cairn.v1.GetServiceDailyCostRequest.start_date:type_name -> google.type.Date
+	31, // 3: cairn.v1.GetServiceDailyCostRequest.end_date:type_name -> google.type.Date
 	5,  // 4: cairn.v1.GetServiceDailyCostResponse.days:type_name -> cairn.v1.DailyCost
-	24, // 5: cairn.v1.DailyCost.date:type_name -> google.type.Date
+	31, // 5: cairn.v1.DailyCost.date:type_name -> google.type.Date
 	8,  // 6: cairn.v1.GetTeamCostResponse.services:type_name -> cairn.v1.ServiceCostSummary
-	24, // 7: cairn.v1.GetTeamDailyCostRequest.start_date:type_name -> google.type.Date
-	24, // 8: cairn.v1.GetTeamDailyCostRequest.end_date:type_name -> google.type.Date
+	31, // 7: cairn.v1.GetTeamDailyCostRequest.start_date:type_name -> google.type.Date
+	31, // 8: cairn.v1.GetTeamDailyCostRequest.end_date:type_name -> google.type.Date
 	5,  // 9: cairn.v1.GetTeamDailyCostResponse.days:type_name -> cairn.v1.DailyCost
-	25, // 10: cairn.v1.EstimateServiceCostRequest.request:type_name -> cairn.v1.CreateServiceRequest
+	32, // 10: cairn.v1.EstimateServiceCostRequest.request:type_name -> cairn.v1.CreateServiceRequest
 	2,  // 11: cairn.v1.EstimateServiceCostResponse.breakdown:type_name -> cairn.v1.CostBreakdown
 	17, // 12: cairn.v1.ListCostAnomaliesResponse.anomalies:type_name -> cairn.v1.CostAnomaly
 	18, // 13: cairn.v1.GetTeamBudgetResponse.budget:type_name -> cairn.v1.Budget
 	18, // 14: cairn.v1.UpdateTeamBudgetRequest.budget:type_name -> cairn.v1.Budget
 	18, // 15: cairn.v1.UpdateTeamBudgetResponse.budget:type_name -> cairn.v1.Budget
-	0,  // 16: cairn.v1.CostService.GetServiceCost:input_type -> cairn.v1.GetServiceCostRequest
-	3,  // 17: cairn.v1.CostService.GetServiceDailyCost:input_type -> cairn.v1.GetServiceDailyCostRequest
-	6,  // 18: cairn.v1.CostService.GetTeamCost:input_type -> cairn.v1.GetTeamCostRequest
-	9,  // 19: cairn.v1.CostService.GetTeamDailyCost:input_type -> cairn.v1.GetTeamDailyCostRequest
-	11, // 20: cairn.v1.CostService.EstimateServiceCost:input_type -> cairn.v1.EstimateServiceCostRequest
-	13, // 21: cairn.v1.CostService.ImportFocusCsv:input_type -> cairn.v1.ImportFocusCsvRequest
-	15, // 22: cairn.v1.CostService.ListCostAnomalies:input_type -> cairn.v1.ListCostAnomaliesRequest
-	19, // 23: cairn.v1.CostService.GetTeamBudget:input_type -> cairn.v1.GetTeamBudgetRequest
-	21, // 24: cairn.v1.CostService.UpdateTeamBudget:input_type -> cairn.v1.UpdateTeamBudgetRequest
-	1,  // 25: cairn.v1.CostService.GetServiceCost:output_type -> cairn.v1.GetServiceCostResponse
-	4,  // 26: cairn.v1.CostService.GetServiceDailyCost:output_type -> cairn.v1.GetServiceDailyCostResponse
-	7,  // 27: cairn.v1.CostService.GetTeamCost:output_type -> cairn.v1.GetTeamCostResponse
-	10, // 28: cairn.v1.CostService.GetTeamDailyCost:output_type -> cairn.v1.GetTeamDailyCostResponse
-	12, // 29: cairn.v1.CostService.EstimateServiceCost:output_type -> cairn.v1.EstimateServiceCostResponse
-	14, // 30: cairn.v1.CostService.ImportFocusCsv:output_type -> cairn.v1.ImportFocusCsvResponse
-	16, // 31: cairn.v1.CostService.ListCostAnomalies:output_type -> cairn.v1.ListCostAnomaliesResponse
-	20, // 32: cairn.v1.CostService.GetTeamBudget:output_type -> cairn.v1.GetTeamBudgetResponse
-	22, // 33: cairn.v1.CostService.UpdateTeamBudget:output_type -> cairn.v1.UpdateTeamBudgetResponse
-	25, // [25:34] is the sub-list for method output_type
-	16, // [16:25] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	31, // 16: cairn.v1.ListDailyCostAnomaliesRequest.date:type_name -> google.type.Date
+	31, // 17: cairn.v1.ListDailyCostAnomaliesResponse.date:type_name -> google.type.Date
+	25, // 18: cairn.v1.ListDailyCostAnomaliesResponse.anomalies:type_name -> cairn.v1.DailyCostAnomaly
+	28, // 19: cairn.v1.ListTemplateLedgersResponse.ledgers:type_name -> cairn.v1.TemplateLedger
+	33, // 20: cairn.v1.TemplateLedger.median_time_to_first_deploy:type_name -> google.protobuf.Duration
+	33, // 21: cairn.v1.TemplateLedger.provisioning_p50:type_name -> google.protobuf.Duration
+	33, // 22: cairn.v1.TemplateLedger.provisioning_p95:type_name -> google.protobuf.Duration
+	29, // 23: cairn.v1.TemplateLedger.estimate_errors:type_name -> cairn.v1.EstimateError
+	0,  // 24: cairn.v1.CostService.GetServiceCost:input_type -> cairn.v1.GetServiceCostRequest
+	3,  // 25: cairn.v1.CostService.GetServiceDailyCost:input_type -> cairn.v1.GetServiceDailyCostRequest
+	6,  // 26: cairn.v1.CostService.GetTeamCost:input_type -> cairn.v1.GetTeamCostRequest
+	9,  // 27: cairn.v1.CostService.GetTeamDailyCost:input_type -> cairn.v1.GetTeamDailyCostRequest
+	11, // 28: cairn.v1.CostService.EstimateServiceCost:input_type -> cairn.v1.EstimateServiceCostRequest
+	13, // 29: cairn.v1.CostService.ImportFocusCsv:input_type -> cairn.v1.ImportFocusCsvRequest
+	15, // 30: cairn.v1.CostService.ListCostAnomalies:input_type -> cairn.v1.ListCostAnomaliesRequest
+	19, // 31: cairn.v1.CostService.GetTeamBudget:input_type -> cairn.v1.GetTeamBudgetRequest
+	21, // 32: cairn.v1.CostService.UpdateTeamBudget:input_type -> cairn.v1.UpdateTeamBudgetRequest
+	23, // 33: cairn.v1.CostService.ListDailyCostAnomalies:input_type -> cairn.v1.ListDailyCostAnomaliesRequest
+	26, // 34: cairn.v1.CostService.ListTemplateLedgers:input_type -> cairn.v1.ListTemplateLedgersRequest
+	1,  // 35: cairn.v1.CostService.GetServiceCost:output_type -> cairn.v1.GetServiceCostResponse
+	4,  // 36: cairn.v1.CostService.GetServiceDailyCost:output_type -> cairn.v1.GetServiceDailyCostResponse
+	7,  // 37: cairn.v1.CostService.GetTeamCost:output_type -> cairn.v1.GetTeamCostResponse
+	10, // 38: cairn.v1.CostService.GetTeamDailyCost:output_type -> cairn.v1.GetTeamDailyCostResponse
+	12, // 39: cairn.v1.CostService.EstimateServiceCost:output_type -> cairn.v1.EstimateServiceCostResponse
+	14, // 40: cairn.v1.CostService.ImportFocusCsv:output_type -> cairn.v1.ImportFocusCsvResponse
+	16, // 41: cairn.v1.CostService.ListCostAnomalies:output_type -> cairn.v1.ListCostAnomaliesResponse
+	20, // 42: cairn.v1.CostService.GetTeamBudget:output_type -> cairn.v1.GetTeamBudgetResponse
+	22, // 43: cairn.v1.CostService.UpdateTeamBudget:output_type -> cairn.v1.UpdateTeamBudgetResponse
+	24, // 44: cairn.v1.CostService.ListDailyCostAnomalies:output_type -> cairn.v1.ListDailyCostAnomaliesResponse
+	27, // 45: cairn.v1.CostService.ListTemplateLedgers:output_type -> cairn.v1.ListTemplateLedgersResponse
+	35, // [35:46] is the sub-list for method output_type
+	24, // [24:35] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_cairn_v1_cost_proto_init() }
@@ -1705,13 +2395,16 @@ func file_cairn_v1_cost_proto_init() {
 		return
 	}
 	file_cairn_v1_provisioning_proto_init()
+	file_cairn_v1_cost_proto_msgTypes[25].OneofWrappers = []any{}
+	file_cairn_v1_cost_proto_msgTypes[28].OneofWrappers = []any{}
+	file_cairn_v1_cost_proto_msgTypes[29].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cairn_v1_cost_proto_rawDesc), len(file_cairn_v1_cost_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   23,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

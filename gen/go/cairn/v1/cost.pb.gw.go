@@ -434,6 +434,76 @@ func local_request_CostService_UpdateTeamBudget_0(ctx context.Context, marshaler
 	return msg, metadata, err
 }
 
+var filter_CostService_ListDailyCostAnomalies_0 = &utilities.DoubleArray{Encoding: map[string]int{}, Base: []int(nil), Check: []int(nil)}
+
+func request_CostService_ListDailyCostAnomalies_0(ctx context.Context, marshaler runtime.Marshaler, client CostServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq ListDailyCostAnomaliesRequest
+		metadata runtime.ServerMetadata
+	)
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_CostService_ListDailyCostAnomalies_0); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.ListDailyCostAnomalies(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_CostService_ListDailyCostAnomalies_0(ctx context.Context, marshaler runtime.Marshaler, server CostServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq ListDailyCostAnomaliesRequest
+		metadata runtime.ServerMetadata
+	)
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_CostService_ListDailyCostAnomalies_0); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	msg, err := server.ListDailyCostAnomalies(ctx, &protoReq)
+	return msg, metadata, err
+}
+
+var filter_CostService_ListTemplateLedgers_0 = &utilities.DoubleArray{Encoding: map[string]int{}, Base: []int(nil), Check: []int(nil)}
+
+func request_CostService_ListTemplateLedgers_0(ctx context.Context, marshaler runtime.Marshaler, client CostServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq ListTemplateLedgersRequest
+		metadata runtime.ServerMetadata
+	)
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_CostService_ListTemplateLedgers_0); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.ListTemplateLedgers(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_CostService_ListTemplateLedgers_0(ctx context.Context, marshaler runtime.Marshaler, server CostServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq ListTemplateLedgersRequest
+		metadata runtime.ServerMetadata
+	)
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_CostService_ListTemplateLedgers_0); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	msg, err := server.ListTemplateLedgers(ctx, &protoReq)
+	return msg, metadata, err
+}
+
 // RegisterCostServiceHandlerServer registers the http handlers for service CostService to "mux".
 // UnaryRPC     :call CostServiceServer directly.
 // StreamingRPC :currently unsupported pending https://github.com/grpc/grpc-go/issues/906.
@@ -606,6 +676,46 @@ func RegisterCostServiceHandlerServer(ctx context.Context, mux *runtime.ServeMux
 			return
 		}
 		forward_CostService_UpdateTeamBudget_0(annotatedContext, mux, outboundMarshaler, w, req, response_CostService_UpdateTeamBudget_0{resp.(*UpdateTeamBudgetResponse)}, mux.GetForwardResponseOptions()...)
+	})
+	mux.Handle(http.MethodGet, pattern_CostService_ListDailyCostAnomalies_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/cairn.v1.CostService/ListDailyCostAnomalies", runtime.WithHTTPPathPattern("/v1/dailyCostAnomalies"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_CostService_ListDailyCostAnomalies_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_CostService_ListDailyCostAnomalies_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
+	mux.Handle(http.MethodGet, pattern_CostService_ListTemplateLedgers_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/cairn.v1.CostService/ListTemplateLedgers", runtime.WithHTTPPathPattern("/v1/templateLedgers"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_CostService_ListTemplateLedgers_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_CostService_ListTemplateLedgers_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
 
 	return nil
@@ -800,6 +910,40 @@ func RegisterCostServiceHandlerClient(ctx context.Context, mux *runtime.ServeMux
 		}
 		forward_CostService_UpdateTeamBudget_0(annotatedContext, mux, outboundMarshaler, w, req, response_CostService_UpdateTeamBudget_0{resp.(*UpdateTeamBudgetResponse)}, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodGet, pattern_CostService_ListDailyCostAnomalies_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/cairn.v1.CostService/ListDailyCostAnomalies", runtime.WithHTTPPathPattern("/v1/dailyCostAnomalies"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_CostService_ListDailyCostAnomalies_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_CostService_ListDailyCostAnomalies_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
+	mux.Handle(http.MethodGet, pattern_CostService_ListTemplateLedgers_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/cairn.v1.CostService/ListTemplateLedgers", runtime.WithHTTPPathPattern("/v1/templateLedgers"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_CostService_ListTemplateLedgers_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_CostService_ListTemplateLedgers_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 	return nil
 }
 
@@ -822,25 +966,29 @@ func (m response_CostService_UpdateTeamBudget_0) XXX_ResponseBody() interface{} 
 }
 
 var (
-	pattern_CostService_GetServiceCost_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "services", "name", "cost"}, ""))
-	pattern_CostService_GetServiceDailyCost_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "services", "name", "dailyCost"}, ""))
-	pattern_CostService_GetTeamCost_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "teams", "name", "cost"}, ""))
-	pattern_CostService_GetTeamDailyCost_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "teams", "name", "dailyCost"}, ""))
-	pattern_CostService_EstimateServiceCost_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "services"}, "estimateCost"))
-	pattern_CostService_ImportFocusCsv_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "costs"}, "importFocus"))
-	pattern_CostService_ListCostAnomalies_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "costAnomalies"}, ""))
-	pattern_CostService_GetTeamBudget_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 4, 3, 5, 3}, []string{"v1", "teams", "budget", "name"}, ""))
-	pattern_CostService_UpdateTeamBudget_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 4, 3, 5, 3}, []string{"v1", "teams", "budget", "budget.name"}, ""))
+	pattern_CostService_GetServiceCost_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "services", "name", "cost"}, ""))
+	pattern_CostService_GetServiceDailyCost_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "services", "name", "dailyCost"}, ""))
+	pattern_CostService_GetTeamCost_0            = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "teams", "name", "cost"}, ""))
+	pattern_CostService_GetTeamDailyCost_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "teams", "name", "dailyCost"}, ""))
+	pattern_CostService_EstimateServiceCost_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "services"}, "estimateCost"))
+	pattern_CostService_ImportFocusCsv_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "costs"}, "importFocus"))
+	pattern_CostService_ListCostAnomalies_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "costAnomalies"}, ""))
+	pattern_CostService_GetTeamBudget_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 4, 3, 5, 3}, []string{"v1", "teams", "budget", "name"}, ""))
+	pattern_CostService_UpdateTeamBudget_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 4, 3, 5, 3}, []string{"v1", "teams", "budget", "budget.name"}, ""))
+	pattern_CostService_ListDailyCostAnomalies_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "dailyCostAnomalies"}, ""))
+	pattern_CostService_ListTemplateLedgers_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "templateLedgers"}, ""))
 )
 
 var (
-	forward_CostService_GetServiceCost_0      = runtime.ForwardResponseMessage
-	forward_CostService_GetServiceDailyCost_0 = runtime.ForwardResponseMessage
-	forward_CostService_GetTeamCost_0         = runtime.ForwardResponseMessage
-	forward_CostService_GetTeamDailyCost_0    = runtime.ForwardResponseMessage
-	forward_CostService_EstimateServiceCost_0 = runtime.ForwardResponseMessage
-	forward_CostService_ImportFocusCsv_0      = runtime.ForwardResponseMessage
-	forward_CostService_ListCostAnomalies_0   = runtime.ForwardResponseMessage
-	forward_CostService_GetTeamBudget_0       = runtime.ForwardResponseMessage
-	forward_CostService_UpdateTeamBudget_0    = runtime.ForwardResponseMessage
+	forward_CostService_GetServiceCost_0         = runtime.ForwardResponseMessage
+	forward_CostService_GetServiceDailyCost_0    = runtime.ForwardResponseMessage
+	forward_CostService_GetTeamCost_0            = runtime.ForwardResponseMessage
+	forward_CostService_GetTeamDailyCost_0       = runtime.ForwardResponseMessage
+	forward_CostService_EstimateServiceCost_0    = runtime.ForwardResponseMessage
+	forward_CostService_ImportFocusCsv_0         = runtime.ForwardResponseMessage
+	forward_CostService_ListCostAnomalies_0      = runtime.ForwardResponseMessage
+	forward_CostService_GetTeamBudget_0          = runtime.ForwardResponseMessage
+	forward_CostService_UpdateTeamBudget_0       = runtime.ForwardResponseMessage
+	forward_CostService_ListDailyCostAnomalies_0 = runtime.ForwardResponseMessage
+	forward_CostService_ListTemplateLedgers_0    = runtime.ForwardResponseMessage
 )

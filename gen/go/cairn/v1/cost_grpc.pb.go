@@ -19,15 +19,17 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	CostService_GetServiceCost_FullMethodName      = "/cairn.v1.CostService/GetServiceCost"
-	CostService_GetServiceDailyCost_FullMethodName = "/cairn.v1.CostService/GetServiceDailyCost"
-	CostService_GetTeamCost_FullMethodName         = "/cairn.v1.CostService/GetTeamCost"
-	CostService_GetTeamDailyCost_FullMethodName    = "/cairn.v1.CostService/GetTeamDailyCost"
-	CostService_EstimateServiceCost_FullMethodName = "/cairn.v1.CostService/EstimateServiceCost"
-	CostService_ImportFocusCsv_FullMethodName      = "/cairn.v1.CostService/ImportFocusCsv"
-	CostService_ListCostAnomalies_FullMethodName   = "/cairn.v1.CostService/ListCostAnomalies"
-	CostService_GetTeamBudget_FullMethodName       = "/cairn.v1.CostService/GetTeamBudget"
-	CostService_UpdateTeamBudget_FullMethodName    = "/cairn.v1.CostService/UpdateTeamBudget"
+	CostService_GetServiceCost_FullMethodName         = "/cairn.v1.CostService/GetServiceCost"
+	CostService_GetServiceDailyCost_FullMethodName    = "/cairn.v1.CostService/GetServiceDailyCost"
+	CostService_GetTeamCost_FullMethodName            = "/cairn.v1.CostService/GetTeamCost"
+	CostService_GetTeamDailyCost_FullMethodName       = "/cairn.v1.CostService/GetTeamDailyCost"
+	CostService_EstimateServiceCost_FullMethodName    = "/cairn.v1.CostService/EstimateServiceCost"
+	CostService_ImportFocusCsv_FullMethodName         = "/cairn.v1.CostService/ImportFocusCsv"
+	CostService_ListCostAnomalies_FullMethodName      = "/cairn.v1.CostService/ListCostAnomalies"
+	CostService_GetTeamBudget_FullMethodName          = "/cairn.v1.CostService/GetTeamBudget"
+	CostService_UpdateTeamBudget_FullMethodName       = "/cairn.v1.CostService/UpdateTeamBudget"
+	CostService_ListDailyCostAnomalies_FullMethodName = "/cairn.v1.CostService/ListDailyCostAnomalies"
+	CostService_ListTemplateLedgers_FullMethodName    = "/cairn.v1.CostService/ListTemplateLedgers"
 )
 
 // CostServiceClient is the client API for CostService service.
@@ -60,6 +62,13 @@ type CostServiceClient interface {
 	GetTeamBudget(ctx context.Context, in *GetTeamBudgetRequest, opts ...grpc.CallOption) (*GetTeamBudgetResponse, error)
 	// Sets a team's monthly budget.
 	UpdateTeamBudget(ctx context.Context, in *UpdateTeamBudgetRequest, opts ...grpc.CallOption) (*UpdateTeamBudgetResponse, error)
+	// Services whose billed cost of one day stands out against their own
+	// trailing 28 days, by a robust z-score (median and MAD).
+	ListDailyCostAnomalies(ctx context.Context, in *ListDailyCostAnomaliesRequest, opts ...grpc.CallOption) (*ListDailyCostAnomaliesResponse, error)
+	// One ledger per golden-path template: what the services made from it
+	// took to deliver, what they cost, and how far Cairn's estimates were
+	// from what was billed.
+	ListTemplateLedgers(ctx context.Context, in *ListTemplateLedgersRequest, opts ...grpc.CallOption) (*ListTemplateLedgersResponse, error)
 }
 
 type costServiceClient struct {
@@ -163,6 +172,26 @@ func (c *costServiceClient) UpdateTeamBudget(ctx context.Context, in *UpdateTeam
 	return out, nil
 }
 
+func (c *costServiceClient) ListDailyCostAnomalies(ctx context.Context, in *ListDailyCostAnomaliesRequest, opts ...grpc.CallOption) (*ListDailyCostAnomaliesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListDailyCostAnomaliesResponse)
+	err := c.cc.Invoke(ctx, CostService_ListDailyCostAnomalies_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *costServiceClient) ListTemplateLedgers(ctx context.Context, in *ListTemplateLedgersRequest, opts ...grpc.CallOption) (*ListTemplateLedgersResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListTemplateLedgersResponse)
+	err := c.cc.Invoke(ctx, CostService_ListTemplateLedgers_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // CostServiceServer is the server API for CostService service.
 // All implementations must embed UnimplementedCostServiceServer
 // for forward compatibility.
@@ -193,6 +222,13 @@ type CostServiceServer interface {
 	GetTeamBudget(context.Context, *GetTeamBudgetRequest) (*GetTeamBudgetResponse, error)
 	// Sets a team's monthly budget.
 	UpdateTeamBudget(context.Context, *UpdateTeamBudgetRequest) (*UpdateTeamBudgetResponse, error)
+	// Services whose billed cost of one day stands out against their own
+	// trailing 28 days, by a robust z-score (median and MAD).
+	ListDailyCostAnomalies(context.Context, *ListDailyCostAnomaliesRequest) (*ListDailyCostAnomaliesResponse, error)
+	// One ledger per golden-path template: what the services made from it
+	// took to deliver, what they cost, and how far Cairn's estimates were
+	// from what was billed.
+	ListTemplateLedgers(context.Context, *ListTemplateLedgersRequest) (*ListTemplateLedgersResponse, error)
 	mustEmbedUnimplementedCostServiceServer()
 }
 
@@ -229,6 +265,12 @@ func (UnimplementedCostServiceServer) GetTeamBudget(context.Context, *GetTeamBud
 }
 func (UnimplementedCostServiceServer) UpdateTeamBudget(context.Context, *UpdateTeamBudgetRequest) (*UpdateTeamBudgetResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method UpdateTeamBudget not implemented")
+}
+func (UnimplementedCostServiceServer) ListDailyCostAnomalies(context.Context, *ListDailyCostAnomaliesRequest) (*ListDailyCostAnomaliesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListDailyCostAnomalies not implemented")
+}
+func (UnimplementedCostServiceServer) ListTemplateLedgers(context.Context, *ListTemplateLedgersRequest) (*ListTemplateLedgersResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListTemplateLedgers not implemented")
 }
 func (UnimplementedCostServiceServer) mustEmbedUnimplementedCostServiceServer() {}
 func (UnimplementedCostServiceServer) testEmbeddedByValue()                     {}
@@ -402,6 +444,42 @@ func _CostService_UpdateTeamBudget_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _CostService_ListDailyCostAnomalies_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListDailyCostAnomaliesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CostServiceServer).ListDailyCostAnomalies(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CostService_ListDailyCostAnomalies_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CostServiceServer).ListDailyCostAnomalies(ctx, req.(*ListDailyCostAnomaliesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CostService_ListTemplateLedgers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListTemplateLedgersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CostServiceServer).ListTemplateLedgers(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CostService_ListTemplateLedgers_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CostServiceServer).ListTemplateLedgers(ctx, req.(*ListTemplateLedgersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // CostService_ServiceDesc is the grpc.ServiceDesc for CostService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -440,6 +518,14 @@ var CostService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UpdateTeamBudget",
 			Handler:    _CostService_UpdateTeamBudget_Handler,
+		},
+		{
+			MethodName: "ListDailyCostAnomalies",
+			Handler:    _CostService_ListDailyCostAnomalies_Handler,
+		},
+		{
+			MethodName: "ListTemplateLedgers",
+			Handler:    _CostService_ListTemplateLedgers_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -364,6 +364,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/dailyCostAnomalies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Services whose billed cost of one day stands out against their own
+         *     trailing 28 days, by a robust z-score (median and MAD).
+         */
+        get: operations["CostService_ListDailyCostAnomalies"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/deployments": {
         parameters: {
             query?: never;
@@ -559,6 +579,27 @@ export interface paths {
         };
         /** Lists the teams that own services, with how many each owns. */
         get: operations["CatalogService_ListTeams"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/templateLedgers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One ledger per golden-path template: what the services made from it
+         *     took to deliver, what they cost, and how far Cairn's estimates were
+         *     from what was billed.
+         */
+        get: operations["CostService_ListTemplateLedgers"];
         put?: never;
         post?: never;
         delete?: never;
@@ -881,6 +922,46 @@ export interface components {
             cost?: number;
             date?: components["schemas"]["typeDate"];
         };
+        /** @description A service whose billed cost of a day stands out against its baseline. */
+        v1DailyCostAnomaly: {
+            /**
+             * Format: int32
+             * @description How many days of the trailing 28 had billing.
+             */
+            baselineDayCount?: number;
+            /**
+             * Format: double
+             * @description The median absolute deviation of those days' costs from their median.
+             */
+            baselineMad?: number;
+            /**
+             * Format: double
+             * @description The median of the billed costs of the days with billing among the 28
+             *     days before.
+             */
+            baselineMedian?: number;
+            /**
+             * Format: double
+             * @description The day's billed cost.
+             */
+            cost?: number;
+            /**
+             * @description The baseline has no spread (MAD zero: at least half of its days cost
+             *     the same), so no score can be computed; the day is listed because it
+             *     costs more than 1% above the median.
+             */
+            flatBaseline?: boolean;
+            /**
+             * Format: double
+             * @description The modified z-score, 0.6745 x (cost - median) / MAD; absent when MAD
+             *     is zero (see flat_baseline).
+             */
+            modifiedZScore?: number;
+            /** @description The service name. */
+            serviceName?: string;
+            /** @description The owning team. */
+            team?: string;
+        };
         /** @description Response for CatalogService.DeleteService. */
         v1DeleteServiceResponse: Record<string, never>;
         /** @description Response for ProvisioningService.DenyPromotion. */
@@ -1003,6 +1084,41 @@ export interface components {
             from?: string;
             /** @description Whether a promotion must name the revision `from` runs now. */
             requireRunning?: boolean;
+        };
+        /**
+         * @description How far the price table's estimates of one resource type were from what
+         *     was billed, over a template's services that had both in the month.
+         */
+        v1EstimateError: {
+            /**
+             * Format: double
+             * @description The billed cost of the month, summed over the same services.
+             */
+            billedCost?: number;
+            /**
+             * Format: double
+             * @description (estimated - billed) / billed in percent: negative when estimates are
+             *     under what was billed. Absent when nothing was billed.
+             */
+            errorPercent?: number;
+            /**
+             * Format: double
+             * @description The estimated monthly cost, summed over the services compared.
+             */
+            estimatedCost?: number;
+            /**
+             * Format: double
+             * @description billed / estimated: what the price table's prices of the type should be
+             *     multiplied by to have been right. Absent when the estimate is zero.
+             */
+            factor?: number;
+            /** @description The resource type, such as `database` or `storage`. */
+            resourceType?: string;
+            /**
+             * Format: int32
+             * @description How many services were compared.
+             */
+            serviceCount?: number;
         };
         /** @description Response for CostService.EstimateServiceCost. */
         v1EstimateServiceCostResponse: {
@@ -1227,6 +1343,25 @@ export interface components {
             /** @description A token for the next page; empty on the last page. */
             nextPageToken?: string;
         };
+        /** @description Response for CostService.ListDailyCostAnomalies. */
+        v1ListDailyCostAnomaliesResponse: {
+            /**
+             * @description The anomalies, highest score first; those of a flat baseline, which
+             *     have no score, after them, largest excess first.
+             */
+            anomalies?: components["schemas"]["v1DailyCostAnomaly"][];
+            /** @description ISO 4217 currency code of every amount. */
+            currency?: string;
+            date?: components["schemas"]["typeDate"];
+            /** @description A token for the next page; empty on the last page. */
+            nextPageToken?: string;
+            /**
+             * Format: int32
+             * @description Services billed on the day that have too few days with billing in the
+             *     trailing 28 days (fewer than 14) to be scored: they are not judged.
+             */
+            unscoredServiceCount?: number;
+        };
         /** @description Response for ProvisioningService.ListEnvironments. */
         v1ListEnvironmentsResponse: {
             /** @description The promotion path, in order. */
@@ -1252,6 +1387,20 @@ export interface components {
             nextPageToken?: string;
             /** @description The teams, ordered by name. */
             teams?: components["schemas"]["v1Team"][];
+        };
+        /** @description Response for CostService.ListTemplateLedgers. */
+        v1ListTemplateLedgersResponse: {
+            /** @description ISO 4217 currency code of every amount. */
+            currency?: string;
+            /** @description The ledgers, in template name order. */
+            ledgers?: components["schemas"]["v1TemplateLedger"][];
+            /**
+             * @description The billing month the costs and estimate errors are of, `YYYY-MM`: the
+             *     last complete month (UTC).
+             */
+            month?: string;
+            /** @description A token for the next page; empty on the last page. */
+            nextPageToken?: string;
         };
         /** @description A request to deploy a revision to production. */
         v1Promotion: {
@@ -1520,6 +1669,51 @@ export interface components {
              * @description How many services the team owns.
              */
             readonly serviceCount?: number;
+        };
+        /**
+         * @description What the services made from one golden-path template delivered and cost.
+         *     A figure that has no data behind it is absent, and its count says how
+         *     many services it was computed from (zero).
+         */
+        v1TemplateLedger: {
+            /**
+             * Format: int32
+             * @description How many services were billed in the month: the sample of the median.
+             */
+            billedServiceCount?: number;
+            /**
+             * Format: int32
+             * @description How many services have deployed: the sample of the median above.
+             */
+            deployedServiceCount?: number;
+            /** @description Estimate against billed, per resource type, in type order. */
+            estimateErrors?: components["schemas"]["v1EstimateError"][];
+            /**
+             * Format: double
+             * @description Median billed cost of the month among the services billed in it.
+             */
+            medianMonthlyCost?: number;
+            /**
+             * @description Median time from a service's provisioning request to its first
+             *     successful deployment, to any environment.
+             */
+            medianTimeToFirstDeploy?: string;
+            /** @description Median time from provisioning request to every resource being ready. */
+            provisioningP50?: string;
+            /** @description 95th percentile (nearest rank) of the same. */
+            provisioningP95?: string;
+            /**
+             * Format: int32
+             * @description How many provisionings are ready: the sample of the percentiles.
+             */
+            readyServiceCount?: number;
+            /**
+             * Format: int32
+             * @description Services Cairn provisioned from the template.
+             */
+            serviceCount?: number;
+            /** @description The template, such as `node-microservice`. */
+            template?: string;
         };
         /** @description Response for CostService.UpdateTeamBudget. */
         v1UpdateTeamBudgetResponse: {
@@ -2450,6 +2644,56 @@ export interface operations {
             };
         };
     };
+    CostService_ListDailyCostAnomalies: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Day of a month. Must be from 1 to 31 and valid for the year and month, or 0
+                 *     to specify a year by itself or a year and month where the day isn't
+                 *     significant.
+                 */
+                "date.day"?: number;
+                /**
+                 * @description Month of a year. Must be from 1 to 12, or 0 to specify a year without a
+                 *     month and day.
+                 */
+                "date.month"?: number;
+                /**
+                 * @description Year of the date. Must be from 1 to 9999, or 0 to specify a date without
+                 *     a year.
+                 */
+                "date.year"?: number;
+                /** @description At most this many anomalies are returned; 0 means 50. */
+                pageSize?: number;
+                /** @description A token from a previous response, to fetch the next page. */
+                pageToken?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListDailyCostAnomaliesResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
     MetricsService_RecordDeployment: {
         parameters: {
             query?: never;
@@ -2827,6 +3071,40 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1ListTeamsResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    CostService_ListTemplateLedgers: {
+        parameters: {
+            query?: {
+                /** @description At most this many ledgers are returned; 0 means 50. */
+                pageSize?: number;
+                /** @description A token from a previous response, to fetch the next page. */
+                pageToken?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListTemplateLedgersResponse"];
                 };
             };
             /** @description An unexpected error response. */
