@@ -30,11 +30,14 @@ const (
 const monthLayout = "2006-01"
 
 // Store is what the cost service uses: the catalog, provisionings,
-// imported billing data, and teams' budgets.
+// imported billing data, teams' budgets, and services' first deployments
+// (for the template ledgers).
 type Store interface {
 	GetService(ctx context.Context, name string) (*store.Service, error)
 	ListServices(ctx context.Context, filter store.ServiceFilter, after string, limit int) ([]*store.Service, error)
 	GetProvisioning(ctx context.Context, service string) (store.Provisioning, error)
+	ListProvisionings(ctx context.Context, after string, limit int) ([]store.Provisioning, error)
+	FirstDeployments(ctx context.Context, from, to time.Time) ([]store.FirstDeployment, error)
 	store.BillingStore
 	store.BudgetStore
 }
