@@ -53,8 +53,8 @@ func TestDailyCostAnomaliesScoreADayAgainstTheTrailing28Days(t *testing.T) {
 	rows = append(rows, baselineOf("noisy-ordinary", day, noisy)...)
 	rows = append(rows, dailyCharge("noisy-ordinary", day, 14_000_000)) // 0.6745 x 4 / 1 = 2.698
 	rows = append(rows, baselineOf("new-service", day, repeated(1_000_000, MinBaselineDays-1))...)
-	rows = append(rows, dailyCharge("new-service", day, 90_000_000)) // 13 days: not judged
-	rows = append(rows, baselineOf("quiet-service", day, noisy)...)  // no billing on the day
+	rows = append(rows, dailyCharge("new-service", day, 90_000_000))                                 // 13 days: not judged
+	rows = append(rows, baselineOf("quiet-service", day, noisy)...)                                  // no billing on the day
 	rows = append(rows, dailyCharge("noisy-spike", day.AddDate(0, 0, -BaselineDays-1), 500_000_000)) // before the window
 	importRows(t, st, rows)
 
