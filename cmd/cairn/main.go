@@ -25,7 +25,8 @@ Commands:
   service      create a service's infrastructure, or show its status (cairn service help)
   promotion    request, approve, deny or list promotions along the path (cairn promotion help)
   environment  list the environments of the promotion path (cairn environment help)
-  cost         import FinOps FOCUS billing files (cairn cost help)
+  cost         import FinOps FOCUS billing files, list daily cost anomalies (cairn cost help)
+  template     show each golden-path template's ledger (cairn template help)
   help         show this text
 `
 
@@ -57,7 +58,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return server.Migrate(ctx, cfg, logger)
 		}
 		return server.Run(ctx, cfg, logger)
-	case "service", "promotion", "environment", "cost":
+	case "service", "promotion", "environment", "cost", "template":
 		return cli.Run(ctx, args, stdout, stderr, os.Getenv)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)

@@ -30,7 +30,8 @@ type action func(ctx context.Context, c *client, args []string) error
 var groups = map[string][]command{
 	"service":     {serviceCreate(), serviceStatus()},
 	"promotion":   {promotionRequest(), promotionDecide("approve"), promotionDecide("deny"), promotionList()},
-	"cost":        {costImport()},
+	"cost":        {costImport(), costAnomalies()},
+	"template":    {templateLedger()},
 	"environment": {environmentList()},
 }
 
@@ -56,11 +57,11 @@ func ExitCode(err error) int {
 	return 1
 }
 
-// Run runs `cairn service ...`, `cairn promotion ...` or `cairn cost ...`; args starts with
+// Run runs `cairn service ...`, `cairn promotion ...`, `cairn cost ...` or `cairn template ...`; args starts with
 // the group's name. getenv supplies CAIRN_SERVER and CAIRN_TOKEN.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	if len(args) == 0 || groups[args[0]] == nil {
-		return usageErrorf("cli.Run needs a command group: service, promotion or cost")
+		return usageErrorf("cli.Run needs a command group: service, promotion, environment, cost or template")
 	}
 	group, commands := args[0], groups[args[0]]
 	if len(args) < 2 {
