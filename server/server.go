@@ -143,6 +143,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	api.cost.UseDora(doraBands{events: events})
 	grpcSrv, healthSrv := api.grpc, api.health
 	gateway, err := newGateway(runCtx, api.inProcess)
 	if err != nil {

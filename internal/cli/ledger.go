@@ -105,6 +105,8 @@ func dailyAnomaliesText(r *cairnv1.ListDailyCostAnomaliesResponse) string {
 	return b.String()
 }
 
+func count(n int32) string { return strconv.Itoa(int(n)) }
+
 func money2(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
 
 func ledgersText(r *cairnv1.ListTemplateLedgersResponse) string {
@@ -125,6 +127,16 @@ func ledgersText(r *cairnv1.ListTemplateLedgersResponse) string {
 			sampled(cost, l.GetBilledServiceCount())})
 	}
 	b.WriteString(table("TEMPLATE\tSERVICES\tTO FIRST DEPLOY\tPROVISIONING P50\tP95\tMEDIAN MONTHLY COST", rows))
+	var bands [][]string
+	for _, l := range r.GetLedgers() {
+		for _, d := range l.GetDoraBands() {
+			bands = append(bands, []string{l.GetTemplate(), d.GetMetric(), count(d.GetElite()), count(d.GetHigh()),
+				count(d.GetMedium()), count(d.GetLow()), count(d.GetUnmeasured())})
+		}
+	}
+	if len(bands) > 0 {
+		b.WriteString("\n" + table("TEMPLATE\tDORA METRIC\tELITE\tHIGH\tMEDIUM\tLOW\tUNMEASURED", bands))
+	}
 	var findings []string
 	for _, l := range r.GetLedgers() {
 		for _, e := range l.GetEstimateErrors() {

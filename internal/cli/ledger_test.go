@@ -19,6 +19,10 @@ TEMPLATE           SERVICES  TO FIRST DEPLOY  PROVISIONING P50  P95    MEDIAN MO
 go-service         1         -                -                 -      -
 node-microservice  3         3h0m0s (2)       20m0s (2)         30m0s  132.81 (2)
 
+TEMPLATE           DORA METRIC            ELITE  HIGH  MEDIUM  LOW  UNMEASURED
+node-microservice  deployment_frequency   2      0     0       1    0
+node-microservice  lead_time_for_changes  1      1     0       0    1
+
 node-microservice: database estimates are 17% under billed: factor 1.20 (2 service(s), 219.44 estimated, 263.33 billed)
 node-microservice: storage: nothing billed to compare estimates with (1 service(s), 2.30 estimated, 0.00 billed)
 `, ledgersText(&cairnv1.ListTemplateLedgersResponse{Month: "2026-11", Currency: "USD", Ledgers: []*cairnv1.TemplateLedger{
@@ -30,6 +34,10 @@ node-microservice: storage: nothing billed to compare estimates with (1 service(
 			EstimateErrors: []*cairnv1.EstimateError{
 				{ResourceType: "database", EstimatedCost: 219.44, BilledCost: 263.328, ErrorPercent: &under, Factor: &factor, ServiceCount: 2},
 				{ResourceType: "storage", EstimatedCost: 2.3, ServiceCount: 1},
+			},
+			DoraBands: []*cairnv1.DoraBandSpread{
+				{Metric: "deployment_frequency", Elite: 2, Low: 1},
+				{Metric: "lead_time_for_changes", Elite: 1, High: 1, Unmeasured: 1},
 			}},
 	}}))
 }

@@ -51,6 +51,7 @@ type Server struct {
 	workloads Workloads // nil without a cluster
 	teams     entityref.Teams
 	settings  manifest.Settings // the promotion path creates are checked against
+	dora      DoraBands         // nil: ledgers spread no DORA bands
 	now       func() time.Time
 }
 

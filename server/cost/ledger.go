@@ -2,6 +2,7 @@ package cost
 
 import (
 	"context"
+	"errors"
 	"math"
 	"slices"
 	"time"
@@ -19,9 +20,38 @@ import (
 // cost: the price table, the billing and the estimates are here; the
 // delivery figures come from the store's first deployments.
 
+// DoraBands is where ledgers read a service's DORA performance bands.
+type DoraBands interface {
+	// ServiceBands are the service's bands over the default DORA window;
+	// store.ErrNotFound for a service not in the catalog.
+	ServiceBands(ctx context.Context, service string) (ServiceBands, error)
+}
+
+// ServiceBands are a service's DORA 2023 performance band per metric
+// (elite, high, medium or low), "" for a metric with nothing to measure.
+type ServiceBands struct {
+	DeploymentFrequency, LeadTimeForChanges, ChangeFailureRate, TimeToRestore string
+}
+
+// doraMetrics name the metrics of ServiceBands as ledgers report them.
+var doraMetrics = []struct {
+	name string
+	band func(ServiceBands) string
+}{
+	{"deployment_frequency", func(b ServiceBands) string { return b.DeploymentFrequency }},
+	{"lead_time_for_changes", func(b ServiceBands) string { return b.LeadTimeForChanges }},
+	{"change_failure_rate", func(b ServiceBands) string { return b.ChangeFailureRate }},
+	{"time_to_restore", func(b ServiceBands) string { return b.TimeToRestore }},
+}
+
+// UseDora makes ledgers spread their services over the DORA bands d
+// reads; without it they report no spread.
+func (s *Server) UseDora(d DoraBands) { s.dora = d }
+
 // ledgerAccount gathers one template's figures as its services are read.
 type ledgerAccount struct {
 	services      int32
+	bands         []ServiceBands // one per service, when DORA is read
 	toFirstDeploy []time.Duration
 	toReady       []time.Duration
 	billed        []float64 // each billed service's total of the month, in units
@@ -94,6 +124,16 @@ func (s *Server) ListTemplateLedgers(ctx context.Context, req *cairnv1.ListTempl
 // estimate look too high.
 func (s *Server) account(ctx context.Context, acc *ledgerAccount, p store.Provisioning, firstDeployed, start time.Time, month string) error {
 	acc.services++
+	if s.dora != nil {
+		bands, err := s.dora.ServiceBands(ctx, p.Service)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			// Gone from the catalog: counted as unmeasured in every metric.
+		case err != nil:
+			return err
+		}
+		acc.bands = append(acc.bands, bands)
+	}
 	if !firstDeployed.IsZero() && !firstDeployed.Before(p.CreateTime) {
 		acc.toFirstDeploy = append(acc.toFirstDeploy, firstDeployed.Sub(p.CreateTime))
 	}
@@ -158,7 +198,32 @@ func (acc *ledgerAccount) ledger(template string) *cairnv1.TemplateLedger {
 	for _, resourceType := range sortedKeys(acc.byType) {
 		l.EstimateErrors = append(l.EstimateErrors, acc.byType[resourceType].estimateError(resourceType))
 	}
+	if len(acc.bands) > 0 {
+		for _, m := range doraMetrics {
+			l.DoraBands = append(l.DoraBands, spreadOf(m.name, acc.bands, m.band))
+		}
+	}
 	return l
+}
+
+// spreadOf counts the services in each band of one metric.
+func spreadOf(metric string, bands []ServiceBands, band func(ServiceBands) string) *cairnv1.DoraBandSpread {
+	spread := &cairnv1.DoraBandSpread{Metric: metric}
+	for _, b := range bands {
+		switch band(b) {
+		case "elite":
+			spread.Elite++
+		case "high":
+			spread.High++
+		case "medium":
+			spread.Medium++
+		case "low":
+			spread.Low++
+		default:
+			spread.Unmeasured++
+		}
+	}
+	return spread
 }
 
 // estimateError compares the type's estimates with its billing.

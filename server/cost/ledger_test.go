@@ -1,10 +1,12 @@
 package cost
 
 import (
+	"context"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/proto"
 
 	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
 	"github.com/cairn-dev/cairn/store"
@@ -136,4 +138,42 @@ func TestTemplateLedgersCompareNoEstimateOfAServiceProvisionedDuringTheMonth(t *
 		require.InDelta(t, 50, resp.GetLedgers()[0].GetMedianMonthlyCost(), 1e-9)
 		require.Empty(t, resp.GetLedgers()[0].GetEstimateErrors(), "a month billed in part is no test of a full month's estimate")
 	})
+}
+
+// bandsOf are services' DORA bands, as the metrics service would read
+// them; the banding itself is the delivery package's, tested there.
+type bandsOf map[string]ServiceBands
+
+func (b bandsOf) ServiceBands(_ context.Context, service string) (ServiceBands, error) {
+	bands, ok := b[service]
+	if !ok {
+		return ServiceBands{}, store.ErrNotFound
+	}
+	return bands, nil
+}
+
+func TestTemplateLedgersSpreadTheServicesOverTheDoraBandsOfEachMetric(t *testing.T) {
+	s, st := newTestServer(t)
+	for _, name := range []string{"orders-service", "cart-service", "search-service", "gone-service"} {
+		provisionFrom(t, st, name, "node-microservice")
+	}
+	s.UseDora(bandsOf{
+		"orders-service": {DeploymentFrequency: "elite", LeadTimeForChanges: "elite", ChangeFailureRate: "high", TimeToRestore: "medium"},
+		"cart-service":   {DeploymentFrequency: "elite", LeadTimeForChanges: "high", ChangeFailureRate: "low"},
+		"search-service": {DeploymentFrequency: "low"},
+		// gone-service is no longer in the catalog: unmeasured everywhere.
+	})
+	resp, err := s.ListTemplateLedgers(t.Context(), &cairnv1.ListTemplateLedgersRequest{})
+	require.NoError(t, err)
+	require.Len(t, resp.GetLedgers(), 1)
+	want := []*cairnv1.DoraBandSpread{
+		{Metric: "deployment_frequency", Elite: 2, Low: 1, Unmeasured: 1},
+		{Metric: "lead_time_for_changes", Elite: 1, High: 1, Unmeasured: 2},
+		{Metric: "change_failure_rate", High: 1, Low: 1, Unmeasured: 2},
+		{Metric: "time_to_restore", Medium: 1, Unmeasured: 3},
+	}
+	require.Len(t, resp.GetLedgers()[0].GetDoraBands(), len(want))
+	for i, w := range want {
+		require.True(t, proto.Equal(w, resp.GetLedgers()[0].GetDoraBands()[i]), "%v", resp.GetLedgers()[0].GetDoraBands()[i])
+	}
 }

@@ -1916,8 +1916,14 @@ type TemplateLedger struct {
 	BilledServiceCount int32 `protobuf:"varint,9,opt,name=billed_service_count,json=billedServiceCount,proto3" json:"billed_service_count,omitempty"`
 	// Estimate against billed, per resource type, in type order.
 	EstimateErrors []*EstimateError `protobuf:"bytes,10,rep,name=estimate_errors,json=estimateErrors,proto3" json:"estimate_errors,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// How the template's services spread over the DORA 2023 performance
+	// bands, one entry per metric: deployment_frequency,
+	// lead_time_for_changes, change_failure_rate, time_to_restore. Each
+	// service is banded on its own production deployments over the last 30
+	// days, as GetServiceDora bands it.
+	DoraBands     []*DoraBandSpread `protobuf:"bytes,11,rep,name=dora_bands,json=doraBands,proto3" json:"dora_bands,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *TemplateLedger) Reset() {
@@ -2020,6 +2026,105 @@ func (x *TemplateLedger) GetEstimateErrors() []*EstimateError {
 	return nil
 }
 
+func (x *TemplateLedger) GetDoraBands() []*DoraBandSpread {
+	if x != nil {
+		return x.DoraBands
+	}
+	return nil
+}
+
+// How many of a template's services are in each band of one DORA metric.
+type DoraBandSpread struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The metric, such as `lead_time_for_changes`.
+	Metric string `protobuf:"bytes,1,opt,name=metric,proto3" json:"metric,omitempty"`
+	// Services in the elite band.
+	Elite int32 `protobuf:"varint,2,opt,name=elite,proto3" json:"elite,omitempty"`
+	// Services in the high band.
+	High int32 `protobuf:"varint,3,opt,name=high,proto3" json:"high,omitempty"`
+	// Services in the medium band.
+	Medium int32 `protobuf:"varint,4,opt,name=medium,proto3" json:"medium,omitempty"`
+	// Services in the low band.
+	Low int32 `protobuf:"varint,5,opt,name=low,proto3" json:"low,omitempty"`
+	// Services with nothing to measure for the metric in the window, such as
+	// no deployment or no resolved incident: in no band.
+	Unmeasured    int32 `protobuf:"varint,6,opt,name=unmeasured,proto3" json:"unmeasured,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DoraBandSpread) Reset() {
+	*x = DoraBandSpread{}
+	mi := &file_cairn_v1_cost_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DoraBandSpread) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DoraBandSpread) ProtoMessage() {}
+
+func (x *DoraBandSpread) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_v1_cost_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DoraBandSpread.ProtoReflect.Descriptor instead.
+func (*DoraBandSpread) Descriptor() ([]byte, []int) {
+	return file_cairn_v1_cost_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *DoraBandSpread) GetMetric() string {
+	if x != nil {
+		return x.Metric
+	}
+	return ""
+}
+
+func (x *DoraBandSpread) GetElite() int32 {
+	if x != nil {
+		return x.Elite
+	}
+	return 0
+}
+
+func (x *DoraBandSpread) GetHigh() int32 {
+	if x != nil {
+		return x.High
+	}
+	return 0
+}
+
+func (x *DoraBandSpread) GetMedium() int32 {
+	if x != nil {
+		return x.Medium
+	}
+	return 0
+}
+
+func (x *DoraBandSpread) GetLow() int32 {
+	if x != nil {
+		return x.Low
+	}
+	return 0
+}
+
+func (x *DoraBandSpread) GetUnmeasured() int32 {
+	if x != nil {
+		return x.Unmeasured
+	}
+	return 0
+}
+
 // How far the price table's estimates of one resource type were from what
 // was billed, over a template's services that had both in the month.
 type EstimateError struct {
@@ -2044,7 +2149,7 @@ type EstimateError struct {
 
 func (x *EstimateError) Reset() {
 	*x = EstimateError{}
-	mi := &file_cairn_v1_cost_proto_msgTypes[29]
+	mi := &file_cairn_v1_cost_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2056,7 +2161,7 @@ func (x *EstimateError) String() string {
 func (*EstimateError) ProtoMessage() {}
 
 func (x *EstimateError) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_v1_cost_proto_msgTypes[29]
+	mi := &file_cairn_v1_cost_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2069,7 +2174,7 @@ func (x *EstimateError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EstimateError.ProtoReflect.Descriptor instead.
 func (*EstimateError) Descriptor() ([]byte, []int) {
-	return file_cairn_v1_cost_proto_rawDescGZIP(), []int{29}
+	return file_cairn_v1_cost_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *EstimateError) GetResourceType() string {
@@ -2249,7 +2354,7 @@ const file_cairn_v1_cost_proto_rawDesc = "" +
 	"\aledgers\x18\x01 \x03(\v2\x18.cairn.v1.TemplateLedgerR\aledgers\x12\x14\n" +
 	"\x05month\x18\x02 \x01(\tR\x05month\x12\x1a\n" +
 	"\bcurrency\x18\x03 \x01(\tR\bcurrency\x12&\n" +
-	"\x0fnext_page_token\x18\x04 \x01(\tR\rnextPageToken\"\xdd\x04\n" +
+	"\x0fnext_page_token\x18\x04 \x01(\tR\rnextPageToken\"\x96\x05\n" +
 	"\x0eTemplateLedger\x12\x1a\n" +
 	"\btemplate\x18\x01 \x01(\tR\btemplate\x12#\n" +
 	"\rservice_count\x18\x02 \x01(\x05R\fserviceCount\x12W\n" +
@@ -2261,8 +2366,19 @@ const file_cairn_v1_cost_proto_rawDesc = "" +
 	"\x13median_monthly_cost\x18\b \x01(\x01H\x00R\x11medianMonthlyCost\x88\x01\x01\x120\n" +
 	"\x14billed_service_count\x18\t \x01(\x05R\x12billedServiceCount\x12@\n" +
 	"\x0festimate_errors\x18\n" +
-	" \x03(\v2\x17.cairn.v1.EstimateErrorR\x0eestimateErrorsB\x16\n" +
-	"\x14_median_monthly_cost\"\x85\x02\n" +
+	" \x03(\v2\x17.cairn.v1.EstimateErrorR\x0eestimateErrors\x127\n" +
+	"\n" +
+	"dora_bands\x18\v \x03(\v2\x18.cairn.v1.DoraBandSpreadR\tdoraBandsB\x16\n" +
+	"\x14_median_monthly_cost\"\x9c\x01\n" +
+	"\x0eDoraBandSpread\x12\x16\n" +
+	"\x06metric\x18\x01 \x01(\tR\x06metric\x12\x14\n" +
+	"\x05elite\x18\x02 \x01(\x05R\x05elite\x12\x12\n" +
+	"\x04high\x18\x03 \x01(\x05R\x04high\x12\x16\n" +
+	"\x06medium\x18\x04 \x01(\x05R\x06medium\x12\x10\n" +
+	"\x03low\x18\x05 \x01(\x05R\x03low\x12\x1e\n" +
+	"\n" +
+	"unmeasured\x18\x06 \x01(\x05R\n" +
+	"unmeasured\"\x85\x02\n" +
 	"\rEstimateError\x12#\n" +
 	"\rresource_type\x18\x01 \x01(\tR\fresourceType\x12%\n" +
 	"\x0eestimated_cost\x18\x02 \x01(\x01R\restimatedCost\x12\x1f\n" +
@@ -2298,7 +2414,7 @@ func file_cairn_v1_cost_proto_rawDescGZIP() []byte {
 	return file_cairn_v1_cost_proto_rawDescData
 }
 
-var file_cairn_v1_cost_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_cairn_v1_cost_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_cairn_v1_cost_proto_goTypes = []any{
 	(*GetServiceCostRequest)(nil),          // 0: cairn.v1.GetServiceCostRequest
 	(*GetServiceCostResponse)(nil),         // 1: cairn.v1.GetServiceCostResponse
@@ -2329,64 +2445,66 @@ var file_cairn_v1_cost_proto_goTypes = []any{
 	(*ListTemplateLedgersRequest)(nil),     // 26: cairn.v1.ListTemplateLedgersRequest
 	(*ListTemplateLedgersResponse)(nil),    // 27: cairn.v1.ListTemplateLedgersResponse
 	(*TemplateLedger)(nil),                 // 28: cairn.v1.TemplateLedger
-	(*EstimateError)(nil),                  // 29: cairn.v1.EstimateError
-	(*timestamppb.Timestamp)(nil),          // 30: google.protobuf.Timestamp
-	(*date.Date)(nil),                      // 31: google.type.Date
-	(*CreateServiceRequest)(nil),           // 32: cairn.v1.CreateServiceRequest
-	(*durationpb.Duration)(nil),            // 33: google.protobuf.Duration
+	(*DoraBandSpread)(nil),                 // 29: cairn.v1.DoraBandSpread
+	(*EstimateError)(nil),                  // 30: cairn.v1.EstimateError
+	(*timestamppb.Timestamp)(nil),          // 31: google.protobuf.Timestamp
+	(*date.Date)(nil),                      // 32: google.type.Date
+	(*CreateServiceRequest)(nil),           // 33: cairn.v1.CreateServiceRequest
+	(*durationpb.Duration)(nil),            // 34: google.protobuf.Duration
 }
 var file_cairn_v1_cost_proto_depIdxs = []int32{
 	2,  // 0: cairn.v1.GetServiceCostResponse.breakdown:type_name -> cairn.v1.CostBreakdown
-	30, // 1: cairn.v1.GetServiceCostResponse.last_updated:type_name -> google.protobuf.Timestamp
-	31, // 2: cairn.v1.GetServiceDailyCostRequest.start_date:type_name -> google.type.Date
-	31, // 3: cairn.v1.GetServiceDailyCostRequest.end_date:type_name -> google.type.Date
+	31, // 1: cairn.v1.GetServiceCostResponse.last_updated:type_name -> google.protobuf.Timestamp
+	32, // 2: cairn.v1.GetServiceDailyCostRequest.start_date:type_name -> google.type.Date
+	32, // 3: cairn.v1.GetServiceDailyCostRequest.end_date:type_name -> google.type.Date
 	5,  // 4: cairn.v1.GetServiceDailyCostResponse.days:type_name -> cairn.v1.DailyCost
-	31, // 5: cairn.v1.DailyCost.date:type_name -> google.type.Date
+	32, // 5: cairn.v1.DailyCost.date:type_name -> google.type.Date
 	8,  // 6: cairn.v1.GetTeamCostResponse.services:type_name -> cairn.v1.ServiceCostSummary
-	31, // 7: cairn.v1.GetTeamDailyCostRequest.start_date:type_name -> google.type.Date
-	31, // 8: cairn.v1.GetTeamDailyCostRequest.end_date:type_name -> google.type.Date
+	32, // 7: cairn.v1.GetTeamDailyCostRequest.start_date:type_name -> google.type.Date
+	32, // 8: cairn.v1.GetTeamDailyCostRequest.end_date:type_name -> google.type.Date
 	5,  // 9: cairn.v1.GetTeamDailyCostResponse.days:type_name -> cairn.v1.DailyCost
-	32, // 10: cairn.v1.EstimateServiceCostRequest.request:type_name -> cairn.v1.CreateServiceRequest
+	33, // 10: cairn.v1.EstimateServiceCostRequest.request:type_name -> cairn.v1.CreateServiceRequest
 	2,  // 11: cairn.v1.EstimateServiceCostResponse.breakdown:type_name -> cairn.v1.CostBreakdown
 	17, // 12: cairn.v1.ListCostAnomaliesResponse.anomalies:type_name -> cairn.v1.CostAnomaly
 	18, // 13: cairn.v1.GetTeamBudgetResponse.budget:type_name -> cairn.v1.Budget
 	18, // 14: cairn.v1.UpdateTeamBudgetRequest.budget:type_name -> cairn.v1.Budget
 	18, // 15: cairn.v1.UpdateTeamBudgetResponse.budget:type_name -> cairn.v1.Budget
-	31, // 16: cairn.v1.ListDailyCostAnomaliesRequest.date:type_name -> google.type.Date
-	31, // 17: cairn.v1.ListDailyCostAnomaliesResponse.date:type_name -> google.type.Date
+	32, // 16: cairn.v1.ListDailyCostAnomaliesRequest.date:type_name -> google.type.Date
+	32, // 17: cairn.v1.ListDailyCostAnomaliesResponse.date:type_name -> google.type.Date
 	25, // 18: cairn.v1.ListDailyCostAnomaliesResponse.anomalies:type_name -> cairn.v1.DailyCostAnomaly
 	28, // 19: cairn.v1.ListTemplateLedgersResponse.ledgers:type_name -> cairn.v1.TemplateLedger
-	33, // 20: cairn.v1.TemplateLedger.median_time_to_first_deploy:type_name -> google.protobuf.Duration
-	33, // 21: cairn.v1.TemplateLedger.provisioning_p50:type_name -> google.protobuf.Duration
-	33, // 22: cairn.v1.TemplateLedger.provisioning_p95:type_name -> google.protobuf.Duration
-	29, // 23: cairn.v1.TemplateLedger.estimate_errors:type_name -> cairn.v1.EstimateError
-	0,  // 24: cairn.v1.CostService.GetServiceCost:input_type -> cairn.v1.GetServiceCostRequest
-	3,  // 25: cairn.v1.CostService.GetServiceDailyCost:input_type -> cairn.v1.GetServiceDailyCostRequest
-	6,  // 26: cairn.v1.CostService.GetTeamCost:input_type -> cairn.v1.GetTeamCostRequest
-	9,  // 27: cairn.v1.CostService.GetTeamDailyCost:input_type -> cairn.v1.GetTeamDailyCostRequest
-	11, // 28: cairn.v1.CostService.EstimateServiceCost:input_type -> cairn.v1.EstimateServiceCostRequest
-	13, // 29: cairn.v1.CostService.ImportFocusCsv:input_type -> cairn.v1.ImportFocusCsvRequest
-	15, // 30: cairn.v1.CostService.ListCostAnomalies:input_type -> cairn.v1.ListCostAnomaliesRequest
-	19, // 31: cairn.v1.CostService.GetTeamBudget:input_type -> cairn.v1.GetTeamBudgetRequest
-	21, // 32: cairn.v1.CostService.UpdateTeamBudget:input_type -> cairn.v1.UpdateTeamBudgetRequest
-	23, // 33: cairn.v1.CostService.ListDailyCostAnomalies:input_type -> cairn.v1.ListDailyCostAnomaliesRequest
-	26, // 34: cairn.v1.CostService.ListTemplateLedgers:input_type -> cairn.v1.ListTemplateLedgersRequest
-	1,  // 35: cairn.v1.CostService.GetServiceCost:output_type -> cairn.v1.GetServiceCostResponse
-	4,  // 36: cairn.v1.CostService.GetServiceDailyCost:output_type -> cairn.v1.GetServiceDailyCostResponse
-	7,  // 37: cairn.v1.CostService.GetTeamCost:output_type -> cairn.v1.GetTeamCostResponse
-	10, // 38: cairn.v1.CostService.GetTeamDailyCost:output_type -> cairn.v1.GetTeamDailyCostResponse
-	12, // 39: cairn.v1.CostService.EstimateServiceCost:output_type -> cairn.v1.EstimateServiceCostResponse
-	14, // 40: cairn.v1.CostService.ImportFocusCsv:output_type -> cairn.v1.ImportFocusCsvResponse
-	16, // 41: cairn.v1.CostService.ListCostAnomalies:output_type -> cairn.v1.ListCostAnomaliesResponse
-	20, // 42: cairn.v1.CostService.GetTeamBudget:output_type -> cairn.v1.GetTeamBudgetResponse
-	22, // 43: cairn.v1.CostService.UpdateTeamBudget:output_type -> cairn.v1.UpdateTeamBudgetResponse
-	24, // 44: cairn.v1.CostService.ListDailyCostAnomalies:output_type -> cairn.v1.ListDailyCostAnomaliesResponse
-	27, // 45: cairn.v1.CostService.ListTemplateLedgers:output_type -> cairn.v1.ListTemplateLedgersResponse
-	35, // [35:46] is the sub-list for method output_type
-	24, // [24:35] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	34, // 20: cairn.v1.TemplateLedger.median_time_to_first_deploy:type_name -> google.protobuf.Duration
+	34, // 21: cairn.v1.TemplateLedger.provisioning_p50:type_name -> google.protobuf.Duration
+	34, // 22: cairn.v1.TemplateLedger.provisioning_p95:type_name -> google.protobuf.Duration
+	30, // 23: cairn.v1.TemplateLedger.estimate_errors:type_name -> cairn.v1.EstimateError
+	29, // 24: cairn.v1.TemplateLedger.dora_bands:type_name -> cairn.v1.DoraBandSpread
+	0,  // 25: cairn.v1.CostService.GetServiceCost:input_type -> cairn.v1.GetServiceCostRequest
+	3,  // 26: cairn.v1.CostService.GetServiceDailyCost:input_type -> cairn.v1.GetServiceDailyCostRequest
+	6,  // 27: cairn.v1.CostService.GetTeamCost:input_type -> cairn.v1.GetTeamCostRequest
+	9,  // 28: cairn.v1.CostService.GetTeamDailyCost:input_type -> cairn.v1.GetTeamDailyCostRequest
+	11, // 29: cairn.v1.CostService.EstimateServiceCost:input_type -> cairn.v1.EstimateServiceCostRequest
+	13, // 30: cairn.v1.CostService.ImportFocusCsv:input_type -> cairn.v1.ImportFocusCsvRequest
+	15, // 31: cairn.v1.CostService.ListCostAnomalies:input_type -> cairn.v1.ListCostAnomaliesRequest
+	19, // 32: cairn.v1.CostService.GetTeamBudget:input_type -> cairn.v1.GetTeamBudgetRequest
+	21, // 33: cairn.v1.CostService.UpdateTeamBudget:input_type -> cairn.v1.UpdateTeamBudgetRequest
+	23, // 34: cairn.v1.CostService.ListDailyCostAnomalies:input_type -> cairn.v1.ListDailyCostAnomaliesRequest
+	26, // 35: cairn.v1.CostService.ListTemplateLedgers:input_type -> cairn.v1.ListTemplateLedgersRequest
+	1,  // 36: cairn.v1.CostService.GetServiceCost:output_type -> cairn.v1.GetServiceCostResponse
+	4,  // 37: cairn.v1.CostService.GetServiceDailyCost:output_type -> cairn.v1.GetServiceDailyCostResponse
+	7,  // 38: cairn.v1.CostService.GetTeamCost:output_type -> cairn.v1.GetTeamCostResponse
+	10, // 39: cairn.v1.CostService.GetTeamDailyCost:output_type -> cairn.v1.GetTeamDailyCostResponse
+	12, // 40: cairn.v1.CostService.EstimateServiceCost:output_type -> cairn.v1.EstimateServiceCostResponse
+	14, // 41: cairn.v1.CostService.ImportFocusCsv:output_type -> cairn.v1.ImportFocusCsvResponse
+	16, // 42: cairn.v1.CostService.ListCostAnomalies:output_type -> cairn.v1.ListCostAnomaliesResponse
+	20, // 43: cairn.v1.CostService.GetTeamBudget:output_type -> cairn.v1.GetTeamBudgetResponse
+	22, // 44: cairn.v1.CostService.UpdateTeamBudget:output_type -> cairn.v1.UpdateTeamBudgetResponse
+	24, // 45: cairn.v1.CostService.ListDailyCostAnomalies:output_type -> cairn.v1.ListDailyCostAnomaliesResponse
+	27, // 46: cairn.v1.CostService.ListTemplateLedgers:output_type -> cairn.v1.ListTemplateLedgersResponse
+	36, // [36:47] is the sub-list for method output_type
+	25, // [25:36] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_cairn_v1_cost_proto_init() }
@@ -2397,14 +2515,14 @@ func file_cairn_v1_cost_proto_init() {
 	file_cairn_v1_provisioning_proto_init()
 	file_cairn_v1_cost_proto_msgTypes[25].OneofWrappers = []any{}
 	file_cairn_v1_cost_proto_msgTypes[28].OneofWrappers = []any{}
-	file_cairn_v1_cost_proto_msgTypes[29].OneofWrappers = []any{}
+	file_cairn_v1_cost_proto_msgTypes[30].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cairn_v1_cost_proto_rawDesc), len(file_cairn_v1_cost_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   30,
+			NumMessages:   31,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -1006,6 +1006,37 @@ export interface components {
             /** @description Argo CD's sync status: Synced, OutOfSync or Unknown. */
             syncStatus?: string;
         };
+        /** @description How many of a template's services are in each band of one DORA metric. */
+        v1DoraBandSpread: {
+            /**
+             * Format: int32
+             * @description Services in the elite band.
+             */
+            elite?: number;
+            /**
+             * Format: int32
+             * @description Services in the high band.
+             */
+            high?: number;
+            /**
+             * Format: int32
+             * @description Services in the low band.
+             */
+            low?: number;
+            /**
+             * Format: int32
+             * @description Services in the medium band.
+             */
+            medium?: number;
+            /** @description The metric, such as `lead_time_for_changes`. */
+            metric?: string;
+            /**
+             * Format: int32
+             * @description Services with nothing to measure for the metric in the window, such as
+             *     no deployment or no resolved incident: in no band.
+             */
+            unmeasured?: number;
+        };
         /** @description One DORA metric over a window. */
         v1DoraMetric: {
             /**
@@ -1686,6 +1717,14 @@ export interface components {
              * @description How many services have deployed: the sample of the median above.
              */
             deployedServiceCount?: number;
+            /**
+             * @description How the template's services spread over the DORA 2023 performance
+             *     bands, one entry per metric: deployment_frequency,
+             *     lead_time_for_changes, change_failure_rate, time_to_restore. Each
+             *     service is banded on its own production deployments over the last 30
+             *     days, as GetServiceDora bands it.
+             */
+            doraBands?: components["schemas"]["v1DoraBandSpread"][];
             /** @description Estimate against billed, per resource type, in type order. */
             estimateErrors?: components["schemas"]["v1EstimateError"][];
             /**
