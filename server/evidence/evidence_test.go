@@ -42,7 +42,9 @@ type doraOf struct {
 	err  error
 }
 
-func (d doraOf) ServiceDora(context.Context, string, string) (delivery.Dora, error) { return d.dora, d.err }
+func (d doraOf) ServiceDora(context.Context, string, string) (delivery.Dora, error) {
+	return d.dora, d.err
+}
 
 func newStore(t *testing.T) store.Store {
 	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "cairn.db"))

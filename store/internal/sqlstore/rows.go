@@ -177,7 +177,9 @@ func (c Columns[T, N, J]) Promotion(row PromotionRow[T, N], err error) (store.Pr
 }
 
 // Evidence is the column value of a promotion's evidence.
-func (c Columns[T, N, J]) Evidence(e *store.PromotionEvidence) string { return jsoncol.EncodeEvidence(e) }
+func (c Columns[T, N, J]) Evidence(e *store.PromotionEvidence) string {
+	return jsoncol.EncodeEvidence(e)
+}
 
 // AuditRow is the row that records e.
 func (c Columns[T, N, J]) AuditRow(e store.AuditEvent) AuditRow[T] {
