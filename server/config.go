@@ -73,6 +73,15 @@ type Config struct {
 	// Notifications is set in the file only: the teams' Slack channels and
 	// Backstage's notifications backend.
 	Notifications notify.Config `yaml:"notifications"`
+	// Promotions is how promotions are decided.
+	Promotions PromotionsConfig `yaml:"promotions"`
+}
+
+// PromotionsConfig is how promotions are decided.
+type PromotionsConfig struct {
+	// BudgetGuard makes approving a promotion whose evidence projects its
+	// team over its monthly budget need an admin; off by default.
+	BudgetGuard bool `yaml:"budgetGuard"`
 }
 
 // KubeConfig is where provisioning happens.
@@ -235,6 +244,7 @@ func (c *Config) flagSet(name string, configFile *string) *flag.FlagSet {
 	fs.StringVar(&c.Kubernetes.LeaseNamespace, "lease-namespace", c.Kubernetes.LeaseNamespace, "namespace of the Lease that elects the reconciling replica")
 	fs.DurationVar(&c.Events.MaxAge, "event-max-age", c.Events.MaxAge, "oldest a recorded deployment, incident or ticket may be")
 	fs.DurationVar(&c.Events.MaxFuture, "event-max-future", c.Events.MaxFuture, "how far ahead of the server's clock an event's time may be")
+	fs.BoolVar(&c.Promotions.BudgetGuard, "promotion-budget-guard", c.Promotions.BudgetGuard, "approving a promotion whose evidence projects its team over its monthly budget needs an admin")
 	fs.Var((*modeFlag)(&c.Auth.Mode), "auth-mode", "required (every call but health and reflection authenticated) or none (no authentication: development only)")
 	return fs
 }

@@ -40,6 +40,7 @@ import (
 	"github.com/cairn-dev/cairn/server/cost"
 	"github.com/cairn-dev/cairn/server/delivery"
 	"github.com/cairn-dev/cairn/server/entityref"
+	"github.com/cairn-dev/cairn/server/evidence"
 	"github.com/cairn-dev/cairn/server/kube"
 	"github.com/cairn-dev/cairn/server/kube/manifest"
 	"github.com/cairn-dev/cairn/server/notify"
@@ -143,6 +144,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	provisioner.UseEvidence(evidence.New(api.cost, events, st), cfg.Promotions.BudgetGuard)
 	api.cost.UseDora(doraBands{events: events})
 	grpcSrv, healthSrv := api.grpc, api.health
 	gateway, err := newGateway(runCtx, api.inProcess)

@@ -319,6 +319,51 @@ type Promotion struct {
 	// before: the caller sets it when it requests the promotion, and the
 	// store keeps and returns it.
 	Rollback bool
+	// Evidence is what its approver is shown, computed when it was
+	// requested: the caller sets it, and the store keeps and returns it.
+	// Nil for a promotion recorded before Cairn kept evidence.
+	Evidence *PromotionEvidence
+}
+
+// PromotionEvidence is what an approver is shown of a promotion's money
+// and risk, as computed when it was requested. Amounts are micro-units of
+// Currency. A figure that could not be computed is zero, with the field
+// beside it saying why.
+type PromotionEvidence struct {
+	ComputeTime time.Time `json:"computeTime"`
+	Currency    string    `json:"currency"`
+	// MonthlyCostChange is the estimated change of the service's monthly
+	// cost the promotion makes; CostChangeBasis says what it was priced
+	// from.
+	MonthlyCostChange int64  `json:"monthlyCostChange"`
+	CostChangeBasis   string `json:"costChangeBasis"`
+	// TeamSpent is the team's spend of the UTC month so far, TeamProjected
+	// the spend projected to its end with the cost change; SpendUnknown
+	// says why neither could be computed.
+	TeamSpent     int64  `json:"teamSpent"`
+	TeamProjected int64  `json:"teamProjected"`
+	SpendUnknown  string `json:"spendUnknown,omitempty"`
+	// TeamBudget is the team's monthly budget; 0 with BudgetNote saying
+	// why when there is none to compare with.
+	TeamBudget int64  `json:"teamBudget,omitempty"`
+	BudgetNote string `json:"budgetNote,omitempty"`
+	// ChangeFailureRate is the service's over the 30 days before, of
+	// ChangeFailureDeployments deployments, in ChangeFailureBand ("" for
+	// none).
+	ChangeFailureRate        float64 `json:"changeFailureRate"`
+	ChangeFailureDeployments int64   `json:"changeFailureDeployments"`
+	ChangeFailureBand        string  `json:"changeFailureBand,omitempty"`
+	// RunningRevision is what the target environment ran ("" for
+	// nothing); OpenIncidents are the IDs of the service's open incidents
+	// charged to it.
+	RunningRevision string   `json:"runningRevision,omitempty"`
+	OpenIncidents   []string `json:"openIncidents,omitempty"`
+}
+
+// ProjectedOverBudget says the team's projected spend is above a budget
+// in the evidence's currency.
+func (e PromotionEvidence) ProjectedOverBudget() bool {
+	return e.SpendUnknown == "" && e.TeamBudget > 0 && e.TeamProjected > e.TeamBudget
 }
 
 // DefaultPromotionEnvironment is the environment of a promotion that names
@@ -443,6 +488,9 @@ type MetricsStore interface {
 	// resolved at another time is ErrConflict, and a missing one
 	// ErrNotFound.
 	ResolveIncident(ctx context.Context, service, id string, at time.Time) (Incident, error)
+	// OpenIncidentsOfRevision returns the service's open incidents whose
+	// CauseRevision is revision, oldest first: none when there is none.
+	OpenIncidentsOfRevision(ctx context.Context, service, revision string) ([]Incident, error)
 	// RecordSupportTicket stores t unless a ticket with its Scope and ID is
 	// stored.
 	RecordSupportTicket(ctx context.Context, t SupportTicket) (created bool, err error)

@@ -144,7 +144,48 @@ func promotionsText(promotions []*cairnv1.Promotion) string {
 		}
 		rows = append(rows, []string{p.GetName(), orDash(p.GetEnvironment()), revision, p.GetState(), p.GetRequester(), p.GetDecider()})
 	}
-	return table("NAME\tENVIRONMENT\tREVISION\tSTATE\tREQUESTER\tDECIDER", rows)
+	return table("NAME\tENVIRONMENT\tREVISION\tSTATE\tREQUESTER\tDECIDER", rows) + evidenceText(promotions)
+}
+
+// evidenceText is the evidence of the promotions that have some, one row
+// each under the promotions' table; "" when none has any.
+func evidenceText(promotions []*cairnv1.Promotion) string {
+	var rows [][]string
+	for _, p := range promotions {
+		e := p.GetEvidence()
+		if e == nil {
+			continue
+		}
+		spent, projected := fmt.Sprintf("%.2f", e.GetTeamSpent()), fmt.Sprintf("%.2f", e.GetTeamProjected())
+		if e.GetSpendUnknown() != "" {
+			spent, projected = "unknown", "unknown"
+		} else if e.GetProjectedOverBudget() {
+			projected += " (over)"
+		}
+		budget := "none"
+		if e.TeamBudget != nil {
+			budget = fmt.Sprintf("%.2f", e.GetTeamBudget())
+		}
+		failures := "no deployments"
+		if n := e.GetChangeFailureDeployments(); n > 0 {
+			failures = fmt.Sprintf("%.0f%% of %d", e.GetChangeFailureRate()*100, n)
+		}
+		var incidents []string
+		for _, name := range e.GetOpenIncidents() {
+			incidents = append(incidents, name[strings.LastIndex(name, "/")+1:])
+		}
+		open := "none"
+		if len(incidents) > 0 {
+			open = strings.Join(incidents, ", ") + " on " + e.GetRunningRevision()
+		}
+		rows = append(rows, []string{p.GetName(), fmt.Sprintf("%+.2f %s", e.GetMonthlyCostChange(), e.GetCurrency()),
+			spent, projected, budget, failures, open})
+	}
+	if rows == nil {
+		return ""
+	}
+	return "\nEVIDENCE (team spend this month, projected to its end; change failure rate over 30 days)\n" +
+		table("NAME\tCOST/MONTH\tTEAM SPENT\tPROJECTED\tBUDGET\tFAILURE RATE\tOPEN INCIDENTS", rows)
 }
 
 func orDash(s string) string {

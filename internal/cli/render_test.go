@@ -101,3 +101,26 @@ func TestDuration(t *testing.T) {
 	require.Equal(t, "350ms", duration(durationpb.New(350*time.Millisecond)))
 	require.Equal(t, "2h0m5s", duration(durationpb.New(2*time.Hour+5*time.Second+300*time.Millisecond)))
 }
+
+func TestPromotionsTextShowsTheEvidenceOfThoseThatHaveSome(t *testing.T) {
+	budget := 5000.0
+	require.Equal(t, `NAME                          ENVIRONMENT  REVISION  STATE     REQUESTER         DECIDER
+services/orders/promotions/3  production   v1.4.0    pending   orders-developer  -
+services/orders/promotions/2  staging      v1.4.0    approved  orders-developer  orders-developer
+services/orders/promotions/1  production   v1.3.0    approved  orders-developer  orders-approver
+
+EVIDENCE (team spend this month, projected to its end; change failure rate over 30 days)
+NAME                          COST/MONTH  TEAM SPENT  PROJECTED       BUDGET   FAILURE RATE    OPEN INCIDENTS
+services/orders/promotions/3  +6.72 USD   4900.00     7352.24 (over)  5000.00  25% of 8        INC-7 on v1.3.0
+services/orders/promotions/2  +0.00 USD   unknown     unknown         none     no deployments  none
+`, promotionsText([]*cairnv1.Promotion{
+		{Name: "services/orders/promotions/3", Environment: "production", Revision: "v1.4.0", State: "pending", Requester: "orders-developer",
+			Evidence: &cairnv1.PromotionEvidence{Currency: "USD", MonthlyCostChange: 6.721293, TeamSpent: 4900, TeamProjected: 7352.240431,
+				TeamBudget: &budget, ProjectedOverBudget: true, ChangeFailureRate: 0.25, ChangeFailureDeployments: 8,
+				RunningRevision: "v1.3.0", OpenIncidents: []string{"services/orders/incidents/INC-7"}}},
+		{Name: "services/orders/promotions/2", Environment: "staging", Revision: "v1.4.0", State: "approved", Requester: "orders-developer", Decider: "orders-developer",
+			Evidence: &cairnv1.PromotionEvidence{Currency: "USD", SpendUnknown: "too large"}},
+		{Name: "services/orders/promotions/1", Environment: "production", Revision: "v1.3.0", State: "approved", Requester: "orders-developer", Decider: "orders-approver",
+			EvidenceMissing: "recorded before Cairn kept evidence on promotions"},
+	}))
+}

@@ -144,20 +144,63 @@ func promotionText(p *cairnv1.Promotion) string {
 	return fmt.Sprintf("*Promotion of %s*: %s\nRequested by %s", escape(service), what, escape(p.GetRequester()))
 }
 
+// evidenceText is what Cairn computed of a promotion's money and risk
+// when it was requested, a line each, after a line break; "" for a
+// promotion without the field, as a Cairn before evidence answers.
+func evidenceText(p *cairnv1.Promotion) string {
+	e := p.GetEvidence()
+	if e == nil {
+		if p.GetEvidenceMissing() == "" {
+			return ""
+		}
+		return "\n_No evidence: " + escape(p.GetEvidenceMissing()) + "._"
+	}
+	currency := escape(e.GetCurrency())
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n*Cost*: %+.2f %s a month (%s)", e.GetMonthlyCostChange(), currency, escape(e.GetCostChangeBasis()))
+	switch {
+	case e.GetSpendUnknown() != "":
+		fmt.Fprintf(&b, "\n*Team this month*: unknown: %s", escape(e.GetSpendUnknown()))
+	default:
+		fmt.Fprintf(&b, "\n*Team this month*: %.2f %s spent, %.2f projected", e.GetTeamSpent(), currency, e.GetTeamProjected())
+		if e.TeamBudget != nil {
+			fmt.Fprintf(&b, " of a %.2f budget", e.GetTeamBudget())
+			if e.GetProjectedOverBudget() {
+				b.WriteString(": *over budget*")
+			}
+		} else {
+			fmt.Fprintf(&b, " (%s)", escape(e.GetBudgetNote()))
+		}
+	}
+	if n := e.GetChangeFailureDeployments(); n > 0 {
+		fmt.Fprintf(&b, "\n*Change failure rate*: %.0f%% of %d deployments in 30 days (%s)", e.GetChangeFailureRate()*100, n, escape(e.GetChangeFailureBand()))
+	} else {
+		b.WriteString("\n*Change failure rate*: no deployments in 30 days")
+	}
+	if len(e.GetOpenIncidents()) > 0 {
+		var ids []string
+		for _, name := range e.GetOpenIncidents() {
+			ids = append(ids, escape(name[strings.LastIndex(name, "/")+1:]))
+		}
+		fmt.Fprintf(&b, "\n*Open incidents* on `%s`: %s", escape(e.GetRunningRevision()), strings.Join(ids, ", "))
+	}
+	return b.String()
+}
+
 // pendingMessage is a promotion waiting for an approver, for the channel,
 // with Approve and Deny buttons.
 func pendingMessage(p *cairnv1.Promotion) *slack.Msg {
 	approve := slack.NewButtonBlockElement(actionApprove, p.GetName(), plain("Approve")).WithStyle(slack.StylePrimary)
 	deny := slack.NewButtonBlockElement(actionDeny, p.GetName(), plain("Deny")).WithStyle(slack.StyleDanger)
 	return message(slack.ResponseTypeInChannel, "Promotion waiting for an approver: "+p.GetName(),
-		section(promotionText(p)+"\nAn approver of the team, other than the requester, decides."),
+		section(promotionText(p)+evidenceText(p)+"\nAn approver of the team, other than the requester, decides."),
 		slack.NewActionBlock("cairn_promotion", approve, deny))
 }
 
 // decidedMessage replaces a promotion's message once it is decided or,
 // approved at once, is being synced.
 func decidedMessage(p *cairnv1.Promotion, responseType string) *slack.Msg {
-	text := promotionText(p)
+	text := promotionText(p) + evidenceText(p)
 	switch p.GetState() {
 	case "approved":
 		text += fmt.Sprintf("\n*Approved* by %s: syncing %s.", escape(p.GetDecider()), escape(p.GetEnvironment()))

@@ -396,3 +396,23 @@ func secretFile(t *testing.T, name, content string) string {
 	require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
 	return path
 }
+
+func TestThePendingPromotionsMessageShowsTheApproverTheEvidence(t *testing.T) {
+	budget := 5000.0
+	msg := pendingMessage(&cairnv1.Promotion{Name: "services/orders/promotions/4", Revision: "v1.4.0", Environment: "production", Requester: "user:default/jane",
+		Evidence: &cairnv1.PromotionEvidence{Currency: "USD", MonthlyCostChange: 6.721293, CostChangeBasis: "first promotion into production, which runs nothing yet: its workload",
+			TeamSpent: 4900, TeamProjected: 7352.240431, TeamBudget: &budget, ProjectedOverBudget: true,
+			ChangeFailureRate: 0.25, ChangeFailureDeployments: 8, ChangeFailureBand: "low",
+			RunningRevision: "v1.3.0", OpenIncidents: []string{"services/orders/incidents/INC-7"}}})
+	require.Equal(t, "*Promotion of orders*: `v1.4.0` into *production*\nRequested by user:default/jane"+
+		"\n*Cost*: +6.72 USD a month (first promotion into production, which runs nothing yet: its workload)"+
+		"\n*Team this month*: 4900.00 USD spent, 7352.24 projected of a 5000.00 budget: *over budget*"+
+		"\n*Change failure rate*: 25% of 8 deployments in 30 days (low)"+
+		"\n*Open incidents* on `v1.3.0`: INC-7"+
+		"\nAn approver of the team, other than the requester, decides.", msg.Blocks.BlockSet[0].(*slack.SectionBlock).Text.Text)
+	require.IsType(t, &slack.ActionBlock{}, msg.Blocks.BlockSet[1], "the buttons follow the evidence")
+
+	msg = pendingMessage(&cairnv1.Promotion{Name: "services/orders/promotions/1", Revision: "v1.2.0", Environment: "production", Requester: "user:default/jane",
+		EvidenceMissing: "recorded before Cairn kept evidence on promotions"})
+	require.Contains(t, msg.Blocks.BlockSet[0].(*slack.SectionBlock).Text.Text, "\n_No evidence: recorded before Cairn kept evidence on promotions._")
+}

@@ -223,5 +223,42 @@ func promotionToProto(p store.Promotion) *cairnv1.Promotion {
 	if !p.DecideTime.IsZero() {
 		out.DecideTime = timestamppb.New(p.DecideTime)
 	}
+	if p.Evidence == nil {
+		out.EvidenceMissing = EvidenceMissing
+	} else {
+		out.Evidence = evidenceToProto(p.Service, *p.Evidence)
+	}
 	return out
 }
+
+// EvidenceMissing is why a promotion has no evidence.
+const EvidenceMissing = "recorded before Cairn kept evidence on promotions"
+
+func evidenceToProto(service string, e store.PromotionEvidence) *cairnv1.PromotionEvidence {
+	out := &cairnv1.PromotionEvidence{
+		ComputeTime:              timestamppb.New(e.ComputeTime),
+		Currency:                 e.Currency,
+		MonthlyCostChange:        units(e.MonthlyCostChange),
+		CostChangeBasis:          e.CostChangeBasis,
+		TeamSpent:                units(e.TeamSpent),
+		TeamProjected:            units(e.TeamProjected),
+		SpendUnknown:             e.SpendUnknown,
+		BudgetNote:               e.BudgetNote,
+		ProjectedOverBudget:      e.ProjectedOverBudget(),
+		ChangeFailureRate:        e.ChangeFailureRate,
+		ChangeFailureDeployments: e.ChangeFailureDeployments,
+		ChangeFailureBand:        e.ChangeFailureBand,
+		RunningRevision:          e.RunningRevision,
+	}
+	if e.TeamBudget > 0 {
+		budget := units(e.TeamBudget)
+		out.TeamBudget = &budget
+	}
+	for _, id := range e.OpenIncidents {
+		out.OpenIncidents = append(out.OpenIncidents, "services/"+service+"/incidents/"+id)
+	}
+	return out
+}
+
+// units is micro-units in units, for the API's double fields.
+func units(micros int64) float64 { return float64(micros) / 1e6 }

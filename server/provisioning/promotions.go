@@ -73,9 +73,15 @@ func (p *Provisioner) RequestPromotion(ctx context.Context, r PromotionRequest) 
 			return store.Promotion{}, err
 		}
 	}
+	var evidence *store.PromotionEvidence
+	if p.evidence != nil {
+		if evidence, err = p.evidence.PromotionEvidence(ctx, prov, target.Name, runningRevision(apps[target.Name])); err != nil {
+			return store.Promotion{}, err
+		}
+	}
 	promotion, created, err := p.store.CreatePromotion(ctx, store.Promotion{
 		Service: r.Service, Environment: target.Name, RequestID: r.RequestID, Revision: r.Revision,
-		Requester: auth.Name(ctx), Rollback: rollback,
+		Requester: auth.Name(ctx), Rollback: rollback, Evidence: evidence,
 	})
 	if err != nil {
 		return promotion, err
@@ -87,6 +93,9 @@ func (p *Provisioner) RequestPromotion(ctx context.Context, r PromotionRequest) 
 	detail := promotionDetail(promotion) + "; " + runsNow(target.Name, apps[target.Name])
 	if forced {
 		detail += fmt.Sprintf("; forced past %s, where %s", target.Promotion.From, runsNow(target.Promotion.From, apps[target.Promotion.From]))
+	}
+	if promotion.Evidence != nil {
+		detail += "; " + EvidenceSummary(*promotion.Evidence)
 	}
 	if target.Promotion.Approval {
 		audit.Describe(ctx, detail+"; waits for an approver")
@@ -277,6 +286,11 @@ func (p *Provisioner) Decide(ctx context.Context, service string, id int64, appr
 	if approve {
 		state = StateApproved
 	}
+	if approve && p.budgetGuard && promotion.State == StatePending {
+		if err := requireAdminOverBudget(ctx, prov.Spec.Team, promotion); err != nil {
+			return store.Promotion{}, err
+		}
+	}
 	decided, err := p.store.DecidePromotion(ctx, service, id, state, decider, reason, time.Now())
 	if errors.Is(err, store.ErrConflict) {
 		return store.Promotion{}, &apierr.Error{
@@ -287,7 +301,11 @@ func (p *Provisioner) Decide(ctx context.Context, service string, id int64, appr
 	if err != nil {
 		return decided, err
 	}
-	audit.Describe(ctx, fmt.Sprintf("%s the %s", state, promotionDetail(decided)))
+	detail := fmt.Sprintf("%s the %s", state, promotionDetail(decided))
+	if decided.Evidence != nil {
+		detail += "; " + EvidenceSummary(*decided.Evidence)
+	}
+	audit.Describe(ctx, detail)
 	if !approve {
 		return decided, nil
 	}

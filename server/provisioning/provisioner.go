@@ -70,6 +70,11 @@ type Provisioner struct {
 	teams    entityref.Teams
 	metrics  *Metrics
 	logger   *slog.Logger
+	// evidence computes what a promotion's approver is shown; nil computes
+	// none. budgetGuard makes approving a promotion whose evidence
+	// projects its team over budget need an admin.
+	evidence    Evidence
+	budgetGuard bool
 
 	// kick wakes the reconciler when a provisioning changes.
 	kick chan struct{}

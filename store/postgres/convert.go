@@ -29,7 +29,7 @@ func fromProvisioningRow(row dbsqlc.Provisioning, err error) (store.Provisioning
 }
 
 func fromPromotionRow(row dbsqlc.Promotion, err error) (store.Promotion, error) {
-	return columns.Promotion(sqlstore.PromotionRow[time.Time, pgtype.Timestamptz](row)), err
+	return columns.Promotion(sqlstore.PromotionRow[time.Time, pgtype.Timestamptz](row), err)
 }
 
 func fromAuditRow(row dbsqlc.AuditEvent, err error) (store.AuditEvent, error) {

@@ -90,6 +90,13 @@ func (e *executor) FindIncidents(ctx context.Context, id string) ([]store.Incide
 	})
 }
 
+func (e *executor) OpenIncidentsOfRevision(ctx context.Context, service, revision string) ([]store.Incident, error) {
+	rows, err := e.q.OpenIncidentsOfRevision(ctx, dbsqlc.OpenIncidentsOfRevisionParams{Service: service, Revision: revision})
+	return sqlstore.ConvertRows(rows, err, func(row dbsqlc.OpenIncidentsOfRevisionRow, _ error) (store.Incident, error) {
+		return fromIncidentRow(dbsqlc.GetIncidentRow(row), nil)
+	})
+}
+
 func (e *executor) ResolveIncident(ctx context.Context, service, id string, at time.Time) error {
 	_, err := e.q.ResolveIncident(ctx, dbsqlc.ResolveIncidentParams{ResolvedAt: at, Service: service, ID: id})
 	return err

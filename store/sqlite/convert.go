@@ -28,7 +28,7 @@ func fromProvisioningRow(row dbsqlc.Provisioning, err error) (store.Provisioning
 }
 
 func fromPromotionRow(row dbsqlc.Promotion, err error) (store.Promotion, error) {
-	return columns.Promotion(sqlstore.PromotionRow[int64, sql.NullInt64](row)), err
+	return columns.Promotion(sqlstore.PromotionRow[int64, sql.NullInt64](row), err)
 }
 
 func fromAuditRow(row dbsqlc.AuditEvent, err error) (store.AuditEvent, error) {

@@ -52,7 +52,7 @@ func (e *executor) MarkProvisioningReady(ctx context.Context, service string, at
 func (e *executor) InsertPromotion(ctx context.Context, p store.Promotion, now time.Time) (store.Promotion, error) {
 	return fromPromotionRow(e.q.InsertPromotion(ctx, dbsqlc.InsertPromotionParams{
 		Service: p.Service, RequestID: p.RequestID, Revision: p.Revision, Requester: p.Requester, CreateTime: now.UnixMicro(),
-		Environment: p.Environment, Rollback: p.Rollback,
+		Environment: p.Environment, Rollback: p.Rollback, Evidence: columns.Evidence(p.Evidence),
 	}))
 }
 

@@ -502,6 +502,19 @@ func promotionRequest(service, requestID string) store.Promotion {
 		Requester:   "user:default/jane",
 		Environment: "staging",
 		Rollback:    true,
+		Evidence:    fullEvidence(),
+	}
+}
+
+// fullEvidence is a promotion's evidence with every field set.
+func fullEvidence() *store.PromotionEvidence {
+	return &store.PromotionEvidence{
+		ComputeTime: time.Date(2031, 6, 20, 9, 30, 0, 123_456_000, time.UTC), Currency: "USD",
+		MonthlyCostChange: 61_320_000, CostChangeBasis: "first promotion into staging",
+		TeamSpent: 4_900_000_000, TeamProjected: 7_350_000_000, SpendUnknown: "(set for the round trip)",
+		TeamBudget: 5_000_000_000, BudgetNote: "(set for the round trip)",
+		ChangeFailureRate: 0.25, ChangeFailureDeployments: 8, ChangeFailureBand: "low",
+		RunningRevision: "v1.3.0", OpenIncidents: []string{"INC-7", "INC-9"},
 	}
 }
 
@@ -509,6 +522,7 @@ func testPromotionRoundTrip(t *testing.T, s store.Store) {
 	provision(t, s, fullProvisioning("orders"))
 	in := promotionRequest("orders", "req-promote")
 	requireEveryClientFieldSet(t, in, "ID", "State", "Decider", "Reason", "CreateTime", "DecideTime")
+	requireEveryClientFieldSet(t, *in.Evidence)
 	// A new promotion is pending and undecided, whatever the caller says.
 	in.ID, in.State, in.Decider, in.Reason = 42, "approved", "user:default/bob", "Looks good."
 	in.CreateTime, in.DecideTime = provisioningTime, provisioningTime
@@ -889,4 +903,17 @@ func listPromotions(t *testing.T, s store.Store, service string) []store.Promoti
 	require.NoError(t, err)
 	require.True(t, slices.IsSortedFunc(page, func(a, b store.Promotion) int { return cmp.Compare(b.ID, a.ID) }), "not newest first")
 	return page
+}
+
+// A promotion recorded without evidence, as every one before evidence was
+// kept, reads back with none.
+func testPromotionWithoutEvidence(t *testing.T, s store.Store) {
+	provision(t, s, fullProvisioning("orders"))
+	in := promotionRequest("orders", "req-promote")
+	in.Evidence = nil
+	stored := createPromotion(t, s, in)
+	require.Nil(t, stored.Evidence)
+	got, err := s.GetPromotion(t.Context(), "orders", stored.ID)
+	require.NoError(t, err)
+	require.Nil(t, got.Evidence)
 }

@@ -102,6 +102,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ListProvisioningsOrdersNamesByBytes", testListProvisioningsByteOrder},
 
 		{"CreatePromotionThenGetAndDecideRoundTripsEveryField", testPromotionRoundTrip},
+		{"PromotionRecordedWithoutEvidenceReadsBackWithNone", testPromotionWithoutEvidence},
+		{"OpenIncidentsOfRevisionAreItsUnresolvedOnesOldestFirst", testOpenIncidentsOfRevision},
 		{"CreatePromotionWithRecordedRequestIDOfItsRequesterReturnsItAndWritesNothing", testCreatePromotionRequestIDAgain},
 		{"CreatePromotionsWithoutRequestIDDoNotCollide", testCreatePromotionsWithoutRequestID},
 		{"ConcurrentCreatesOfOnePromotionRequestAllSucceedAndCreateOnce", testConcurrentCreatesOfOnePromotion},

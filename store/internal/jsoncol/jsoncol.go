@@ -74,3 +74,25 @@ func DecodeSpec(data []byte, dst *store.ProvisioningSpec) error {
 	*dst = spec
 	return nil
 }
+
+// EncodeEvidence is the column that keeps a promotion's evidence: "" for
+// none.
+func EncodeEvidence(e *store.PromotionEvidence) string {
+	if e == nil {
+		return ""
+	}
+	b, _ := json.Marshal(e)
+	return string(b)
+}
+
+// DecodeEvidence is the evidence a column keeps: nil for "".
+func DecodeEvidence(data string) (*store.PromotionEvidence, error) {
+	if data == "" {
+		return nil, nil
+	}
+	var e store.PromotionEvidence
+	if err := json.Unmarshal([]byte(data), &e); err != nil {
+		return nil, err
+	}
+	return &e, nil
+}

@@ -126,6 +126,7 @@ type Executor interface {
 	MarkIncidentCauses(ctx context.Context, service, revision string) ([]MarkedDeployment, error)
 	GetIncident(ctx context.Context, service, id string) (store.Incident, error)
 	FindIncidents(ctx context.Context, id string) ([]store.Incident, error)
+	OpenIncidentsOfRevision(ctx context.Context, service, revision string) ([]store.Incident, error)
 	// ResolveIncident resolves the incident at `at` unless it is resolved.
 	ResolveIncident(ctx context.Context, service, id string, at time.Time) error
 	InsertSupportTicket(ctx context.Context, t store.SupportTicket, now time.Time) (inserted bool, err error)

@@ -44,6 +44,7 @@ type PromotionRow[T, N any] struct {
 	DecideTime                                              N
 	Environment                                             string
 	Rollback                                                bool
+	Evidence                                                string
 }
 
 // AuditEventRow is a row of audit_events.
@@ -157,14 +158,27 @@ func (c Columns[T, N, J]) Provisioning(row ProvisioningRow[T, N, J], err error) 
 // Spec is the column value of a provisioning's spec.
 func (c Columns[T, N, J]) Spec(spec store.ProvisioningSpec) J { return J(jsoncol.EncodeSpec(spec)) }
 
-// Promotion is the promotion a row records.
-func (c Columns[T, N, J]) Promotion(row PromotionRow[T, N]) store.Promotion {
-	return store.Promotion{
+// Promotion is the promotion a row records, or the error of the query
+// that read it.
+func (c Columns[T, N, J]) Promotion(row PromotionRow[T, N], err error) (store.Promotion, error) {
+	if err != nil {
+		return store.Promotion{}, err
+	}
+	p := store.Promotion{
 		Service: row.Service, ID: row.ID, RequestID: row.RequestID, Revision: row.Revision, State: row.State,
 		Requester: row.Requester, Decider: row.Decider, Reason: row.Reason,
 		CreateTime: c.Time(row.CreateTime), DecideTime: c.OptionalTime(row.DecideTime),
 		Environment: row.Environment, Rollback: row.Rollback,
 	}
+	if p.Evidence, err = jsoncol.DecodeEvidence(row.Evidence); err != nil {
+		return store.Promotion{}, fmt.Errorf("decode evidence of promotion %d of %q: %w", row.ID, row.Service, err)
+	}
+	return p, nil
+}
+
+// Evidence is the column value of a promotion's evidence.
+func (c Columns[T, N, J]) Evidence(e *store.PromotionEvidence) string {
+	return jsoncol.EncodeEvidence(e)
 }
 
 // AuditRow is the row that records e.

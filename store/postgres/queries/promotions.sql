@@ -5,9 +5,10 @@
 -- that another transaction is still writing is waited for), or the service
 -- has no provisioning.
 INSERT INTO promotions (
-    service, request_id, revision, state, requester, decider, reason, create_time, decide_time, environment, rollback
+    service, request_id, revision, state, requester, decider, reason, create_time, decide_time, environment, rollback,
+    evidence
 )
-SELECT provisionings.service, @request_id, @revision, 'pending', @requester, '', '', @create_time, NULL, @environment, @rollback
+SELECT provisionings.service, @request_id, @revision, 'pending', @requester, '', '', @create_time, NULL, @environment, @rollback, @evidence
 FROM provisionings
 WHERE provisionings.service = @service
 ON CONFLICT DO NOTHING

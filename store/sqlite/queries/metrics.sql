@@ -61,6 +61,13 @@ SELECT id, service, opened_at, resolved_at, cause_revision FROM incidents WHERE 
 -- Every service's incident of an id, by the index on id.
 SELECT id, service, opened_at, resolved_at, cause_revision FROM incidents WHERE id = @id ORDER BY service;
 
+-- name: OpenIncidentsOfRevision :many
+-- The service's open incidents that name the revision as their cause, by
+-- the index on the cause.
+SELECT id, service, opened_at, resolved_at, cause_revision FROM incidents
+WHERE service = @service AND cause_revision = @revision AND resolved_at IS NULL
+ORDER BY opened_at, id;
+
 -- name: ResolveIncident :execrows
 -- Resolves the incident if it is open.
 UPDATE incidents SET resolved_at = CAST(sqlc.arg(resolved_at) AS INTEGER)

@@ -5,11 +5,13 @@
 -- provisioning. The WHERE clause is needed: without it, SQLite would read
 -- ON CONFLICT as the start of a join constraint.
 INSERT INTO promotions (
-    service, request_id, revision, state, requester, decider, reason, create_time, decide_time, environment, rollback
+    service, request_id, revision, state, requester, decider, reason, create_time, decide_time, environment, rollback,
+    evidence
 )
 SELECT provisionings.service, CAST(sqlc.arg(request_id) AS TEXT), CAST(sqlc.arg(revision) AS TEXT), 'pending',
        CAST(sqlc.arg(requester) AS TEXT), '', '', CAST(sqlc.arg(create_time) AS INTEGER), NULL,
-       CAST(sqlc.arg(environment) AS TEXT), CAST(sqlc.arg(rollback) AS BOOLEAN)
+       CAST(sqlc.arg(environment) AS TEXT), CAST(sqlc.arg(rollback) AS BOOLEAN),
+       CAST(sqlc.arg(evidence) AS TEXT)
 FROM provisionings
 WHERE provisionings.service = sqlc.arg(service)
 ON CONFLICT DO NOTHING

@@ -3,13 +3,16 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Browser, Page } from 'playwright-core';
-import { stringify as stringifyYaml } from 'yaml';
 import { card, launchChromium } from './__testUtils__/appBrowser';
 import {
   BackstageApp,
+  catalogYaml,
+  groupEntities,
   guestToken,
+  serviceEntity,
   startAppWithCairn,
   testUserToken,
+  userEntity,
   waitForEntity,
 } from './__testUtils__/backstageApp';
 import {
@@ -52,45 +55,18 @@ const secrets = {
 /** Slack member IDs, as the users' catalog entities annotate them. */
 const slackIds = { lee: 'U0LEE0001', jane: 'U0JANE002' } as const;
 
-const catalog = [
-  // Lee and Jane are of the team and approvers; Sam is of another team.
-  ...(
-    [
-      ['lee', [team, 'release-approvers'], slackIds.lee],
-      ['jane', [team, 'release-approvers'], slackIds.jane],
-      ['sam', ['team-search'], undefined],
-    ] as const
-  ).map(([name, groups, slackId]) => ({
-    apiVersion: 'backstage.io/v1alpha1',
-    kind: 'User',
-    metadata: {
-      name,
-      ...(slackId ? { annotations: { 'slack.com/user_id': slackId } } : {}),
-    },
-    spec: { memberOf: groups },
-  })),
-  ...[team, 'team-search', 'release-approvers'].map(name => ({
-    apiVersion: 'backstage.io/v1alpha1',
-    kind: 'Group',
-    metadata: { name },
-    spec: { type: 'team', children: [] },
-  })),
-  {
-    apiVersion: 'backstage.io/v1alpha1',
-    kind: 'Component',
-    metadata: {
-      name: service,
-      annotations: { 'cairn.dev/service': service },
-    },
-    spec: {
-      type: 'service',
-      lifecycle: 'production',
-      owner: `group:default/${team}`,
-    },
-  },
-]
-  .map(doc => stringifyYaml(doc))
-  .join('---\n');
+// Lee and Jane are of the team and approvers; Sam is of another team.
+const catalog = catalogYaml([
+  userEntity('lee', [team, 'release-approvers'], {
+    'slack.com/user_id': slackIds.lee,
+  }),
+  userEntity('jane', [team, 'release-approvers'], {
+    'slack.com/user_id': slackIds.jane,
+  }),
+  userEntity('sam', ['team-search']),
+  ...groupEntities([team, 'team-search', 'release-approvers']),
+  serviceEntity(service),
+]);
 
 describe('a promotion asked for in Slack, announced in Backstage and approved on its card', () => {
   let dir: string;

@@ -12,9 +12,13 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { launchChromium } from './__testUtils__/appBrowser';
 import {
   BackstageApp,
+  catalogYaml,
+  groupEntities,
   guestToken,
+  serviceEntity,
   startAppWithCairn,
   testUserToken,
+  userEntity,
   waitForEntity,
 } from './__testUtils__/backstageApp';
 import {
@@ -38,45 +42,19 @@ jest.setTimeout(900_000);
 const shots = join(artifactsDir, 'app-scaffolder');
 
 const catalog = (templates: string[]) =>
-  [
+  catalogYaml([
     ...templates.map(target => ({
       apiVersion: 'backstage.io/v1alpha1',
       kind: 'Location',
       metadata: { name: `template-${templates.indexOf(target)}` },
       spec: { type: 'file', target },
     })),
-    ...[
-      ['lee', [team, 'release-approvers']],
-      ['guest', ['team-search']],
-    ].map(([name, groups]) => ({
-      apiVersion: 'backstage.io/v1alpha1',
-      kind: 'User',
-      metadata: { name },
-      spec: { memberOf: groups },
-    })),
-    ...[team, 'team-search', 'release-approvers'].map(name => ({
-      apiVersion: 'backstage.io/v1alpha1',
-      kind: 'Group',
-      metadata: { name },
-      spec: { type: 'team', children: [] },
-    })),
+    userEntity('lee', [team, 'release-approvers']),
+    userEntity('guest', ['team-search']),
+    ...groupEntities([team, 'team-search', 'release-approvers']),
     // What the template's catalog:register step would have registered.
-    {
-      apiVersion: 'backstage.io/v1alpha1',
-      kind: 'Component',
-      metadata: {
-        name: 'payments-api',
-        annotations: { 'cairn.dev/service': 'payments-api' },
-      },
-      spec: {
-        type: 'service',
-        lifecycle: 'production',
-        owner: `group:default/${team}`,
-      },
-    },
-  ]
-    .map(doc => stringifyYaml(doc))
-    .join('---\n');
+    serviceEntity('payments-api'),
+  ]);
 
 /**
  * deploy/backstage/template.yaml with its GitHub steps handed to the app's

@@ -26,6 +26,8 @@ export type CostEstimate = Schemas['v1EstimateServiceCostResponse'];
 export type Promotion = Schemas['v1Promotion'];
 /** A page of a service's promotions, newest first, and the token of the next page. @public */
 export type ListPromotionsResponse = Schemas['v1ListPromotionsResponse'];
+/** What a promotion's approver is shown of its money and risk, computed when it was requested. @public */
+export type PromotionEvidence = Schemas['v1PromotionEvidence'];
 /** The promotion path: its environments, in order. @public */
 export type PromotionPath = Schemas['v1ListEnvironmentsResponse'];
 /** An environment of the promotion path: how it syncs, what it deploys, whether it is production-like. @public */

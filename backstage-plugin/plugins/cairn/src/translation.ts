@@ -153,6 +153,21 @@ export const cairnTranslationRef = createTranslationRef({
         approved: 'Approved',
         denied: 'Denied',
       },
+      evidence: {
+        label: 'Evidence for the approver',
+        cost: 'Cost: {{change}} a month ({{basis}})',
+        teamSpend:
+          'Team this month: {{spent}} spent, {{projected}} projected to month end',
+        ofBudget: 'of a {{budget}} budget',
+        overBudget: 'over budget',
+        spendUnknown: 'Team this month: unknown ({{reason}})',
+        failureRate:
+          'Change failure rate, last 30 days: {{rate}} of {{count}} deployments',
+        noDeployments:
+          'Change failure rate, last 30 days: no deployments to compute it from',
+        openIncidents: 'Open incidents on {{revision}}: {{incidents}}',
+        missing: 'No evidence: {{reason}}',
+      },
     },
     dora: {
       title: 'DORA metrics',

@@ -1061,6 +1061,13 @@ type Promotion struct {
 	// service's team other than its requester, as ApprovePromotion requires.
 	// A card shows its buttons by it; Cairn still checks every decision.
 	CallerCanDecide bool `protobuf:"varint,11,opt,name=caller_can_decide,json=callerCanDecide,proto3" json:"caller_can_decide,omitempty"`
+	// What the approver is shown of money and risk, computed when the
+	// promotion was requested and kept with it; unset for a promotion
+	// recorded before Cairn kept evidence (evidence_missing says so).
+	Evidence *PromotionEvidence `protobuf:"bytes,12,opt,name=evidence,proto3" json:"evidence,omitempty"`
+	// Why evidence is unset: "recorded before Cairn kept evidence on
+	// promotions". Empty when evidence is set.
+	EvidenceMissing string `protobuf:"bytes,13,opt,name=evidence_missing,json=evidenceMissing,proto3" json:"evidence_missing,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
@@ -1172,6 +1179,210 @@ func (x *Promotion) GetCallerCanDecide() bool {
 	return false
 }
 
+func (x *Promotion) GetEvidence() *PromotionEvidence {
+	if x != nil {
+		return x.Evidence
+	}
+	return nil
+}
+
+func (x *Promotion) GetEvidenceMissing() string {
+	if x != nil {
+		return x.EvidenceMissing
+	}
+	return ""
+}
+
+// The evidence on a promotion, as Cairn computed it when the promotion was
+// requested. Amounts are in currency (cost.currency), in units (12.5 is
+// 12.50 USD), computed exactly in micro-units. A figure Cairn could not
+// compute is left zero with a field saying why.
+type PromotionEvidence struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// When the evidence was computed: the promotion's request.
+	ComputeTime *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=compute_time,json=computeTime,proto3" json:"compute_time,omitempty"`
+	// The currency of every amount: cost.currency.
+	Currency string `protobuf:"bytes,2,opt,name=currency,proto3" json:"currency,omitempty"`
+	// The estimated change of the service's monthly cost that the promotion
+	// makes, from the price table: a first promotion into an environment
+	// that runs nothing yet adds that environment's workload and its own
+	// claims; another revision of a running environment changes no
+	// resource Cairn prices, so 0.
+	MonthlyCostChange float64 `protobuf:"fixed64,3,opt,name=monthly_cost_change,json=monthlyCostChange,proto3" json:"monthly_cost_change,omitempty"`
+	// What monthly_cost_change was priced from, in words.
+	CostChangeBasis string `protobuf:"bytes,4,opt,name=cost_change_basis,json=costChangeBasis,proto3" json:"cost_change_basis,omitempty"`
+	// What the service's team spent this UTC month so far: billed where
+	// billing was imported, estimated where not.
+	TeamSpent float64 `protobuf:"fixed64,5,opt,name=team_spent,json=teamSpent,proto3" json:"team_spent,omitempty"`
+	// The team's spend projected to the end of the month: billed spend so
+	// far divided by the days begun and multiplied by the month's days,
+	// estimated spend as the month's figure, plus monthly_cost_change for
+	// the days that remain.
+	TeamProjected float64 `protobuf:"fixed64,6,opt,name=team_projected,json=teamProjected,proto3" json:"team_projected,omitempty"`
+	// Why team_spent and team_projected could not be computed; empty when
+	// they were.
+	SpendUnknown string `protobuf:"bytes,7,opt,name=spend_unknown,json=spendUnknown,proto3" json:"spend_unknown,omitempty"`
+	// The team's monthly budget; unset when it has none or it is in
+	// another currency (budget_note says which).
+	TeamBudget *float64 `protobuf:"fixed64,8,opt,name=team_budget,json=teamBudget,proto3,oneof" json:"team_budget,omitempty"`
+	// Why team_budget is unset; empty when it is set.
+	BudgetNote string `protobuf:"bytes,9,opt,name=budget_note,json=budgetNote,proto3" json:"budget_note,omitempty"`
+	// Whether team_projected is above team_budget: under
+	// promotions.budgetGuard, approving it then needs an admin.
+	ProjectedOverBudget bool `protobuf:"varint,10,opt,name=projected_over_budget,json=projectedOverBudget,proto3" json:"projected_over_budget,omitempty"`
+	// The service's change failure rate over the 30 days before the
+	// request, as a ratio (0.25 is 25%), as GetServiceDora computes it.
+	ChangeFailureRate float64 `protobuf:"fixed64,11,opt,name=change_failure_rate,json=changeFailureRate,proto3" json:"change_failure_rate,omitempty"`
+	// The deployments the rate is computed from; 0 means there were none
+	// to compute it from, and the rate says nothing.
+	ChangeFailureDeployments int64 `protobuf:"varint,12,opt,name=change_failure_deployments,json=changeFailureDeployments,proto3" json:"change_failure_deployments,omitempty"`
+	// The rate's DORA band; empty without deployments.
+	ChangeFailureBand string `protobuf:"bytes,13,opt,name=change_failure_band,json=changeFailureBand,proto3" json:"change_failure_band,omitempty"`
+	// The revision the target environment ran when the promotion was
+	// requested; empty when it ran nothing.
+	RunningRevision string `protobuf:"bytes,14,opt,name=running_revision,json=runningRevision,proto3" json:"running_revision,omitempty"`
+	// The open incidents charged to running_revision, by name
+	// (`services/{service}/incidents/{incident}`).
+	OpenIncidents []string `protobuf:"bytes,15,rep,name=open_incidents,json=openIncidents,proto3" json:"open_incidents,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PromotionEvidence) Reset() {
+	*x = PromotionEvidence{}
+	mi := &file_cairn_v1_provisioning_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PromotionEvidence) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PromotionEvidence) ProtoMessage() {}
+
+func (x *PromotionEvidence) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_v1_provisioning_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PromotionEvidence.ProtoReflect.Descriptor instead.
+func (*PromotionEvidence) Descriptor() ([]byte, []int) {
+	return file_cairn_v1_provisioning_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *PromotionEvidence) GetComputeTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ComputeTime
+	}
+	return nil
+}
+
+func (x *PromotionEvidence) GetCurrency() string {
+	if x != nil {
+		return x.Currency
+	}
+	return ""
+}
+
+func (x *PromotionEvidence) GetMonthlyCostChange() float64 {
+	if x != nil {
+		return x.MonthlyCostChange
+	}
+	return 0
+}
+
+func (x *PromotionEvidence) GetCostChangeBasis() string {
+	if x != nil {
+		return x.CostChangeBasis
+	}
+	return ""
+}
+
+func (x *PromotionEvidence) GetTeamSpent() float64 {
+	if x != nil {
+		return x.TeamSpent
+	}
+	return 0
+}
+
+func (x *PromotionEvidence) GetTeamProjected() float64 {
+	if x != nil {
+		return x.TeamProjected
+	}
+	return 0
+}
+
+func (x *PromotionEvidence) GetSpendUnknown() string {
+	if x != nil {
+		return x.SpendUnknown
+	}
+	return ""
+}
+
+func (x *PromotionEvidence) GetTeamBudget() float64 {
+	if x != nil && x.TeamBudget != nil {
+		return *x.TeamBudget
+	}
+	return 0
+}
+
+func (x *PromotionEvidence) GetBudgetNote() string {
+	if x != nil {
+		return x.BudgetNote
+	}
+	return ""
+}
+
+func (x *PromotionEvidence) GetProjectedOverBudget() bool {
+	if x != nil {
+		return x.ProjectedOverBudget
+	}
+	return false
+}
+
+func (x *PromotionEvidence) GetChangeFailureRate() float64 {
+	if x != nil {
+		return x.ChangeFailureRate
+	}
+	return 0
+}
+
+func (x *PromotionEvidence) GetChangeFailureDeployments() int64 {
+	if x != nil {
+		return x.ChangeFailureDeployments
+	}
+	return 0
+}
+
+func (x *PromotionEvidence) GetChangeFailureBand() string {
+	if x != nil {
+		return x.ChangeFailureBand
+	}
+	return ""
+}
+
+func (x *PromotionEvidence) GetRunningRevision() string {
+	if x != nil {
+		return x.RunningRevision
+	}
+	return ""
+}
+
+func (x *PromotionEvidence) GetOpenIncidents() []string {
+	if x != nil {
+		return x.OpenIncidents
+	}
+	return nil
+}
+
 // Request for ProvisioningService.CreatePromotion.
 type CreatePromotionRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1190,7 +1401,7 @@ type CreatePromotionRequest struct {
 
 func (x *CreatePromotionRequest) Reset() {
 	*x = CreatePromotionRequest{}
-	mi := &file_cairn_v1_provisioning_proto_msgTypes[14]
+	mi := &file_cairn_v1_provisioning_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1202,7 +1413,7 @@ func (x *CreatePromotionRequest) String() string {
 func (*CreatePromotionRequest) ProtoMessage() {}
 
 func (x *CreatePromotionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_v1_provisioning_proto_msgTypes[14]
+	mi := &file_cairn_v1_provisioning_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1215,7 +1426,7 @@ func (x *CreatePromotionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreatePromotionRequest.ProtoReflect.Descriptor instead.
 func (*CreatePromotionRequest) Descriptor() ([]byte, []int) {
-	return file_cairn_v1_provisioning_proto_rawDescGZIP(), []int{14}
+	return file_cairn_v1_provisioning_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CreatePromotionRequest) GetParent() string {
@@ -1257,7 +1468,7 @@ type CreatePromotionResponse struct {
 
 func (x *CreatePromotionResponse) Reset() {
 	*x = CreatePromotionResponse{}
-	mi := &file_cairn_v1_provisioning_proto_msgTypes[15]
+	mi := &file_cairn_v1_provisioning_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1269,7 +1480,7 @@ func (x *CreatePromotionResponse) String() string {
 func (*CreatePromotionResponse) ProtoMessage() {}
 
 func (x *CreatePromotionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_v1_provisioning_proto_msgTypes[15]
+	mi := &file_cairn_v1_provisioning_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1282,7 +1493,7 @@ func (x *CreatePromotionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreatePromotionResponse.ProtoReflect.Descriptor instead.
 func (*CreatePromotionResponse) Descriptor() ([]byte, []int) {
-	return file_cairn_v1_provisioning_proto_rawDescGZIP(), []int{15}
+	return file_cairn_v1_provisioning_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *CreatePromotionResponse) GetPromotion() *Promotion {
@@ -1307,7 +1518,7 @@ type ListPromotionsRequest struct {
 
 func (x *ListPromotionsRequest) Reset() {
 	*x = ListPromotionsRequest{}
-	mi := &file_cairn_v1_provisioning_proto_msgTypes[16]
+	mi := &file_cairn_v1_provisioning_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1319,7 +1530,7 @@ func (x *ListPromotionsRequest) String() string {
 func (*ListPromotionsRequest) ProtoMessage() {}
 
 func (x *ListPromotionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_v1_provisioning_proto_msgTypes[16]
+	mi := &file_cairn_v1_provisioning_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1332,7 +1543,7 @@ func (x *ListPromotionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPromotionsRequest.ProtoReflect.Descriptor instead.
 func (*ListPromotionsRequest) Descriptor() ([]byte, []int) {
-	return file_cairn_v1_provisioning_proto_rawDescGZIP(), []int{16}
+	return file_cairn_v1_provisioning_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListPromotionsRequest) GetParent() string {
@@ -1369,7 +1580,7 @@ type ListPromotionsResponse struct {
 
 func (x *ListPromotionsResponse) Reset() {
 	*x = ListPromotionsResponse{}
-	mi := &file_cairn_v1_provisioning_proto_msgTypes[17]
+	mi := &file_cairn_v1_provisioning_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1381,7 +1592,7 @@ func (x *ListPromotionsResponse) String() string {
 func (*ListPromotionsResponse) ProtoMessage() {}
 
 func (x *ListPromotionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_v1_provisioning_proto_msgTypes[17]
+	mi := &file_cairn_v1_provisioning_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1394,7 +1605,7 @@ func (x *ListPromotionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPromotionsResponse.ProtoReflect.Descriptor instead.
 func (*ListPromotionsResponse) Descriptor() ([]byte, []int) {
-	return file_cairn_v1_provisioning_proto_rawDescGZIP(), []int{17}
+	return file_cairn_v1_provisioning_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ListPromotionsResponse) GetPromotions() []*Promotion {
@@ -1420,7 +1631,7 @@ type ListEnvironmentsRequest struct {
 
 func (x *ListEnvironmentsRequest) Reset() {
 	*x = ListEnvironmentsRequest{}
-	mi := &file_cairn_v1_provisioning_proto_msgTypes[18]
+	mi := &file_cairn_v1_provisioning_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1432,7 +1643,7 @@ func (x *ListEnvironmentsRequest) String() string {
 func (*ListEnvironmentsRequest) ProtoMessage() {}
 
 func (x *ListEnvironmentsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_v1_provisioning_proto_msgTypes[18]
+	mi := &file_cairn_v1_provisioning_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1445,7 +1656,7 @@ func (x *ListEnvironmentsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEnvironmentsRequest.ProtoReflect.Descriptor instead.
 func (*ListEnvironmentsRequest) Descriptor() ([]byte, []int) {
-	return file_cairn_v1_provisioning_proto_rawDescGZIP(), []int{18}
+	return file_cairn_v1_provisioning_proto_rawDescGZIP(), []int{19}
 }
 
 // Response for ProvisioningService.ListEnvironments.
@@ -1459,7 +1670,7 @@ type ListEnvironmentsResponse struct {
 
 func (x *ListEnvironmentsResponse) Reset() {
 	*x = ListEnvironmentsResponse{}
-	mi := &file_cairn_v1_provisioning_proto_msgTypes[19]
+	mi := &file_cairn_v1_provisioning_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1471,7 +1682,7 @@ func (x *ListEnvironmentsResponse) String() string {
 func (*ListEnvironmentsResponse) ProtoMessage() {}
 
 func (x *ListEnvironmentsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_v1_provisioning_proto_msgTypes[19]
+	mi := &file_cairn_v1_provisioning_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1484,7 +1695,7 @@ func (x *ListEnvironmentsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEnvironmentsResponse.ProtoReflect.Descriptor instead.
 func (*ListEnvironmentsResponse) Descriptor() ([]byte, []int) {
-	return file_cairn_v1_provisioning_proto_rawDescGZIP(), []int{19}
+	return file_cairn_v1_provisioning_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListEnvironmentsResponse) GetEnvironments() []*Environment {
@@ -1516,7 +1727,7 @@ type Environment struct {
 
 func (x *Environment) Reset() {
 	*x = Environment{}
-	mi := &file_cairn_v1_provisioning_proto_msgTypes[20]
+	mi := &file_cairn_v1_provisioning_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1528,7 +1739,7 @@ func (x *Environment) String() string {
 func (*Environment) ProtoMessage() {}
 
 func (x *Environment) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_v1_provisioning_proto_msgTypes[20]
+	mi := &file_cairn_v1_provisioning_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1541,7 +1752,7 @@ func (x *Environment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Environment.ProtoReflect.Descriptor instead.
 func (*Environment) Descriptor() ([]byte, []int) {
-	return file_cairn_v1_provisioning_proto_rawDescGZIP(), []int{20}
+	return file_cairn_v1_provisioning_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Environment) GetName() string {
@@ -1595,7 +1806,7 @@ type EnvironmentPromotion struct {
 
 func (x *EnvironmentPromotion) Reset() {
 	*x = EnvironmentPromotion{}
-	mi := &file_cairn_v1_provisioning_proto_msgTypes[21]
+	mi := &file_cairn_v1_provisioning_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1607,7 +1818,7 @@ func (x *EnvironmentPromotion) String() string {
 func (*EnvironmentPromotion) ProtoMessage() {}
 
 func (x *EnvironmentPromotion) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_v1_provisioning_proto_msgTypes[21]
+	mi := &file_cairn_v1_provisioning_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1620,7 +1831,7 @@ func (x *EnvironmentPromotion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnvironmentPromotion.ProtoReflect.Descriptor instead.
 func (*EnvironmentPromotion) Descriptor() ([]byte, []int) {
-	return file_cairn_v1_provisioning_proto_rawDescGZIP(), []int{21}
+	return file_cairn_v1_provisioning_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *EnvironmentPromotion) GetFrom() string {
@@ -1657,7 +1868,7 @@ type ApprovePromotionRequest struct {
 
 func (x *ApprovePromotionRequest) Reset() {
 	*x = ApprovePromotionRequest{}
-	mi := &file_cairn_v1_provisioning_proto_msgTypes[22]
+	mi := &file_cairn_v1_provisioning_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1669,7 +1880,7 @@ func (x *ApprovePromotionRequest) String() string {
 func (*ApprovePromotionRequest) ProtoMessage() {}
 
 func (x *ApprovePromotionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_v1_provisioning_proto_msgTypes[22]
+	mi := &file_cairn_v1_provisioning_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1682,7 +1893,7 @@ func (x *ApprovePromotionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApprovePromotionRequest.ProtoReflect.Descriptor instead.
 func (*ApprovePromotionRequest) Descriptor() ([]byte, []int) {
-	return file_cairn_v1_provisioning_proto_rawDescGZIP(), []int{22}
+	return file_cairn_v1_provisioning_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ApprovePromotionRequest) GetName() string {
@@ -1710,7 +1921,7 @@ type ApprovePromotionResponse struct {
 
 func (x *ApprovePromotionResponse) Reset() {
 	*x = ApprovePromotionResponse{}
-	mi := &file_cairn_v1_provisioning_proto_msgTypes[23]
+	mi := &file_cairn_v1_provisioning_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1722,7 +1933,7 @@ func (x *ApprovePromotionResponse) String() string {
 func (*ApprovePromotionResponse) ProtoMessage() {}
 
 func (x *ApprovePromotionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_v1_provisioning_proto_msgTypes[23]
+	mi := &file_cairn_v1_provisioning_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1735,7 +1946,7 @@ func (x *ApprovePromotionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApprovePromotionResponse.ProtoReflect.Descriptor instead.
 func (*ApprovePromotionResponse) Descriptor() ([]byte, []int) {
-	return file_cairn_v1_provisioning_proto_rawDescGZIP(), []int{23}
+	return file_cairn_v1_provisioning_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ApprovePromotionResponse) GetPromotion() *Promotion {
@@ -1758,7 +1969,7 @@ type DenyPromotionRequest struct {
 
 func (x *DenyPromotionRequest) Reset() {
 	*x = DenyPromotionRequest{}
-	mi := &file_cairn_v1_provisioning_proto_msgTypes[24]
+	mi := &file_cairn_v1_provisioning_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1770,7 +1981,7 @@ func (x *DenyPromotionRequest) String() string {
 func (*DenyPromotionRequest) ProtoMessage() {}
 
 func (x *DenyPromotionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_v1_provisioning_proto_msgTypes[24]
+	mi := &file_cairn_v1_provisioning_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1783,7 +1994,7 @@ func (x *DenyPromotionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DenyPromotionRequest.ProtoReflect.Descriptor instead.
 func (*DenyPromotionRequest) Descriptor() ([]byte, []int) {
-	return file_cairn_v1_provisioning_proto_rawDescGZIP(), []int{24}
+	return file_cairn_v1_provisioning_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *DenyPromotionRequest) GetName() string {
@@ -1811,7 +2022,7 @@ type DenyPromotionResponse struct {
 
 func (x *DenyPromotionResponse) Reset() {
 	*x = DenyPromotionResponse{}
-	mi := &file_cairn_v1_provisioning_proto_msgTypes[25]
+	mi := &file_cairn_v1_provisioning_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1823,7 +2034,7 @@ func (x *DenyPromotionResponse) String() string {
 func (*DenyPromotionResponse) ProtoMessage() {}
 
 func (x *DenyPromotionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_v1_provisioning_proto_msgTypes[25]
+	mi := &file_cairn_v1_provisioning_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1836,7 +2047,7 @@ func (x *DenyPromotionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DenyPromotionResponse.ProtoReflect.Descriptor instead.
 func (*DenyPromotionResponse) Descriptor() ([]byte, []int) {
-	return file_cairn_v1_provisioning_proto_rawDescGZIP(), []int{25}
+	return file_cairn_v1_provisioning_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *DenyPromotionResponse) GetPromotion() *Promotion {
@@ -1931,7 +2142,7 @@ const file_cairn_v1_provisioning_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tB!\xe0A\x02\xfaA\x1b\n" +
 	"\x19cairn.dev/ServiceResourceR\x04name\x12\x14\n" +
 	"\x05force\x18\x02 \x01(\bR\x05force\"\x1f\n" +
-	"\x1dRemoveServiceResourceResponse\"\xe7\x06\n" +
+	"\x1dRemoveServiceResourceResponse\"\xd5\a\n" +
 	"\tPromotion\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12\xca\x02\n" +
 	"\brevision\x18\x02 \x01(\tB\xad\x02\xe0A\x02\xbaH\xa6\x02\xba\x01\xfd\x01\n" +
@@ -1947,9 +2158,32 @@ const file_cairn_v1_provisioning_proto_rawDesc = "" +
 	"\venvironment\x18\t \x01(\tB+\xbaH(r&\x18?2\"^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$R\venvironment\x12\x1f\n" +
 	"\brollback\x18\n" +
 	" \x01(\bB\x03\xe0A\x03R\brollback\x12/\n" +
-	"\x11caller_can_decide\x18\v \x01(\bB\x03\xe0A\x03R\x0fcallerCanDecide:Z\xeaAW\n" +
+	"\x11caller_can_decide\x18\v \x01(\bB\x03\xe0A\x03R\x0fcallerCanDecide\x12<\n" +
+	"\bevidence\x18\f \x01(\v2\x1b.cairn.v1.PromotionEvidenceB\x03\xe0A\x03R\bevidence\x12.\n" +
+	"\x10evidence_missing\x18\r \x01(\tB\x03\xe0A\x03R\x0fevidenceMissing:Z\xeaAW\n" +
 	"\x13cairn.dev/Promotion\x12)services/{service}/promotions/{promotion}*\n" +
-	"promotions2\tpromotion\"\xf6\x01\n" +
+	"promotions2\tpromotion\"\xb0\x05\n" +
+	"\x11PromotionEvidence\x12=\n" +
+	"\fcompute_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\vcomputeTime\x12\x1a\n" +
+	"\bcurrency\x18\x02 \x01(\tR\bcurrency\x12.\n" +
+	"\x13monthly_cost_change\x18\x03 \x01(\x01R\x11monthlyCostChange\x12*\n" +
+	"\x11cost_change_basis\x18\x04 \x01(\tR\x0fcostChangeBasis\x12\x1d\n" +
+	"\n" +
+	"team_spent\x18\x05 \x01(\x01R\tteamSpent\x12%\n" +
+	"\x0eteam_projected\x18\x06 \x01(\x01R\rteamProjected\x12#\n" +
+	"\rspend_unknown\x18\a \x01(\tR\fspendUnknown\x12$\n" +
+	"\vteam_budget\x18\b \x01(\x01H\x00R\n" +
+	"teamBudget\x88\x01\x01\x12\x1f\n" +
+	"\vbudget_note\x18\t \x01(\tR\n" +
+	"budgetNote\x122\n" +
+	"\x15projected_over_budget\x18\n" +
+	" \x01(\bR\x13projectedOverBudget\x12.\n" +
+	"\x13change_failure_rate\x18\v \x01(\x01R\x11changeFailureRate\x12<\n" +
+	"\x1achange_failure_deployments\x18\f \x01(\x03R\x18changeFailureDeployments\x12.\n" +
+	"\x13change_failure_band\x18\r \x01(\tR\x11changeFailureBand\x12)\n" +
+	"\x10running_revision\x18\x0e \x01(\tR\x0frunningRevision\x12%\n" +
+	"\x0eopen_incidents\x18\x0f \x03(\tR\ropenIncidentsB\x0e\n" +
+	"\f_team_budget\"\xf6\x01\n" +
 	"\x16CreatePromotionRequest\x12e\n" +
 	"\x06parent\x18\x01 \x01(\tBM\xe0A\x02\xfaA\x13\n" +
 	"\x11cairn.dev/Service\xbaH1r/2-^services/[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$R\x06parent\x126\n" +
@@ -2022,7 +2256,7 @@ func file_cairn_v1_provisioning_proto_rawDescGZIP() []byte {
 	return file_cairn_v1_provisioning_proto_rawDescData
 }
 
-var file_cairn_v1_provisioning_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_cairn_v1_provisioning_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
 var file_cairn_v1_provisioning_proto_goTypes = []any{
 	(*CreateServiceRequest)(nil),          // 0: cairn.v1.CreateServiceRequest
 	(*CreateServiceResponse)(nil),         // 1: cairn.v1.CreateServiceResponse
@@ -2038,66 +2272,69 @@ var file_cairn_v1_provisioning_proto_goTypes = []any{
 	(*RemoveServiceResourceRequest)(nil),  // 11: cairn.v1.RemoveServiceResourceRequest
 	(*RemoveServiceResourceResponse)(nil), // 12: cairn.v1.RemoveServiceResourceResponse
 	(*Promotion)(nil),                     // 13: cairn.v1.Promotion
-	(*CreatePromotionRequest)(nil),        // 14: cairn.v1.CreatePromotionRequest
-	(*CreatePromotionResponse)(nil),       // 15: cairn.v1.CreatePromotionResponse
-	(*ListPromotionsRequest)(nil),         // 16: cairn.v1.ListPromotionsRequest
-	(*ListPromotionsResponse)(nil),        // 17: cairn.v1.ListPromotionsResponse
-	(*ListEnvironmentsRequest)(nil),       // 18: cairn.v1.ListEnvironmentsRequest
-	(*ListEnvironmentsResponse)(nil),      // 19: cairn.v1.ListEnvironmentsResponse
-	(*Environment)(nil),                   // 20: cairn.v1.Environment
-	(*EnvironmentPromotion)(nil),          // 21: cairn.v1.EnvironmentPromotion
-	(*ApprovePromotionRequest)(nil),       // 22: cairn.v1.ApprovePromotionRequest
-	(*ApprovePromotionResponse)(nil),      // 23: cairn.v1.ApprovePromotionResponse
-	(*DenyPromotionRequest)(nil),          // 24: cairn.v1.DenyPromotionRequest
-	(*DenyPromotionResponse)(nil),         // 25: cairn.v1.DenyPromotionResponse
-	(*structpb.Struct)(nil),               // 26: google.protobuf.Struct
-	(*durationpb.Duration)(nil),           // 27: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),         // 28: google.protobuf.Timestamp
+	(*PromotionEvidence)(nil),             // 14: cairn.v1.PromotionEvidence
+	(*CreatePromotionRequest)(nil),        // 15: cairn.v1.CreatePromotionRequest
+	(*CreatePromotionResponse)(nil),       // 16: cairn.v1.CreatePromotionResponse
+	(*ListPromotionsRequest)(nil),         // 17: cairn.v1.ListPromotionsRequest
+	(*ListPromotionsResponse)(nil),        // 18: cairn.v1.ListPromotionsResponse
+	(*ListEnvironmentsRequest)(nil),       // 19: cairn.v1.ListEnvironmentsRequest
+	(*ListEnvironmentsResponse)(nil),      // 20: cairn.v1.ListEnvironmentsResponse
+	(*Environment)(nil),                   // 21: cairn.v1.Environment
+	(*EnvironmentPromotion)(nil),          // 22: cairn.v1.EnvironmentPromotion
+	(*ApprovePromotionRequest)(nil),       // 23: cairn.v1.ApprovePromotionRequest
+	(*ApprovePromotionResponse)(nil),      // 24: cairn.v1.ApprovePromotionResponse
+	(*DenyPromotionRequest)(nil),          // 25: cairn.v1.DenyPromotionRequest
+	(*DenyPromotionResponse)(nil),         // 26: cairn.v1.DenyPromotionResponse
+	(*structpb.Struct)(nil),               // 27: google.protobuf.Struct
+	(*durationpb.Duration)(nil),           // 28: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),         // 29: google.protobuf.Timestamp
 }
 var file_cairn_v1_provisioning_proto_depIdxs = []int32{
-	26, // 0: cairn.v1.CreateServiceResponse.objects:type_name -> google.protobuf.Struct
+	27, // 0: cairn.v1.CreateServiceResponse.objects:type_name -> google.protobuf.Struct
 	4,  // 1: cairn.v1.GetServiceStatusResponse.deployments:type_name -> cairn.v1.DeploymentStatus
 	5,  // 2: cairn.v1.GetServiceStatusResponse.infrastructure:type_name -> cairn.v1.InfrastructureStatus
-	27, // 3: cairn.v1.GetServiceStatusResponse.provisioning_duration:type_name -> google.protobuf.Duration
-	28, // 4: cairn.v1.GetServiceStatusResponse.observe_time:type_name -> google.protobuf.Timestamp
-	28, // 5: cairn.v1.DeploymentStatus.last_deploy_time:type_name -> google.protobuf.Timestamp
+	28, // 3: cairn.v1.GetServiceStatusResponse.provisioning_duration:type_name -> google.protobuf.Duration
+	29, // 4: cairn.v1.GetServiceStatusResponse.observe_time:type_name -> google.protobuf.Timestamp
+	29, // 5: cairn.v1.DeploymentStatus.last_deploy_time:type_name -> google.protobuf.Timestamp
 	3,  // 6: cairn.v1.WatchServiceStatusResponse.status:type_name -> cairn.v1.GetServiceStatusResponse
 	8,  // 7: cairn.v1.AddServiceResourceRequest.resource:type_name -> cairn.v1.ServiceResource
 	8,  // 8: cairn.v1.AddServiceResourceResponse.resource:type_name -> cairn.v1.ServiceResource
-	28, // 9: cairn.v1.Promotion.create_time:type_name -> google.protobuf.Timestamp
-	28, // 10: cairn.v1.Promotion.decide_time:type_name -> google.protobuf.Timestamp
-	13, // 11: cairn.v1.CreatePromotionRequest.promotion:type_name -> cairn.v1.Promotion
-	13, // 12: cairn.v1.CreatePromotionResponse.promotion:type_name -> cairn.v1.Promotion
-	13, // 13: cairn.v1.ListPromotionsResponse.promotions:type_name -> cairn.v1.Promotion
-	20, // 14: cairn.v1.ListEnvironmentsResponse.environments:type_name -> cairn.v1.Environment
-	21, // 15: cairn.v1.Environment.promotion:type_name -> cairn.v1.EnvironmentPromotion
-	13, // 16: cairn.v1.ApprovePromotionResponse.promotion:type_name -> cairn.v1.Promotion
-	13, // 17: cairn.v1.DenyPromotionResponse.promotion:type_name -> cairn.v1.Promotion
-	0,  // 18: cairn.v1.ProvisioningService.CreateService:input_type -> cairn.v1.CreateServiceRequest
-	2,  // 19: cairn.v1.ProvisioningService.GetServiceStatus:input_type -> cairn.v1.GetServiceStatusRequest
-	6,  // 20: cairn.v1.ProvisioningService.WatchServiceStatus:input_type -> cairn.v1.WatchServiceStatusRequest
-	9,  // 21: cairn.v1.ProvisioningService.AddServiceResource:input_type -> cairn.v1.AddServiceResourceRequest
-	11, // 22: cairn.v1.ProvisioningService.RemoveServiceResource:input_type -> cairn.v1.RemoveServiceResourceRequest
-	14, // 23: cairn.v1.ProvisioningService.CreatePromotion:input_type -> cairn.v1.CreatePromotionRequest
-	16, // 24: cairn.v1.ProvisioningService.ListPromotions:input_type -> cairn.v1.ListPromotionsRequest
-	22, // 25: cairn.v1.ProvisioningService.ApprovePromotion:input_type -> cairn.v1.ApprovePromotionRequest
-	24, // 26: cairn.v1.ProvisioningService.DenyPromotion:input_type -> cairn.v1.DenyPromotionRequest
-	18, // 27: cairn.v1.ProvisioningService.ListEnvironments:input_type -> cairn.v1.ListEnvironmentsRequest
-	1,  // 28: cairn.v1.ProvisioningService.CreateService:output_type -> cairn.v1.CreateServiceResponse
-	3,  // 29: cairn.v1.ProvisioningService.GetServiceStatus:output_type -> cairn.v1.GetServiceStatusResponse
-	7,  // 30: cairn.v1.ProvisioningService.WatchServiceStatus:output_type -> cairn.v1.WatchServiceStatusResponse
-	10, // 31: cairn.v1.ProvisioningService.AddServiceResource:output_type -> cairn.v1.AddServiceResourceResponse
-	12, // 32: cairn.v1.ProvisioningService.RemoveServiceResource:output_type -> cairn.v1.RemoveServiceResourceResponse
-	15, // 33: cairn.v1.ProvisioningService.CreatePromotion:output_type -> cairn.v1.CreatePromotionResponse
-	17, // 34: cairn.v1.ProvisioningService.ListPromotions:output_type -> cairn.v1.ListPromotionsResponse
-	23, // 35: cairn.v1.ProvisioningService.ApprovePromotion:output_type -> cairn.v1.ApprovePromotionResponse
-	25, // 36: cairn.v1.ProvisioningService.DenyPromotion:output_type -> cairn.v1.DenyPromotionResponse
-	19, // 37: cairn.v1.ProvisioningService.ListEnvironments:output_type -> cairn.v1.ListEnvironmentsResponse
-	28, // [28:38] is the sub-list for method output_type
-	18, // [18:28] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	29, // 9: cairn.v1.Promotion.create_time:type_name -> google.protobuf.Timestamp
+	29, // 10: cairn.v1.Promotion.decide_time:type_name -> google.protobuf.Timestamp
+	14, // 11: cairn.v1.Promotion.evidence:type_name -> cairn.v1.PromotionEvidence
+	29, // 12: cairn.v1.PromotionEvidence.compute_time:type_name -> google.protobuf.Timestamp
+	13, // 13: cairn.v1.CreatePromotionRequest.promotion:type_name -> cairn.v1.Promotion
+	13, // 14: cairn.v1.CreatePromotionResponse.promotion:type_name -> cairn.v1.Promotion
+	13, // 15: cairn.v1.ListPromotionsResponse.promotions:type_name -> cairn.v1.Promotion
+	21, // 16: cairn.v1.ListEnvironmentsResponse.environments:type_name -> cairn.v1.Environment
+	22, // 17: cairn.v1.Environment.promotion:type_name -> cairn.v1.EnvironmentPromotion
+	13, // 18: cairn.v1.ApprovePromotionResponse.promotion:type_name -> cairn.v1.Promotion
+	13, // 19: cairn.v1.DenyPromotionResponse.promotion:type_name -> cairn.v1.Promotion
+	0,  // 20: cairn.v1.ProvisioningService.CreateService:input_type -> cairn.v1.CreateServiceRequest
+	2,  // 21: cairn.v1.ProvisioningService.GetServiceStatus:input_type -> cairn.v1.GetServiceStatusRequest
+	6,  // 22: cairn.v1.ProvisioningService.WatchServiceStatus:input_type -> cairn.v1.WatchServiceStatusRequest
+	9,  // 23: cairn.v1.ProvisioningService.AddServiceResource:input_type -> cairn.v1.AddServiceResourceRequest
+	11, // 24: cairn.v1.ProvisioningService.RemoveServiceResource:input_type -> cairn.v1.RemoveServiceResourceRequest
+	15, // 25: cairn.v1.ProvisioningService.CreatePromotion:input_type -> cairn.v1.CreatePromotionRequest
+	17, // 26: cairn.v1.ProvisioningService.ListPromotions:input_type -> cairn.v1.ListPromotionsRequest
+	23, // 27: cairn.v1.ProvisioningService.ApprovePromotion:input_type -> cairn.v1.ApprovePromotionRequest
+	25, // 28: cairn.v1.ProvisioningService.DenyPromotion:input_type -> cairn.v1.DenyPromotionRequest
+	19, // 29: cairn.v1.ProvisioningService.ListEnvironments:input_type -> cairn.v1.ListEnvironmentsRequest
+	1,  // 30: cairn.v1.ProvisioningService.CreateService:output_type -> cairn.v1.CreateServiceResponse
+	3,  // 31: cairn.v1.ProvisioningService.GetServiceStatus:output_type -> cairn.v1.GetServiceStatusResponse
+	7,  // 32: cairn.v1.ProvisioningService.WatchServiceStatus:output_type -> cairn.v1.WatchServiceStatusResponse
+	10, // 33: cairn.v1.ProvisioningService.AddServiceResource:output_type -> cairn.v1.AddServiceResourceResponse
+	12, // 34: cairn.v1.ProvisioningService.RemoveServiceResource:output_type -> cairn.v1.RemoveServiceResourceResponse
+	16, // 35: cairn.v1.ProvisioningService.CreatePromotion:output_type -> cairn.v1.CreatePromotionResponse
+	18, // 36: cairn.v1.ProvisioningService.ListPromotions:output_type -> cairn.v1.ListPromotionsResponse
+	24, // 37: cairn.v1.ProvisioningService.ApprovePromotion:output_type -> cairn.v1.ApprovePromotionResponse
+	26, // 38: cairn.v1.ProvisioningService.DenyPromotion:output_type -> cairn.v1.DenyPromotionResponse
+	20, // 39: cairn.v1.ProvisioningService.ListEnvironments:output_type -> cairn.v1.ListEnvironmentsResponse
+	30, // [30:40] is the sub-list for method output_type
+	20, // [20:30] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_cairn_v1_provisioning_proto_init() }
@@ -2105,13 +2342,14 @@ func file_cairn_v1_provisioning_proto_init() {
 	if File_cairn_v1_provisioning_proto != nil {
 		return
 	}
+	file_cairn_v1_provisioning_proto_msgTypes[14].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cairn_v1_provisioning_proto_rawDesc), len(file_cairn_v1_provisioning_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   26,
+			NumMessages:   27,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -131,6 +131,7 @@ type Promotion struct {
 	DecideTime  pgtype.Timestamptz
 	Environment string
 	Rollback    bool
+	Evidence    string
 }
 
 type PromotionNotified struct {

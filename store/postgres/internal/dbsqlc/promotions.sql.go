@@ -16,7 +16,7 @@ const decidePromotion = `-- name: DecidePromotion :one
 UPDATE promotions
 SET state = $1, decider = $2, reason = $3, decide_time = $4
 WHERE service = $5 AND id = $6 AND state = 'pending'
-RETURNING id, service, request_id, revision, state, requester, decider, reason, create_time, decide_time, environment, rollback
+RETURNING id, service, request_id, revision, state, requester, decider, reason, create_time, decide_time, environment, rollback, evidence
 `
 
 type DecidePromotionParams struct {
@@ -54,12 +54,13 @@ func (q *Queries) DecidePromotion(ctx context.Context, arg DecidePromotionParams
 		&i.DecideTime,
 		&i.Environment,
 		&i.Rollback,
+		&i.Evidence,
 	)
 	return i, err
 }
 
 const getPromotion = `-- name: GetPromotion :one
-SELECT id, service, request_id, revision, state, requester, decider, reason, create_time, decide_time, environment, rollback FROM promotions WHERE service = $1 AND id = $2
+SELECT id, service, request_id, revision, state, requester, decider, reason, create_time, decide_time, environment, rollback, evidence FROM promotions WHERE service = $1 AND id = $2
 `
 
 type GetPromotionParams struct {
@@ -83,12 +84,13 @@ func (q *Queries) GetPromotion(ctx context.Context, arg GetPromotionParams) (Pro
 		&i.DecideTime,
 		&i.Environment,
 		&i.Rollback,
+		&i.Evidence,
 	)
 	return i, err
 }
 
 const getPromotionByRequestID = `-- name: GetPromotionByRequestID :one
-SELECT id, service, request_id, revision, state, requester, decider, reason, create_time, decide_time, environment, rollback FROM promotions WHERE service = $1 AND requester = $2 AND request_id = $3 AND request_id <> ''
+SELECT id, service, request_id, revision, state, requester, decider, reason, create_time, decide_time, environment, rollback, evidence FROM promotions WHERE service = $1 AND requester = $2 AND request_id = $3 AND request_id <> ''
 `
 
 type GetPromotionByRequestIDParams struct {
@@ -114,19 +116,21 @@ func (q *Queries) GetPromotionByRequestID(ctx context.Context, arg GetPromotionB
 		&i.DecideTime,
 		&i.Environment,
 		&i.Rollback,
+		&i.Evidence,
 	)
 	return i, err
 }
 
 const insertPromotion = `-- name: InsertPromotion :one
 INSERT INTO promotions (
-    service, request_id, revision, state, requester, decider, reason, create_time, decide_time, environment, rollback
+    service, request_id, revision, state, requester, decider, reason, create_time, decide_time, environment, rollback,
+    evidence
 )
-SELECT provisionings.service, $1, $2, 'pending', $3, '', '', $4, NULL, $5, $6
+SELECT provisionings.service, $1, $2, 'pending', $3, '', '', $4, NULL, $5, $6, $7
 FROM provisionings
-WHERE provisionings.service = $7
+WHERE provisionings.service = $8
 ON CONFLICT DO NOTHING
-RETURNING id, service, request_id, revision, state, requester, decider, reason, create_time, decide_time, environment, rollback
+RETURNING id, service, request_id, revision, state, requester, decider, reason, create_time, decide_time, environment, rollback, evidence
 `
 
 type InsertPromotionParams struct {
@@ -136,6 +140,7 @@ type InsertPromotionParams struct {
 	CreateTime  time.Time
 	Environment string
 	Rollback    bool
+	Evidence    string
 	Service     string
 }
 
@@ -152,6 +157,7 @@ func (q *Queries) InsertPromotion(ctx context.Context, arg InsertPromotionParams
 		arg.CreateTime,
 		arg.Environment,
 		arg.Rollback,
+		arg.Evidence,
 		arg.Service,
 	)
 	var i Promotion
@@ -168,12 +174,13 @@ func (q *Queries) InsertPromotion(ctx context.Context, arg InsertPromotionParams
 		&i.DecideTime,
 		&i.Environment,
 		&i.Rollback,
+		&i.Evidence,
 	)
 	return i, err
 }
 
 const listPromotions = `-- name: ListPromotions :many
-SELECT id, service, request_id, revision, state, requester, decider, reason, create_time, decide_time, environment, rollback FROM promotions
+SELECT id, service, request_id, revision, state, requester, decider, reason, create_time, decide_time, environment, rollback, evidence FROM promotions
 WHERE service = $1 AND id < $2
 ORDER BY id DESC
 LIMIT $3::bigint
@@ -208,6 +215,7 @@ func (q *Queries) ListPromotions(ctx context.Context, arg ListPromotionsParams) 
 			&i.DecideTime,
 			&i.Environment,
 			&i.Rollback,
+			&i.Evidence,
 		); err != nil {
 			return nil, err
 		}

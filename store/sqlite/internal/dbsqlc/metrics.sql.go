@@ -336,6 +336,56 @@ func (q *Queries) MarkIncidentCauses(ctx context.Context, arg MarkIncidentCauses
 	return items, nil
 }
 
+const openIncidentsOfRevision = `-- name: OpenIncidentsOfRevision :many
+SELECT id, service, opened_at, resolved_at, cause_revision FROM incidents
+WHERE service = ?1 AND cause_revision = ?2 AND resolved_at IS NULL
+ORDER BY opened_at, id
+`
+
+type OpenIncidentsOfRevisionParams struct {
+	Service  string
+	Revision string
+}
+
+type OpenIncidentsOfRevisionRow struct {
+	ID            string
+	Service       string
+	OpenedAt      int64
+	ResolvedAt    sql.NullInt64
+	CauseRevision string
+}
+
+// The service's open incidents that name the revision as their cause, by
+// the index on the cause.
+func (q *Queries) OpenIncidentsOfRevision(ctx context.Context, arg OpenIncidentsOfRevisionParams) ([]OpenIncidentsOfRevisionRow, error) {
+	rows, err := q.db.QueryContext(ctx, openIncidentsOfRevision, arg.Service, arg.Revision)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []OpenIncidentsOfRevisionRow
+	for rows.Next() {
+		var i OpenIncidentsOfRevisionRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Service,
+			&i.OpenedAt,
+			&i.ResolvedAt,
+			&i.CauseRevision,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const partDayDeployments = `-- name: PartDayDeployments :many
 SELECT CAST(finished_at - ((finished_at % 86400000000) + 86400000000) % 86400000000 AS INTEGER) AS day,
        CAST(SUM(status = 'succeeded') AS INTEGER) AS succeeded,

@@ -128,6 +128,7 @@ type Promotion struct {
 	DecideTime  sql.NullInt64
 	Environment string
 	Rollback    bool
+	Evidence    string
 }
 
 type PromotionNotified struct {

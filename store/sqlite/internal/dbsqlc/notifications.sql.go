@@ -193,7 +193,7 @@ func (q *Queries) MarkPromotionNotified(ctx context.Context, arg MarkPromotionNo
 }
 
 const promotionsToNotify = `-- name: PromotionsToNotify :many
-SELECT promotions.id, promotions.service, promotions.request_id, promotions.revision, promotions.state, promotions.requester, promotions.decider, promotions.reason, promotions.create_time, promotions.decide_time, promotions.environment, promotions."rollback" FROM promotions
+SELECT promotions.id, promotions.service, promotions.request_id, promotions.revision, promotions.state, promotions.requester, promotions.decider, promotions.reason, promotions.create_time, promotions.decide_time, promotions.environment, promotions."rollback", promotions.evidence FROM promotions
 LEFT JOIN promotion_notified ON promotion_notified.promotion_id = promotions.id
 WHERE promotion_notified.state IS NULL OR promotion_notified.state <> promotions.state
 ORDER BY promotions.id
@@ -223,6 +223,7 @@ func (q *Queries) PromotionsToNotify(ctx context.Context, maxPromotions int64) (
 			&i.DecideTime,
 			&i.Environment,
 			&i.Rollback,
+			&i.Evidence,
 		); err != nil {
 			return nil, err
 		}

@@ -14,7 +14,8 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { Cairn, freePort, repoRoot, startCairn, tokens } from './harness';
+import { stringify as stringifyYaml } from 'yaml';
+import { Cairn, freePort, repoRoot, startCairn, team, tokens } from './harness';
 
 // The real Backstage app of backstage-plugin/app, with Cairn's packages
 // installed from their packed tarballs, for the app tests. Each step
@@ -672,4 +673,47 @@ export async function startAppWithCairn(options: {
     throw e;
   }
   return { cairn, app, timings, stop };
+}
+
+/** A catalog file's text: the entities, one YAML document each. */
+export function catalogYaml(entities: object[]): string {
+  return entities.map(e => stringifyYaml(e)).join('---\n');
+}
+
+/** A User entity of namespace default, member of groups (also of default). */
+export function userEntity(
+  name: string,
+  groups: readonly string[],
+  annotations?: Record<string, string>,
+): object {
+  return {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'User',
+    metadata: { name, ...(annotations ? { annotations } : {}) },
+    spec: { memberOf: groups },
+  };
+}
+
+/** Group entities of type team, of namespace default. */
+export function groupEntities(names: readonly string[]): object[] {
+  return names.map(name => ({
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Group',
+    metadata: { name },
+    spec: { type: 'team', children: [] },
+  }));
+}
+
+/** A service Component owned by the tests' team that opts into Cairn's cards. */
+export function serviceEntity(name: string): object {
+  return {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Component',
+    metadata: { name, annotations: { 'cairn.dev/service': name } },
+    spec: {
+      type: 'service',
+      lifecycle: 'production',
+      owner: `group:default/${team}`,
+    },
+  };
 }

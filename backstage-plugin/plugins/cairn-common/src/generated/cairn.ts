@@ -1461,6 +1461,12 @@ export interface components {
              *     of staging then production); a service with several must name one.
              */
             environment?: string;
+            evidence?: components["schemas"]["v1PromotionEvidence"];
+            /**
+             * @description Why evidence is unset: "recorded before Cairn kept evidence on
+             *     promotions". Empty when evidence is set.
+             */
+            readonly evidenceMissing?: string;
             /** @description The resource name, `services/{service}/promotions/{promotion}`. */
             name?: string;
             /** @description Why it was approved or denied. */
@@ -1480,6 +1486,88 @@ export interface components {
             readonly rollback?: boolean;
             /** @description pending, approved or denied. */
             readonly state?: string;
+        };
+        /**
+         * @description The evidence on a promotion, as Cairn computed it when the promotion was
+         *     requested. Amounts are in currency (cost.currency), in units (12.5 is
+         *     12.50 USD), computed exactly in micro-units. A figure Cairn could not
+         *     compute is left zero with a field saying why.
+         */
+        v1PromotionEvidence: {
+            /** @description Why team_budget is unset; empty when it is set. */
+            budgetNote?: string;
+            /** @description The rate's DORA band; empty without deployments. */
+            changeFailureBand?: string;
+            /**
+             * Format: int64
+             * @description The deployments the rate is computed from; 0 means there were none
+             *     to compute it from, and the rate says nothing.
+             */
+            changeFailureDeployments?: string;
+            /**
+             * Format: double
+             * @description The service's change failure rate over the 30 days before the
+             *     request, as a ratio (0.25 is 25%), as GetServiceDora computes it.
+             */
+            changeFailureRate?: number;
+            /**
+             * Format: date-time
+             * @description When the evidence was computed: the promotion's request.
+             */
+            computeTime?: string;
+            /** @description What monthly_cost_change was priced from, in words. */
+            costChangeBasis?: string;
+            /** @description The currency of every amount: cost.currency. */
+            currency?: string;
+            /**
+             * Format: double
+             * @description The estimated change of the service's monthly cost that the promotion
+             *     makes, from the price table: a first promotion into an environment
+             *     that runs nothing yet adds that environment's workload and its own
+             *     claims; another revision of a running environment changes no
+             *     resource Cairn prices, so 0.
+             */
+            monthlyCostChange?: number;
+            /**
+             * @description The open incidents charged to running_revision, by name
+             *     (`services/{service}/incidents/{incident}`).
+             */
+            openIncidents?: string[];
+            /**
+             * @description Whether team_projected is above team_budget: under
+             *     promotions.budgetGuard, approving it then needs an admin.
+             */
+            projectedOverBudget?: boolean;
+            /**
+             * @description The revision the target environment ran when the promotion was
+             *     requested; empty when it ran nothing.
+             */
+            runningRevision?: string;
+            /**
+             * @description Why team_spent and team_projected could not be computed; empty when
+             *     they were.
+             */
+            spendUnknown?: string;
+            /**
+             * Format: double
+             * @description The team's monthly budget; unset when it has none or it is in
+             *     another currency (budget_note says which).
+             */
+            teamBudget?: number;
+            /**
+             * Format: double
+             * @description The team's spend projected to the end of the month: billed spend so
+             *     far divided by the days begun and multiplied by the month's days,
+             *     estimated spend as the month's figure, plus monthly_cost_change for
+             *     the days that remain.
+             */
+            teamProjected?: number;
+            /**
+             * Format: double
+             * @description What the service's team spent this UTC month so far: billed where
+             *     billing was imported, estimated where not.
+             */
+            teamSpent?: number;
         };
         /** @description Provisioning time of one resource type. */
         v1ProvisioningTime: {

@@ -495,4 +495,73 @@ describe('PromotionsCard', () => {
       screen.getByText('user:default/sam is not a member of team-orders'),
     ).toBeInTheDocument();
   });
+  it('shows each pending promotion with the evidence Cairn computed for its approver, and a refusal over budget', async () => {
+    const withEvidence: Promotion = {
+      ...pendingV14,
+      evidence: {
+        computeTime: '2031-06-20T15:00:00Z',
+        currency: 'USD',
+        monthlyCostChange: 6.721293,
+        costChangeBasis:
+          'first promotion into production, which runs nothing yet: its workload',
+        teamSpent: 4900,
+        teamProjected: 7352.240431,
+        teamBudget: 5000,
+        projectedOverBudget: true,
+        changeFailureRate: 0.25,
+        changeFailureDeployments: '8',
+        changeFailureBand: 'low',
+        runningRevision: 'v1.3.0',
+        openIncidents: ['services/orders-service/incidents/INC-7'],
+      },
+    };
+    const before: Promotion = {
+      ...pendingRollback,
+      evidenceMissing: 'recorded before Cairn kept evidence on promotions',
+    };
+    const listPromotions = jest.fn().mockResolvedValue({
+      promotions: [withEvidence, before],
+      nextPageToken: '',
+    });
+    const refusal = await CairnError.fromResponse(
+      new Response(
+        JSON.stringify({
+          code: 9,
+          message:
+            'team team-orders is projected to spend 7352.24 USD this month with this promotion (4900.00 spent by day 20, 6.72 a month more), over its budget of 5000.00: approving it needs an admin (promotions.budgetGuard)',
+          details: [
+            {
+              '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+              reason: 'BUDGET_PROJECTED_OVERRUN',
+              domain: 'cairn.dev',
+            },
+          ],
+        }),
+        { status: 400, statusText: 'Bad Request' },
+      ),
+    );
+    const approvePromotion = jest.fn().mockRejectedValue(refusal);
+    await renderCard(<PromotionsCard />, { listPromotions, approvePromotion });
+    await screen.findByRole('table', { name: 'Awaiting a decision' });
+
+    const rows = rowsOf('Awaiting a decision');
+    expect(rows[1]).toEqual([
+      'Cost: +$6.72 a month (first promotion into production, which runs nothing yet: its workload)' +
+        'Team this month: $4,900.00 spent, $7,352.24 projected to month end of a $5,000.00 budget over budget' +
+        'Change failure rate, last 30 days: 25.0% of 8 deployments' +
+        'Open incidents on v1.3.0: INC-7',
+    ]);
+    expect(rows[3]).toEqual([
+      'No evidence: recorded before Cairn kept evidence on promotions',
+    ]);
+
+    fireEvent.click(
+      pendingRow('v1.4.0').getByRole('button', { name: 'Approve' }),
+    );
+    const alert = await pendingRow('v1.4.0').findByRole('alert');
+    expect(alert).toHaveTextContent(
+      'over its budget of 5000.00: approving it needs an admin',
+    );
+    expect(alert).toHaveTextContent("Cairn's reason: BUDGET_PROJECTED_OVERRUN");
+  });
 });

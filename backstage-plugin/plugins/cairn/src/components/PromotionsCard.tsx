@@ -9,6 +9,7 @@ import {
   CairnError,
   ListPromotionsResponse,
   Promotion,
+  PromotionEvidence,
 } from '@cairn-dev/plugin-cairn-common';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
@@ -21,7 +22,14 @@ import TextField from '@material-ui/core/TextField';
 import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
 import { useEffect, useState } from 'react';
-import { capitalize, formatDateTime, Locales, userLocales } from '../format';
+import {
+  capitalize,
+  formatDateTime,
+  formatMoney,
+  formatPercent,
+  Locales,
+  userLocales,
+} from '../format';
 import {
   CardTable,
   CairnCard,
@@ -252,7 +260,7 @@ function PromotionsContent(props: {
             </TableRow>
           </TableHead>
           <TableBody>
-            {awaiting.map(p => (
+            {awaiting.flatMap(p => [
               <TableRow key={p.name}>
                 <TableCell className={classes.nowrap}>
                   <Revision promotion={p} />
@@ -275,8 +283,17 @@ function PromotionsContent(props: {
                     }
                   />
                 </TableCell>
-              </TableRow>
-            ))}
+              </TableRow>,
+              ...(p.evidence || p.evidenceMissing
+                ? [
+                    <TableRow key={`${p.name}-evidence`}>
+                      <TableCell colSpan={5}>
+                        <Evidence promotion={p} locales={locales} />
+                      </TableCell>
+                    </TableRow>,
+                  ]
+                : []),
+            ])}
           </TableBody>
         </CardTable>
       )}
@@ -387,6 +404,87 @@ function Revision(props: { promotion: Promotion }) {
         </>
       )}
     </>
+  );
+}
+
+/**
+ * What Cairn computed of a pending promotion's money and risk when it was
+ * requested, a line each: the monthly cost change, the team's month
+ * against its budget, the change failure rate, the open incidents of the
+ * revision the environment runs; or why there is none.
+ */
+function Evidence(props: { promotion: Promotion; locales: Locales }) {
+  const { promotion, locales } = props;
+  const { t } = useCairnTranslation();
+  const e: PromotionEvidence | undefined = promotion.evidence;
+  if (!e) {
+    return (
+      <Typography variant="body2" color="textSecondary">
+        {t('promotions.evidence.missing', {
+          reason: promotion.evidenceMissing ?? '',
+        })}
+      </Typography>
+    );
+  }
+  const currency = e.currency ?? '';
+  const money = (amount: number | undefined) =>
+    formatMoney(amount ?? 0, currency, locales);
+  const change = e.monthlyCostChange ?? 0;
+  let spend: string;
+  if (e.spendUnknown) {
+    spend = t('promotions.evidence.spendUnknown', { reason: e.spendUnknown });
+  } else {
+    spend = t('promotions.evidence.teamSpend', {
+      spent: money(e.teamSpent),
+      projected: money(e.teamProjected),
+    });
+    spend +=
+      e.teamBudget !== undefined && e.teamBudget !== null
+        ? ` ${t('promotions.evidence.ofBudget', { budget: money(e.teamBudget) })}`
+        : ` (${e.budgetNote ?? ''})`;
+  }
+  const deployments = Number(e.changeFailureDeployments ?? 0);
+  const incidents = (e.openIncidents ?? []).map(name =>
+    name.slice(name.lastIndexOf('/') + 1),
+  );
+  return (
+    <Box aria-label={t('promotions.evidence.label')}>
+      <Typography variant="body2">
+        {t('promotions.evidence.cost', {
+          change: `${change > 0 ? '+' : ''}${money(change)}`,
+          basis: e.costChangeBasis ?? '',
+        })}
+      </Typography>
+      <Typography variant="body2" component="div">
+        {spend}
+        {e.projectedOverBudget && (
+          <>
+            {' '}
+            <Chip
+              size="small"
+              color="secondary"
+              label={t('promotions.evidence.overBudget')}
+            />
+          </>
+        )}
+      </Typography>
+      <Typography variant="body2">
+        {deployments > 0
+          ? t('promotions.evidence.failureRate', {
+              rate: formatPercent(e.changeFailureRate ?? 0, locales),
+              count: deployments,
+            })
+          : t('promotions.evidence.noDeployments')}
+      </Typography>
+      {incidents.length > 0 && (
+        <Typography variant="body2">
+          {t('promotions.evidence.openIncidents', {
+            revision: e.runningRevision ?? '',
+            incidents: incidents.join(', '),
+          })}
+        </Typography>
+      )}
+    </Box>
   );
 }
 
