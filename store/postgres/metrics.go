@@ -67,7 +67,7 @@ func (e *executor) CountDeployments(ctx context.Context, c sqlstore.DeploymentCo
 func (e *executor) InsertIncident(ctx context.Context, i store.Incident, now time.Time) (bool, error) {
 	n, err := e.q.InsertIncident(ctx, dbsqlc.InsertIncidentParams{
 		ID: i.ID, Service: i.Service, OpenedAt: i.OpenedAt, ResolvedAt: optionalTime(i.ResolvedAt),
-		CauseRevision: i.CauseRevision, RecordedAt: now,
+		CauseRevision: i.CauseRevision, RecordedAt: now, ChargeLink: sqlstore.RecordedLink(i.CauseRevision),
 	})
 	return n > 0, err
 }

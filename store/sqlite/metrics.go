@@ -58,7 +58,7 @@ func (e *executor) CountDeployments(ctx context.Context, c sqlstore.DeploymentCo
 func (e *executor) InsertIncident(ctx context.Context, i store.Incident, now time.Time) (bool, error) {
 	n, err := e.q.InsertIncident(ctx, dbsqlc.InsertIncidentParams{
 		ID: i.ID, Service: i.Service, OpenedAt: i.OpenedAt.UnixMicro(), ResolvedAt: optionalMicros(i.ResolvedAt),
-		CauseRevision: i.CauseRevision, RecordedAt: now.UnixMicro(),
+		CauseRevision: i.CauseRevision, RecordedAt: now.UnixMicro(), ChargeLink: sqlstore.RecordedLink(i.CauseRevision),
 	})
 	return n > 0, err
 }

@@ -141,6 +141,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"GetBudgetOfATeamWithoutOneIsNotFound", testBudgetNotFound},
 	}
 	suite = append(suite, metricsTests...)
+	suite = append(suite, chargeTests...)
 	suite = append(suite, platformTests...)
 	for _, tc := range suite {
 		t.Run(tc.name, func(t *testing.T) {

@@ -275,7 +275,7 @@ INSERT INTO deployments (
     service, environment, revision, status, started_at, finished_at, caused_incident, recorded_at
 ) VALUES (
     $1, $2, $3, $4, $5, $6,
-    EXISTS (SELECT 1 FROM incidents WHERE incidents.service = $1 AND incidents.cause_revision = $3),
+    EXISTS (SELECT 1 FROM incidents WHERE incidents.service = $1 AND incidents.cause_revision = $3 AND incidents.charge_link = 'named'),
     $7
 )
 ON CONFLICT DO NOTHING
@@ -299,7 +299,7 @@ type InsertDeploymentRow struct {
 
 // Inserts a deployment unless one of its key is stored, when it writes
 // nothing and returns no row. caused_incident says whether an incident
-// recorded before names the revision as its cause.
+// recorded before names the revision as its cause (and is not corrected).
 func (q *Queries) InsertDeployment(ctx context.Context, arg InsertDeploymentParams) (InsertDeploymentRow, error) {
 	row := q.db.QueryRow(ctx, insertDeployment,
 		arg.Service,
@@ -353,8 +353,8 @@ func (q *Queries) InsertDeploymentCommits(ctx context.Context, arg InsertDeploym
 }
 
 const insertIncident = `-- name: InsertIncident :execrows
-INSERT INTO incidents (id, service, opened_at, resolved_at, cause_revision, recorded_at)
-VALUES ($1, $2, $3, $4, $5, $6)
+INSERT INTO incidents (id, service, opened_at, resolved_at, cause_revision, recorded_at, charge_link)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
 ON CONFLICT DO NOTHING
 `
 
@@ -365,6 +365,7 @@ type InsertIncidentParams struct {
 	ResolvedAt    pgtype.Timestamptz
 	CauseRevision string
 	RecordedAt    time.Time
+	ChargeLink    string
 }
 
 // Inserts an incident unless its service has one of its id.
@@ -376,6 +377,7 @@ func (q *Queries) InsertIncident(ctx context.Context, arg InsertIncidentParams) 
 		arg.ResolvedAt,
 		arg.CauseRevision,
 		arg.RecordedAt,
+		arg.ChargeLink,
 	)
 	if err != nil {
 		return 0, err

@@ -168,7 +168,7 @@ INSERT INTO deployments (
 ) VALUES (
     ?1, ?2, ?3, ?4,
     ?5, ?6,
-    EXISTS (SELECT 1 FROM incidents WHERE incidents.service = ?1 AND incidents.cause_revision = ?3),
+    EXISTS (SELECT 1 FROM incidents WHERE incidents.service = ?1 AND incidents.cause_revision = ?3 AND incidents.charge_link = 'named'),
     ?7
 )
 ON CONFLICT DO NOTHING
@@ -192,7 +192,7 @@ type InsertDeploymentRow struct {
 
 // Inserts a deployment unless one of its key is stored, when it writes
 // nothing and returns no row. caused_incident says whether an incident
-// recorded before names the revision as its cause.
+// recorded before names the revision as its cause (and is not corrected).
 func (q *Queries) InsertDeployment(ctx context.Context, arg InsertDeploymentParams) (InsertDeploymentRow, error) {
 	row := q.db.QueryRowContext(ctx, insertDeployment,
 		arg.Service,
@@ -232,8 +232,8 @@ func (q *Queries) InsertDeploymentCommit(ctx context.Context, arg InsertDeployme
 }
 
 const insertIncident = `-- name: InsertIncident :execrows
-INSERT INTO incidents (id, service, opened_at, resolved_at, cause_revision, recorded_at)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+INSERT INTO incidents (id, service, opened_at, resolved_at, cause_revision, recorded_at, charge_link)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
 ON CONFLICT DO NOTHING
 `
 
@@ -244,6 +244,7 @@ type InsertIncidentParams struct {
 	ResolvedAt    sql.NullInt64
 	CauseRevision string
 	RecordedAt    int64
+	ChargeLink    string
 }
 
 // Inserts an incident unless its service has one of its id.
@@ -255,6 +256,7 @@ func (q *Queries) InsertIncident(ctx context.Context, arg InsertIncidentParams) 
 		arg.ResolvedAt,
 		arg.CauseRevision,
 		arg.RecordedAt,
+		arg.ChargeLink,
 	)
 	if err != nil {
 		return 0, err
