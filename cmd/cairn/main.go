@@ -26,6 +26,8 @@ Commands:
   promotion    request, approve, deny or list promotions along the path (cairn promotion help)
   environment  list the environments of the promotion path (cairn environment help)
   cost         import FinOps FOCUS billing files (cairn cost help)
+  deployment   list the deployments behind the DORA figures (cairn deployment help)
+  incident     list incidents and the deployments they are charged to, or correct a charge (cairn incident help)
   help         show this text
 `
 
@@ -57,7 +59,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return server.Migrate(ctx, cfg, logger)
 		}
 		return server.Run(ctx, cfg, logger)
-	case "service", "promotion", "environment", "cost":
+	case "service", "promotion", "environment", "cost", "deployment", "incident":
 		return cli.Run(ctx, args, stdout, stderr, os.Getenv)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
