@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/cairn-dev/cairn/store"
 	"github.com/cairn-dev/cairn/store/internal/delivery"
@@ -205,7 +206,12 @@ func (s *Store) ListDeployments(ctx context.Context, q store.DeploymentQuery) ([
 			incident.Deployment = ref(d)
 			d.Incidents = append(d.Incidents, incident)
 		}
-		slices.SortStableFunc(d.Incidents, func(a, b store.ChargedIncident) int { return b.OpenedAt.Compare(a.OpenedAt) })
+		slices.SortFunc(d.Incidents, func(a, b store.ChargedIncident) int {
+			if c := b.OpenedAt.Compare(a.OpenedAt); c != 0 {
+				return c
+			}
+			return strings.Compare(b.ID, a.ID)
+		})
 	}
 	return deployments, nil
 }

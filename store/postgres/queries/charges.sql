@@ -78,11 +78,12 @@ WHERE charge_link IN ('inferred', 'corrected') AND charged_deployment_id = ANY(@
 ORDER BY opened_at DESC, id DESC;
 
 -- name: IncidentsNaming :many
--- The service's incidents charged by naming a revision.
+-- The service's incidents charged by naming a revision, by the index on
+-- (service, cause_revision), in no order: ListDeployments sorts a
+-- deployment's incidents together.
 SELECT service, id, opened_at, resolved_at, cause_revision, charge_link, charged_deployment_id
 FROM incidents
-WHERE service = @service AND cause_revision = @revision AND charge_link = 'named'
-ORDER BY opened_at DESC, id DESC;
+WHERE service = @service AND cause_revision = @revision AND charge_link = 'named';
 
 -- name: ListIncidents :many
 -- A page of the services' incidents opened in [@opened_from, @opened_to),

@@ -217,7 +217,6 @@ const incidentsNaming = `-- name: IncidentsNaming :many
 SELECT service, id, opened_at, resolved_at, cause_revision, charge_link, charged_deployment_id
 FROM incidents
 WHERE service = ?1 AND cause_revision = ?2 AND charge_link = 'named'
-ORDER BY opened_at DESC, id DESC
 `
 
 type IncidentsNamingParams struct {
@@ -235,7 +234,9 @@ type IncidentsNamingRow struct {
 	ChargedDeploymentID sql.NullInt64
 }
 
-// The service's incidents charged by naming a revision.
+// The service's incidents charged by naming a revision, by the index on
+// (service, cause_revision), in no order: ListDeployments sorts a
+// deployment's incidents together.
 func (q *Queries) IncidentsNaming(ctx context.Context, arg IncidentsNamingParams) ([]IncidentsNamingRow, error) {
 	rows, err := q.db.QueryContext(ctx, incidentsNaming, arg.Service, arg.Revision)
 	if err != nil {
