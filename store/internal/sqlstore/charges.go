@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -77,7 +78,7 @@ func (s *Store) CorrectIncidentCharge(ctx context.Context, service, id, revision
 		}
 		var target store.DeploymentRef
 		if revision != "" {
-			deployments, err := x.RevisionDeployments(ctx, service, revision)
+			deployments, err := revisionDeployments(ctx, x, service, revision)
 			if err != nil {
 				return err
 			}
@@ -216,6 +217,19 @@ func (s *Store) ListDeployments(ctx context.Context, q store.DeploymentQuery) ([
 	return deployments, nil
 }
 
+// revisionDeployments are the service's deployments of revision, newest
+// finish first (the last recorded first among equals).
+func revisionDeployments(ctx context.Context, x Executor, service, revision string) ([]store.DeploymentRef, error) {
+	deployments, err := x.RevisionDeployments(ctx, service, revision)
+	slices.SortFunc(deployments, func(a, b store.DeploymentRef) int {
+		if c := b.FinishedAt.Compare(a.FinishedAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(b.ID, a.ID)
+	})
+	return deployments, err
+}
+
 func ref(d *store.ListedDeployment) store.DeploymentRef {
 	return store.DeploymentRef{ID: d.ID, Environment: d.Environment, Revision: d.Revision, Status: d.Status, FinishedAt: d.FinishedAt}
 }
@@ -237,7 +251,7 @@ func (s *Store) ListIncidents(ctx context.Context, q store.IncidentQuery) ([]sto
 		incident := &incidents[i]
 		switch {
 		case incident.Link == store.ChargeNamed:
-			named, err := s.d.RevisionDeployments(ctx, incident.Service, incident.CauseRevision)
+			named, err := revisionDeployments(ctx, s.d, incident.Service, incident.CauseRevision)
 			if err != nil {
 				return nil, s.failedList("incident deployments", err)
 			}
@@ -267,6 +281,12 @@ func (s *Store) OpenIncidentsOfRevision(ctx context.Context, service, revision s
 	if err != nil {
 		return nil, s.failed(fmt.Sprintf("open incidents of %q at %s", service, revision), err)
 	}
+	slices.SortFunc(incidents, func(a, b store.Incident) int {
+		if c := a.OpenedAt.Compare(b.OpenedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
 	return incidents, nil
 }
 

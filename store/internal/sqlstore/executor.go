@@ -152,8 +152,8 @@ type Executor interface {
 	// whether an incident is charged to it now.
 	DeploymentCharge(ctx context.Context, id int64) (DeploymentCharge, error)
 	SetCausedIncident(ctx context.Context, id int64, caused bool) error
-	// RevisionDeployments reads the service's deployments of revision,
-	// newest first.
+	// RevisionDeployments reads the service's deployments of revision, in
+	// no order (see revisionDeployments).
 	RevisionDeployments(ctx context.Context, service, revision string) ([]store.DeploymentRef, error)
 	GetDeploymentRef(ctx context.Context, id int64) (store.DeploymentRef, error)
 	// ListDeployments reads a page of deployments without their commits

@@ -42,11 +42,12 @@ FROM deployments WHERE deployments.id = @id;
 UPDATE deployments SET caused_incident = @caused_incident WHERE id = @id;
 
 -- name: RevisionDeployments :many
--- The service's deployments of a revision, newest first, by the unique
--- index on (service, revision, ...).
+-- The service's deployments of a revision, by the unique index on
+-- (service, revision, ...), in no order: ordered by finish, the planner
+-- would rather walk every deployment of the service by the index on
+-- (service, finished_at, id) than sort a revision's few.
 SELECT id, environment, revision, status, finished_at FROM deployments
-WHERE service = @service AND revision = @revision
-ORDER BY finished_at DESC, id DESC;
+WHERE service = @service AND revision = @revision;
 
 -- name: GetDeploymentRef :one
 SELECT id, environment, revision, status, finished_at FROM deployments WHERE id = @id;
@@ -102,11 +103,11 @@ LIMIT @page_limit;
 
 -- name: OpenIncidentsOfRevision :many
 -- The service's open incidents charged to a deployment of the revision:
--- named, or inferred or corrected to one.
+-- named, or inferred or corrected to one; in no order, as the service's
+-- incidents are many and those open few.
 SELECT incidents.id, incidents.service, incidents.opened_at, incidents.resolved_at, incidents.cause_revision
 FROM incidents
 LEFT JOIN deployments ON deployments.id = incidents.charged_deployment_id
 WHERE incidents.service = @service AND incidents.resolved_at IS NULL
   AND ((incidents.charge_link = 'named' AND incidents.cause_revision = @revision)
-    OR (incidents.charge_link IN ('inferred', 'corrected') AND deployments.revision = @revision))
-ORDER BY incidents.opened_at, incidents.id;
+    OR (incidents.charge_link IN ('inferred', 'corrected') AND deployments.revision = @revision));

@@ -466,7 +466,6 @@ LEFT JOIN deployments ON deployments.id = incidents.charged_deployment_id
 WHERE incidents.service = $1 AND incidents.resolved_at IS NULL
   AND ((incidents.charge_link = 'named' AND incidents.cause_revision = $2)
     OR (incidents.charge_link IN ('inferred', 'corrected') AND deployments.revision = $2))
-ORDER BY incidents.opened_at, incidents.id
 `
 
 type OpenIncidentsOfRevisionParams struct {
@@ -483,7 +482,8 @@ type OpenIncidentsOfRevisionRow struct {
 }
 
 // The service's open incidents charged to a deployment of the revision:
-// named, or inferred or corrected to one.
+// named, or inferred or corrected to one; in no order, as the service's
+// incidents are many and those open few.
 func (q *Queries) OpenIncidentsOfRevision(ctx context.Context, arg OpenIncidentsOfRevisionParams) ([]OpenIncidentsOfRevisionRow, error) {
 	rows, err := q.db.Query(ctx, openIncidentsOfRevision, arg.Service, arg.Revision)
 	if err != nil {
@@ -513,7 +513,6 @@ func (q *Queries) OpenIncidentsOfRevision(ctx context.Context, arg OpenIncidents
 const revisionDeployments = `-- name: RevisionDeployments :many
 SELECT id, environment, revision, status, finished_at FROM deployments
 WHERE service = $1 AND revision = $2
-ORDER BY finished_at DESC, id DESC
 `
 
 type RevisionDeploymentsParams struct {
@@ -529,8 +528,10 @@ type RevisionDeploymentsRow struct {
 	FinishedAt  time.Time
 }
 
-// The service's deployments of a revision, newest first, by the unique
-// index on (service, revision, ...).
+// The service's deployments of a revision, by the unique index on
+// (service, revision, ...), in no order: ordered by finish, the planner
+// would rather walk every deployment of the service by the index on
+// (service, finished_at, id) than sort a revision's few.
 func (q *Queries) RevisionDeployments(ctx context.Context, arg RevisionDeploymentsParams) ([]RevisionDeploymentsRow, error) {
 	rows, err := q.db.Query(ctx, revisionDeployments, arg.Service, arg.Revision)
 	if err != nil {
