@@ -61,6 +61,8 @@ type Config struct {
 	// Events bounds the times of recorded deployments, incidents and
 	// tickets around now.
 	Events delivery.EventWindow `yaml:"events"`
+	// Metrics is how DORA metrics count delivery events.
+	Metrics MetricsConfig `yaml:"metrics"`
 	// Cost is set in the file only: the currency and the price table cost
 	// estimates use (see cost.DefaultConfig for the defaults and sources).
 	Cost cost.Config `yaml:"cost"`
@@ -82,6 +84,14 @@ type PromotionsConfig struct {
 	// BudgetGuard makes approving a promotion whose evidence projects its
 	// team over its monthly budget need an admin; off by default.
 	BudgetGuard bool `yaml:"budgetGuard"`
+}
+
+// MetricsConfig is how DORA metrics count delivery events.
+type MetricsConfig struct {
+	// IncidentLinkWindow is how long before an incident that names no
+	// revision opened a production deployment may have finished to be
+	// charged with it (see delivery.DefaultIncidentLinkWindow).
+	IncidentLinkWindow time.Duration `yaml:"incidentLinkWindow"`
 }
 
 // KubeConfig is where provisioning happens.
@@ -203,8 +213,9 @@ func DefaultConfig() Config {
 			ArgoCDProject:   manifest.DefaultArgoCDProject,
 			LeaseNamespace:  "default",
 		},
-		Cost:   cost.DefaultConfig(),
-		Events: delivery.DefaultEventWindow,
+		Cost:    cost.DefaultConfig(),
+		Events:  delivery.DefaultEventWindow,
+		Metrics: MetricsConfig{IncidentLinkWindow: delivery.DefaultIncidentLinkWindow},
 	}
 }
 
@@ -245,6 +256,7 @@ func (c *Config) flagSet(name string, configFile *string) *flag.FlagSet {
 	fs.DurationVar(&c.Events.MaxAge, "event-max-age", c.Events.MaxAge, "oldest a recorded deployment, incident or ticket may be")
 	fs.DurationVar(&c.Events.MaxFuture, "event-max-future", c.Events.MaxFuture, "how far ahead of the server's clock an event's time may be")
 	fs.BoolVar(&c.Promotions.BudgetGuard, "promotion-budget-guard", c.Promotions.BudgetGuard, "approving a promotion whose evidence projects its team over its monthly budget needs an admin")
+	fs.DurationVar(&c.Metrics.IncidentLinkWindow, "incident-link-window", c.Metrics.IncidentLinkWindow, "how long before an incident naming no revision opened a production deployment may have finished to be charged with it")
 	fs.Var((*modeFlag)(&c.Auth.Mode), "auth-mode", "required (every call but health and reflection authenticated) or none (no authentication: development only)")
 	return fs
 }
@@ -386,6 +398,9 @@ func (c *Config) validate() error {
 		errs = append(errs, err)
 	}
 	if err := c.Events.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := delivery.ValidateIncidentLinkWindow(c.Metrics.IncidentLinkWindow); err != nil {
 		errs = append(errs, err)
 	}
 	if err := c.Kubernetes.validateClusters(); err != nil {

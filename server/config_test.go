@@ -51,6 +51,27 @@ func TestLoadConfigWithNothingSetGivesTheDefaults(t *testing.T) {
 	require.Equal(t, "sqlite:cairn.db", cfg.Store)
 }
 
+func TestTheIncidentLinkWindowIsSetByFlagEnvironmentOrFile(t *testing.T) {
+	require.Equal(t, 24*time.Hour, DefaultConfig().Metrics.IncidentLinkWindow)
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		file string
+	}{
+		{args: []string{"--incident-link-window", "36h"}},
+		{env: map[string]string{"CAIRN_INCIDENT_LINK_WINDOW": "36h"}},
+		{file: "metrics: {incidentLinkWindow: 36h}\n"},
+	} {
+		args := tc.args
+		if tc.file != "" {
+			args = append(args, "--config", writeConfig(t, tc.file))
+		}
+		cfg, err := LoadConfig(args, env(tc.env), io.Discard)
+		require.NoError(t, err)
+		require.Equal(t, 36*time.Hour, cfg.Metrics.IncidentLinkWindow)
+	}
+}
+
 func TestLoadConfigPrecedenceIsFlagThenEnvironmentThenFileThenDefault(t *testing.T) {
 	file := writeConfig(t, "grpcAddr: :1001\nhttpAddr: :2001\nstore: sqlite:file.db\nshutdownTimeout: 3s\n")
 	cfg, err := LoadConfig(
@@ -97,6 +118,8 @@ func TestLoadConfigRefuses(t *testing.T) {
 		{name: "no streams per client", env: map[string]string{"CAIRN_MAX_STREAMS_PER_CLIENT": "0"}, want: "max streams 10000, per client 0"},
 		{name: "an event window that takes no event", env: map[string]string{"CAIRN_EVENT_MAX_AGE": "0s"}, want: "event window"},
 		{name: "an event window in the file that looks back no time", file: "events: {maxAge: 0s}\n", want: "event window"},
+		{name: "no incident link window", env: map[string]string{"CAIRN_INCIDENT_LINK_WINDOW": "0s"}, want: "incident link window"},
+		{name: "an incident link window in the file past a month", file: "metrics: {incidentLinkWindow: 800h}\n", want: "incident link window 800h0m0s must be positive and at most 31 days"},
 		{name: "a promotion path that goes round", file: "kubernetes:\n  environments:\n  - {name: staging, promotion: {from: production}}\n  - {name: production, promotion: {from: staging}}\n",
 			want: "kubernetes: environments: promotions go round in a cycle: staging -> production -> staging"},
 		{name: "a promotion from an environment not on the path", file: "kubernetes:\n  environments:\n  - {name: dev}\n  - {name: production, sync: promotion, promotion: {from: staging}}\n",

@@ -61,6 +61,11 @@ var rules = map[string]rule{
 	cairnv1.MetricsService_GetTeamDora_FullMethodName:         {role: auth.RoleViewer},
 	cairnv1.MetricsService_GetOrganizationDora_FullMethodName: {role: auth.RoleViewer},
 	cairnv1.MetricsService_GetPlatformMetrics_FullMethodName:  {role: auth.RoleViewer},
+	// The drill-down reads like the DORA figures; a correction of an
+	// incident's charge changes them, for the service's team only.
+	cairnv1.MetricsService_ListDeployments_FullMethodName: {role: auth.RoleViewer},
+	cairnv1.MetricsService_ListIncidents_FullMethodName:   {role: auth.RoleViewer},
+	cairnv1.MetricsService_LinkIncident_FullMethodName:    {role: auth.RoleDeveloper, mutating: true},
 
 	cairnv1.AuditService_ListAuditEvents_FullMethodName: {role: auth.RoleAdmin},
 }

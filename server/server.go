@@ -127,7 +127,8 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	}()
 
 	teams, _ := cfg.Auth.Teams() // validated
-	events := delivery.New(st, delivery.NewPrometheus(registry), cfg.Events, teams, cfg.Kubernetes.settings().ProductionEnvironments())
+	events := delivery.New(st, delivery.NewPrometheus(registry), cfg.Events, teams, cfg.Kubernetes.settings().ProductionEnvironments(),
+		delivery.WithIncidentLinkWindow(cfg.Metrics.IncidentLinkWindow))
 	provisioner, clusters, err := startProvisioning(runCtx, group, cfg, teams, st, events, registry, logger)
 	if err != nil {
 		return err

@@ -488,9 +488,6 @@ type MetricsStore interface {
 	// resolved at another time is ErrConflict, and a missing one
 	// ErrNotFound.
 	ResolveIncident(ctx context.Context, service, id string, at time.Time) (Incident, error)
-	// OpenIncidentsOfRevision returns the service's open incidents whose
-	// CauseRevision is revision, oldest first: none when there is none.
-	OpenIncidentsOfRevision(ctx context.Context, service, revision string) ([]Incident, error)
 	// RecordSupportTicket stores t unless a ticket with its Scope and ID is
 	// stored.
 	RecordSupportTicket(ctx context.Context, t SupportTicket) (created bool, err error)
@@ -506,6 +503,123 @@ type MetricsStore interface {
 	// incidents, in the period [from, to): none for no services or no
 	// environments.
 	DeliveryFacts(ctx context.Context, services, environments []string, from, to time.Time) (DeliveryFacts, error)
+	// ChargeIncidents charges by time, anew, the service's incidents that
+	// name no revision and no person corrected, opened in [c.OpenedFrom,
+	// c.OpenedTo]: each to the last successful deployment of the service
+	// to any of c.Environments that finished within c.Window before it
+	// opened (link ChargeInferred), or to none. The deployments' change
+	// failure counts follow. Recording an incident or a deployment does not
+	// charge by time: the caller, which knows the environments and the
+	// window, calls this after, and a second call changes nothing.
+	ChargeIncidents(ctx context.Context, c IncidentCharging) error
+	// CorrectIncidentCharge charges the service's incident id, as a person
+	// says, to the last-finished deployment of revision to any of
+	// environments, or to none when revision is "" (link ChargeCorrected),
+	// and returns it. A missing incident, or a revision with no such
+	// deployment, is ErrNotFound and changes nothing.
+	CorrectIncidentCharge(ctx context.Context, service, id, revision string, environments []string) (ChargedIncident, error)
+	// ListDeployments returns a page of deployments, newest first (see
+	// DeploymentQuery), each with its commits and the incidents charged to
+	// it.
+	ListDeployments(ctx context.Context, q DeploymentQuery) ([]ListedDeployment, error)
+	// ListIncidents returns a page of incidents, newest first (see
+	// IncidentQuery), each with the deployment it is charged to.
+	ListIncidents(ctx context.Context, q IncidentQuery) ([]ChargedIncident, error)
+	// OpenIncidentsOfRevision returns the service's open incidents charged
+	// to a deployment of revision, named, inferred or corrected, oldest
+	// first.
+	OpenIncidentsOfRevision(ctx context.Context, service, revision string) ([]Incident, error)
+}
+
+// How an incident is charged to a deployment.
+const (
+	ChargeNone      = ""          // charged to nothing
+	ChargeNamed     = "named"     // the incident names the deployment's revision
+	ChargeInferred  = "inferred"  // by time: the last production deployment within the window before it opened
+	ChargeCorrected = "corrected" // a person chose the deployment, or none
+)
+
+// IncidentCharging is what charging incidents by time needs.
+type IncidentCharging struct {
+	Service string
+	// Environments are the production-like environments whose deployments
+	// incidents are charged to.
+	Environments []string
+	// Window is how long before an incident opened a deployment may have
+	// finished to be charged with it.
+	Window time.Duration
+	// OpenedFrom and OpenedTo bound, both included, the opening times of
+	// the incidents to charge anew.
+	OpenedFrom, OpenedTo time.Time
+}
+
+// DeploymentRef is a stored deployment, as an incident's charge names it.
+type DeploymentRef struct {
+	ID          int64
+	Environment string
+	Revision    string
+	Status      string
+	FinishedAt  time.Time
+}
+
+// ChargedIncident is an incident with the deployment it is charged to.
+type ChargedIncident struct {
+	Incident
+	// Link is how it is charged: one of the Charge constants.
+	Link string
+	// Deployment is the deployment it is charged to; ID 0 when none. A
+	// named charge covers every deployment of the revision; Deployment is
+	// then the last-finished one to a production environment (see
+	// IncidentQuery), else to any.
+	Deployment DeploymentRef
+}
+
+// ListedDeployment is a stored deployment with the incidents charged to
+// it, newest first.
+type ListedDeployment struct {
+	ID int64
+	Deployment
+	Incidents []ChargedIncident
+}
+
+// DeploymentQuery selects a page of deployments.
+type DeploymentQuery struct {
+	// Services are the services whose deployments are listed; none lists
+	// nothing.
+	Services []string
+	// Environment and Status filter when not "".
+	Environment, Status string
+	// FinishedFrom and FinishedTo bound the finish time: [from, to).
+	FinishedFrom, FinishedTo time.Time
+	// AfterFinished and AfterID continue after the last deployment of the
+	// previous page; AfterFinished zero starts at FinishedTo.
+	AfterFinished time.Time
+	AfterID       int64
+	// Limit is the page size, at least 1.
+	Limit int
+}
+
+// Incident states an IncidentQuery filters on.
+const (
+	IncidentOpen     = "open"
+	IncidentResolved = "resolved"
+)
+
+// IncidentQuery selects a page of incidents.
+type IncidentQuery struct {
+	Services []string
+	// State is IncidentOpen, IncidentResolved, or "" for both.
+	State string
+	// OpenedFrom and OpenedTo bound the opening time: [from, to).
+	OpenedFrom, OpenedTo time.Time
+	// AfterOpened, AfterService and AfterID continue after the last
+	// incident of the previous page; AfterOpened zero starts at OpenedTo.
+	AfterOpened           time.Time
+	AfterService, AfterID string
+	// Production are the environments whose deployment a named charge
+	// shows first.
+	Production []string
+	Limit      int
 }
 
 // Deployment statuses.
@@ -610,9 +724,9 @@ type DeploymentDay struct {
 	Day       time.Time // UTC midnight
 	Succeeded int64
 	Failed    int64
-	// IncidentCausing counts the successful deployments whose revision an
-	// incident of their service names as its cause, whenever the incident
-	// was recorded.
+	// IncidentCausing counts the successful deployments an incident of
+	// their service is charged to (named, inferred or corrected; see
+	// ChargedIncident), whenever the incident was recorded.
 	IncidentCausing int64
 }
 

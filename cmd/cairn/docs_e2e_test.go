@@ -497,7 +497,7 @@ func readCairnFlags(t *testing.T) cairnFlags {
 		f.serve[m[1]], f.any[m[1]] = true, true
 	}
 	require.NotEmpty(t, f.serve)
-	for _, group := range []string{"service", "promotion", "environment", "cost", "template"} {
+	for _, group := range []string{"service", "promotion", "environment", "cost", "template", "deployment", "incident"} {
 		groupHelp := runCLI(t, testnet.FreeAddr(t), "docs-test-token", group, "help")
 		require.Equal(t, 0, groupHelp.code, groupHelp.stderr)
 		_, list, _ := strings.Cut(groupHelp.stdout, "Commands:\n")

@@ -27,6 +27,8 @@ Commands:
   environment  list the environments of the promotion path (cairn environment help)
   cost         import FinOps FOCUS billing files, list daily cost anomalies (cairn cost help)
   template     show each golden-path template's ledger (cairn template help)
+  deployment   list the deployments behind the DORA figures (cairn deployment help)
+  incident     list incidents and the deployments they are charged to, or correct a charge (cairn incident help)
   help         show this text
 `
 
@@ -58,7 +60,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return server.Migrate(ctx, cfg, logger)
 		}
 		return server.Run(ctx, cfg, logger)
-	case "service", "promotion", "environment", "cost", "template":
+	case "service", "promotion", "environment", "cost", "template", "deployment", "incident":
 		return cli.Run(ctx, args, stdout, stderr, os.Getenv)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)

@@ -163,6 +163,37 @@ func testMetricsOverREST(t *testing.T, storeURL string) {
 		require.Equal(t, http.StatusNotFound, r.status, r.raw)
 	})
 
+	t.Run("TheDrillDownListsWhatTheFiguresCountAndACorrectionMovesThem", func(t *testing.T) {
+		r := p.rest(t, "GET", "/v1/teams/team-x/deployments?pageSize=1000", nil)
+		require.Equal(t, http.StatusOK, r.status, r.raw)
+		deployments := r.body["deployments"].([]any)
+		require.Len(t, deployments, 1, r.raw)
+		d := deployments[0].(map[string]any)
+		require.Equal(t, "v1.4.0", d["revision"])
+		require.Equal(t, true, d["production"])
+		require.Equal(t, "10800s", d["commits"].([]any)[0].(map[string]any)["leadTime"], "three hours")
+		require.Equal(t, "named", d["incidents"].([]any)[0].(map[string]any)["link"])
+
+		r = p.rest(t, "GET", "/v1/services/orders-service/incidents?state=resolved", nil)
+		require.Equal(t, http.StatusOK, r.status, r.raw)
+		incident := r.body["incidents"].([]any)[0].(map[string]any)
+		require.Equal(t, "services/orders-service/incidents/INC-1042", incident["name"])
+		require.Equal(t, "v1.4.0", incident["deployment"].(map[string]any)["revision"])
+		// Another team's developer reads the lists, as the figures, but
+		// does not correct a charge.
+		r = p.restAs(t, searchCIToken, "GET", "/v1/services/orders-service/incidents", nil)
+		require.Equal(t, http.StatusOK, r.status, r.raw)
+		r = p.restAs(t, searchCIToken, "POST", "/v1/services/orders-service/incidents/INC-1042:link", strings.NewReader(`{}`))
+		require.Equal(t, http.StatusForbidden, r.status, r.raw)
+		r = p.rest(t, "GET", "/v1/services/orders-service/deployments?finishedAfter=2020-01-01T00:00:00Z", nil)
+		require.Equal(t, http.StatusBadRequest, r.status, "a range past 366 days: %s", r.raw)
+
+		r = p.rest(t, "POST", "/v1/services/orders-service/incidents/INC-1042:link", strings.NewReader(`{}`))
+		require.Equal(t, http.StatusOK, r.status, r.raw)
+		require.Equal(t, "corrected", r.body["link"], r.raw)
+		requireDora(t, "/v1/services/orders-service/dora", 1, 0, (3 * time.Hour).Seconds())
+	})
+
 	t.Run("LeadTimesAreExportedToPrometheusOncePerCommit", func(t *testing.T) {
 		r := p.rest(t, "GET", "/metrics", nil)
 		require.Equal(t, http.StatusOK, r.status)

@@ -15,10 +15,13 @@ import (
 
 // command is one subcommand, such as `service create`.
 type command struct {
-	name    string
-	args    string // the positional arguments, as the synopsis shows them
-	nargs   int
-	summary string
+	name  string
+	args  string // the positional arguments, as the synopsis shows them
+	nargs int
+	// optionalArg lets the last positional argument be left out (for a
+	// flag that takes its place).
+	optionalArg bool
+	summary     string
 	// define registers the command's own flags on fs and returns what runs
 	// once they are parsed.
 	define func(fs *flag.FlagSet) action
@@ -33,6 +36,8 @@ var groups = map[string][]command{
 	"cost":        {costImport(), costAnomalies()},
 	"template":    {templateLedger()},
 	"environment": {environmentList()},
+	"deployment":  {deploymentList()},
+	"incident":    {incidentList(), incidentLink()},
 }
 
 // UsageError is a command line that cannot be run as given.
@@ -61,7 +66,7 @@ func ExitCode(err error) int {
 // the group's name. getenv supplies CAIRN_SERVER and CAIRN_TOKEN.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	if len(args) == 0 || groups[args[0]] == nil {
-		return usageErrorf("cli.Run needs a command group: service, promotion, environment, cost or template")
+		return usageErrorf("cli.Run needs a command group: service, promotion, environment, cost, template, deployment or incident")
 	}
 	group, commands := args[0], groups[args[0]]
 	if len(args) < 2 {
@@ -98,7 +103,7 @@ func runCommand(ctx context.Context, group string, cmd command, args []string, s
 	case err != nil:
 		fmt.Fprint(stderr, usage)
 		return &UsageError{msg: err.Error()}
-	case len(positional) != cmd.nargs:
+	case len(positional) != cmd.nargs && !(cmd.optionalArg && len(positional) == cmd.nargs-1):
 		fmt.Fprint(stderr, usage)
 		return usageErrorf("cairn %s %s wants %d argument(s), got %d", group, cmd.name, cmd.nargs, len(positional))
 	}

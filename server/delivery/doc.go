@@ -47,11 +47,16 @@
 //     finish less the commit's time. Deployments without commits count for
 //     the other metrics, not this one.
 //   - Change failure rate: (failed production deployments + successful
-//     production deployments whose revision an incident of the service
-//     names as its cause) / all production deployments in the window. An
-//     incident that names a revision only deployed to other environments,
-//     such as staging, counts for nothing; one recorded after the window
-//     closed still marks the deployment it names.
+//     production deployments an incident of the service is charged to) /
+//     all production deployments in the window. An incident is charged to
+//     the deployments of the revision it names as its cause (named); or,
+//     naming none, to the service's last successful production deployment
+//     that finished within the link window (24 hours by default) before
+//     it opened (inferred), whichever of the two was recorded first; or
+//     where a person corrected it to (corrected). An incident that names a
+//     revision only deployed to other environments, such as staging,
+//     counts for nothing; one recorded after the window closed still
+//     marks the deployment it is charged to.
 //   - Time to restore: the median, over the incidents of the services
 //     resolved in the window, of resolution less opening. Incidents still
 //     open are left out until they are resolved. A window that cuts an

@@ -201,10 +201,14 @@ func TestDoraOfAFixedEventSet(t *testing.T) {
 			// o3's, nor staging's: median of 30m, 1h, 3h, 26h is 2h (elite).
 			// The window before: p1's 48h.
 			leadTime: Metric{Value: 2 * hour, Unit: UnitSeconds, Band: BandElite, Previous: 48 * hour, Samples: 4},
-			// o3 failed and INC-1 names o2, of five production deployments:
-			// 40% (low). INC-2 names a staging deployment: nothing. The
-			// window before: p2 failed of two, 50%.
-			failureRate: Metric{Value: 0.4, Unit: UnitRatio, Band: BandLow, Previous: 0.5, Samples: 5},
+			// o3 failed, INC-1 names o2, and INC-3, naming no revision, opened
+			// exactly 24 hours after o1 finished: charged to o1 by time (the
+			// window includes its ends). Three of five production
+			// deployments: 60% (low). INC-6 falls to o2, counted already;
+			// INC-2 names a staging deployment: nothing. The window before:
+			// p2 failed of two, 50% (INC-4 and INC-5 follow no deployment
+			// within a day).
+			failureRate: Metric{Value: 0.6, Unit: UnitRatio, Band: BandLow, Previous: 0.5, Samples: 5},
 			// Resolved this window: INC-6 30m, INC-1 45m, INC-2 2h, INC-4 48h
 			// (opened in the window before, counted whole here); INC-3 is
 			// open. Median (45m + 2h) / 2 = 82.5m (high). The window
@@ -251,8 +255,8 @@ func TestDoraOfAFixedEventSet(t *testing.T) {
 			frequency: Metric{Value: 34.0 / 30, Unit: UnitDeploysPerDay, Band: BandElite, Previous: 1.0 / 30, FrequencyClass: ClassDaily, Samples: 34},
 			// Only orders' commits: as orders.
 			leadTime: Metric{Value: 2 * hour, Unit: UnitSeconds, Band: BandElite, Previous: 48 * hour, Samples: 4},
-			// orders' 2 failures of 35 deployments: 5.7% (high).
-			failureRate: Metric{Value: 2.0 / 35, Unit: UnitRatio, Band: BandHigh, Previous: 0.5, Samples: 35},
+			// orders' 3 failures of 35 deployments: 8.6% (high).
+			failureRate: Metric{Value: 3.0 / 35, Unit: UnitRatio, Band: BandHigh, Previous: 0.5, Samples: 35},
 			// Only orders' incidents: as orders.
 			toRestore: Metric{Value: 82.5 * 60, Unit: UnitSeconds, Band: BandHigh, Previous: 3 * hour, Samples: 4},
 		},
@@ -263,8 +267,9 @@ func TestDoraOfAFixedEventSet(t *testing.T) {
 			// 30m, 1h, 3h, 26h and search's five 8 days: the fifth of nine
 			// is 8 days (medium).
 			leadTime: Metric{Value: 8 * day, Unit: UnitSeconds, Band: BandMedium, Previous: 48 * hour, Samples: 9},
-			// 2 failures of 40 deployments: exactly 5%, elite.
-			failureRate: Metric{Value: 2.0 / 40, Unit: UnitRatio, Band: BandElite, Previous: 0.5, Samples: 40},
+			// 3 failures of 40 deployments: 7.5%, high. (SRCH-1 opened 3 days
+			// after search's last deployment: charged to none.)
+			failureRate: Metric{Value: 3.0 / 40, Unit: UnitRatio, Band: BandHigh, Previous: 0.5, Samples: 40},
 			// 30m, 45m, 2h, 48h, 10 days: 2h (high).
 			toRestore: Metric{Value: 2 * hour, Unit: UnitSeconds, Band: BandHigh, Previous: 3 * hour, Samples: 5},
 		},

@@ -36,7 +36,40 @@ type Service struct {
 	// production are the environments DORA metrics count: the promotion
 	// path's production-like ones.
 	production []string
+	// linkWindow is how long before an incident that names no revision
+	// opened a production deployment may have finished to be charged
+	// with it.
+	linkWindow time.Duration
 	now        func() time.Time
+}
+
+// DefaultIncidentLinkWindow charges an incident naming no revision to a
+// production deployment of the day before it opened: long enough for a
+// fault that shows the next morning, short enough that a quiet week's
+// one deployment is not blamed for everything after it.
+const DefaultIncidentLinkWindow = 24 * time.Hour
+
+// maxIncidentLinkWindow bounds the setting: beyond a month, the last
+// deployment is a guess, not a link.
+const maxIncidentLinkWindow = 31 * 24 * time.Hour
+
+// ValidateIncidentLinkWindow refuses a link window that would link nothing
+// or guess.
+func ValidateIncidentLinkWindow(d time.Duration) error {
+	if d <= 0 || d > maxIncidentLinkWindow {
+		return fmt.Errorf("metrics: incident link window %s must be positive and at most %s", d, formatDays(maxIncidentLinkWindow))
+	}
+	return nil
+}
+
+// Option changes a setting of a Service from its default.
+type Option func(*Service)
+
+// WithIncidentLinkWindow charges an incident that names no revision to the
+// last successful production deployment that finished within d before it
+// opened (DefaultIncidentLinkWindow otherwise).
+func WithIncidentLinkWindow(d time.Duration) Option {
+	return func(s *Service) { s.linkWindow = d }
 }
 
 // New returns the metrics service over st, observing into prom, that
@@ -44,11 +77,15 @@ type Service struct {
 // them from owners, and counts in DORA metrics the deployments to the
 // production environments (the path's production-like ones; none leaves
 // DORA nothing to measure).
-func New(st Store, prom *Prometheus, window EventWindow, teams entityref.Teams, production []string) *Service {
-	return &Service{
+func New(st Store, prom *Prometheus, window EventWindow, teams entityref.Teams, production []string, opts ...Option) *Service {
+	s := &Service{
 		store: st, prometheus: prom, window: window, teams: teams,
-		production: slices.Clone(production), now: time.Now,
+		production: slices.Clone(production), linkWindow: DefaultIncidentLinkWindow, now: time.Now,
 	}
+	for _, opt := range opts {
+		opt(s)
+	}
+	return s
 }
 
 // eventTimes checks event times against the window at this moment.
@@ -92,7 +129,17 @@ func (s *Service) recordDeployment(ctx context.Context, d store.Deployment, auth
 	if err != nil {
 		return false, err
 	}
-	s.prometheus.deployed(team, d, recorded, slices.Contains(s.production, d.Environment))
+	production := slices.Contains(s.production, d.Environment)
+	if production && recorded.Status == store.DeploymentSucceeded {
+		// The incidents it may be the last deployment before, whether they
+		// were recorded before it or not. A repeat charges again, which
+		// changes nothing unless a failure cut the first call short.
+		err := s.store.ChargeIncidents(ctx, s.charging(d.Service, recorded.FinishedAt, recorded.FinishedAt.Add(s.linkWindow)))
+		if err != nil {
+			return false, err
+		}
+	}
+	s.prometheus.deployed(team, d, recorded, production)
 	return recorded.Created, nil
 }
 
@@ -124,7 +171,24 @@ func (s *Service) recordIncident(ctx context.Context, i store.Incident, authoriz
 	if _, err := s.teamOf(ctx, i.Service, authorize); err != nil {
 		return false, err
 	}
-	return s.store.RecordIncident(ctx, i)
+	created, err := s.store.RecordIncident(ctx, i)
+	if err != nil || i.CauseRevision != "" {
+		return created, err
+	}
+	// A repeat charges again, as a repeated deployment does; a repeat's
+	// opening time may differ from the first report's, so the stored one
+	// counts.
+	stored, err := s.store.GetIncident(ctx, i.Service, i.ID)
+	if err != nil {
+		return false, err
+	}
+	return created, s.store.ChargeIncidents(ctx, s.charging(i.Service, stored.OpenedAt, stored.OpenedAt))
+}
+
+// charging charges by time the service's incidents opened in [from, to],
+// both included, to its production deployments.
+func (s *Service) charging(service string, from, to time.Time) store.IncidentCharging {
+	return store.IncidentCharging{Service: service, Environments: s.production, Window: s.linkWindow, OpenedFrom: from, OpenedTo: to}
 }
 
 // ResolveIncident records that the service's open incident id was

@@ -67,7 +67,7 @@ func (e *executor) CountDeployments(ctx context.Context, c sqlstore.DeploymentCo
 func (e *executor) InsertIncident(ctx context.Context, i store.Incident, now time.Time) (bool, error) {
 	n, err := e.q.InsertIncident(ctx, dbsqlc.InsertIncidentParams{
 		ID: i.ID, Service: i.Service, OpenedAt: i.OpenedAt, ResolvedAt: optionalTime(i.ResolvedAt),
-		CauseRevision: i.CauseRevision, RecordedAt: now,
+		CauseRevision: i.CauseRevision, RecordedAt: now, ChargeLink: sqlstore.RecordedLink(i.CauseRevision),
 	})
 	return n > 0, err
 }
@@ -86,13 +86,6 @@ func (e *executor) GetIncident(ctx context.Context, service, id string) (store.I
 func (e *executor) FindIncidents(ctx context.Context, id string) ([]store.Incident, error) {
 	rows, err := e.q.FindIncidents(ctx, id)
 	return sqlstore.ConvertRows(rows, err, func(row dbsqlc.FindIncidentsRow, _ error) (store.Incident, error) {
-		return fromIncidentRow(dbsqlc.GetIncidentRow(row), nil)
-	})
-}
-
-func (e *executor) OpenIncidentsOfRevision(ctx context.Context, service, revision string) ([]store.Incident, error) {
-	rows, err := e.q.OpenIncidentsOfRevision(ctx, dbsqlc.OpenIncidentsOfRevisionParams{Service: service, Revision: revision})
-	return sqlstore.ConvertRows(rows, err, func(row dbsqlc.OpenIncidentsOfRevisionRow, _ error) (store.Incident, error) {
 		return fromIncidentRow(dbsqlc.GetIncidentRow(row), nil)
 	})
 }

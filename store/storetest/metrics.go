@@ -608,27 +608,3 @@ func testServiceNames(t *testing.T, s store.Store) {
 	require.NoError(t, err)
 	require.Empty(t, names)
 }
-
-// The open incidents of a revision are those of the service that name it
-// and are not resolved, oldest first.
-func testOpenIncidentsOfRevision(t *testing.T, s store.Store) {
-	for _, i := range []store.Incident{
-		{ID: "INC-3", Service: "orders", OpenedAt: at(11, 0), CauseRevision: "v2"},
-		{ID: "INC-1", Service: "orders", OpenedAt: at(9, 0), CauseRevision: "v2"},
-		{ID: "INC-2", Service: "orders", OpenedAt: at(10, 0), ResolvedAt: at(10, 30), CauseRevision: "v2"},
-		{ID: "INC-4", Service: "orders", OpenedAt: at(9, 0), CauseRevision: "v1"},
-		{ID: "INC-5", Service: "cart", OpenedAt: at(9, 0), CauseRevision: "v2"},
-		{ID: "INC-6", Service: "orders", OpenedAt: at(9, 0)},
-	} {
-		recordIncident(t, s, i)
-	}
-	got, err := s.OpenIncidentsOfRevision(t.Context(), "orders", "v2")
-	require.NoError(t, err)
-	require.Equal(t, []store.Incident{
-		{ID: "INC-1", Service: "orders", OpenedAt: at(9, 0), CauseRevision: "v2"},
-		{ID: "INC-3", Service: "orders", OpenedAt: at(11, 0), CauseRevision: "v2"},
-	}, got)
-	got, err = s.OpenIncidentsOfRevision(t.Context(), "orders", "v3")
-	require.NoError(t, err)
-	require.Empty(t, got)
-}

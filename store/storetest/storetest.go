@@ -103,7 +103,6 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 
 		{"CreatePromotionThenGetAndDecideRoundTripsEveryField", testPromotionRoundTrip},
 		{"PromotionRecordedWithoutEvidenceReadsBackWithNone", testPromotionWithoutEvidence},
-		{"OpenIncidentsOfRevisionAreItsUnresolvedOnesOldestFirst", testOpenIncidentsOfRevision},
 		{"CreatePromotionWithRecordedRequestIDOfItsRequesterReturnsItAndWritesNothing", testCreatePromotionRequestIDAgain},
 		{"CreatePromotionsWithoutRequestIDDoNotCollide", testCreatePromotionsWithoutRequestID},
 		{"ConcurrentCreatesOfOnePromotionRequestAllSucceedAndCreateOnce", testConcurrentCreatesOfOnePromotion},
@@ -143,6 +142,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"GetBudgetOfATeamWithoutOneIsNotFound", testBudgetNotFound},
 	}
 	suite = append(suite, metricsTests...)
+	suite = append(suite, chargeTests...)
 	suite = append(suite, platformTests...)
 	for _, tc := range suite {
 		t.Run(tc.name, func(t *testing.T) {

@@ -153,3 +153,21 @@ func RequirePromotionsToProduction(t *testing.T, s store.Store) {
 	require.Equal(t, "staging", staging.Environment)
 	require.True(t, staging.Rollback)
 }
+
+// RequireIncidentChargesMigrated checks that migration 0013 charged the
+// incidents an older Cairn recorded as it counted them: INC-1, naming v1,
+// to v1 (named); INC-2, naming no revision, to none, though v2 finished an
+// hour before it opened (the link window is a setting the migration cannot
+// read). Both can then be corrected, and the counts follow.
+func RequireIncidentChargesMigrated(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	require.Equal(t, map[string][2]string{"INC-1": {"named", "v1"}, "INC-2": {"", ""}}, charges(t, s))
+	require.Equal(t, []store.DeploymentDay{{Day: metricsDay, Succeeded: 2, IncidentCausing: 1}}, factsOfDay(t, s).Days)
+	_, err := s.CorrectIncidentCharge(ctx, "orders", "INC-2", "v2", []string{"production"})
+	require.NoError(t, err)
+	require.Equal(t, []store.DeploymentDay{{Day: metricsDay, Succeeded: 2, IncidentCausing: 2}}, factsOfDay(t, s).Days)
+	_, err = s.CorrectIncidentCharge(ctx, "orders", "INC-1", "", nil)
+	require.NoError(t, err)
+	require.Equal(t, []store.DeploymentDay{{Day: metricsDay, Succeeded: 2, IncidentCausing: 1}}, factsOfDay(t, s).Days)
+	require.EqualValues(t, 1, incidentCausing(t, s, at(11, 0), at(13, 0)), "v2, from the deployments themselves")
+}

@@ -126,7 +126,6 @@ type Executor interface {
 	MarkIncidentCauses(ctx context.Context, service, revision string) ([]MarkedDeployment, error)
 	GetIncident(ctx context.Context, service, id string) (store.Incident, error)
 	FindIncidents(ctx context.Context, id string) ([]store.Incident, error)
-	OpenIncidentsOfRevision(ctx context.Context, service, revision string) ([]store.Incident, error)
 	// ResolveIncident resolves the incident at `at` unless it is resolved.
 	ResolveIncident(ctx context.Context, service, id string, at time.Time) error
 	InsertSupportTicket(ctx context.Context, t store.SupportTicket, now time.Time) (inserted bool, err error)
@@ -136,6 +135,41 @@ type Executor interface {
 	// DeliveryFacts reads the facts of some services and environments (at
 	// least one of each).
 	DeliveryFacts(ctx context.Context, services, environments []string, from, to time.Time) (store.DeliveryFacts, error)
+	// InferredChargeDeployment reads the id of the last successful
+	// deployment of service to environments (at least one) that finished
+	// in [from, to]; no row when there is none.
+	InferredChargeDeployment(ctx context.Context, service string, environments []string, from, to time.Time) (int64, error)
+	// IncidentsToInfer reads the service's incidents opened in [from, to]
+	// that name no revision and are not corrected.
+	IncidentsToInfer(ctx context.Context, service string, from, to time.Time) ([]IncidentToInfer, error)
+	// IncidentCharge reads an incident's link and charged deployment id (0
+	// for none).
+	IncidentCharge(ctx context.Context, service, id string) (link string, deploymentID int64, causeRevision string, err error)
+	// ChargeIncident sets an incident's charged deployment (0 for none)
+	// and link.
+	ChargeIncident(ctx context.Context, service, id string, deploymentID int64, link string) error
+	// DeploymentCharge reads a deployment as its day counts it, and
+	// whether an incident is charged to it now.
+	DeploymentCharge(ctx context.Context, id int64) (DeploymentCharge, error)
+	SetCausedIncident(ctx context.Context, id int64, caused bool) error
+	// RevisionDeployments reads the service's deployments of revision, in
+	// no order (see revisionDeployments).
+	RevisionDeployments(ctx context.Context, service, revision string) ([]store.DeploymentRef, error)
+	GetDeploymentRef(ctx context.Context, id int64) (store.DeploymentRef, error)
+	// ListDeployments reads a page of deployments without their commits
+	// or incidents; q.AfterFinished is set.
+	ListDeployments(ctx context.Context, q store.DeploymentQuery) ([]store.ListedDeployment, error)
+	// DeploymentCommits reads the commits of the deployments ids, by id.
+	DeploymentCommits(ctx context.Context, ids []int64) (map[int64][]store.Commit, error)
+	// IncidentsChargedTo reads the incidents inferred or corrected to the
+	// deployments ids, with their deployment id in Deployment.ID.
+	IncidentsChargedTo(ctx context.Context, ids []int64) ([]store.ChargedIncident, error)
+	// IncidentsNaming reads the service's named incidents of revision.
+	IncidentsNaming(ctx context.Context, service, revision string) ([]store.ChargedIncident, error)
+	// ListIncidents reads a page of incidents with their charged
+	// deployment's id only; q.AfterOpened is set.
+	ListIncidents(ctx context.Context, q store.IncidentQuery) ([]store.ChargedIncident, error)
+	OpenIncidentsOfRevision(ctx context.Context, service, revision string) ([]store.Incident, error)
 
 	FirstDeployments(ctx context.Context, from, to time.Time) ([]store.FirstDeployment, error)
 	CountServices(ctx context.Context) ([]store.TeamServiceCount, error)
@@ -163,6 +197,22 @@ type DeploymentCount struct {
 type BilledRow struct {
 	Month string
 	store.BilledResource
+}
+
+// IncidentToInfer is an incident whose charge by time may change.
+type IncidentToInfer struct {
+	ID           string
+	OpenedAt     time.Time
+	DeploymentID int64 // 0 when charged to none
+}
+
+// DeploymentCharge is a deployment as its day counts it: Caused is what
+// its day counts, Charged whether an incident is charged to it now.
+type DeploymentCharge struct {
+	Environment     string
+	Status          string
+	FinishedAt      time.Time
+	Caused, Charged bool
 }
 
 // MarkedDeployment is a deployment MarkIncidentCauses marked.

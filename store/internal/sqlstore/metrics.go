@@ -119,15 +119,6 @@ func (s *Store) FindIncidents(ctx context.Context, id string) ([]store.Incident,
 	return incidents, nil
 }
 
-// OpenIncidentsOfRevision implements store.MetricsStore.
-func (s *Store) OpenIncidentsOfRevision(ctx context.Context, service, revision string) ([]store.Incident, error) {
-	incidents, err := s.d.OpenIncidentsOfRevision(ctx, service, revision)
-	if err != nil {
-		return nil, s.failed(fmt.Sprintf("open incidents of %s of %q", revision, service), err)
-	}
-	return incidents, nil
-}
-
 // ResolveIncident implements store.MetricsStore. The update waits for a
 // concurrent one of the same incident and then finds it resolved, so that
 // the later of two resolutions at different times is ErrConflict.

@@ -9,12 +9,12 @@ SELECT pg_advisory_xact_lock(@lock_class::integer, hashtext(@service::text));
 -- name: InsertDeployment :one
 -- Inserts a deployment unless one of its key is stored, when it writes
 -- nothing and returns no row. caused_incident says whether an incident
--- recorded before names the revision as its cause.
+-- recorded before names the revision as its cause (and is not corrected).
 INSERT INTO deployments (
     service, environment, revision, status, started_at, finished_at, caused_incident, recorded_at
 ) VALUES (
     @service, @environment, @revision, @status, @started_at, @finished_at,
-    EXISTS (SELECT 1 FROM incidents WHERE incidents.service = @service AND incidents.cause_revision = @revision),
+    EXISTS (SELECT 1 FROM incidents WHERE incidents.service = @service AND incidents.cause_revision = @revision AND incidents.charge_link = 'named'),
     @recorded_at
 )
 ON CONFLICT DO NOTHING
@@ -58,8 +58,8 @@ RETURNING environment, status, finished_at;
 
 -- name: InsertIncident :execrows
 -- Inserts an incident unless its service has one of its id.
-INSERT INTO incidents (id, service, opened_at, resolved_at, cause_revision, recorded_at)
-VALUES (@id, @service, @opened_at, @resolved_at, @cause_revision, @recorded_at)
+INSERT INTO incidents (id, service, opened_at, resolved_at, cause_revision, recorded_at, charge_link)
+VALUES (@id, @service, @opened_at, @resolved_at, @cause_revision, @recorded_at, @charge_link)
 ON CONFLICT DO NOTHING;
 
 -- name: GetIncident :one
@@ -68,13 +68,6 @@ SELECT id, service, opened_at, resolved_at, cause_revision FROM incidents WHERE 
 -- name: FindIncidents :many
 -- Every service's incident of an id, by the index on id.
 SELECT id, service, opened_at, resolved_at, cause_revision FROM incidents WHERE id = @id ORDER BY service;
-
--- name: OpenIncidentsOfRevision :many
--- The service's open incidents that name the revision as their cause, by
--- the index on the cause.
-SELECT id, service, opened_at, resolved_at, cause_revision FROM incidents
-WHERE service = @service AND cause_revision = @revision AND resolved_at IS NULL
-ORDER BY opened_at, id;
 
 -- name: ResolveIncident :execrows
 -- Resolves the incident if it is open.

@@ -1392,6 +1392,798 @@ func (x *ActiveServiceCount) GetCount() int64 {
 	return 0
 }
 
+// Request for MetricsService.ListDeployments.
+type ListDeploymentsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The service, `services/{service}`, or the team, `teams/{team}`, whose
+	// services' deployments are listed.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// At most this many deployments are returned; 0 means 50, and more than
+	// 100 means 100 (each carries its commits).
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// A token from a previous response, to fetch the next page.
+	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only deployments to this environment; empty for every environment.
+	Environment string `protobuf:"bytes,4,opt,name=environment,proto3" json:"environment,omitempty"`
+	// Only deployments of this status, succeeded or failed; empty for both.
+	Status string `protobuf:"bytes,5,opt,name=status,proto3" json:"status,omitempty"`
+	// Only deployments that finished at or after this time; unset for 30 days
+	// before finished_before.
+	FinishedAfter *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=finished_after,json=finishedAfter,proto3" json:"finished_after,omitempty"`
+	// Only deployments that finished before this time; unset for now. The
+	// range is at most 366 days.
+	FinishedBefore *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=finished_before,json=finishedBefore,proto3" json:"finished_before,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ListDeploymentsRequest) Reset() {
+	*x = ListDeploymentsRequest{}
+	mi := &file_cairn_v1_metrics_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDeploymentsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDeploymentsRequest) ProtoMessage() {}
+
+func (x *ListDeploymentsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_v1_metrics_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDeploymentsRequest.ProtoReflect.Descriptor instead.
+func (*ListDeploymentsRequest) Descriptor() ([]byte, []int) {
+	return file_cairn_v1_metrics_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ListDeploymentsRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *ListDeploymentsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListDeploymentsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListDeploymentsRequest) GetEnvironment() string {
+	if x != nil {
+		return x.Environment
+	}
+	return ""
+}
+
+func (x *ListDeploymentsRequest) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *ListDeploymentsRequest) GetFinishedAfter() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FinishedAfter
+	}
+	return nil
+}
+
+func (x *ListDeploymentsRequest) GetFinishedBefore() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FinishedBefore
+	}
+	return nil
+}
+
+// Response for MetricsService.ListDeployments.
+type ListDeploymentsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The deployments, newest finish first.
+	Deployments []*DeploymentRecord `protobuf:"bytes,1,rep,name=deployments,proto3" json:"deployments,omitempty"`
+	// A token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListDeploymentsResponse) Reset() {
+	*x = ListDeploymentsResponse{}
+	mi := &file_cairn_v1_metrics_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDeploymentsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDeploymentsResponse) ProtoMessage() {}
+
+func (x *ListDeploymentsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_v1_metrics_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDeploymentsResponse.ProtoReflect.Descriptor instead.
+func (*ListDeploymentsResponse) Descriptor() ([]byte, []int) {
+	return file_cairn_v1_metrics_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *ListDeploymentsResponse) GetDeployments() []*DeploymentRecord {
+	if x != nil {
+		return x.Deployments
+	}
+	return nil
+}
+
+func (x *ListDeploymentsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// A recorded deployment, as the DORA figures count it.
+type DeploymentRecord struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The resource name, `services/{service}/deployments/{id}`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The service deployed.
+	Service string `protobuf:"bytes,2,opt,name=service,proto3" json:"service,omitempty"`
+	// The environment deployed to.
+	Environment string `protobuf:"bytes,3,opt,name=environment,proto3" json:"environment,omitempty"`
+	// The revision deployed.
+	Revision string `protobuf:"bytes,4,opt,name=revision,proto3" json:"revision,omitempty"`
+	// succeeded or failed.
+	Status string `protobuf:"bytes,5,opt,name=status,proto3" json:"status,omitempty"`
+	// When the deployment started.
+	StartedAt *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=started_at,json=startedAt,proto3" json:"started_at,omitempty"`
+	// When it finished; the DORA window it counts in is the one this falls in.
+	FinishedAt *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=finished_at,json=finishedAt,proto3" json:"finished_at,omitempty"`
+	// Whether it counts in production's DORA figures: its environment is a
+	// production-like one of the promotion path.
+	Production bool `protobuf:"varint,8,opt,name=production,proto3" json:"production,omitempty"`
+	// The commits it shipped, oldest first.
+	Commits []*DeployedCommit `protobuf:"bytes,9,rep,name=commits,proto3" json:"commits,omitempty"`
+	// The incidents charged to it, newest first. A successful deployment with
+	// any counts as a change failure.
+	Incidents     []*IncidentRecord `protobuf:"bytes,10,rep,name=incidents,proto3" json:"incidents,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeploymentRecord) Reset() {
+	*x = DeploymentRecord{}
+	mi := &file_cairn_v1_metrics_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeploymentRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeploymentRecord) ProtoMessage() {}
+
+func (x *DeploymentRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_v1_metrics_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeploymentRecord.ProtoReflect.Descriptor instead.
+func (*DeploymentRecord) Descriptor() ([]byte, []int) {
+	return file_cairn_v1_metrics_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *DeploymentRecord) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *DeploymentRecord) GetService() string {
+	if x != nil {
+		return x.Service
+	}
+	return ""
+}
+
+func (x *DeploymentRecord) GetEnvironment() string {
+	if x != nil {
+		return x.Environment
+	}
+	return ""
+}
+
+func (x *DeploymentRecord) GetRevision() string {
+	if x != nil {
+		return x.Revision
+	}
+	return ""
+}
+
+func (x *DeploymentRecord) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *DeploymentRecord) GetStartedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartedAt
+	}
+	return nil
+}
+
+func (x *DeploymentRecord) GetFinishedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FinishedAt
+	}
+	return nil
+}
+
+func (x *DeploymentRecord) GetProduction() bool {
+	if x != nil {
+		return x.Production
+	}
+	return false
+}
+
+func (x *DeploymentRecord) GetCommits() []*DeployedCommit {
+	if x != nil {
+		return x.Commits
+	}
+	return nil
+}
+
+func (x *DeploymentRecord) GetIncidents() []*IncidentRecord {
+	if x != nil {
+		return x.Incidents
+	}
+	return nil
+}
+
+// A commit a deployment shipped, with its lead time.
+type DeployedCommit struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The commit hash.
+	Sha string `protobuf:"bytes,1,opt,name=sha,proto3" json:"sha,omitempty"`
+	// When it was committed.
+	CommittedAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=committed_at,json=committedAt,proto3" json:"committed_at,omitempty"`
+	// The deployment's finish less the commit time: the commit's lead time
+	// for changes, counted when the deployment succeeded in production.
+	LeadTime      *durationpb.Duration `protobuf:"bytes,3,opt,name=lead_time,json=leadTime,proto3" json:"lead_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeployedCommit) Reset() {
+	*x = DeployedCommit{}
+	mi := &file_cairn_v1_metrics_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeployedCommit) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeployedCommit) ProtoMessage() {}
+
+func (x *DeployedCommit) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_v1_metrics_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeployedCommit.ProtoReflect.Descriptor instead.
+func (*DeployedCommit) Descriptor() ([]byte, []int) {
+	return file_cairn_v1_metrics_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *DeployedCommit) GetSha() string {
+	if x != nil {
+		return x.Sha
+	}
+	return ""
+}
+
+func (x *DeployedCommit) GetCommittedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CommittedAt
+	}
+	return nil
+}
+
+func (x *DeployedCommit) GetLeadTime() *durationpb.Duration {
+	if x != nil {
+		return x.LeadTime
+	}
+	return nil
+}
+
+// Request for MetricsService.ListIncidents.
+type ListIncidentsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The service, `services/{service}`, or the team, `teams/{team}`, whose
+	// services' incidents are listed.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// At most this many incidents are returned; 0 means 50, and more than
+	// 100 means 100.
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// A token from a previous response, to fetch the next page.
+	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// open or resolved; empty for both.
+	State string `protobuf:"bytes,4,opt,name=state,proto3" json:"state,omitempty"`
+	// Only incidents opened at or after this time; unset for 30 days before
+	// opened_before.
+	OpenedAfter *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=opened_after,json=openedAfter,proto3" json:"opened_after,omitempty"`
+	// Only incidents opened before this time; unset for now. The range is at
+	// most 366 days.
+	OpenedBefore  *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=opened_before,json=openedBefore,proto3" json:"opened_before,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListIncidentsRequest) Reset() {
+	*x = ListIncidentsRequest{}
+	mi := &file_cairn_v1_metrics_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListIncidentsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListIncidentsRequest) ProtoMessage() {}
+
+func (x *ListIncidentsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_v1_metrics_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListIncidentsRequest.ProtoReflect.Descriptor instead.
+func (*ListIncidentsRequest) Descriptor() ([]byte, []int) {
+	return file_cairn_v1_metrics_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ListIncidentsRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *ListIncidentsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListIncidentsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListIncidentsRequest) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+func (x *ListIncidentsRequest) GetOpenedAfter() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OpenedAfter
+	}
+	return nil
+}
+
+func (x *ListIncidentsRequest) GetOpenedBefore() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OpenedBefore
+	}
+	return nil
+}
+
+// Response for MetricsService.ListIncidents.
+type ListIncidentsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The incidents, newest opening first.
+	Incidents []*IncidentRecord `protobuf:"bytes,1,rep,name=incidents,proto3" json:"incidents,omitempty"`
+	// A token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListIncidentsResponse) Reset() {
+	*x = ListIncidentsResponse{}
+	mi := &file_cairn_v1_metrics_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListIncidentsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListIncidentsResponse) ProtoMessage() {}
+
+func (x *ListIncidentsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_v1_metrics_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListIncidentsResponse.ProtoReflect.Descriptor instead.
+func (*ListIncidentsResponse) Descriptor() ([]byte, []int) {
+	return file_cairn_v1_metrics_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ListIncidentsResponse) GetIncidents() []*IncidentRecord {
+	if x != nil {
+		return x.Incidents
+	}
+	return nil
+}
+
+func (x *ListIncidentsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// A recorded incident and the deployment it is charged to.
+type IncidentRecord struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The resource name, `services/{service}/incidents/{id}`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The service.
+	Service string `protobuf:"bytes,2,opt,name=service,proto3" json:"service,omitempty"`
+	// The incident tool's id.
+	Id string `protobuf:"bytes,3,opt,name=id,proto3" json:"id,omitempty"`
+	// When it opened.
+	OpenedAt *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=opened_at,json=openedAt,proto3" json:"opened_at,omitempty"`
+	// When it was resolved; unset while open.
+	ResolvedAt *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=resolved_at,json=resolvedAt,proto3" json:"resolved_at,omitempty"`
+	// The revision the incident tool named as its cause; empty when none.
+	CauseRevision string `protobuf:"bytes,6,opt,name=cause_revision,json=causeRevision,proto3" json:"cause_revision,omitempty"`
+	// How it is charged: `named` (it names the deployment's revision),
+	// `inferred` (it names none, and the deployment is the service's last
+	// successful production deployment that finished within the link window
+	// before it opened), `corrected` (a person chose the deployment, or none),
+	// or empty when it is charged to none.
+	Link string `protobuf:"bytes,7,opt,name=link,proto3" json:"link,omitempty"`
+	// The deployment it is charged to; unset when none. A named charge covers
+	// every deployment of the revision; this is the last to production.
+	Deployment    *ChargedDeployment `protobuf:"bytes,8,opt,name=deployment,proto3" json:"deployment,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IncidentRecord) Reset() {
+	*x = IncidentRecord{}
+	mi := &file_cairn_v1_metrics_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IncidentRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IncidentRecord) ProtoMessage() {}
+
+func (x *IncidentRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_v1_metrics_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IncidentRecord.ProtoReflect.Descriptor instead.
+func (*IncidentRecord) Descriptor() ([]byte, []int) {
+	return file_cairn_v1_metrics_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *IncidentRecord) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *IncidentRecord) GetService() string {
+	if x != nil {
+		return x.Service
+	}
+	return ""
+}
+
+func (x *IncidentRecord) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *IncidentRecord) GetOpenedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OpenedAt
+	}
+	return nil
+}
+
+func (x *IncidentRecord) GetResolvedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ResolvedAt
+	}
+	return nil
+}
+
+func (x *IncidentRecord) GetCauseRevision() string {
+	if x != nil {
+		return x.CauseRevision
+	}
+	return ""
+}
+
+func (x *IncidentRecord) GetLink() string {
+	if x != nil {
+		return x.Link
+	}
+	return ""
+}
+
+func (x *IncidentRecord) GetDeployment() *ChargedDeployment {
+	if x != nil {
+		return x.Deployment
+	}
+	return nil
+}
+
+// The deployment an incident is charged to.
+type ChargedDeployment struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The resource name, `services/{service}/deployments/{id}`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The revision deployed.
+	Revision string `protobuf:"bytes,2,opt,name=revision,proto3" json:"revision,omitempty"`
+	// The environment deployed to.
+	Environment string `protobuf:"bytes,3,opt,name=environment,proto3" json:"environment,omitempty"`
+	// When it finished.
+	FinishedAt    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=finished_at,json=finishedAt,proto3" json:"finished_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChargedDeployment) Reset() {
+	*x = ChargedDeployment{}
+	mi := &file_cairn_v1_metrics_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChargedDeployment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChargedDeployment) ProtoMessage() {}
+
+func (x *ChargedDeployment) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_v1_metrics_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChargedDeployment.ProtoReflect.Descriptor instead.
+func (*ChargedDeployment) Descriptor() ([]byte, []int) {
+	return file_cairn_v1_metrics_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *ChargedDeployment) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ChargedDeployment) GetRevision() string {
+	if x != nil {
+		return x.Revision
+	}
+	return ""
+}
+
+func (x *ChargedDeployment) GetEnvironment() string {
+	if x != nil {
+		return x.Environment
+	}
+	return ""
+}
+
+func (x *ChargedDeployment) GetFinishedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FinishedAt
+	}
+	return nil
+}
+
+// Request for MetricsService.LinkIncident.
+type LinkIncidentRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The incident, `services/{service}/incidents/{id}`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The revision whose last production deployment the incident is charged
+	// to; empty to charge it to none.
+	Revision      string `protobuf:"bytes,2,opt,name=revision,proto3" json:"revision,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LinkIncidentRequest) Reset() {
+	*x = LinkIncidentRequest{}
+	mi := &file_cairn_v1_metrics_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LinkIncidentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LinkIncidentRequest) ProtoMessage() {}
+
+func (x *LinkIncidentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_v1_metrics_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LinkIncidentRequest.ProtoReflect.Descriptor instead.
+func (*LinkIncidentRequest) Descriptor() ([]byte, []int) {
+	return file_cairn_v1_metrics_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *LinkIncidentRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *LinkIncidentRequest) GetRevision() string {
+	if x != nil {
+		return x.Revision
+	}
+	return ""
+}
+
+// Response for MetricsService.LinkIncident.
+type LinkIncidentResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The incident, with its corrected charge.
+	Incident      *IncidentRecord `protobuf:"bytes,1,opt,name=incident,proto3" json:"incident,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LinkIncidentResponse) Reset() {
+	*x = LinkIncidentResponse{}
+	mi := &file_cairn_v1_metrics_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LinkIncidentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LinkIncidentResponse) ProtoMessage() {}
+
+func (x *LinkIncidentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_v1_metrics_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LinkIncidentResponse.ProtoReflect.Descriptor instead.
+func (*LinkIncidentResponse) Descriptor() ([]byte, []int) {
+	return file_cairn_v1_metrics_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *LinkIncidentResponse) GetIncident() *IncidentRecord {
+	if x != nil {
+		return x.Incident
+	}
+	return nil
+}
+
 var File_cairn_v1_metrics_proto protoreflect.FileDescriptor
 
 const file_cairn_v1_metrics_proto_rawDesc = "" +
@@ -1487,7 +2279,73 @@ const file_cairn_v1_metrics_proto_rawDesc = "" +
 	"\x12ActiveServiceCount\x12\x12\n" +
 	"\x04team\x18\x01 \x01(\tR\x04team\x12 \n" +
 	"\venvironment\x18\x02 \x01(\tR\venvironment\x12\x14\n" +
-	"\x05count\x18\x03 \x01(\x03R\x05count2\x9a\b\n" +
+	"\x05count\x18\x03 \x01(\x03R\x05count\"\xca\x03\n" +
+	"\x16ListDeploymentsRequest\x12z\n" +
+	"\x06parent\x18\x01 \x01(\tBb\xe0A\x02\xbaH\\rZ2X^(services/[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?|teams/[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)$R\x06parent\x12$\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\bpageSize\x12'\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\bR\tpageToken\x12)\n" +
+	"\venvironment\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18?R\venvironment\x122\n" +
+	"\x06status\x18\x05 \x01(\tB\x1a\xbaH\x17r\x15R\x00R\tsucceededR\x06failedR\x06status\x12A\n" +
+	"\x0efinished_after\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\rfinishedAfter\x12C\n" +
+	"\x0ffinished_before\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x0efinishedBefore\"\x7f\n" +
+	"\x17ListDeploymentsResponse\x12<\n" +
+	"\vdeployments\x18\x01 \x03(\v2\x1a.cairn.v1.DeploymentRecordR\vdeployments\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9a\x03\n" +
+	"\x10DeploymentRecord\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
+	"\aservice\x18\x02 \x01(\tR\aservice\x12 \n" +
+	"\venvironment\x18\x03 \x01(\tR\venvironment\x12\x1a\n" +
+	"\brevision\x18\x04 \x01(\tR\brevision\x12\x16\n" +
+	"\x06status\x18\x05 \x01(\tR\x06status\x129\n" +
+	"\n" +
+	"started_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tstartedAt\x12;\n" +
+	"\vfinished_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"finishedAt\x12\x1e\n" +
+	"\n" +
+	"production\x18\b \x01(\bR\n" +
+	"production\x122\n" +
+	"\acommits\x18\t \x03(\v2\x18.cairn.v1.DeployedCommitR\acommits\x126\n" +
+	"\tincidents\x18\n" +
+	" \x03(\v2\x18.cairn.v1.IncidentRecordR\tincidents\"\x99\x01\n" +
+	"\x0eDeployedCommit\x12\x10\n" +
+	"\x03sha\x18\x01 \x01(\tR\x03sha\x12=\n" +
+	"\fcommitted_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\vcommittedAt\x126\n" +
+	"\tlead_time\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\bleadTime\"\x90\x03\n" +
+	"\x14ListIncidentsRequest\x12z\n" +
+	"\x06parent\x18\x01 \x01(\tBb\xe0A\x02\xbaH\\rZ2X^(services/[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?|teams/[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)$R\x06parent\x12$\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\bpageSize\x12'\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\bR\tpageToken\x12-\n" +
+	"\x05state\x18\x04 \x01(\tB\x17\xbaH\x14r\x12R\x00R\x04openR\bresolvedR\x05state\x12=\n" +
+	"\fopened_after\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\vopenedAfter\x12?\n" +
+	"\ropened_before\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\fopenedBefore\"w\n" +
+	"\x15ListIncidentsResponse\x126\n" +
+	"\tincidents\x18\x01 \x03(\v2\x18.cairn.v1.IncidentRecordR\tincidents\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xbc\x02\n" +
+	"\x0eIncidentRecord\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
+	"\aservice\x18\x02 \x01(\tR\aservice\x12\x0e\n" +
+	"\x02id\x18\x03 \x01(\tR\x02id\x127\n" +
+	"\topened_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bopenedAt\x12;\n" +
+	"\vresolved_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"resolvedAt\x12%\n" +
+	"\x0ecause_revision\x18\x06 \x01(\tR\rcauseRevision\x12\x12\n" +
+	"\x04link\x18\a \x01(\tR\x04link\x12;\n" +
+	"\n" +
+	"deployment\x18\b \x01(\v2\x1b.cairn.v1.ChargedDeploymentR\n" +
+	"deployment\"\xa2\x01\n" +
+	"\x11ChargedDeployment\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
+	"\brevision\x18\x02 \x01(\tR\brevision\x12 \n" +
+	"\venvironment\x18\x03 \x01(\tR\venvironment\x12;\n" +
+	"\vfinished_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"finishedAt\"\xb3\x01\n" +
+	"\x13LinkIncidentRequest\x12v\n" +
+	"\x04name\x18\x01 \x01(\tBb\xe0A\x02\xbaH\\rZ2X^services/[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?/incidents/[A-Za-z0-9][-_.A-Za-z0-9]{0,127}$R\x04name\x12$\n" +
+	"\brevision\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\brevision\"L\n" +
+	"\x14LinkIncidentResponse\x124\n" +
+	"\bincident\x18\x01 \x01(\v2\x18.cairn.v1.IncidentRecordR\bincident2\xf1\v\n" +
 	"\x0eMetricsService\x12u\n" +
 	"\x10RecordDeployment\x12!.cairn.v1.RecordDeploymentRequest\x1a\".cairn.v1.RecordDeploymentResponse\"\x1a\x82\xd3\xe4\x93\x02\x14:\x01*\"\x0f/v1/deployments\x12m\n" +
 	"\x0eRecordIncident\x12\x1f.cairn.v1.RecordIncidentRequest\x1a .cairn.v1.RecordIncidentResponse\"\x18\x82\xd3\xe4\x93\x02\x12:\x01*\"\r/v1/incidents\x12\xb1\x01\n" +
@@ -1496,7 +2354,10 @@ const file_cairn_v1_metrics_proto_rawDesc = "" +
 	"\x0eGetServiceDora\x12\x1f.cairn.v1.GetServiceDoraRequest\x1a .cairn.v1.GetServiceDoraResponse\"(\x82\xd3\xe4\x93\x02\"b\x04dora\x12\x1a/v1/{name=services/*}/dora\x12q\n" +
 	"\vGetTeamDora\x12\x1c.cairn.v1.GetTeamDoraRequest\x1a\x1d.cairn.v1.GetTeamDoraResponse\"%\x82\xd3\xe4\x93\x02\x1fb\x04dora\x12\x17/v1/{name=teams/*}/dora\x12z\n" +
 	"\x13GetOrganizationDora\x12$.cairn.v1.GetOrganizationDoraRequest\x1a%.cairn.v1.GetOrganizationDoraResponse\"\x16\x82\xd3\xe4\x93\x02\x10b\x04dora\x12\b/v1/dora\x12|\n" +
-	"\x12GetPlatformMetrics\x12#.cairn.v1.GetPlatformMetricsRequest\x1a$.cairn.v1.GetPlatformMetricsResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/platformMetricsB4Z2github.com/cairn-dev/cairn/gen/go/cairn/v1;cairnv1b\x06proto3"
+	"\x12GetPlatformMetrics\x12#.cairn.v1.GetPlatformMetricsRequest\x1a$.cairn.v1.GetPlatformMetricsResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/platformMetrics\x12\xa7\x01\n" +
+	"\x0fListDeployments\x12 .cairn.v1.ListDeploymentsRequest\x1a!.cairn.v1.ListDeploymentsResponse\"O\x82\xd3\xe4\x93\x02IZ\"\x12 /v1/{parent=teams/*}/deployments\x12#/v1/{parent=services/*}/deployments\x12\x9d\x01\n" +
+	"\rListIncidents\x12\x1e.cairn.v1.ListIncidentsRequest\x1a\x1f.cairn.v1.ListIncidentsResponse\"K\x82\xd3\xe4\x93\x02EZ \x12\x1e/v1/{parent=teams/*}/incidents\x12!/v1/{parent=services/*}/incidents\x12\x8a\x01\n" +
+	"\fLinkIncident\x12\x1d.cairn.v1.LinkIncidentRequest\x1a\x1e.cairn.v1.LinkIncidentResponse\";\x82\xd3\xe4\x93\x025:\x01*b\bincident\"&/v1/{name=services/*/incidents/*}:linkB4Z2github.com/cairn-dev/cairn/gen/go/cairn/v1;cairnv1b\x06proto3"
 
 var (
 	file_cairn_v1_metrics_proto_rawDescOnce sync.Once
@@ -1510,7 +2371,7 @@ func file_cairn_v1_metrics_proto_rawDescGZIP() []byte {
 	return file_cairn_v1_metrics_proto_rawDescData
 }
 
-var file_cairn_v1_metrics_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_cairn_v1_metrics_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
 var file_cairn_v1_metrics_proto_goTypes = []any{
 	(*Commit)(nil),                      // 0: cairn.v1.Commit
 	(*RecordDeploymentRequest)(nil),     // 1: cairn.v1.RecordDeploymentRequest
@@ -1534,20 +2395,30 @@ var file_cairn_v1_metrics_proto_goTypes = []any{
 	(*ProvisioningTime)(nil),            // 19: cairn.v1.ProvisioningTime
 	(*CategoryCount)(nil),               // 20: cairn.v1.CategoryCount
 	(*ActiveServiceCount)(nil),          // 21: cairn.v1.ActiveServiceCount
-	(*timestamppb.Timestamp)(nil),       // 22: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),         // 23: google.protobuf.Duration
+	(*ListDeploymentsRequest)(nil),      // 22: cairn.v1.ListDeploymentsRequest
+	(*ListDeploymentsResponse)(nil),     // 23: cairn.v1.ListDeploymentsResponse
+	(*DeploymentRecord)(nil),            // 24: cairn.v1.DeploymentRecord
+	(*DeployedCommit)(nil),              // 25: cairn.v1.DeployedCommit
+	(*ListIncidentsRequest)(nil),        // 26: cairn.v1.ListIncidentsRequest
+	(*ListIncidentsResponse)(nil),       // 27: cairn.v1.ListIncidentsResponse
+	(*IncidentRecord)(nil),              // 28: cairn.v1.IncidentRecord
+	(*ChargedDeployment)(nil),           // 29: cairn.v1.ChargedDeployment
+	(*LinkIncidentRequest)(nil),         // 30: cairn.v1.LinkIncidentRequest
+	(*LinkIncidentResponse)(nil),        // 31: cairn.v1.LinkIncidentResponse
+	(*timestamppb.Timestamp)(nil),       // 32: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),         // 33: google.protobuf.Duration
 }
 var file_cairn_v1_metrics_proto_depIdxs = []int32{
-	22, // 0: cairn.v1.Commit.committed_at:type_name -> google.protobuf.Timestamp
-	22, // 1: cairn.v1.RecordDeploymentRequest.started_at:type_name -> google.protobuf.Timestamp
-	22, // 2: cairn.v1.RecordDeploymentRequest.finished_at:type_name -> google.protobuf.Timestamp
+	32, // 0: cairn.v1.Commit.committed_at:type_name -> google.protobuf.Timestamp
+	32, // 1: cairn.v1.RecordDeploymentRequest.started_at:type_name -> google.protobuf.Timestamp
+	32, // 2: cairn.v1.RecordDeploymentRequest.finished_at:type_name -> google.protobuf.Timestamp
 	0,  // 3: cairn.v1.RecordDeploymentRequest.commits:type_name -> cairn.v1.Commit
-	22, // 4: cairn.v1.RecordIncidentRequest.opened_at:type_name -> google.protobuf.Timestamp
-	22, // 5: cairn.v1.RecordIncidentRequest.resolved_at:type_name -> google.protobuf.Timestamp
-	22, // 6: cairn.v1.ResolveIncidentRequest.resolved_at:type_name -> google.protobuf.Timestamp
-	22, // 7: cairn.v1.RecordSupportTicketRequest.opened_at:type_name -> google.protobuf.Timestamp
-	22, // 8: cairn.v1.DoraMetrics.window_start:type_name -> google.protobuf.Timestamp
-	22, // 9: cairn.v1.DoraMetrics.window_end:type_name -> google.protobuf.Timestamp
+	32, // 4: cairn.v1.RecordIncidentRequest.opened_at:type_name -> google.protobuf.Timestamp
+	32, // 5: cairn.v1.RecordIncidentRequest.resolved_at:type_name -> google.protobuf.Timestamp
+	32, // 6: cairn.v1.ResolveIncidentRequest.resolved_at:type_name -> google.protobuf.Timestamp
+	32, // 7: cairn.v1.RecordSupportTicketRequest.opened_at:type_name -> google.protobuf.Timestamp
+	32, // 8: cairn.v1.DoraMetrics.window_start:type_name -> google.protobuf.Timestamp
+	32, // 9: cairn.v1.DoraMetrics.window_end:type_name -> google.protobuf.Timestamp
 	9,  // 10: cairn.v1.DoraMetrics.deployment_frequency:type_name -> cairn.v1.DoraMetric
 	9,  // 11: cairn.v1.DoraMetrics.lead_time_for_changes:type_name -> cairn.v1.DoraMetric
 	9,  // 12: cairn.v1.DoraMetrics.change_failure_rate:type_name -> cairn.v1.DoraMetric
@@ -1555,33 +2426,56 @@ var file_cairn_v1_metrics_proto_depIdxs = []int32{
 	10, // 14: cairn.v1.GetServiceDoraResponse.dora:type_name -> cairn.v1.DoraMetrics
 	10, // 15: cairn.v1.GetTeamDoraResponse.dora:type_name -> cairn.v1.DoraMetrics
 	10, // 16: cairn.v1.GetOrganizationDoraResponse.dora:type_name -> cairn.v1.DoraMetrics
-	23, // 17: cairn.v1.GetPlatformMetricsResponse.time_to_first_deploy:type_name -> google.protobuf.Duration
+	33, // 17: cairn.v1.GetPlatformMetricsResponse.time_to_first_deploy:type_name -> google.protobuf.Duration
 	19, // 18: cairn.v1.GetPlatformMetricsResponse.provisioning_times:type_name -> cairn.v1.ProvisioningTime
 	20, // 19: cairn.v1.GetPlatformMetricsResponse.support_tickets:type_name -> cairn.v1.CategoryCount
 	21, // 20: cairn.v1.GetPlatformMetricsResponse.active_services:type_name -> cairn.v1.ActiveServiceCount
-	23, // 21: cairn.v1.ProvisioningTime.p50:type_name -> google.protobuf.Duration
-	23, // 22: cairn.v1.ProvisioningTime.p95:type_name -> google.protobuf.Duration
-	1,  // 23: cairn.v1.MetricsService.RecordDeployment:input_type -> cairn.v1.RecordDeploymentRequest
-	3,  // 24: cairn.v1.MetricsService.RecordIncident:input_type -> cairn.v1.RecordIncidentRequest
-	5,  // 25: cairn.v1.MetricsService.ResolveIncident:input_type -> cairn.v1.ResolveIncidentRequest
-	7,  // 26: cairn.v1.MetricsService.RecordSupportTicket:input_type -> cairn.v1.RecordSupportTicketRequest
-	11, // 27: cairn.v1.MetricsService.GetServiceDora:input_type -> cairn.v1.GetServiceDoraRequest
-	13, // 28: cairn.v1.MetricsService.GetTeamDora:input_type -> cairn.v1.GetTeamDoraRequest
-	15, // 29: cairn.v1.MetricsService.GetOrganizationDora:input_type -> cairn.v1.GetOrganizationDoraRequest
-	17, // 30: cairn.v1.MetricsService.GetPlatformMetrics:input_type -> cairn.v1.GetPlatformMetricsRequest
-	2,  // 31: cairn.v1.MetricsService.RecordDeployment:output_type -> cairn.v1.RecordDeploymentResponse
-	4,  // 32: cairn.v1.MetricsService.RecordIncident:output_type -> cairn.v1.RecordIncidentResponse
-	6,  // 33: cairn.v1.MetricsService.ResolveIncident:output_type -> cairn.v1.ResolveIncidentResponse
-	8,  // 34: cairn.v1.MetricsService.RecordSupportTicket:output_type -> cairn.v1.RecordSupportTicketResponse
-	12, // 35: cairn.v1.MetricsService.GetServiceDora:output_type -> cairn.v1.GetServiceDoraResponse
-	14, // 36: cairn.v1.MetricsService.GetTeamDora:output_type -> cairn.v1.GetTeamDoraResponse
-	16, // 37: cairn.v1.MetricsService.GetOrganizationDora:output_type -> cairn.v1.GetOrganizationDoraResponse
-	18, // 38: cairn.v1.MetricsService.GetPlatformMetrics:output_type -> cairn.v1.GetPlatformMetricsResponse
-	31, // [31:39] is the sub-list for method output_type
-	23, // [23:31] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	33, // 21: cairn.v1.ProvisioningTime.p50:type_name -> google.protobuf.Duration
+	33, // 22: cairn.v1.ProvisioningTime.p95:type_name -> google.protobuf.Duration
+	32, // 23: cairn.v1.ListDeploymentsRequest.finished_after:type_name -> google.protobuf.Timestamp
+	32, // 24: cairn.v1.ListDeploymentsRequest.finished_before:type_name -> google.protobuf.Timestamp
+	24, // 25: cairn.v1.ListDeploymentsResponse.deployments:type_name -> cairn.v1.DeploymentRecord
+	32, // 26: cairn.v1.DeploymentRecord.started_at:type_name -> google.protobuf.Timestamp
+	32, // 27: cairn.v1.DeploymentRecord.finished_at:type_name -> google.protobuf.Timestamp
+	25, // 28: cairn.v1.DeploymentRecord.commits:type_name -> cairn.v1.DeployedCommit
+	28, // 29: cairn.v1.DeploymentRecord.incidents:type_name -> cairn.v1.IncidentRecord
+	32, // 30: cairn.v1.DeployedCommit.committed_at:type_name -> google.protobuf.Timestamp
+	33, // 31: cairn.v1.DeployedCommit.lead_time:type_name -> google.protobuf.Duration
+	32, // 32: cairn.v1.ListIncidentsRequest.opened_after:type_name -> google.protobuf.Timestamp
+	32, // 33: cairn.v1.ListIncidentsRequest.opened_before:type_name -> google.protobuf.Timestamp
+	28, // 34: cairn.v1.ListIncidentsResponse.incidents:type_name -> cairn.v1.IncidentRecord
+	32, // 35: cairn.v1.IncidentRecord.opened_at:type_name -> google.protobuf.Timestamp
+	32, // 36: cairn.v1.IncidentRecord.resolved_at:type_name -> google.protobuf.Timestamp
+	29, // 37: cairn.v1.IncidentRecord.deployment:type_name -> cairn.v1.ChargedDeployment
+	32, // 38: cairn.v1.ChargedDeployment.finished_at:type_name -> google.protobuf.Timestamp
+	28, // 39: cairn.v1.LinkIncidentResponse.incident:type_name -> cairn.v1.IncidentRecord
+	1,  // 40: cairn.v1.MetricsService.RecordDeployment:input_type -> cairn.v1.RecordDeploymentRequest
+	3,  // 41: cairn.v1.MetricsService.RecordIncident:input_type -> cairn.v1.RecordIncidentRequest
+	5,  // 42: cairn.v1.MetricsService.ResolveIncident:input_type -> cairn.v1.ResolveIncidentRequest
+	7,  // 43: cairn.v1.MetricsService.RecordSupportTicket:input_type -> cairn.v1.RecordSupportTicketRequest
+	11, // 44: cairn.v1.MetricsService.GetServiceDora:input_type -> cairn.v1.GetServiceDoraRequest
+	13, // 45: cairn.v1.MetricsService.GetTeamDora:input_type -> cairn.v1.GetTeamDoraRequest
+	15, // 46: cairn.v1.MetricsService.GetOrganizationDora:input_type -> cairn.v1.GetOrganizationDoraRequest
+	17, // 47: cairn.v1.MetricsService.GetPlatformMetrics:input_type -> cairn.v1.GetPlatformMetricsRequest
+	22, // 48: cairn.v1.MetricsService.ListDeployments:input_type -> cairn.v1.ListDeploymentsRequest
+	26, // 49: cairn.v1.MetricsService.ListIncidents:input_type -> cairn.v1.ListIncidentsRequest
+	30, // 50: cairn.v1.MetricsService.LinkIncident:input_type -> cairn.v1.LinkIncidentRequest
+	2,  // 51: cairn.v1.MetricsService.RecordDeployment:output_type -> cairn.v1.RecordDeploymentResponse
+	4,  // 52: cairn.v1.MetricsService.RecordIncident:output_type -> cairn.v1.RecordIncidentResponse
+	6,  // 53: cairn.v1.MetricsService.ResolveIncident:output_type -> cairn.v1.ResolveIncidentResponse
+	8,  // 54: cairn.v1.MetricsService.RecordSupportTicket:output_type -> cairn.v1.RecordSupportTicketResponse
+	12, // 55: cairn.v1.MetricsService.GetServiceDora:output_type -> cairn.v1.GetServiceDoraResponse
+	14, // 56: cairn.v1.MetricsService.GetTeamDora:output_type -> cairn.v1.GetTeamDoraResponse
+	16, // 57: cairn.v1.MetricsService.GetOrganizationDora:output_type -> cairn.v1.GetOrganizationDoraResponse
+	18, // 58: cairn.v1.MetricsService.GetPlatformMetrics:output_type -> cairn.v1.GetPlatformMetricsResponse
+	23, // 59: cairn.v1.MetricsService.ListDeployments:output_type -> cairn.v1.ListDeploymentsResponse
+	27, // 60: cairn.v1.MetricsService.ListIncidents:output_type -> cairn.v1.ListIncidentsResponse
+	31, // 61: cairn.v1.MetricsService.LinkIncident:output_type -> cairn.v1.LinkIncidentResponse
+	51, // [51:62] is the sub-list for method output_type
+	40, // [40:51] is the sub-list for method input_type
+	40, // [40:40] is the sub-list for extension type_name
+	40, // [40:40] is the sub-list for extension extendee
+	0,  // [0:40] is the sub-list for field type_name
 }
 
 func init() { file_cairn_v1_metrics_proto_init() }
@@ -1595,7 +2489,7 @@ func file_cairn_v1_metrics_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cairn_v1_metrics_proto_rawDesc), len(file_cairn_v1_metrics_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   22,
+			NumMessages:   32,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -27,6 +27,9 @@ const (
 	MetricsService_GetTeamDora_FullMethodName         = "/cairn.v1.MetricsService/GetTeamDora"
 	MetricsService_GetOrganizationDora_FullMethodName = "/cairn.v1.MetricsService/GetOrganizationDora"
 	MetricsService_GetPlatformMetrics_FullMethodName  = "/cairn.v1.MetricsService/GetPlatformMetrics"
+	MetricsService_ListDeployments_FullMethodName     = "/cairn.v1.MetricsService/ListDeployments"
+	MetricsService_ListIncidents_FullMethodName       = "/cairn.v1.MetricsService/ListIncidents"
+	MetricsService_LinkIncident_FullMethodName        = "/cairn.v1.MetricsService/LinkIncident"
 )
 
 // MetricsServiceClient is the client API for MetricsService service.
@@ -60,6 +63,16 @@ type MetricsServiceClient interface {
 	// golden-path adoption, self-service ratio, support tickets, active
 	// services.
 	GetPlatformMetrics(ctx context.Context, in *GetPlatformMetricsRequest, opts ...grpc.CallOption) (*GetPlatformMetricsResponse, error)
+	// Lists the deployments of a service or of a team's services, newest
+	// first, each with its commits and their lead times and the incidents
+	// charged to it: what the DORA figures are counted from.
+	ListDeployments(ctx context.Context, in *ListDeploymentsRequest, opts ...grpc.CallOption) (*ListDeploymentsResponse, error)
+	// Lists the incidents of a service or of a team's services, newest
+	// first, each with the deployment it is charged to and how.
+	ListIncidents(ctx context.Context, in *ListIncidentsRequest, opts ...grpc.CallOption) (*ListIncidentsResponse, error)
+	// Corrects the deployment an incident is charged to: the last production
+	// deployment of a revision, or none. The change failure rate follows.
+	LinkIncident(ctx context.Context, in *LinkIncidentRequest, opts ...grpc.CallOption) (*LinkIncidentResponse, error)
 }
 
 type metricsServiceClient struct {
@@ -150,6 +163,36 @@ func (c *metricsServiceClient) GetPlatformMetrics(ctx context.Context, in *GetPl
 	return out, nil
 }
 
+func (c *metricsServiceClient) ListDeployments(ctx context.Context, in *ListDeploymentsRequest, opts ...grpc.CallOption) (*ListDeploymentsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListDeploymentsResponse)
+	err := c.cc.Invoke(ctx, MetricsService_ListDeployments_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *metricsServiceClient) ListIncidents(ctx context.Context, in *ListIncidentsRequest, opts ...grpc.CallOption) (*ListIncidentsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListIncidentsResponse)
+	err := c.cc.Invoke(ctx, MetricsService_ListIncidents_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *metricsServiceClient) LinkIncident(ctx context.Context, in *LinkIncidentRequest, opts ...grpc.CallOption) (*LinkIncidentResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(LinkIncidentResponse)
+	err := c.cc.Invoke(ctx, MetricsService_LinkIncident_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MetricsServiceServer is the server API for MetricsService service.
 // All implementations must embed UnimplementedMetricsServiceServer
 // for forward compatibility.
@@ -181,6 +224,16 @@ type MetricsServiceServer interface {
 	// golden-path adoption, self-service ratio, support tickets, active
 	// services.
 	GetPlatformMetrics(context.Context, *GetPlatformMetricsRequest) (*GetPlatformMetricsResponse, error)
+	// Lists the deployments of a service or of a team's services, newest
+	// first, each with its commits and their lead times and the incidents
+	// charged to it: what the DORA figures are counted from.
+	ListDeployments(context.Context, *ListDeploymentsRequest) (*ListDeploymentsResponse, error)
+	// Lists the incidents of a service or of a team's services, newest
+	// first, each with the deployment it is charged to and how.
+	ListIncidents(context.Context, *ListIncidentsRequest) (*ListIncidentsResponse, error)
+	// Corrects the deployment an incident is charged to: the last production
+	// deployment of a revision, or none. The change failure rate follows.
+	LinkIncident(context.Context, *LinkIncidentRequest) (*LinkIncidentResponse, error)
 	mustEmbedUnimplementedMetricsServiceServer()
 }
 
@@ -214,6 +267,15 @@ func (UnimplementedMetricsServiceServer) GetOrganizationDora(context.Context, *G
 }
 func (UnimplementedMetricsServiceServer) GetPlatformMetrics(context.Context, *GetPlatformMetricsRequest) (*GetPlatformMetricsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetPlatformMetrics not implemented")
+}
+func (UnimplementedMetricsServiceServer) ListDeployments(context.Context, *ListDeploymentsRequest) (*ListDeploymentsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListDeployments not implemented")
+}
+func (UnimplementedMetricsServiceServer) ListIncidents(context.Context, *ListIncidentsRequest) (*ListIncidentsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListIncidents not implemented")
+}
+func (UnimplementedMetricsServiceServer) LinkIncident(context.Context, *LinkIncidentRequest) (*LinkIncidentResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method LinkIncident not implemented")
 }
 func (UnimplementedMetricsServiceServer) mustEmbedUnimplementedMetricsServiceServer() {}
 func (UnimplementedMetricsServiceServer) testEmbeddedByValue()                        {}
@@ -380,6 +442,60 @@ func _MetricsService_GetPlatformMetrics_Handler(srv interface{}, ctx context.Con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _MetricsService_ListDeployments_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListDeploymentsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MetricsServiceServer).ListDeployments(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MetricsService_ListDeployments_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MetricsServiceServer).ListDeployments(ctx, req.(*ListDeploymentsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MetricsService_ListIncidents_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListIncidentsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MetricsServiceServer).ListIncidents(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MetricsService_ListIncidents_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MetricsServiceServer).ListIncidents(ctx, req.(*ListIncidentsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MetricsService_LinkIncident_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(LinkIncidentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MetricsServiceServer).LinkIncident(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MetricsService_LinkIncident_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MetricsServiceServer).LinkIncident(ctx, req.(*LinkIncidentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // MetricsService_ServiceDesc is the grpc.ServiceDesc for MetricsService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -418,6 +534,18 @@ var MetricsService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetPlatformMetrics",
 			Handler:    _MetricsService_GetPlatformMetrics_Handler,
+		},
+		{
+			MethodName: "ListDeployments",
+			Handler:    _MetricsService_ListDeployments_Handler,
+		},
+		{
+			MethodName: "ListIncidents",
+			Handler:    _MetricsService_ListIncidents_Handler,
+		},
+		{
+			MethodName: "LinkIncident",
+			Handler:    _MetricsService_LinkIncident_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -275,7 +275,7 @@ INSERT INTO deployments (
     service, environment, revision, status, started_at, finished_at, caused_incident, recorded_at
 ) VALUES (
     $1, $2, $3, $4, $5, $6,
-    EXISTS (SELECT 1 FROM incidents WHERE incidents.service = $1 AND incidents.cause_revision = $3),
+    EXISTS (SELECT 1 FROM incidents WHERE incidents.service = $1 AND incidents.cause_revision = $3 AND incidents.charge_link = 'named'),
     $7
 )
 ON CONFLICT DO NOTHING
@@ -299,7 +299,7 @@ type InsertDeploymentRow struct {
 
 // Inserts a deployment unless one of its key is stored, when it writes
 // nothing and returns no row. caused_incident says whether an incident
-// recorded before names the revision as its cause.
+// recorded before names the revision as its cause (and is not corrected).
 func (q *Queries) InsertDeployment(ctx context.Context, arg InsertDeploymentParams) (InsertDeploymentRow, error) {
 	row := q.db.QueryRow(ctx, insertDeployment,
 		arg.Service,
@@ -353,8 +353,8 @@ func (q *Queries) InsertDeploymentCommits(ctx context.Context, arg InsertDeploym
 }
 
 const insertIncident = `-- name: InsertIncident :execrows
-INSERT INTO incidents (id, service, opened_at, resolved_at, cause_revision, recorded_at)
-VALUES ($1, $2, $3, $4, $5, $6)
+INSERT INTO incidents (id, service, opened_at, resolved_at, cause_revision, recorded_at, charge_link)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
 ON CONFLICT DO NOTHING
 `
 
@@ -365,6 +365,7 @@ type InsertIncidentParams struct {
 	ResolvedAt    pgtype.Timestamptz
 	CauseRevision string
 	RecordedAt    time.Time
+	ChargeLink    string
 }
 
 // Inserts an incident unless its service has one of its id.
@@ -376,6 +377,7 @@ func (q *Queries) InsertIncident(ctx context.Context, arg InsertIncidentParams) 
 		arg.ResolvedAt,
 		arg.CauseRevision,
 		arg.RecordedAt,
+		arg.ChargeLink,
 	)
 	if err != nil {
 		return 0, err
@@ -463,53 +465,6 @@ func (q *Queries) MarkIncidentCauses(ctx context.Context, arg MarkIncidentCauses
 	for rows.Next() {
 		var i MarkIncidentCausesRow
 		if err := rows.Scan(&i.Environment, &i.Status, &i.FinishedAt); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const openIncidentsOfRevision = `-- name: OpenIncidentsOfRevision :many
-SELECT id, service, opened_at, resolved_at, cause_revision FROM incidents
-WHERE service = $1 AND cause_revision = $2 AND resolved_at IS NULL
-ORDER BY opened_at, id
-`
-
-type OpenIncidentsOfRevisionParams struct {
-	Service  string
-	Revision string
-}
-
-type OpenIncidentsOfRevisionRow struct {
-	ID            string
-	Service       string
-	OpenedAt      time.Time
-	ResolvedAt    pgtype.Timestamptz
-	CauseRevision string
-}
-
-// The service's open incidents that name the revision as their cause, by
-// the index on the cause.
-func (q *Queries) OpenIncidentsOfRevision(ctx context.Context, arg OpenIncidentsOfRevisionParams) ([]OpenIncidentsOfRevisionRow, error) {
-	rows, err := q.db.Query(ctx, openIncidentsOfRevision, arg.Service, arg.Revision)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []OpenIncidentsOfRevisionRow
-	for rows.Next() {
-		var i OpenIncidentsOfRevisionRow
-		if err := rows.Scan(
-			&i.ID,
-			&i.Service,
-			&i.OpenedAt,
-			&i.ResolvedAt,
-			&i.CauseRevision,
-		); err != nil {
 			return nil, err
 		}
 		items = append(items, i)

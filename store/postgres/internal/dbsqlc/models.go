@@ -91,12 +91,14 @@ type DeploymentDay struct {
 }
 
 type Incident struct {
-	ID            string
-	Service       string
-	OpenedAt      time.Time
-	ResolvedAt    pgtype.Timestamptz
-	CauseRevision string
-	RecordedAt    time.Time
+	ID                  string
+	Service             string
+	OpenedAt            time.Time
+	ResolvedAt          pgtype.Timestamptz
+	CauseRevision       string
+	RecordedAt          time.Time
+	ChargedDeploymentID pgtype.Int8
+	ChargeLink          string
 }
 
 type Notification struct {

@@ -168,7 +168,7 @@ INSERT INTO deployments (
 ) VALUES (
     ?1, ?2, ?3, ?4,
     ?5, ?6,
-    EXISTS (SELECT 1 FROM incidents WHERE incidents.service = ?1 AND incidents.cause_revision = ?3),
+    EXISTS (SELECT 1 FROM incidents WHERE incidents.service = ?1 AND incidents.cause_revision = ?3 AND incidents.charge_link = 'named'),
     ?7
 )
 ON CONFLICT DO NOTHING
@@ -192,7 +192,7 @@ type InsertDeploymentRow struct {
 
 // Inserts a deployment unless one of its key is stored, when it writes
 // nothing and returns no row. caused_incident says whether an incident
-// recorded before names the revision as its cause.
+// recorded before names the revision as its cause (and is not corrected).
 func (q *Queries) InsertDeployment(ctx context.Context, arg InsertDeploymentParams) (InsertDeploymentRow, error) {
 	row := q.db.QueryRowContext(ctx, insertDeployment,
 		arg.Service,
@@ -232,8 +232,8 @@ func (q *Queries) InsertDeploymentCommit(ctx context.Context, arg InsertDeployme
 }
 
 const insertIncident = `-- name: InsertIncident :execrows
-INSERT INTO incidents (id, service, opened_at, resolved_at, cause_revision, recorded_at)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+INSERT INTO incidents (id, service, opened_at, resolved_at, cause_revision, recorded_at, charge_link)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
 ON CONFLICT DO NOTHING
 `
 
@@ -244,6 +244,7 @@ type InsertIncidentParams struct {
 	ResolvedAt    sql.NullInt64
 	CauseRevision string
 	RecordedAt    int64
+	ChargeLink    string
 }
 
 // Inserts an incident unless its service has one of its id.
@@ -255,6 +256,7 @@ func (q *Queries) InsertIncident(ctx context.Context, arg InsertIncidentParams) 
 		arg.ResolvedAt,
 		arg.CauseRevision,
 		arg.RecordedAt,
+		arg.ChargeLink,
 	)
 	if err != nil {
 		return 0, err
@@ -323,56 +325,6 @@ func (q *Queries) MarkIncidentCauses(ctx context.Context, arg MarkIncidentCauses
 	for rows.Next() {
 		var i MarkIncidentCausesRow
 		if err := rows.Scan(&i.Environment, &i.Status, &i.FinishedAt); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Close(); err != nil {
-		return nil, err
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const openIncidentsOfRevision = `-- name: OpenIncidentsOfRevision :many
-SELECT id, service, opened_at, resolved_at, cause_revision FROM incidents
-WHERE service = ?1 AND cause_revision = ?2 AND resolved_at IS NULL
-ORDER BY opened_at, id
-`
-
-type OpenIncidentsOfRevisionParams struct {
-	Service  string
-	Revision string
-}
-
-type OpenIncidentsOfRevisionRow struct {
-	ID            string
-	Service       string
-	OpenedAt      int64
-	ResolvedAt    sql.NullInt64
-	CauseRevision string
-}
-
-// The service's open incidents that name the revision as their cause, by
-// the index on the cause.
-func (q *Queries) OpenIncidentsOfRevision(ctx context.Context, arg OpenIncidentsOfRevisionParams) ([]OpenIncidentsOfRevisionRow, error) {
-	rows, err := q.db.QueryContext(ctx, openIncidentsOfRevision, arg.Service, arg.Revision)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []OpenIncidentsOfRevisionRow
-	for rows.Next() {
-		var i OpenIncidentsOfRevisionRow
-		if err := rows.Scan(
-			&i.ID,
-			&i.Service,
-			&i.OpenedAt,
-			&i.ResolvedAt,
-			&i.CauseRevision,
-		); err != nil {
 			return nil, err
 		}
 		items = append(items, i)

@@ -88,12 +88,14 @@ type DeploymentDay struct {
 }
 
 type Incident struct {
-	Service       string
-	ID            string
-	OpenedAt      int64
-	ResolvedAt    sql.NullInt64
-	CauseRevision string
-	RecordedAt    int64
+	Service             string
+	ID                  string
+	OpenedAt            int64
+	ResolvedAt          sql.NullInt64
+	CauseRevision       string
+	RecordedAt          int64
+	ChargedDeploymentID sql.NullInt64
+	ChargeLink          string
 }
 
 type Notification struct {

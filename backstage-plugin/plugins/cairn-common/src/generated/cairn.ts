@@ -160,6 +160,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/{name}:link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Corrects the deployment an incident is charged to: the last production
+         *     deployment of a revision, or none. The change failure rate follows.
+         */
+        post: operations["MetricsService_LinkIncident"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/{name}:resolve": {
         parameters: {
             query?: never;
@@ -260,6 +280,88 @@ export interface paths {
         };
         /** Sends the service's status now and again after every change. */
         get: operations["ProvisioningService_WatchServiceStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/{parent_1}/deployments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Lists the deployments of a service or of a team's services, newest
+         *     first, each with its commits and their lead times and the incidents
+         *     charged to it: what the DORA figures are counted from.
+         */
+        get: operations["MetricsService_ListDeployments2"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/{parent_1}/incidents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Lists the incidents of a service or of a team's services, newest
+         *     first, each with the deployment it is charged to and how.
+         */
+        get: operations["MetricsService_ListIncidents2"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/{parent}/deployments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Lists the deployments of a service or of a team's services, newest
+         *     first, each with its commits and their lead times and the incidents
+         *     charged to it: what the DORA figures are counted from.
+         */
+        get: operations["MetricsService_ListDeployments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/{parent}/incidents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Lists the incidents of a service or of a team's services, newest
+         *     first, each with the deployment it is charged to and how.
+         */
+        get: operations["MetricsService_ListIncidents"];
         put?: never;
         post?: never;
         delete?: never;
@@ -612,6 +714,14 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description Request for MetricsService.LinkIncident. */
+        MetricsServiceLinkIncidentBody: {
+            /**
+             * @description The revision whose last production deployment the incident is charged
+             *     to; empty to charge it to none.
+             */
+            revision?: string;
+        };
         /** @description Request for MetricsService.ResolveIncident. */
         MetricsServiceResolveIncidentBody: {
             /**
@@ -802,6 +912,20 @@ export interface components {
              */
             count?: string;
         };
+        /** @description The deployment an incident is charged to. */
+        v1ChargedDeployment: {
+            /** @description The environment deployed to. */
+            environment?: string;
+            /**
+             * Format: date-time
+             * @description When it finished.
+             */
+            finishedAt?: string;
+            /** @description The resource name, `services/{service}/deployments/{id}`. */
+            name?: string;
+            /** @description The revision deployed. */
+            revision?: string;
+        };
         /** @description A commit that a deployment shipped. */
         v1Commit: {
             /**
@@ -967,6 +1091,56 @@ export interface components {
         /** @description Response for ProvisioningService.DenyPromotion. */
         v1DenyPromotionResponse: {
             promotion?: components["schemas"]["v1Promotion"];
+        };
+        /** @description A commit a deployment shipped, with its lead time. */
+        v1DeployedCommit: {
+            /**
+             * Format: date-time
+             * @description When it was committed.
+             */
+            committedAt?: string;
+            /**
+             * @description The deployment's finish less the commit time: the commit's lead time
+             *     for changes, counted when the deployment succeeded in production.
+             */
+            leadTime?: string;
+            /** @description The commit hash. */
+            sha?: string;
+        };
+        /** @description A recorded deployment, as the DORA figures count it. */
+        v1DeploymentRecord: {
+            /** @description The commits it shipped, oldest first. */
+            commits?: components["schemas"]["v1DeployedCommit"][];
+            /** @description The environment deployed to. */
+            environment?: string;
+            /**
+             * Format: date-time
+             * @description When it finished; the DORA window it counts in is the one this falls in.
+             */
+            finishedAt?: string;
+            /**
+             * @description The incidents charged to it, newest first. A successful deployment with
+             *     any counts as a change failure.
+             */
+            incidents?: components["schemas"]["v1IncidentRecord"][];
+            /** @description The resource name, `services/{service}/deployments/{id}`. */
+            name?: string;
+            /**
+             * @description Whether it counts in production's DORA figures: its environment is a
+             *     production-like one of the promotion path.
+             */
+            production?: boolean;
+            /** @description The revision deployed. */
+            revision?: string;
+            /** @description The service deployed. */
+            service?: string;
+            /**
+             * Format: date-time
+             * @description When the deployment started.
+             */
+            startedAt?: string;
+            /** @description succeeded or failed. */
+            status?: string;
         };
         /** @description An environment's Argo CD Application, as Argo CD reports it. */
         v1DeploymentStatus: {
@@ -1324,6 +1498,36 @@ export interface components {
              */
             unmappedRowCount?: string;
         };
+        /** @description A recorded incident and the deployment it is charged to. */
+        v1IncidentRecord: {
+            /** @description The revision the incident tool named as its cause; empty when none. */
+            causeRevision?: string;
+            deployment?: components["schemas"]["v1ChargedDeployment"];
+            /** @description The incident tool's id. */
+            id?: string;
+            /**
+             * @description How it is charged: `named` (it names the deployment's revision),
+             *     `inferred` (it names none, and the deployment is the service's last
+             *     successful production deployment that finished within the link window
+             *     before it opened), `corrected` (a person chose the deployment, or none),
+             *     or empty when it is charged to none.
+             */
+            link?: string;
+            /** @description The resource name, `services/{service}/incidents/{id}`. */
+            name?: string;
+            /**
+             * Format: date-time
+             * @description When it opened.
+             */
+            openedAt?: string;
+            /**
+             * Format: date-time
+             * @description When it was resolved; unset while open.
+             */
+            resolvedAt?: string;
+            /** @description The service. */
+            service?: string;
+        };
         /** @description A claim's readiness, from its Crossplane conditions. */
         v1InfrastructureStatus: {
             /** @description The cluster the claim lives on, by its name in Cairn's configuration. */
@@ -1360,6 +1564,10 @@ export interface components {
             /** @description The target, an absolute URL. */
             url: string;
         };
+        /** @description Response for MetricsService.LinkIncident. */
+        v1LinkIncidentResponse: {
+            incident?: components["schemas"]["v1IncidentRecord"];
+        };
         /** @description Response for AuditService.ListAuditEvents. */
         v1ListAuditEventsResponse: {
             /** @description The events, newest first. */
@@ -1393,10 +1601,24 @@ export interface components {
              */
             unscoredServiceCount?: number;
         };
+        /** @description Response for MetricsService.ListDeployments. */
+        v1ListDeploymentsResponse: {
+            /** @description The deployments, newest finish first. */
+            deployments?: components["schemas"]["v1DeploymentRecord"][];
+            /** @description A token for the next page; empty on the last page. */
+            nextPageToken?: string;
+        };
         /** @description Response for ProvisioningService.ListEnvironments. */
         v1ListEnvironmentsResponse: {
             /** @description The promotion path, in order. */
             environments?: components["schemas"]["v1Environment"][];
+        };
+        /** @description Response for MetricsService.ListIncidents. */
+        v1ListIncidentsResponse: {
+            /** @description The incidents, newest opening first. */
+            incidents?: components["schemas"]["v1IncidentRecord"][];
+            /** @description A token for the next page; empty on the last page. */
+            nextPageToken?: string;
         };
         /** @description Response for ProvisioningService.ListPromotions. */
         v1ListPromotionsResponse: {
@@ -2297,6 +2519,42 @@ export interface operations {
             };
         };
     };
+    MetricsService_LinkIncident: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The incident, `services/{service}/incidents/{id}`. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MetricsServiceLinkIncidentBody"];
+            };
+        };
+        responses: {
+            /** @description The incident, with its corrected charge. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1IncidentRecord"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
     MetricsService_ResolveIncident: {
         parameters: {
             query?: never;
@@ -2522,6 +2780,230 @@ export interface operations {
                         error?: components["schemas"]["rpcStatus"];
                         result?: components["schemas"]["v1WatchServiceStatusResponse"];
                     };
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    MetricsService_ListDeployments2: {
+        parameters: {
+            query?: {
+                /** @description Only deployments to this environment; empty for every environment. */
+                environment?: string;
+                /**
+                 * @description Only deployments that finished at or after this time; unset for 30 days
+                 *     before finished_before.
+                 */
+                finishedAfter?: string;
+                /**
+                 * @description Only deployments that finished before this time; unset for now. The
+                 *     range is at most 366 days.
+                 */
+                finishedBefore?: string;
+                /**
+                 * @description At most this many deployments are returned; 0 means 50, and more than
+                 *     100 means 100 (each carries its commits).
+                 */
+                pageSize?: number;
+                /** @description A token from a previous response, to fetch the next page. */
+                pageToken?: string;
+                /** @description Only deployments of this status, succeeded or failed; empty for both. */
+                status?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The service, `services/{service}`, or the team, `teams/{team}`, whose
+                 *     services' deployments are listed.
+                 */
+                parent_1: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListDeploymentsResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    MetricsService_ListIncidents2: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only incidents opened at or after this time; unset for 30 days before
+                 *     opened_before.
+                 */
+                openedAfter?: string;
+                /**
+                 * @description Only incidents opened before this time; unset for now. The range is at
+                 *     most 366 days.
+                 */
+                openedBefore?: string;
+                /**
+                 * @description At most this many incidents are returned; 0 means 50, and more than
+                 *     100 means 100.
+                 */
+                pageSize?: number;
+                /** @description A token from a previous response, to fetch the next page. */
+                pageToken?: string;
+                /** @description open or resolved; empty for both. */
+                state?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The service, `services/{service}`, or the team, `teams/{team}`, whose
+                 *     services' incidents are listed.
+                 */
+                parent_1: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListIncidentsResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    MetricsService_ListDeployments: {
+        parameters: {
+            query?: {
+                /** @description Only deployments to this environment; empty for every environment. */
+                environment?: string;
+                /**
+                 * @description Only deployments that finished at or after this time; unset for 30 days
+                 *     before finished_before.
+                 */
+                finishedAfter?: string;
+                /**
+                 * @description Only deployments that finished before this time; unset for now. The
+                 *     range is at most 366 days.
+                 */
+                finishedBefore?: string;
+                /**
+                 * @description At most this many deployments are returned; 0 means 50, and more than
+                 *     100 means 100 (each carries its commits).
+                 */
+                pageSize?: number;
+                /** @description A token from a previous response, to fetch the next page. */
+                pageToken?: string;
+                /** @description Only deployments of this status, succeeded or failed; empty for both. */
+                status?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The service, `services/{service}`, or the team, `teams/{team}`, whose
+                 *     services' deployments are listed.
+                 */
+                parent: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListDeploymentsResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    MetricsService_ListIncidents: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only incidents opened at or after this time; unset for 30 days before
+                 *     opened_before.
+                 */
+                openedAfter?: string;
+                /**
+                 * @description Only incidents opened before this time; unset for now. The range is at
+                 *     most 366 days.
+                 */
+                openedBefore?: string;
+                /**
+                 * @description At most this many incidents are returned; 0 means 50, and more than
+                 *     100 means 100.
+                 */
+                pageSize?: number;
+                /** @description A token from a previous response, to fetch the next page. */
+                pageToken?: string;
+                /** @description open or resolved; empty for both. */
+                state?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The service, `services/{service}`, or the team, `teams/{team}`, whose
+                 *     services' incidents are listed.
+                 */
+                parent: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListIncidentsResponse"];
                 };
             };
             /** @description An unexpected error response. */
