@@ -137,6 +137,11 @@ type Executor interface {
 	DeliveryFacts(ctx context.Context, services, environments []string, from, to time.Time) (store.DeliveryFacts, error)
 
 	FirstDeployments(ctx context.Context, from, to time.Time) ([]store.FirstDeployment, error)
+	// ChangeDeployments and ChangePromotions read the two kinds of
+	// store.Change, each in time then service order (at least one service
+	// and one environment).
+	ChangeDeployments(ctx context.Context, services, environments []string, from, to time.Time) ([]store.Change, error)
+	ChangePromotions(ctx context.Context, services, environments []string, from, to time.Time) ([]store.Change, error)
 	CountServices(ctx context.Context) ([]store.TeamServiceCount, error)
 	CountActiveServices(ctx context.Context, from, to time.Time) ([]store.ActiveServiceCount, error)
 
