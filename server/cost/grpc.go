@@ -37,6 +37,7 @@ type Store interface {
 	GetProvisioning(ctx context.Context, service string) (store.Provisioning, error)
 	store.BillingStore
 	store.BudgetStore
+	store.ChangeStore
 }
 
 // Server serves CostService. Methods it does not implement yet answer
@@ -49,6 +50,9 @@ type Server struct {
 	teams     entityref.Teams
 	settings  manifest.Settings // the promotion path creates are checked against
 	now       func() time.Time
+	// regressions judges the changes to the path's production
+	// environments.
+	regressions *Regressions
 }
 
 // NewServer returns the CostService over st, pricing with cfg, which should
@@ -56,7 +60,10 @@ type Server struct {
 // workloads, when there is a cluster (else nil). Planned creates are
 // checked against teams as CreateService checks them.
 func NewServer(st Store, cfg Config, workloads Workloads, teams entityref.Teams, settings manifest.Settings) *Server {
-	return &Server{store: st, config: cfg, workloads: workloads, teams: teams, settings: settings, now: time.Now}
+	return &Server{
+		store: st, config: cfg, workloads: workloads, teams: teams, settings: settings, now: time.Now,
+		regressions: NewRegressions(st, cfg, settings.ProductionEnvironments()),
+	}
 }
 
 // EstimateServiceCost implements CostService: it checks the planned create

@@ -28,6 +28,7 @@ const (
 	CostService_ListCostAnomalies_FullMethodName   = "/cairn.v1.CostService/ListCostAnomalies"
 	CostService_GetTeamBudget_FullMethodName       = "/cairn.v1.CostService/GetTeamBudget"
 	CostService_UpdateTeamBudget_FullMethodName    = "/cairn.v1.CostService/UpdateTeamBudget"
+	CostService_ListCostRegressions_FullMethodName = "/cairn.v1.CostService/ListCostRegressions"
 )
 
 // CostServiceClient is the client API for CostService service.
@@ -60,6 +61,13 @@ type CostServiceClient interface {
 	GetTeamBudget(ctx context.Context, in *GetTeamBudgetRequest, opts ...grpc.CallOption) (*GetTeamBudgetResponse, error)
 	// Sets a team's monthly budget.
 	UpdateTeamBudget(ctx context.Context, in *UpdateTeamBudgetRequest, opts ...grpc.CallOption) (*UpdateTeamBudgetResponse, error)
+	// The changes of a service or of a team's services in a period (each
+	// successful deployment to a production environment, and each approved
+	// promotion to one that no listed deployment shipped), each with its
+	// cost verdict: whether its service's average daily billed cost over the
+	// days after it grew past the thresholds against the days before it (a
+	// cost regression), and by how much a month. Newest first.
+	ListCostRegressions(ctx context.Context, in *ListCostRegressionsRequest, opts ...grpc.CallOption) (*ListCostRegressionsResponse, error)
 }
 
 type costServiceClient struct {
@@ -163,6 +171,16 @@ func (c *costServiceClient) UpdateTeamBudget(ctx context.Context, in *UpdateTeam
 	return out, nil
 }
 
+func (c *costServiceClient) ListCostRegressions(ctx context.Context, in *ListCostRegressionsRequest, opts ...grpc.CallOption) (*ListCostRegressionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListCostRegressionsResponse)
+	err := c.cc.Invoke(ctx, CostService_ListCostRegressions_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // CostServiceServer is the server API for CostService service.
 // All implementations must embed UnimplementedCostServiceServer
 // for forward compatibility.
@@ -193,6 +211,13 @@ type CostServiceServer interface {
 	GetTeamBudget(context.Context, *GetTeamBudgetRequest) (*GetTeamBudgetResponse, error)
 	// Sets a team's monthly budget.
 	UpdateTeamBudget(context.Context, *UpdateTeamBudgetRequest) (*UpdateTeamBudgetResponse, error)
+	// The changes of a service or of a team's services in a period (each
+	// successful deployment to a production environment, and each approved
+	// promotion to one that no listed deployment shipped), each with its
+	// cost verdict: whether its service's average daily billed cost over the
+	// days after it grew past the thresholds against the days before it (a
+	// cost regression), and by how much a month. Newest first.
+	ListCostRegressions(context.Context, *ListCostRegressionsRequest) (*ListCostRegressionsResponse, error)
 	mustEmbedUnimplementedCostServiceServer()
 }
 
@@ -229,6 +254,9 @@ func (UnimplementedCostServiceServer) GetTeamBudget(context.Context, *GetTeamBud
 }
 func (UnimplementedCostServiceServer) UpdateTeamBudget(context.Context, *UpdateTeamBudgetRequest) (*UpdateTeamBudgetResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method UpdateTeamBudget not implemented")
+}
+func (UnimplementedCostServiceServer) ListCostRegressions(context.Context, *ListCostRegressionsRequest) (*ListCostRegressionsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListCostRegressions not implemented")
 }
 func (UnimplementedCostServiceServer) mustEmbedUnimplementedCostServiceServer() {}
 func (UnimplementedCostServiceServer) testEmbeddedByValue()                     {}
@@ -402,6 +430,24 @@ func _CostService_UpdateTeamBudget_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _CostService_ListCostRegressions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListCostRegressionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CostServiceServer).ListCostRegressions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CostService_ListCostRegressions_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CostServiceServer).ListCostRegressions(ctx, req.(*ListCostRegressionsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // CostService_ServiceDesc is the grpc.ServiceDesc for CostService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -440,6 +486,10 @@ var CostService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UpdateTeamBudget",
 			Handler:    _CostService_UpdateTeamBudget_Handler,
+		},
+		{
+			MethodName: "ListCostRegressions",
+			Handler:    _CostService_ListCostRegressions_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
