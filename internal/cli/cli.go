@@ -15,10 +15,13 @@ import (
 
 // command is one subcommand, such as `service create`.
 type command struct {
-	name    string
-	args    string // the positional arguments, as the synopsis shows them
-	nargs   int
-	summary string
+	name  string
+	args  string // the positional arguments, as the synopsis shows them
+	nargs int
+	// argsOptional lets the positional arguments be left out altogether,
+	// as when a flag names the target instead.
+	argsOptional bool
+	summary      string
 	// define registers the command's own flags on fs and returns what runs
 	// once they are parsed.
 	define func(fs *flag.FlagSet) action
@@ -30,7 +33,7 @@ type action func(ctx context.Context, c *client, args []string) error
 var groups = map[string][]command{
 	"service":     {serviceCreate(), serviceStatus()},
 	"promotion":   {promotionRequest(), promotionDecide("approve"), promotionDecide("deny"), promotionList()},
-	"cost":        {costImport()},
+	"cost":        {costImport(), costRegressions()},
 	"environment": {environmentList()},
 }
 
@@ -97,7 +100,7 @@ func runCommand(ctx context.Context, group string, cmd command, args []string, s
 	case err != nil:
 		fmt.Fprint(stderr, usage)
 		return &UsageError{msg: err.Error()}
-	case len(positional) != cmd.nargs:
+	case len(positional) != cmd.nargs && !(cmd.argsOptional && len(positional) == 0):
 		fmt.Fprint(stderr, usage)
 		return usageErrorf("cairn %s %s wants %d argument(s), got %d", group, cmd.name, cmd.nargs, len(positional))
 	}
