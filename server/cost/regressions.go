@@ -143,19 +143,36 @@ func NewRegressions(st RegressionStore, cfg Config, production []string) *Regres
 // Judge returns the services' changes in [from, to), oldest first, each
 // with its verdict. It reads the changes, then each service's daily
 // billing once, over the span its changes' windows cover, and sums each
-// window from running totals: two store reads a service, whatever the
+// window from running totals: one store read a service, whatever the
 // number of changes.
 func (r *Regressions) Judge(ctx context.Context, services []string, from, to time.Time) ([]ChangeCost, error) {
 	changes, err := r.store.ListChanges(ctx, services, r.production, from, to)
 	if err != nil || len(changes) == 0 {
 		return nil, err
 	}
+	days := make([]store.ChangeDay, len(changes))
+	for i, c := range changes {
+		days[i] = store.ChangeDay{Service: c.Service, Day: utcDay(c.Time), Changes: 1}
+	}
+	billing, today, err := r.billing(ctx, days)
+	if err != nil {
+		return nil, err
+	}
+	judged := make([]ChangeCost, len(changes))
+	for i, c := range changes {
+		judged[i] = r.judge(c, billing[c.Service], today)
+	}
+	return judged, nil
+}
+
+// billing reads the daily billing of each service of days over the span
+// its days' windows cover, up to today, which it returns too.
+func (r *Regressions) billing(ctx context.Context, days []store.ChangeDay) (map[string]*billedSeries, time.Time, error) {
 	today := utcDay(r.now())
 	n := r.config.Days
 	spans := map[string]*billedSeries{}
-	for _, c := range changes {
-		d := utcDay(c.Time)
-		lo, hi := d.AddDate(0, 0, -n), minTime(d.AddDate(0, 0, 1+n), today)
+	for _, c := range days {
+		lo, hi := c.Day.AddDate(0, 0, -n), minTime(c.Day.AddDate(0, 0, 1+n), today)
 		if s := spans[c.Service]; s == nil {
 			spans[c.Service] = &billedSeries{from: lo, to: hi}
 		} else {
@@ -166,17 +183,13 @@ func (r *Regressions) Judge(ctx context.Context, services []string, from, to tim
 		if !s.to.After(s.from) {
 			continue // no day of any window has ended
 		}
-		days, err := r.store.DailyBilling(ctx, []string{service}, s.from, s.to)
+		billed, err := r.store.DailyBilling(ctx, []string{service}, s.from, s.to)
 		if err != nil {
-			return nil, err
+			return nil, today, err
 		}
-		s.fill(days, r.currency)
+		s.fill(billed, r.currency)
 	}
-	judged := make([]ChangeCost, len(changes))
-	for i, c := range changes {
-		judged[i] = r.judge(c, spans[c.Service], today)
-	}
-	return judged, nil
+	return spans, today, nil
 }
 
 // judge gives c its verdict from its service's billing s.
@@ -226,19 +239,26 @@ func (r *Regressions) isRegression(before, after money.Sum) bool {
 
 // Rate counts the services' changes in [from, to), those with a verdict
 // and the regressions among them: the cost regression rate beside DORA's
-// change failure rate.
+// change failure rate. It reads the changes counted per service and day,
+// as all of a service's changes of a day are judged alike.
 func (r *Regressions) Rate(ctx context.Context, services []string, from, to time.Time) (delivery.CostRegressionRate, error) {
-	judged, err := r.Judge(ctx, services, from, to)
+	days, err := r.store.CountChangeDays(ctx, services, r.production, from, to)
+	if err != nil || len(days) == 0 {
+		return delivery.CostRegressionRate{}, err
+	}
+	billing, today, err := r.billing(ctx, days)
 	if err != nil {
 		return delivery.CostRegressionRate{}, err
 	}
-	rate := delivery.CostRegressionRate{Changes: int64(len(judged))}
-	for _, c := range judged {
+	var rate delivery.CostRegressionRate
+	for _, d := range days {
+		c := r.judge(store.Change{Service: d.Service, Time: d.Day}, billing[d.Service], today)
+		rate.Changes += d.Changes
 		if c.Judged() {
-			rate.Judged++
+			rate.Judged += d.Changes
 		}
 		if c.Verdict == VerdictRegression {
-			rate.Regressions++
+			rate.Regressions += d.Changes
 		}
 	}
 	return rate, nil

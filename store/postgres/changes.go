@@ -32,3 +32,12 @@ func (e *executor) ChangePromotions(ctx context.Context, services, environments 
 		}, nil
 	})
 }
+
+func (e *executor) ChangeDeploymentDays(ctx context.Context, services, environments []string, from, to time.Time) ([]store.ChangeDay, error) {
+	rows, err := e.q.ChangeDeploymentDays(ctx, dbsqlc.ChangeDeploymentDaysParams{
+		Services: services, Environments: environments, FinishedFrom: from, FinishedTo: to,
+	})
+	return sqlstore.ConvertRows(rows, err, func(row dbsqlc.ChangeDeploymentDaysRow, _ error) (store.ChangeDay, error) {
+		return store.ChangeDay{Service: row.Service, Day: row.Day.UTC(), Changes: row.Changes}, nil
+	})
+}

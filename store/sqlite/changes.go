@@ -32,3 +32,12 @@ func (e *executor) ChangePromotions(ctx context.Context, services, environments 
 		}, nil
 	})
 }
+
+func (e *executor) ChangeDeploymentDays(ctx context.Context, services, environments []string, from, to time.Time) ([]store.ChangeDay, error) {
+	rows, err := e.q.ChangeDeploymentDays(ctx, dbsqlc.ChangeDeploymentDaysParams{
+		FinishedFrom: from.UnixMicro(), FinishedTo: to.UnixMicro(), Environments: environments, Services: services,
+	})
+	return sqlstore.ConvertRows(rows, err, func(row dbsqlc.ChangeDeploymentDaysRow, _ error) (store.ChangeDay, error) {
+		return store.ChangeDay{Service: row.Service, Day: fromMicros(row.Day), Changes: row.Changes}, nil
+	})
+}

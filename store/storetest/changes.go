@@ -53,6 +53,14 @@ func testListChanges(t *testing.T, s store.Store) {
 		{Service: "orders", Kind: store.ChangePromotion, Environment: "production", Revision: "v4", Time: at(13, 0), PromotionID: approved.ID},
 	}, got)
 
+	days, err := s.CountChangeDays(ctx, []string{"orders", "cart"}, []string{"production"}, metricsDay, metricsDay.Add(48*time.Hour))
+	require.NoError(t, err)
+	require.Equal(t, []store.ChangeDay{
+		{Service: "cart", Day: metricsDay, Changes: 1},
+		{Service: "orders", Day: metricsDay, Changes: 2},
+		{Service: "orders", Day: metricsDay.Add(24 * time.Hour), Changes: 1},
+	}, days)
+
 	none, err := s.ListChanges(ctx, nil, []string{"production"}, metricsDay, metricsDay.Add(24*time.Hour))
 	require.NoError(t, err)
 	require.Empty(t, none)

@@ -139,9 +139,13 @@ type Executor interface {
 	FirstDeployments(ctx context.Context, from, to time.Time) ([]store.FirstDeployment, error)
 	// ChangeDeployments and ChangePromotions read the two kinds of
 	// store.Change, each in time then service order (at least one service
-	// and one environment).
+	// and one environment); ChangePromotions leaves out those a deployment
+	// it would list shipped.
 	ChangeDeployments(ctx context.Context, services, environments []string, from, to time.Time) ([]store.Change, error)
 	ChangePromotions(ctx context.Context, services, environments []string, from, to time.Time) ([]store.Change, error)
+	// ChangeDeploymentDays counts ChangeDeployments per service and day,
+	// in no particular order.
+	ChangeDeploymentDays(ctx context.Context, services, environments []string, from, to time.Time) ([]store.ChangeDay, error)
 	CountServices(ctx context.Context) ([]store.TeamServiceCount, error)
 	CountActiveServices(ctx context.Context, from, to time.Time) ([]store.ActiveServiceCount, error)
 

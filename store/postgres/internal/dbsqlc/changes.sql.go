@@ -10,6 +10,55 @@ import (
 	"time"
 )
 
+const changeDeploymentDays = `-- name: ChangeDeploymentDays :many
+SELECT service, (date_trunc('day', finished_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')::timestamptz AS day, count(*) AS changes
+FROM deployments
+WHERE service = ANY($1::text[]) AND environment = ANY($2::text[])
+  AND status = 'succeeded'
+  AND finished_at >= $3 AND finished_at < $4
+GROUP BY 1, 2
+`
+
+type ChangeDeploymentDaysParams struct {
+	Services     []string
+	Environments []string
+	FinishedFrom time.Time
+	FinishedTo   time.Time
+}
+
+type ChangeDeploymentDaysRow struct {
+	Service string
+	Day     time.Time
+	Changes int64
+}
+
+// Counts ChangeDeployments per service and UTC day, in the database, from
+// the same index.
+func (q *Queries) ChangeDeploymentDays(ctx context.Context, arg ChangeDeploymentDaysParams) ([]ChangeDeploymentDaysRow, error) {
+	rows, err := q.db.Query(ctx, changeDeploymentDays,
+		arg.Services,
+		arg.Environments,
+		arg.FinishedFrom,
+		arg.FinishedTo,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ChangeDeploymentDaysRow
+	for rows.Next() {
+		var i ChangeDeploymentDaysRow
+		if err := rows.Scan(&i.Service, &i.Day, &i.Changes); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const changeDeployments = `-- name: ChangeDeployments :many
 SELECT service, environment, revision, finished_at
 FROM deployments
@@ -67,12 +116,18 @@ func (q *Queries) ChangeDeployments(ctx context.Context, arg ChangeDeploymentsPa
 }
 
 const changePromotions = `-- name: ChangePromotions :many
-SELECT service, id, environment, revision, decide_time::timestamptz AS decide_time
-FROM promotions
-WHERE service = ANY($1::text[]) AND environment = ANY($2::text[])
-  AND state = 'approved'
-  AND decide_time >= $3::timestamptz AND decide_time < $4::timestamptz
-ORDER BY decide_time, service, id
+SELECT p.service, p.id, p.environment, p.revision, p.decide_time::timestamptz AS decide_time
+FROM promotions p
+WHERE p.service = ANY($1::text[]) AND p.environment = ANY($2::text[])
+  AND p.state = 'approved'
+  AND p.decide_time >= $3::timestamptz AND p.decide_time < $4::timestamptz
+  AND NOT EXISTS (
+    SELECT 1 FROM deployments d
+    WHERE d.service = p.service AND d.revision = p.revision AND d.environment = p.environment
+      AND d.status = 'succeeded'
+      AND d.finished_at >= $3::timestamptz AND d.finished_at < $4::timestamptz
+  )
+ORDER BY p.decide_time, p.service, p.id
 `
 
 type ChangePromotionsParams struct {
@@ -91,8 +146,9 @@ type ChangePromotionsRow struct {
 }
 
 // The services' promotions to the environments approved in
-// [@decided_from, @decided_to), in decision then service order, by the
-// index on (service, id): a service has few.
+// [@decided_from, @decided_to) that no successful deployment of their
+// service, environment and revision finished in the period, in decision
+// then service order, by the index on (service, id): a service has few.
 func (q *Queries) ChangePromotions(ctx context.Context, arg ChangePromotionsParams) ([]ChangePromotionsRow, error) {
 	rows, err := q.db.Query(ctx, changePromotions,
 		arg.Services,

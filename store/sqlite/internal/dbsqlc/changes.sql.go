@@ -10,6 +10,76 @@ import (
 	"strings"
 )
 
+const changeDeploymentDays = `-- name: ChangeDeploymentDays :many
+SELECT service,
+       CAST(finished_at - ((finished_at % 86400000000) + 86400000000) % 86400000000 AS INTEGER) AS day,
+       COUNT(*) AS changes
+FROM deployments
+WHERE status = 'succeeded'
+  AND finished_at >= ?1 AND finished_at < ?2
+  AND environment IN (/*SLICE:environments*/?)
+  AND service IN (/*SLICE:services*/?)
+GROUP BY service, day
+`
+
+type ChangeDeploymentDaysParams struct {
+	FinishedFrom int64
+	FinishedTo   int64
+	Environments []string
+	Services     []string
+}
+
+type ChangeDeploymentDaysRow struct {
+	Service string
+	Day     int64
+	Changes int64
+}
+
+// Counts ChangeDeployments per service and UTC day (its first
+// microsecond), in the database, from the same index.
+func (q *Queries) ChangeDeploymentDays(ctx context.Context, arg ChangeDeploymentDaysParams) ([]ChangeDeploymentDaysRow, error) {
+	query := changeDeploymentDays
+	var queryParams []interface{}
+	queryParams = append(queryParams, arg.FinishedFrom)
+	queryParams = append(queryParams, arg.FinishedTo)
+	if len(arg.Environments) > 0 {
+		for _, v := range arg.Environments {
+			queryParams = append(queryParams, v)
+		}
+		query = strings.Replace(query, "/*SLICE:environments*/?", strings.Repeat(",?", len(arg.Environments))[1:], 1)
+	} else {
+		query = strings.Replace(query, "/*SLICE:environments*/?", "NULL", 1)
+	}
+	if len(arg.Services) > 0 {
+		for _, v := range arg.Services {
+			queryParams = append(queryParams, v)
+		}
+		query = strings.Replace(query, "/*SLICE:services*/?", strings.Repeat(",?", len(arg.Services))[1:], 1)
+	} else {
+		query = strings.Replace(query, "/*SLICE:services*/?", "NULL", 1)
+	}
+	rows, err := q.db.QueryContext(ctx, query, queryParams...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ChangeDeploymentDaysRow
+	for rows.Next() {
+		var i ChangeDeploymentDaysRow
+		if err := rows.Scan(&i.Service, &i.Day, &i.Changes); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const changeDeployments = `-- name: ChangeDeployments :many
 SELECT service, environment, revision, finished_at
 FROM deployments
@@ -87,13 +157,19 @@ func (q *Queries) ChangeDeployments(ctx context.Context, arg ChangeDeploymentsPa
 }
 
 const changePromotions = `-- name: ChangePromotions :many
-SELECT service, id, environment, revision, CAST(decide_time AS INTEGER) AS decide_time
-FROM promotions
-WHERE state = 'approved'
-  AND decide_time >= CAST(?1 AS INTEGER) AND decide_time < CAST(?2 AS INTEGER)
-  AND environment IN (/*SLICE:environments*/?)
-  AND service IN (/*SLICE:services*/?)
-ORDER BY decide_time, service, id
+SELECT p.service, p.id, p.environment, p.revision, CAST(p.decide_time AS INTEGER) AS decide_time
+FROM promotions p
+WHERE p.state = 'approved'
+  AND p.decide_time >= CAST(?1 AS INTEGER) AND p.decide_time < CAST(?2 AS INTEGER)
+  AND NOT EXISTS (
+    SELECT 1 FROM deployments d
+    WHERE d.service = p.service AND d.revision = p.revision AND d.environment = p.environment
+      AND d.status = 'succeeded'
+      AND d.finished_at >= CAST(?1 AS INTEGER) AND d.finished_at < CAST(?2 AS INTEGER)
+  )
+  AND p.environment IN (/*SLICE:environments*/?)
+  AND p.service IN (/*SLICE:services*/?)
+ORDER BY p.decide_time, p.service, p.id
 `
 
 type ChangePromotionsParams struct {
@@ -112,9 +188,10 @@ type ChangePromotionsRow struct {
 }
 
 // The services' promotions to the environments approved in
-// [@decided_from, @decided_to), in decision then service order. A
-// service's promotions are read by the index on (service, id): a service
-// has few.
+// [@decided_from, @decided_to) that no successful deployment of their
+// service, environment and revision finished in the period, in decision
+// then service order. A service's promotions are read by the index on
+// (service, id): a service has few.
 func (q *Queries) ChangePromotions(ctx context.Context, arg ChangePromotionsParams) ([]ChangePromotionsRow, error) {
 	query := changePromotions
 	var queryParams []interface{}
