@@ -200,3 +200,18 @@ func TestIsRegressionComparesExactlyAndStrictly(t *testing.T) {
 		})
 	}
 }
+
+// Cairn refuses to start on regression rules that cannot judge.
+func TestRegressionConfigIsValidated(t *testing.T) {
+	require.NoError(t, DefaultConfig().Validate())
+	for _, bad := range []RegressionConfig{
+		{Days: 0, ThresholdPercent: 15},
+		{Days: 91, ThresholdPercent: 15},
+		{Days: 7, ThresholdPercent: -1},
+		{Days: 7, ThresholdPercent: 15, FloorMonthly: -1},
+	} {
+		cfg := DefaultConfig()
+		cfg.Regressions = bad
+		require.Error(t, cfg.Validate(), "%+v", bad)
+	}
+}
