@@ -1,11 +1,14 @@
 package cost
 
 import (
+	"log/slog"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 
 	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
@@ -166,6 +169,20 @@ func TestCostRegressionsOnBothEngines(t *testing.T) {
 			require.EqualValues(t, 1, rate.GetRegressionCount())
 			require.InDelta(t, 0.5, rate.GetValue(), 1e-12)
 			require.Empty(t, rate.GetUnavailableReason())
+
+			// And so do the team's Prometheus gauges.
+			collector := NewRegressionCollector(st, NewRegressions(st, DefaultConfig(), manifest.DefaultSettings().ProductionEnvironments()), slog.Default())
+			require.NoError(t, testutil.CollectAndCompare(collector, strings.NewReader(`
+# HELP platform_cost_judged_changes Changes of the team's services in the last 30 days with a cost verdict.
+# TYPE platform_cost_judged_changes gauge
+platform_cost_judged_changes{team="team-orders"} 2
+# HELP platform_cost_regression_rate Changes of the team's services in the last 30 days that were cost regressions, over those with a cost verdict.
+# TYPE platform_cost_regression_rate gauge
+platform_cost_regression_rate{team="team-orders"} 0.5
+# HELP platform_cost_regressions Changes of the team's services in the last 30 days judged cost regressions.
+# TYPE platform_cost_regressions gauge
+platform_cost_regressions{team="team-orders"} 1
+`)))
 		})
 	}
 }
