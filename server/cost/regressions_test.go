@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc/codes"
 
 	cairnv1 "github.com/cairn-dev/cairn/gen/go/cairn/v1"
 	"github.com/cairn-dev/cairn/internal/money"
@@ -231,4 +232,25 @@ func TestRegressionConfigIsValidated(t *testing.T) {
 		cfg.Regressions = bad
 		require.Error(t, cfg.Validate(), "%+v", bad)
 	}
+}
+
+// Bad input answers INVALID_ARGUMENT, an unknown service NOT_FOUND, and a
+// team without services no changes.
+func TestListCostRegressionsRefusesBadInput(t *testing.T) {
+	s, _ := newTestServer(t)
+	for _, req := range []*cairnv1.ListCostRegressionsRequest{
+		{Parent: "teams/team-orders", StartDate: ymd(2031, 3, 1)},
+		{Parent: "teams/team-orders", EndDate: ymd(2031, 3, 1)},
+		{Parent: "teams/team-orders", StartDate: ymd(2031, 3, 2), EndDate: ymd(2031, 3, 1)},
+		{Parent: "teams/team-orders", StartDate: ymd(2030, 1, 1), EndDate: ymd(2031, 3, 1)},
+		{Parent: "teams/team-orders", PageToken: "not-a-token"},
+	} {
+		_, err := s.ListCostRegressions(t.Context(), req)
+		require.Equal(t, codes.InvalidArgument, codeOf(err), "%v", req)
+	}
+	_, err := s.ListCostRegressions(t.Context(), &cairnv1.ListCostRegressionsRequest{Parent: "services/nowhere"})
+	require.Equal(t, codes.NotFound, codeOf(err))
+	resp, err := s.ListCostRegressions(t.Context(), &cairnv1.ListCostRegressionsRequest{Parent: "teams/team-empty"})
+	require.NoError(t, err)
+	require.Empty(t, resp.GetChanges())
 }
