@@ -50,6 +50,7 @@ var rules = map[string]rule{
 	cairnv1.CostService_UpdateTeamBudget_FullMethodName:       {role: auth.RoleAdmin, mutating: true},
 	cairnv1.CostService_ListDailyCostAnomalies_FullMethodName: {role: auth.RoleViewer},
 	cairnv1.CostService_ListTemplateLedgers_FullMethodName:    {role: auth.RoleViewer},
+	cairnv1.CostService_ListCostRegressions_FullMethodName:    {role: auth.RoleViewer},
 
 	// Deployment, incident and ticket events come from CI, Argo CD and
 	// incident tools with tokens of the developer role.

@@ -127,8 +127,11 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	}()
 
 	teams, _ := cfg.Auth.Teams() // validated
-	events := delivery.New(st, delivery.NewPrometheus(registry), cfg.Events, teams, cfg.Kubernetes.settings().ProductionEnvironments(),
-		delivery.WithIncidentLinkWindow(cfg.Metrics.IncidentLinkWindow))
+	production := cfg.Kubernetes.settings().ProductionEnvironments()
+	regressions := cost.NewRegressions(st, cfg.Cost, production)
+	events := delivery.New(st, delivery.NewPrometheus(registry), cfg.Events, teams, production,
+		delivery.WithIncidentLinkWindow(cfg.Metrics.IncidentLinkWindow)).WithCostRegressions(regressions)
+	registry.MustRegister(cost.NewRegressionCollector(st, regressions, logger))
 	provisioner, clusters, err := startProvisioning(runCtx, group, cfg, teams, st, events, registry, logger)
 	if err != nil {
 		return err

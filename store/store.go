@@ -24,6 +24,7 @@ type Store interface {
 	MetricsStore
 	PlatformStore
 	NotificationStore
+	ChangeStore
 
 	// Migrate brings the schema up to date. Running it again is a no-op.
 	Migrate(ctx context.Context) error
@@ -825,4 +826,48 @@ type Notification struct {
 	NextAttemptTime   time.Time
 	SentTime          time.Time // zero until sent
 	GaveUp            bool
+}
+
+// ChangeStore reads the changes of services that cost regressions are
+// judged on: successful deployments and approved promotions.
+type ChangeStore interface {
+	// ListChanges returns the given services' successful deployments to
+	// any of environments that finished in [from, to), and their
+	// promotions to any of environments approved in [from, to), in time,
+	// then service, order: none for no services or no environments. A
+	// promotion is left out when a deployment of its service, environment
+	// and revision finished in [from, to): that deployment is the change,
+	// as it shipped, and counting both would count one change twice.
+	ListChanges(ctx context.Context, services, environments []string, from, to time.Time) ([]Change, error)
+	// CountChangeDays counts the changes ListChanges lists per service and
+	// UTC day, in service then day order: only the days that have some. A
+	// rate needs no more, as all of a service's changes of a day are
+	// judged alike, and counting in the database reads far fewer rows.
+	CountChangeDays(ctx context.Context, services, environments []string, from, to time.Time) ([]ChangeDay, error)
+}
+
+// ChangeDay counts a service's changes on a UTC day.
+type ChangeDay struct {
+	Service string
+	Day     time.Time // UTC midnight
+	Changes int64
+}
+
+// Kinds of change.
+const (
+	ChangeDeployment = "deployment"
+	ChangePromotion  = "promotion"
+)
+
+// Change is one change of a service: a successful deployment or an
+// approved promotion.
+type Change struct {
+	Service     string
+	Kind        string // ChangeDeployment or ChangePromotion
+	Environment string
+	Revision    string
+	// Time is when the deployment finished or the promotion was approved.
+	Time time.Time
+	// PromotionID is the promotion's ID; 0 for a deployment.
+	PromotionID int64
 }

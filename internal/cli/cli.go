@@ -33,7 +33,7 @@ type action func(ctx context.Context, c *client, args []string) error
 var groups = map[string][]command{
 	"service":     {serviceCreate(), serviceStatus()},
 	"promotion":   {promotionRequest(), promotionDecide("approve"), promotionDecide("deny"), promotionList()},
-	"cost":        {costImport(), costAnomalies()},
+	"cost":        {costImport(), costAnomalies(), costRegressions()},
 	"template":    {templateLedger()},
 	"environment": {environmentList()},
 	"deployment":  {deploymentList()},

@@ -40,6 +40,7 @@ type Store interface {
 	FirstDeployments(ctx context.Context, from, to time.Time) ([]store.FirstDeployment, error)
 	store.BillingStore
 	store.BudgetStore
+	store.ChangeStore
 }
 
 // Server serves CostService. Methods it does not implement yet answer
@@ -53,6 +54,9 @@ type Server struct {
 	settings  manifest.Settings // the promotion path creates are checked against
 	dora      DoraBands         // nil: ledgers spread no DORA bands
 	now       func() time.Time
+	// regressions judges the changes to the path's production
+	// environments.
+	regressions *Regressions
 }
 
 // NewServer returns the CostService over st, pricing with cfg, which should
@@ -60,7 +64,10 @@ type Server struct {
 // workloads, when there is a cluster (else nil). Planned creates are
 // checked against teams as CreateService checks them.
 func NewServer(st Store, cfg Config, workloads Workloads, teams entityref.Teams, settings manifest.Settings) *Server {
-	return &Server{store: st, config: cfg, workloads: workloads, teams: teams, settings: settings, now: time.Now}
+	return &Server{
+		store: st, config: cfg, workloads: workloads, teams: teams, settings: settings, now: time.Now,
+		regressions: NewRegressions(st, cfg, settings.ProductionEnvironments()),
+	}
 }
 
 // EstimateServiceCost implements CostService: it checks the planned create

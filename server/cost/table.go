@@ -44,6 +44,8 @@ type Config struct {
 	// MappingTag is the tag of imported billing rows whose value names the
 	// row's service.
 	MappingTag string `yaml:"mappingTag"`
+	// Regressions judges changes on the billed cost after them.
+	Regressions RegressionConfig `yaml:"regressions"`
 }
 
 // PriceTable is what the resources a service can ask for cost.
@@ -126,8 +128,9 @@ func usd(s string) Micros {
 // Deployment: 2 replicas of 100m CPU and 128Mi memory.
 func DefaultConfig() Config {
 	return Config{
-		Currency:   "USD",
-		MappingTag: focus.DefaultMappingTag,
+		Currency:    "USD",
+		MappingTag:  focus.DefaultMappingTag,
+		Regressions: DefaultRegressionConfig(),
 		Prices: PriceTable{
 			Database: DatabasePrices{
 				MultiAZ:     true,
@@ -180,6 +183,7 @@ func (c Config) Validate() error {
 	}
 	errs = append(errs, c.Prices.validate()...)
 	errs = append(errs, c.PlannedWorkload.validate()...)
+	errs = append(errs, c.Regressions.validate()...)
 	if c.MappingTag == "" {
 		errs = append(errs, errors.New("cost: mappingTag: want the billing tag that names a row's service, such as app.kubernetes.io/name"))
 	}

@@ -84,6 +84,8 @@ type Dora struct {
 	LeadTimeForChanges  Metric
 	ChangeFailureRate   Metric
 	TimeToRestore       Metric
+	// CostRegressionRate counts the window's changes judged on cost.
+	CostRegressionRate CostRegressionRate
 }
 
 // Metric is one DORA metric of a window.

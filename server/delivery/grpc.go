@@ -164,6 +164,15 @@ func doraToProto(d Dora) *cairnv1.DoraMetrics {
 		LeadTimeForChanges:  metricToProto(d.LeadTimeForChanges),
 		ChangeFailureRate:   metricToProto(d.ChangeFailureRate),
 		TimeToRestore:       metricToProto(d.TimeToRestore),
+		CostRegressionRate:  costRateToProto(d.CostRegressionRate),
+	}
+}
+
+func costRateToProto(r CostRegressionRate) *cairnv1.CostRegressionRate {
+	value, reason := r.Value()
+	return &cairnv1.CostRegressionRate{
+		Value: value, ChangeCount: r.Changes, JudgedCount: r.Judged, RegressionCount: r.Regressions,
+		UnavailableReason: reason,
 	}
 }
 

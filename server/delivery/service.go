@@ -41,6 +41,8 @@ type Service struct {
 	// with it.
 	linkWindow time.Duration
 	now        func() time.Time
+	// costRegressions computes the cost regression rate; nil leaves it out.
+	costRegressions CostRegressionRater
 }
 
 // DefaultIncidentLinkWindow charges an incident naming no revision to a
@@ -429,10 +431,21 @@ func (s *Service) dora(ctx context.Context, services []string, w Window) (Dora, 
 	wg.Go(func() {
 		previous, previousErr = s.store.DeliveryFacts(ctx, services, s.production, before.Start, before.End)
 	})
+	var (
+		costRate    CostRegressionRate
+		costRateErr error
+	)
+	if s.costRegressions != nil {
+		wg.Go(func() {
+			costRate, costRateErr = s.costRegressions.Rate(ctx, services, w.Start, w.End)
+		})
+	}
 	current, err := s.store.DeliveryFacts(ctx, services, s.production, w.Start, w.End)
 	wg.Wait()
-	if err = errors.Join(err, previousErr); err != nil {
+	if err = errors.Join(err, previousErr, costRateErr); err != nil {
 		return Dora{}, err
 	}
-	return computeDora(w, current, previous), nil
+	dora := computeDora(w, current, previous)
+	dora.CostRegressionRate = costRate
+	return dora, nil
 }

@@ -134,6 +134,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"DailyBillingKeepsToItsRangeFromInclusiveToExclusive", testDailyBillingKeepsToItsRange},
 		{"DailyBillingLeavesOtherServicesOut", testDailyBillingLeavesOtherServicesOut},
 		{"DailyBillingOfNothingIsEmpty", testDailyBillingOfNothingIsEmpty},
+		{"ListChangesListsSuccessfulDeploymentsAndUnshippedApprovedPromotions", testListChanges},
 		{"BillingSumsPastInt64AreExact", testBillingSumsPastInt64AreExact},
 		{"BillingNeverAddsCurrenciesTogether", testBillingNeverAddsCurrenciesTogether},
 

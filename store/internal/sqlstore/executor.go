@@ -172,6 +172,15 @@ type Executor interface {
 	OpenIncidentsOfRevision(ctx context.Context, service, revision string) ([]store.Incident, error)
 
 	FirstDeployments(ctx context.Context, from, to time.Time) ([]store.FirstDeployment, error)
+	// ChangeDeployments and ChangePromotions read the two kinds of
+	// store.Change, each in time then service order (at least one service
+	// and one environment); ChangePromotions leaves out those a deployment
+	// it would list shipped.
+	ChangeDeployments(ctx context.Context, services, environments []string, from, to time.Time) ([]store.Change, error)
+	ChangePromotions(ctx context.Context, services, environments []string, from, to time.Time) ([]store.Change, error)
+	// ChangeDeploymentDays counts ChangeDeployments per service and day,
+	// in no particular order.
+	ChangeDeploymentDays(ctx context.Context, services, environments []string, from, to time.Time) ([]store.ChangeDay, error)
 	CountServices(ctx context.Context) ([]store.TeamServiceCount, error)
 	CountActiveServices(ctx context.Context, from, to time.Time) ([]store.ActiveServiceCount, error)
 

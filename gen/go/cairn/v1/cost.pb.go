@@ -2219,6 +2219,358 @@ func (x *EstimateError) GetServiceCount() int32 {
 	return 0
 }
 
+// Request for CostService.ListCostRegressions.
+type ListCostRegressionsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Whose changes: a service, `services/{service}`, or a team's services,
+	// `teams/{team}`.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// The first day of the period the changes happened in (UTC), inclusive;
+	// with end_date absent too, the period is the 30 days up to today.
+	StartDate *date.Date `protobuf:"bytes,2,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
+	// The last day of the period (UTC), inclusive; at most 366 days after
+	// start_date. Both dates or neither.
+	EndDate *date.Date `protobuf:"bytes,3,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
+	// Only the changes judged cost regressions.
+	RegressionsOnly bool `protobuf:"varint,4,opt,name=regressions_only,json=regressionsOnly,proto3" json:"regressions_only,omitempty"`
+	// At most this many changes are returned; 0 means 50.
+	PageSize int32 `protobuf:"varint,5,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// A token from a previous response, to fetch the next page.
+	PageToken     string `protobuf:"bytes,6,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCostRegressionsRequest) Reset() {
+	*x = ListCostRegressionsRequest{}
+	mi := &file_cairn_v1_cost_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCostRegressionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCostRegressionsRequest) ProtoMessage() {}
+
+func (x *ListCostRegressionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_v1_cost_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCostRegressionsRequest.ProtoReflect.Descriptor instead.
+func (*ListCostRegressionsRequest) Descriptor() ([]byte, []int) {
+	return file_cairn_v1_cost_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *ListCostRegressionsRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *ListCostRegressionsRequest) GetStartDate() *date.Date {
+	if x != nil {
+		return x.StartDate
+	}
+	return nil
+}
+
+func (x *ListCostRegressionsRequest) GetEndDate() *date.Date {
+	if x != nil {
+		return x.EndDate
+	}
+	return nil
+}
+
+func (x *ListCostRegressionsRequest) GetRegressionsOnly() bool {
+	if x != nil {
+		return x.RegressionsOnly
+	}
+	return false
+}
+
+func (x *ListCostRegressionsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListCostRegressionsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// Response for CostService.ListCostRegressions.
+type ListCostRegressionsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The changes, newest first.
+	Changes []*CostChange `protobuf:"bytes,1,rep,name=changes,proto3" json:"changes,omitempty"`
+	// A token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// ISO 4217 currency code of every amount; billing in other currencies is
+	// left out.
+	Currency string `protobuf:"bytes,3,opt,name=currency,proto3" json:"currency,omitempty"`
+	// How many whole UTC days each side of a change's day are compared
+	// (cost.regressions.days).
+	WindowDays int32 `protobuf:"varint,4,opt,name=window_days,json=windowDays,proto3" json:"window_days,omitempty"`
+	// Growth of the average daily cost, in percent, past which a change is a
+	// regression (cost.regressions.thresholdPercent).
+	ThresholdPercent float64 `protobuf:"fixed64,5,opt,name=threshold_percent,json=thresholdPercent,proto3" json:"threshold_percent,omitempty"`
+	// Monthly growth past which a change is a regression, whatever its
+	// percent (cost.regressions.floorMonthly).
+	FloorMonthly  float64 `protobuf:"fixed64,6,opt,name=floor_monthly,json=floorMonthly,proto3" json:"floor_monthly,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCostRegressionsResponse) Reset() {
+	*x = ListCostRegressionsResponse{}
+	mi := &file_cairn_v1_cost_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCostRegressionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCostRegressionsResponse) ProtoMessage() {}
+
+func (x *ListCostRegressionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_v1_cost_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCostRegressionsResponse.ProtoReflect.Descriptor instead.
+func (*ListCostRegressionsResponse) Descriptor() ([]byte, []int) {
+	return file_cairn_v1_cost_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *ListCostRegressionsResponse) GetChanges() []*CostChange {
+	if x != nil {
+		return x.Changes
+	}
+	return nil
+}
+
+func (x *ListCostRegressionsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+func (x *ListCostRegressionsResponse) GetCurrency() string {
+	if x != nil {
+		return x.Currency
+	}
+	return ""
+}
+
+func (x *ListCostRegressionsResponse) GetWindowDays() int32 {
+	if x != nil {
+		return x.WindowDays
+	}
+	return 0
+}
+
+func (x *ListCostRegressionsResponse) GetThresholdPercent() float64 {
+	if x != nil {
+		return x.ThresholdPercent
+	}
+	return 0
+}
+
+func (x *ListCostRegressionsResponse) GetFloorMonthly() float64 {
+	if x != nil {
+		return x.FloorMonthly
+	}
+	return 0
+}
+
+// One change of a service and what it did to its billed cost.
+type CostChange struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The service name.
+	ServiceName string `protobuf:"bytes,1,opt,name=service_name,json=serviceName,proto3" json:"service_name,omitempty"`
+	// deployment (a successful deployment) or promotion (an approved
+	// promotion no recorded deployment shipped).
+	Kind string `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	// The environment changed, such as production.
+	Environment string `protobuf:"bytes,3,opt,name=environment,proto3" json:"environment,omitempty"`
+	// The revision deployed or promoted, such as v1.5.0.
+	Revision string `protobuf:"bytes,4,opt,name=revision,proto3" json:"revision,omitempty"`
+	// When the deployment finished or the promotion was approved.
+	ChangeTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=change_time,json=changeTime,proto3" json:"change_time,omitempty"`
+	// The verdict: regression (the cost grew past both thresholds),
+	// no_regression, or pending (no verdict yet: pending_reason says why).
+	Verdict string `protobuf:"bytes,6,opt,name=verdict,proto3" json:"verdict,omitempty"`
+	// Why there is no verdict yet: AFTER_WINDOW_OPEN (the days after the
+	// change have not all ended) or BILLING_MISSING (some day of the windows
+	// has no billing in the currency yet: missing_days counts them); empty
+	// with a verdict.
+	PendingReason string `protobuf:"bytes,7,opt,name=pending_reason,json=pendingReason,proto3" json:"pending_reason,omitempty"`
+	// Days of the two windows without billing, for BILLING_MISSING.
+	MissingDays int32 `protobuf:"varint,8,opt,name=missing_days,json=missingDays,proto3" json:"missing_days,omitempty"`
+	// The average daily billed cost over the window_days whole UTC days
+	// before the change's day; absent without a verdict.
+	BeforeDailyCost *float64 `protobuf:"fixed64,9,opt,name=before_daily_cost,json=beforeDailyCost,proto3,oneof" json:"before_daily_cost,omitempty"`
+	// The average daily billed cost over the window_days whole UTC days
+	// after the change's day; absent without a verdict.
+	AfterDailyCost *float64 `protobuf:"fixed64,10,opt,name=after_daily_cost,json=afterDailyCost,proto3,oneof" json:"after_daily_cost,omitempty"`
+	// The growth of the average daily cost, in percent; absent without a
+	// verdict, and when the cost before was zero (no percent of zero).
+	GrowthPercent *float64 `protobuf:"fixed64,11,opt,name=growth_percent,json=growthPercent,proto3,oneof" json:"growth_percent,omitempty"`
+	// The difference of the averages as a month of 30 days: what the change
+	// added (or, negative, saved) a month; absent without a verdict.
+	MonthlyChange *float64 `protobuf:"fixed64,12,opt,name=monthly_change,json=monthlyChange,proto3,oneof" json:"monthly_change,omitempty"`
+	// The promotion's ID, for a promotion.
+	PromotionId   int64 `protobuf:"varint,13,opt,name=promotion_id,json=promotionId,proto3" json:"promotion_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CostChange) Reset() {
+	*x = CostChange{}
+	mi := &file_cairn_v1_cost_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CostChange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CostChange) ProtoMessage() {}
+
+func (x *CostChange) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_v1_cost_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CostChange.ProtoReflect.Descriptor instead.
+func (*CostChange) Descriptor() ([]byte, []int) {
+	return file_cairn_v1_cost_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *CostChange) GetServiceName() string {
+	if x != nil {
+		return x.ServiceName
+	}
+	return ""
+}
+
+func (x *CostChange) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *CostChange) GetEnvironment() string {
+	if x != nil {
+		return x.Environment
+	}
+	return ""
+}
+
+func (x *CostChange) GetRevision() string {
+	if x != nil {
+		return x.Revision
+	}
+	return ""
+}
+
+func (x *CostChange) GetChangeTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ChangeTime
+	}
+	return nil
+}
+
+func (x *CostChange) GetVerdict() string {
+	if x != nil {
+		return x.Verdict
+	}
+	return ""
+}
+
+func (x *CostChange) GetPendingReason() string {
+	if x != nil {
+		return x.PendingReason
+	}
+	return ""
+}
+
+func (x *CostChange) GetMissingDays() int32 {
+	if x != nil {
+		return x.MissingDays
+	}
+	return 0
+}
+
+func (x *CostChange) GetBeforeDailyCost() float64 {
+	if x != nil && x.BeforeDailyCost != nil {
+		return *x.BeforeDailyCost
+	}
+	return 0
+}
+
+func (x *CostChange) GetAfterDailyCost() float64 {
+	if x != nil && x.AfterDailyCost != nil {
+		return *x.AfterDailyCost
+	}
+	return 0
+}
+
+func (x *CostChange) GetGrowthPercent() float64 {
+	if x != nil && x.GrowthPercent != nil {
+		return *x.GrowthPercent
+	}
+	return 0
+}
+
+func (x *CostChange) GetMonthlyChange() float64 {
+	if x != nil && x.MonthlyChange != nil {
+		return *x.MonthlyChange
+	}
+	return 0
+}
+
+func (x *CostChange) GetPromotionId() int64 {
+	if x != nil {
+		return x.PromotionId
+	}
+	return 0
+}
+
 var File_cairn_v1_cost_proto protoreflect.FileDescriptor
 
 const file_cairn_v1_cost_proto_rawDesc = "" +
@@ -2388,7 +2740,45 @@ const file_cairn_v1_cost_proto_rawDesc = "" +
 	"\x06factor\x18\x05 \x01(\x01H\x01R\x06factor\x88\x01\x01\x12#\n" +
 	"\rservice_count\x18\x06 \x01(\x05R\fserviceCountB\x10\n" +
 	"\x0e_error_percentB\t\n" +
-	"\a_factor2\xa7\v\n" +
+	"\a_factor\"\xed\x02\n" +
+	"\x1aListCostRegressionsRequest\x12u\n" +
+	"\x06parent\x18\x01 \x01(\tB]\xe0A\x02\xbaHWrU2S^(services/[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?|teams/[a-z0-9]([-a-z0-9]*[a-z0-9])?)$R\x06parent\x120\n" +
+	"\n" +
+	"start_date\x18\x02 \x01(\v2\x11.google.type.DateR\tstartDate\x12,\n" +
+	"\bend_date\x18\x03 \x01(\v2\x11.google.type.DateR\aendDate\x12)\n" +
+	"\x10regressions_only\x18\x04 \x01(\bR\x0fregressionsOnly\x12$\n" +
+	"\tpage_size\x18\x05 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\bpageSize\x12'\n" +
+	"\n" +
+	"page_token\x18\x06 \x01(\tB\b\xbaH\x05r\x03\x18\x80\bR\tpageToken\"\x84\x02\n" +
+	"\x1bListCostRegressionsResponse\x12.\n" +
+	"\achanges\x18\x01 \x03(\v2\x14.cairn.v1.CostChangeR\achanges\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1a\n" +
+	"\bcurrency\x18\x03 \x01(\tR\bcurrency\x12\x1f\n" +
+	"\vwindow_days\x18\x04 \x01(\x05R\n" +
+	"windowDays\x12+\n" +
+	"\x11threshold_percent\x18\x05 \x01(\x01R\x10thresholdPercent\x12#\n" +
+	"\rfloor_monthly\x18\x06 \x01(\x01R\ffloorMonthly\"\xce\x04\n" +
+	"\n" +
+	"CostChange\x12!\n" +
+	"\fservice_name\x18\x01 \x01(\tR\vserviceName\x12\x12\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\x12 \n" +
+	"\venvironment\x18\x03 \x01(\tR\venvironment\x12\x1a\n" +
+	"\brevision\x18\x04 \x01(\tR\brevision\x12;\n" +
+	"\vchange_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"changeTime\x12\x18\n" +
+	"\averdict\x18\x06 \x01(\tR\averdict\x12%\n" +
+	"\x0epending_reason\x18\a \x01(\tR\rpendingReason\x12!\n" +
+	"\fmissing_days\x18\b \x01(\x05R\vmissingDays\x12/\n" +
+	"\x11before_daily_cost\x18\t \x01(\x01H\x00R\x0fbeforeDailyCost\x88\x01\x01\x12-\n" +
+	"\x10after_daily_cost\x18\n" +
+	" \x01(\x01H\x01R\x0eafterDailyCost\x88\x01\x01\x12*\n" +
+	"\x0egrowth_percent\x18\v \x01(\x01H\x02R\rgrowthPercent\x88\x01\x01\x12*\n" +
+	"\x0emonthly_change\x18\f \x01(\x01H\x03R\rmonthlyChange\x88\x01\x01\x12!\n" +
+	"\fpromotion_id\x18\r \x01(\x03R\vpromotionIdB\x14\n" +
+	"\x12_before_daily_costB\x13\n" +
+	"\x11_after_daily_costB\x11\n" +
+	"\x0f_growth_percentB\x11\n" +
+	"\x0f_monthly_change2\xe5\f\n" +
 	"\vCostService\x12w\n" +
 	"\x0eGetServiceCost\x12\x1f.cairn.v1.GetServiceCostRequest\x1a .cairn.v1.GetServiceCostResponse\"\"\x82\xd3\xe4\x93\x02\x1c\x12\x1a/v1/{name=services/*}/cost\x12\x8b\x01\n" +
 	"\x13GetServiceDailyCost\x12$.cairn.v1.GetServiceDailyCostRequest\x1a%.cairn.v1.GetServiceDailyCostResponse\"'\x82\xd3\xe4\x93\x02!\x12\x1f/v1/{name=services/*}/dailyCost\x12k\n" +
@@ -2400,7 +2790,8 @@ const file_cairn_v1_cost_proto_rawDesc = "" +
 	"\rGetTeamBudget\x12\x1e.cairn.v1.GetTeamBudgetRequest\x1a\x1f.cairn.v1.GetTeamBudgetResponse\")\x82\xd3\xe4\x93\x02#b\x06budget\x12\x19/v1/{name=teams/*/budget}\x12\x93\x01\n" +
 	"\x10UpdateTeamBudget\x12!.cairn.v1.UpdateTeamBudgetRequest\x1a\".cairn.v1.UpdateTeamBudgetResponse\"8\x82\xd3\xe4\x93\x022:\x06budgetb\x06budget2 /v1/{budget.name=teams/*/budget}\x12\x8b\x01\n" +
 	"\x16ListDailyCostAnomalies\x12'.cairn.v1.ListDailyCostAnomaliesRequest\x1a(.cairn.v1.ListDailyCostAnomaliesResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/dailyCostAnomalies\x12\x7f\n" +
-	"\x13ListTemplateLedgers\x12$.cairn.v1.ListTemplateLedgersRequest\x1a%.cairn.v1.ListTemplateLedgersResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/templateLedgersB4Z2github.com/cairn-dev/cairn/gen/go/cairn/v1;cairnv1b\x06proto3"
+	"\x13ListTemplateLedgers\x12$.cairn.v1.ListTemplateLedgersRequest\x1a%.cairn.v1.ListTemplateLedgersResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/templateLedgers\x12\xbb\x01\n" +
+	"\x13ListCostRegressions\x12$.cairn.v1.ListCostRegressionsRequest\x1a%.cairn.v1.ListCostRegressionsResponse\"W\x82\xd3\xe4\x93\x02QZ&\x12$/v1/{parent=teams/*}/costRegressions\x12'/v1/{parent=services/*}/costRegressionsB4Z2github.com/cairn-dev/cairn/gen/go/cairn/v1;cairnv1b\x06proto3"
 
 var (
 	file_cairn_v1_cost_proto_rawDescOnce sync.Once
@@ -2414,7 +2805,7 @@ func file_cairn_v1_cost_proto_rawDescGZIP() []byte {
 	return file_cairn_v1_cost_proto_rawDescData
 }
 
-var file_cairn_v1_cost_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
+var file_cairn_v1_cost_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_cairn_v1_cost_proto_goTypes = []any{
 	(*GetServiceCostRequest)(nil),          // 0: cairn.v1.GetServiceCostRequest
 	(*GetServiceCostResponse)(nil),         // 1: cairn.v1.GetServiceCostResponse
@@ -2447,64 +2838,73 @@ var file_cairn_v1_cost_proto_goTypes = []any{
 	(*TemplateLedger)(nil),                 // 28: cairn.v1.TemplateLedger
 	(*DoraBandSpread)(nil),                 // 29: cairn.v1.DoraBandSpread
 	(*EstimateError)(nil),                  // 30: cairn.v1.EstimateError
-	(*timestamppb.Timestamp)(nil),          // 31: google.protobuf.Timestamp
-	(*date.Date)(nil),                      // 32: google.type.Date
-	(*CreateServiceRequest)(nil),           // 33: cairn.v1.CreateServiceRequest
-	(*durationpb.Duration)(nil),            // 34: google.protobuf.Duration
+	(*ListCostRegressionsRequest)(nil),     // 31: cairn.v1.ListCostRegressionsRequest
+	(*ListCostRegressionsResponse)(nil),    // 32: cairn.v1.ListCostRegressionsResponse
+	(*CostChange)(nil),                     // 33: cairn.v1.CostChange
+	(*timestamppb.Timestamp)(nil),          // 34: google.protobuf.Timestamp
+	(*date.Date)(nil),                      // 35: google.type.Date
+	(*CreateServiceRequest)(nil),           // 36: cairn.v1.CreateServiceRequest
+	(*durationpb.Duration)(nil),            // 37: google.protobuf.Duration
 }
 var file_cairn_v1_cost_proto_depIdxs = []int32{
 	2,  // 0: cairn.v1.GetServiceCostResponse.breakdown:type_name -> cairn.v1.CostBreakdown
-	31, // 1: cairn.v1.GetServiceCostResponse.last_updated:type_name -> google.protobuf.Timestamp
-	32, // 2: cairn.v1.GetServiceDailyCostRequest.start_date:type_name -> google.type.Date
-	32, // 3: cairn.v1.GetServiceDailyCostRequest.end_date:type_name -> google.type.Date
+	34, // 1: cairn.v1.GetServiceCostResponse.last_updated:type_name -> google.protobuf.Timestamp
+	35, // 2: cairn.v1.GetServiceDailyCostRequest.start_date:type_name -> google.type.Date
+	35, // 3: cairn.v1.GetServiceDailyCostRequest.end_date:type_name -> google.type.Date
 	5,  // 4: cairn.v1.GetServiceDailyCostResponse.days:type_name -> cairn.v1.DailyCost
-	32, // 5: cairn.v1.DailyCost.date:type_name -> google.type.Date
+	35, // 5: cairn.v1.DailyCost.date:type_name -> google.type.Date
 	8,  // 6: cairn.v1.GetTeamCostResponse.services:type_name -> cairn.v1.ServiceCostSummary
-	32, // 7: cairn.v1.GetTeamDailyCostRequest.start_date:type_name -> google.type.Date
-	32, // 8: cairn.v1.GetTeamDailyCostRequest.end_date:type_name -> google.type.Date
+	35, // 7: cairn.v1.GetTeamDailyCostRequest.start_date:type_name -> google.type.Date
+	35, // 8: cairn.v1.GetTeamDailyCostRequest.end_date:type_name -> google.type.Date
 	5,  // 9: cairn.v1.GetTeamDailyCostResponse.days:type_name -> cairn.v1.DailyCost
-	33, // 10: cairn.v1.EstimateServiceCostRequest.request:type_name -> cairn.v1.CreateServiceRequest
+	36, // 10: cairn.v1.EstimateServiceCostRequest.request:type_name -> cairn.v1.CreateServiceRequest
 	2,  // 11: cairn.v1.EstimateServiceCostResponse.breakdown:type_name -> cairn.v1.CostBreakdown
 	17, // 12: cairn.v1.ListCostAnomaliesResponse.anomalies:type_name -> cairn.v1.CostAnomaly
 	18, // 13: cairn.v1.GetTeamBudgetResponse.budget:type_name -> cairn.v1.Budget
 	18, // 14: cairn.v1.UpdateTeamBudgetRequest.budget:type_name -> cairn.v1.Budget
 	18, // 15: cairn.v1.UpdateTeamBudgetResponse.budget:type_name -> cairn.v1.Budget
-	32, // 16: cairn.v1.ListDailyCostAnomaliesRequest.date:type_name -> google.type.Date
-	32, // 17: cairn.v1.ListDailyCostAnomaliesResponse.date:type_name -> google.type.Date
+	35, // 16: cairn.v1.ListDailyCostAnomaliesRequest.date:type_name -> google.type.Date
+	35, // 17: cairn.v1.ListDailyCostAnomaliesResponse.date:type_name -> google.type.Date
 	25, // 18: cairn.v1.ListDailyCostAnomaliesResponse.anomalies:type_name -> cairn.v1.DailyCostAnomaly
 	28, // 19: cairn.v1.ListTemplateLedgersResponse.ledgers:type_name -> cairn.v1.TemplateLedger
-	34, // 20: cairn.v1.TemplateLedger.median_time_to_first_deploy:type_name -> google.protobuf.Duration
-	34, // 21: cairn.v1.TemplateLedger.provisioning_p50:type_name -> google.protobuf.Duration
-	34, // 22: cairn.v1.TemplateLedger.provisioning_p95:type_name -> google.protobuf.Duration
+	37, // 20: cairn.v1.TemplateLedger.median_time_to_first_deploy:type_name -> google.protobuf.Duration
+	37, // 21: cairn.v1.TemplateLedger.provisioning_p50:type_name -> google.protobuf.Duration
+	37, // 22: cairn.v1.TemplateLedger.provisioning_p95:type_name -> google.protobuf.Duration
 	30, // 23: cairn.v1.TemplateLedger.estimate_errors:type_name -> cairn.v1.EstimateError
 	29, // 24: cairn.v1.TemplateLedger.dora_bands:type_name -> cairn.v1.DoraBandSpread
-	0,  // 25: cairn.v1.CostService.GetServiceCost:input_type -> cairn.v1.GetServiceCostRequest
-	3,  // 26: cairn.v1.CostService.GetServiceDailyCost:input_type -> cairn.v1.GetServiceDailyCostRequest
-	6,  // 27: cairn.v1.CostService.GetTeamCost:input_type -> cairn.v1.GetTeamCostRequest
-	9,  // 28: cairn.v1.CostService.GetTeamDailyCost:input_type -> cairn.v1.GetTeamDailyCostRequest
-	11, // 29: cairn.v1.CostService.EstimateServiceCost:input_type -> cairn.v1.EstimateServiceCostRequest
-	13, // 30: cairn.v1.CostService.ImportFocusCsv:input_type -> cairn.v1.ImportFocusCsvRequest
-	15, // 31: cairn.v1.CostService.ListCostAnomalies:input_type -> cairn.v1.ListCostAnomaliesRequest
-	19, // 32: cairn.v1.CostService.GetTeamBudget:input_type -> cairn.v1.GetTeamBudgetRequest
-	21, // 33: cairn.v1.CostService.UpdateTeamBudget:input_type -> cairn.v1.UpdateTeamBudgetRequest
-	23, // 34: cairn.v1.CostService.ListDailyCostAnomalies:input_type -> cairn.v1.ListDailyCostAnomaliesRequest
-	26, // 35: cairn.v1.CostService.ListTemplateLedgers:input_type -> cairn.v1.ListTemplateLedgersRequest
-	1,  // 36: cairn.v1.CostService.GetServiceCost:output_type -> cairn.v1.GetServiceCostResponse
-	4,  // 37: cairn.v1.CostService.GetServiceDailyCost:output_type -> cairn.v1.GetServiceDailyCostResponse
-	7,  // 38: cairn.v1.CostService.GetTeamCost:output_type -> cairn.v1.GetTeamCostResponse
-	10, // 39: cairn.v1.CostService.GetTeamDailyCost:output_type -> cairn.v1.GetTeamDailyCostResponse
-	12, // 40: cairn.v1.CostService.EstimateServiceCost:output_type -> cairn.v1.EstimateServiceCostResponse
-	14, // 41: cairn.v1.CostService.ImportFocusCsv:output_type -> cairn.v1.ImportFocusCsvResponse
-	16, // 42: cairn.v1.CostService.ListCostAnomalies:output_type -> cairn.v1.ListCostAnomaliesResponse
-	20, // 43: cairn.v1.CostService.GetTeamBudget:output_type -> cairn.v1.GetTeamBudgetResponse
-	22, // 44: cairn.v1.CostService.UpdateTeamBudget:output_type -> cairn.v1.UpdateTeamBudgetResponse
-	24, // 45: cairn.v1.CostService.ListDailyCostAnomalies:output_type -> cairn.v1.ListDailyCostAnomaliesResponse
-	27, // 46: cairn.v1.CostService.ListTemplateLedgers:output_type -> cairn.v1.ListTemplateLedgersResponse
-	36, // [36:47] is the sub-list for method output_type
-	25, // [25:36] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	35, // 25: cairn.v1.ListCostRegressionsRequest.start_date:type_name -> google.type.Date
+	35, // 26: cairn.v1.ListCostRegressionsRequest.end_date:type_name -> google.type.Date
+	33, // 27: cairn.v1.ListCostRegressionsResponse.changes:type_name -> cairn.v1.CostChange
+	34, // 28: cairn.v1.CostChange.change_time:type_name -> google.protobuf.Timestamp
+	0,  // 29: cairn.v1.CostService.GetServiceCost:input_type -> cairn.v1.GetServiceCostRequest
+	3,  // 30: cairn.v1.CostService.GetServiceDailyCost:input_type -> cairn.v1.GetServiceDailyCostRequest
+	6,  // 31: cairn.v1.CostService.GetTeamCost:input_type -> cairn.v1.GetTeamCostRequest
+	9,  // 32: cairn.v1.CostService.GetTeamDailyCost:input_type -> cairn.v1.GetTeamDailyCostRequest
+	11, // 33: cairn.v1.CostService.EstimateServiceCost:input_type -> cairn.v1.EstimateServiceCostRequest
+	13, // 34: cairn.v1.CostService.ImportFocusCsv:input_type -> cairn.v1.ImportFocusCsvRequest
+	15, // 35: cairn.v1.CostService.ListCostAnomalies:input_type -> cairn.v1.ListCostAnomaliesRequest
+	19, // 36: cairn.v1.CostService.GetTeamBudget:input_type -> cairn.v1.GetTeamBudgetRequest
+	21, // 37: cairn.v1.CostService.UpdateTeamBudget:input_type -> cairn.v1.UpdateTeamBudgetRequest
+	23, // 38: cairn.v1.CostService.ListDailyCostAnomalies:input_type -> cairn.v1.ListDailyCostAnomaliesRequest
+	26, // 39: cairn.v1.CostService.ListTemplateLedgers:input_type -> cairn.v1.ListTemplateLedgersRequest
+	31, // 40: cairn.v1.CostService.ListCostRegressions:input_type -> cairn.v1.ListCostRegressionsRequest
+	1,  // 41: cairn.v1.CostService.GetServiceCost:output_type -> cairn.v1.GetServiceCostResponse
+	4,  // 42: cairn.v1.CostService.GetServiceDailyCost:output_type -> cairn.v1.GetServiceDailyCostResponse
+	7,  // 43: cairn.v1.CostService.GetTeamCost:output_type -> cairn.v1.GetTeamCostResponse
+	10, // 44: cairn.v1.CostService.GetTeamDailyCost:output_type -> cairn.v1.GetTeamDailyCostResponse
+	12, // 45: cairn.v1.CostService.EstimateServiceCost:output_type -> cairn.v1.EstimateServiceCostResponse
+	14, // 46: cairn.v1.CostService.ImportFocusCsv:output_type -> cairn.v1.ImportFocusCsvResponse
+	16, // 47: cairn.v1.CostService.ListCostAnomalies:output_type -> cairn.v1.ListCostAnomaliesResponse
+	20, // 48: cairn.v1.CostService.GetTeamBudget:output_type -> cairn.v1.GetTeamBudgetResponse
+	22, // 49: cairn.v1.CostService.UpdateTeamBudget:output_type -> cairn.v1.UpdateTeamBudgetResponse
+	24, // 50: cairn.v1.CostService.ListDailyCostAnomalies:output_type -> cairn.v1.ListDailyCostAnomaliesResponse
+	27, // 51: cairn.v1.CostService.ListTemplateLedgers:output_type -> cairn.v1.ListTemplateLedgersResponse
+	32, // 52: cairn.v1.CostService.ListCostRegressions:output_type -> cairn.v1.ListCostRegressionsResponse
+	41, // [41:53] is the sub-list for method output_type
+	29, // [29:41] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_cairn_v1_cost_proto_init() }
@@ -2516,13 +2916,14 @@ func file_cairn_v1_cost_proto_init() {
 	file_cairn_v1_cost_proto_msgTypes[25].OneofWrappers = []any{}
 	file_cairn_v1_cost_proto_msgTypes[28].OneofWrappers = []any{}
 	file_cairn_v1_cost_proto_msgTypes[30].OneofWrappers = []any{}
+	file_cairn_v1_cost_proto_msgTypes[33].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cairn_v1_cost_proto_rawDesc), len(file_cairn_v1_cost_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   31,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -30,6 +30,7 @@ const (
 	CostService_UpdateTeamBudget_FullMethodName       = "/cairn.v1.CostService/UpdateTeamBudget"
 	CostService_ListDailyCostAnomalies_FullMethodName = "/cairn.v1.CostService/ListDailyCostAnomalies"
 	CostService_ListTemplateLedgers_FullMethodName    = "/cairn.v1.CostService/ListTemplateLedgers"
+	CostService_ListCostRegressions_FullMethodName    = "/cairn.v1.CostService/ListCostRegressions"
 )
 
 // CostServiceClient is the client API for CostService service.
@@ -69,6 +70,13 @@ type CostServiceClient interface {
 	// took to deliver, what they cost, and how far Cairn's estimates were
 	// from what was billed.
 	ListTemplateLedgers(ctx context.Context, in *ListTemplateLedgersRequest, opts ...grpc.CallOption) (*ListTemplateLedgersResponse, error)
+	// The changes of a service or of a team's services in a period (each
+	// successful deployment to a production environment, and each approved
+	// promotion to one that no listed deployment shipped), each with its
+	// cost verdict: whether its service's average daily billed cost over the
+	// days after it grew past the thresholds against the days before it (a
+	// cost regression), and by how much a month. Newest first.
+	ListCostRegressions(ctx context.Context, in *ListCostRegressionsRequest, opts ...grpc.CallOption) (*ListCostRegressionsResponse, error)
 }
 
 type costServiceClient struct {
@@ -192,6 +200,16 @@ func (c *costServiceClient) ListTemplateLedgers(ctx context.Context, in *ListTem
 	return out, nil
 }
 
+func (c *costServiceClient) ListCostRegressions(ctx context.Context, in *ListCostRegressionsRequest, opts ...grpc.CallOption) (*ListCostRegressionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListCostRegressionsResponse)
+	err := c.cc.Invoke(ctx, CostService_ListCostRegressions_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // CostServiceServer is the server API for CostService service.
 // All implementations must embed UnimplementedCostServiceServer
 // for forward compatibility.
@@ -229,6 +247,13 @@ type CostServiceServer interface {
 	// took to deliver, what they cost, and how far Cairn's estimates were
 	// from what was billed.
 	ListTemplateLedgers(context.Context, *ListTemplateLedgersRequest) (*ListTemplateLedgersResponse, error)
+	// The changes of a service or of a team's services in a period (each
+	// successful deployment to a production environment, and each approved
+	// promotion to one that no listed deployment shipped), each with its
+	// cost verdict: whether its service's average daily billed cost over the
+	// days after it grew past the thresholds against the days before it (a
+	// cost regression), and by how much a month. Newest first.
+	ListCostRegressions(context.Context, *ListCostRegressionsRequest) (*ListCostRegressionsResponse, error)
 	mustEmbedUnimplementedCostServiceServer()
 }
 
@@ -271,6 +296,9 @@ func (UnimplementedCostServiceServer) ListDailyCostAnomalies(context.Context, *L
 }
 func (UnimplementedCostServiceServer) ListTemplateLedgers(context.Context, *ListTemplateLedgersRequest) (*ListTemplateLedgersResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListTemplateLedgers not implemented")
+}
+func (UnimplementedCostServiceServer) ListCostRegressions(context.Context, *ListCostRegressionsRequest) (*ListCostRegressionsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListCostRegressions not implemented")
 }
 func (UnimplementedCostServiceServer) mustEmbedUnimplementedCostServiceServer() {}
 func (UnimplementedCostServiceServer) testEmbeddedByValue()                     {}
@@ -480,6 +508,24 @@ func _CostService_ListTemplateLedgers_Handler(srv interface{}, ctx context.Conte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _CostService_ListCostRegressions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListCostRegressionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CostServiceServer).ListCostRegressions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CostService_ListCostRegressions_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CostServiceServer).ListCostRegressions(ctx, req.(*ListCostRegressionsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // CostService_ServiceDesc is the grpc.ServiceDesc for CostService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -526,6 +572,10 @@ var CostService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListTemplateLedgers",
 			Handler:    _CostService_ListTemplateLedgers_Handler,
+		},
+		{
+			MethodName: "ListCostRegressions",
+			Handler:    _CostService_ListCostRegressions_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -686,8 +686,12 @@ type DoraMetrics struct {
 	ChangeFailureRate *DoraMetric `protobuf:"bytes,6,opt,name=change_failure_rate,json=changeFailureRate,proto3" json:"change_failure_rate,omitempty"`
 	// Median time from an incident's opening to its resolution.
 	TimeToRestore *DoraMetric `protobuf:"bytes,7,opt,name=time_to_restore,json=timeToRestore,proto3" json:"time_to_restore,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// Changes in the window that were cost regressions, over those with a
+	// cost verdict (see CostService.ListCostRegressions): beside the change
+	// failure rate, the changes that failed on cost.
+	CostRegressionRate *CostRegressionRate `protobuf:"bytes,8,opt,name=cost_regression_rate,json=costRegressionRate,proto3" json:"cost_regression_rate,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *DoraMetrics) Reset() {
@@ -765,6 +769,13 @@ func (x *DoraMetrics) GetChangeFailureRate() *DoraMetric {
 func (x *DoraMetrics) GetTimeToRestore() *DoraMetric {
 	if x != nil {
 		return x.TimeToRestore
+	}
+	return nil
+}
+
+func (x *DoraMetrics) GetCostRegressionRate() *CostRegressionRate {
+	if x != nil {
+		return x.CostRegressionRate
 	}
 	return nil
 }
@@ -2184,6 +2195,93 @@ func (x *LinkIncidentResponse) GetIncident() *IncidentRecord {
 	return nil
 }
 
+// The cost regression rate of a window's changes.
+type CostRegressionRate struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Regressions over the changes with a verdict, as a ratio; 0 when
+	// unavailable_reason is set.
+	Value float64 `protobuf:"fixed64,1,opt,name=value,proto3" json:"value,omitempty"`
+	// The changes in the window: successful production deployments and
+	// approved production promotions no deployment shipped.
+	ChangeCount int64 `protobuf:"varint,2,opt,name=change_count,json=changeCount,proto3" json:"change_count,omitempty"`
+	// Those with a verdict: their windows of days are complete and billed.
+	JudgedCount int64 `protobuf:"varint,3,opt,name=judged_count,json=judgedCount,proto3" json:"judged_count,omitempty"`
+	// Those judged cost regressions.
+	RegressionCount int64 `protobuf:"varint,4,opt,name=regression_count,json=regressionCount,proto3" json:"regression_count,omitempty"`
+	// Why there is no rate, when there is none: NO_CHANGES (none in the
+	// window) or NO_VERDICTS (none has a verdict yet: the last days' changes
+	// wait for their days after to end, or billing is missing); empty with
+	// a rate.
+	UnavailableReason string `protobuf:"bytes,5,opt,name=unavailable_reason,json=unavailableReason,proto3" json:"unavailable_reason,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *CostRegressionRate) Reset() {
+	*x = CostRegressionRate{}
+	mi := &file_cairn_v1_metrics_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CostRegressionRate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CostRegressionRate) ProtoMessage() {}
+
+func (x *CostRegressionRate) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_v1_metrics_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CostRegressionRate.ProtoReflect.Descriptor instead.
+func (*CostRegressionRate) Descriptor() ([]byte, []int) {
+	return file_cairn_v1_metrics_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *CostRegressionRate) GetValue() float64 {
+	if x != nil {
+		return x.Value
+	}
+	return 0
+}
+
+func (x *CostRegressionRate) GetChangeCount() int64 {
+	if x != nil {
+		return x.ChangeCount
+	}
+	return 0
+}
+
+func (x *CostRegressionRate) GetJudgedCount() int64 {
+	if x != nil {
+		return x.JudgedCount
+	}
+	return 0
+}
+
+func (x *CostRegressionRate) GetRegressionCount() int64 {
+	if x != nil {
+		return x.RegressionCount
+	}
+	return 0
+}
+
+func (x *CostRegressionRate) GetUnavailableReason() string {
+	if x != nil {
+		return x.UnavailableReason
+	}
+	return ""
+}
+
 var File_cairn_v1_metrics_proto protoreflect.FileDescriptor
 
 const file_cairn_v1_metrics_proto_rawDesc = "" +
@@ -2233,7 +2331,7 @@ const file_cairn_v1_metrics_proto_rawDesc = "" +
 	"\x04band\x18\x03 \x01(\tR\x04band\x12%\n" +
 	"\x0eprevious_value\x18\x04 \x01(\x01R\rpreviousValue\x12'\n" +
 	"\x0ffrequency_class\x18\x05 \x01(\tR\x0efrequencyClass\x12!\n" +
-	"\fsample_count\x18\x06 \x01(\x03R\vsampleCount\"\xb5\x03\n" +
+	"\fsample_count\x18\x06 \x01(\x03R\vsampleCount\"\x85\x04\n" +
 	"\vDoraMetrics\x12\x16\n" +
 	"\x06window\x18\x01 \x01(\tR\x06window\x12=\n" +
 	"\fwindow_start\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\vwindowStart\x129\n" +
@@ -2242,7 +2340,8 @@ const file_cairn_v1_metrics_proto_rawDesc = "" +
 	"\x14deployment_frequency\x18\x04 \x01(\v2\x14.cairn.v1.DoraMetricR\x13deploymentFrequency\x12G\n" +
 	"\x15lead_time_for_changes\x18\x05 \x01(\v2\x14.cairn.v1.DoraMetricR\x12leadTimeForChanges\x12D\n" +
 	"\x13change_failure_rate\x18\x06 \x01(\v2\x14.cairn.v1.DoraMetricR\x11changeFailureRate\x12<\n" +
-	"\x0ftime_to_restore\x18\a \x01(\v2\x14.cairn.v1.DoraMetricR\rtimeToRestore\"\xb0\x01\n" +
+	"\x0ftime_to_restore\x18\a \x01(\v2\x14.cairn.v1.DoraMetricR\rtimeToRestore\x12N\n" +
+	"\x14cost_regression_rate\x18\b \x01(\v2\x1c.cairn.v1.CostRegressionRateR\x12costRegressionRate\"\xb0\x01\n" +
 	"\x15GetServiceDoraRequest\x12a\n" +
 	"\x04name\x18\x01 \x01(\tBM\xe0A\x02\xfaA\x13\n" +
 	"\x11cairn.dev/Service\xbaH1r/2-^services/[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$R\x04name\x124\n" +
@@ -2345,7 +2444,13 @@ const file_cairn_v1_metrics_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tBb\xe0A\x02\xbaH\\rZ2X^services/[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?/incidents/[A-Za-z0-9][-_.A-Za-z0-9]{0,127}$R\x04name\x12$\n" +
 	"\brevision\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\brevision\"L\n" +
 	"\x14LinkIncidentResponse\x124\n" +
-	"\bincident\x18\x01 \x01(\v2\x18.cairn.v1.IncidentRecordR\bincident2\xf1\v\n" +
+	"\bincident\x18\x01 \x01(\v2\x18.cairn.v1.IncidentRecordR\bincident\"\xca\x01\n" +
+	"\x12CostRegressionRate\x12\x14\n" +
+	"\x05value\x18\x01 \x01(\x01R\x05value\x12!\n" +
+	"\fchange_count\x18\x02 \x01(\x03R\vchangeCount\x12!\n" +
+	"\fjudged_count\x18\x03 \x01(\x03R\vjudgedCount\x12)\n" +
+	"\x10regression_count\x18\x04 \x01(\x03R\x0fregressionCount\x12-\n" +
+	"\x12unavailable_reason\x18\x05 \x01(\tR\x11unavailableReason2\xf1\v\n" +
 	"\x0eMetricsService\x12u\n" +
 	"\x10RecordDeployment\x12!.cairn.v1.RecordDeploymentRequest\x1a\".cairn.v1.RecordDeploymentResponse\"\x1a\x82\xd3\xe4\x93\x02\x14:\x01*\"\x0f/v1/deployments\x12m\n" +
 	"\x0eRecordIncident\x12\x1f.cairn.v1.RecordIncidentRequest\x1a .cairn.v1.RecordIncidentResponse\"\x18\x82\xd3\xe4\x93\x02\x12:\x01*\"\r/v1/incidents\x12\xb1\x01\n" +
@@ -2371,7 +2476,7 @@ func file_cairn_v1_metrics_proto_rawDescGZIP() []byte {
 	return file_cairn_v1_metrics_proto_rawDescData
 }
 
-var file_cairn_v1_metrics_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
+var file_cairn_v1_metrics_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
 var file_cairn_v1_metrics_proto_goTypes = []any{
 	(*Commit)(nil),                      // 0: cairn.v1.Commit
 	(*RecordDeploymentRequest)(nil),     // 1: cairn.v1.RecordDeploymentRequest
@@ -2405,77 +2510,79 @@ var file_cairn_v1_metrics_proto_goTypes = []any{
 	(*ChargedDeployment)(nil),           // 29: cairn.v1.ChargedDeployment
 	(*LinkIncidentRequest)(nil),         // 30: cairn.v1.LinkIncidentRequest
 	(*LinkIncidentResponse)(nil),        // 31: cairn.v1.LinkIncidentResponse
-	(*timestamppb.Timestamp)(nil),       // 32: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),         // 33: google.protobuf.Duration
+	(*CostRegressionRate)(nil),          // 32: cairn.v1.CostRegressionRate
+	(*timestamppb.Timestamp)(nil),       // 33: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),         // 34: google.protobuf.Duration
 }
 var file_cairn_v1_metrics_proto_depIdxs = []int32{
-	32, // 0: cairn.v1.Commit.committed_at:type_name -> google.protobuf.Timestamp
-	32, // 1: cairn.v1.RecordDeploymentRequest.started_at:type_name -> google.protobuf.Timestamp
-	32, // 2: cairn.v1.RecordDeploymentRequest.finished_at:type_name -> google.protobuf.Timestamp
+	33, // 0: cairn.v1.Commit.committed_at:type_name -> google.protobuf.Timestamp
+	33, // 1: cairn.v1.RecordDeploymentRequest.started_at:type_name -> google.protobuf.Timestamp
+	33, // 2: cairn.v1.RecordDeploymentRequest.finished_at:type_name -> google.protobuf.Timestamp
 	0,  // 3: cairn.v1.RecordDeploymentRequest.commits:type_name -> cairn.v1.Commit
-	32, // 4: cairn.v1.RecordIncidentRequest.opened_at:type_name -> google.protobuf.Timestamp
-	32, // 5: cairn.v1.RecordIncidentRequest.resolved_at:type_name -> google.protobuf.Timestamp
-	32, // 6: cairn.v1.ResolveIncidentRequest.resolved_at:type_name -> google.protobuf.Timestamp
-	32, // 7: cairn.v1.RecordSupportTicketRequest.opened_at:type_name -> google.protobuf.Timestamp
-	32, // 8: cairn.v1.DoraMetrics.window_start:type_name -> google.protobuf.Timestamp
-	32, // 9: cairn.v1.DoraMetrics.window_end:type_name -> google.protobuf.Timestamp
+	33, // 4: cairn.v1.RecordIncidentRequest.opened_at:type_name -> google.protobuf.Timestamp
+	33, // 5: cairn.v1.RecordIncidentRequest.resolved_at:type_name -> google.protobuf.Timestamp
+	33, // 6: cairn.v1.ResolveIncidentRequest.resolved_at:type_name -> google.protobuf.Timestamp
+	33, // 7: cairn.v1.RecordSupportTicketRequest.opened_at:type_name -> google.protobuf.Timestamp
+	33, // 8: cairn.v1.DoraMetrics.window_start:type_name -> google.protobuf.Timestamp
+	33, // 9: cairn.v1.DoraMetrics.window_end:type_name -> google.protobuf.Timestamp
 	9,  // 10: cairn.v1.DoraMetrics.deployment_frequency:type_name -> cairn.v1.DoraMetric
 	9,  // 11: cairn.v1.DoraMetrics.lead_time_for_changes:type_name -> cairn.v1.DoraMetric
 	9,  // 12: cairn.v1.DoraMetrics.change_failure_rate:type_name -> cairn.v1.DoraMetric
 	9,  // 13: cairn.v1.DoraMetrics.time_to_restore:type_name -> cairn.v1.DoraMetric
-	10, // 14: cairn.v1.GetServiceDoraResponse.dora:type_name -> cairn.v1.DoraMetrics
-	10, // 15: cairn.v1.GetTeamDoraResponse.dora:type_name -> cairn.v1.DoraMetrics
-	10, // 16: cairn.v1.GetOrganizationDoraResponse.dora:type_name -> cairn.v1.DoraMetrics
-	33, // 17: cairn.v1.GetPlatformMetricsResponse.time_to_first_deploy:type_name -> google.protobuf.Duration
-	19, // 18: cairn.v1.GetPlatformMetricsResponse.provisioning_times:type_name -> cairn.v1.ProvisioningTime
-	20, // 19: cairn.v1.GetPlatformMetricsResponse.support_tickets:type_name -> cairn.v1.CategoryCount
-	21, // 20: cairn.v1.GetPlatformMetricsResponse.active_services:type_name -> cairn.v1.ActiveServiceCount
-	33, // 21: cairn.v1.ProvisioningTime.p50:type_name -> google.protobuf.Duration
-	33, // 22: cairn.v1.ProvisioningTime.p95:type_name -> google.protobuf.Duration
-	32, // 23: cairn.v1.ListDeploymentsRequest.finished_after:type_name -> google.protobuf.Timestamp
-	32, // 24: cairn.v1.ListDeploymentsRequest.finished_before:type_name -> google.protobuf.Timestamp
-	24, // 25: cairn.v1.ListDeploymentsResponse.deployments:type_name -> cairn.v1.DeploymentRecord
-	32, // 26: cairn.v1.DeploymentRecord.started_at:type_name -> google.protobuf.Timestamp
-	32, // 27: cairn.v1.DeploymentRecord.finished_at:type_name -> google.protobuf.Timestamp
-	25, // 28: cairn.v1.DeploymentRecord.commits:type_name -> cairn.v1.DeployedCommit
-	28, // 29: cairn.v1.DeploymentRecord.incidents:type_name -> cairn.v1.IncidentRecord
-	32, // 30: cairn.v1.DeployedCommit.committed_at:type_name -> google.protobuf.Timestamp
-	33, // 31: cairn.v1.DeployedCommit.lead_time:type_name -> google.protobuf.Duration
-	32, // 32: cairn.v1.ListIncidentsRequest.opened_after:type_name -> google.protobuf.Timestamp
-	32, // 33: cairn.v1.ListIncidentsRequest.opened_before:type_name -> google.protobuf.Timestamp
-	28, // 34: cairn.v1.ListIncidentsResponse.incidents:type_name -> cairn.v1.IncidentRecord
-	32, // 35: cairn.v1.IncidentRecord.opened_at:type_name -> google.protobuf.Timestamp
-	32, // 36: cairn.v1.IncidentRecord.resolved_at:type_name -> google.protobuf.Timestamp
-	29, // 37: cairn.v1.IncidentRecord.deployment:type_name -> cairn.v1.ChargedDeployment
-	32, // 38: cairn.v1.ChargedDeployment.finished_at:type_name -> google.protobuf.Timestamp
-	28, // 39: cairn.v1.LinkIncidentResponse.incident:type_name -> cairn.v1.IncidentRecord
-	1,  // 40: cairn.v1.MetricsService.RecordDeployment:input_type -> cairn.v1.RecordDeploymentRequest
-	3,  // 41: cairn.v1.MetricsService.RecordIncident:input_type -> cairn.v1.RecordIncidentRequest
-	5,  // 42: cairn.v1.MetricsService.ResolveIncident:input_type -> cairn.v1.ResolveIncidentRequest
-	7,  // 43: cairn.v1.MetricsService.RecordSupportTicket:input_type -> cairn.v1.RecordSupportTicketRequest
-	11, // 44: cairn.v1.MetricsService.GetServiceDora:input_type -> cairn.v1.GetServiceDoraRequest
-	13, // 45: cairn.v1.MetricsService.GetTeamDora:input_type -> cairn.v1.GetTeamDoraRequest
-	15, // 46: cairn.v1.MetricsService.GetOrganizationDora:input_type -> cairn.v1.GetOrganizationDoraRequest
-	17, // 47: cairn.v1.MetricsService.GetPlatformMetrics:input_type -> cairn.v1.GetPlatformMetricsRequest
-	22, // 48: cairn.v1.MetricsService.ListDeployments:input_type -> cairn.v1.ListDeploymentsRequest
-	26, // 49: cairn.v1.MetricsService.ListIncidents:input_type -> cairn.v1.ListIncidentsRequest
-	30, // 50: cairn.v1.MetricsService.LinkIncident:input_type -> cairn.v1.LinkIncidentRequest
-	2,  // 51: cairn.v1.MetricsService.RecordDeployment:output_type -> cairn.v1.RecordDeploymentResponse
-	4,  // 52: cairn.v1.MetricsService.RecordIncident:output_type -> cairn.v1.RecordIncidentResponse
-	6,  // 53: cairn.v1.MetricsService.ResolveIncident:output_type -> cairn.v1.ResolveIncidentResponse
-	8,  // 54: cairn.v1.MetricsService.RecordSupportTicket:output_type -> cairn.v1.RecordSupportTicketResponse
-	12, // 55: cairn.v1.MetricsService.GetServiceDora:output_type -> cairn.v1.GetServiceDoraResponse
-	14, // 56: cairn.v1.MetricsService.GetTeamDora:output_type -> cairn.v1.GetTeamDoraResponse
-	16, // 57: cairn.v1.MetricsService.GetOrganizationDora:output_type -> cairn.v1.GetOrganizationDoraResponse
-	18, // 58: cairn.v1.MetricsService.GetPlatformMetrics:output_type -> cairn.v1.GetPlatformMetricsResponse
-	23, // 59: cairn.v1.MetricsService.ListDeployments:output_type -> cairn.v1.ListDeploymentsResponse
-	27, // 60: cairn.v1.MetricsService.ListIncidents:output_type -> cairn.v1.ListIncidentsResponse
-	31, // 61: cairn.v1.MetricsService.LinkIncident:output_type -> cairn.v1.LinkIncidentResponse
-	51, // [51:62] is the sub-list for method output_type
-	40, // [40:51] is the sub-list for method input_type
-	40, // [40:40] is the sub-list for extension type_name
-	40, // [40:40] is the sub-list for extension extendee
-	0,  // [0:40] is the sub-list for field type_name
+	32, // 14: cairn.v1.DoraMetrics.cost_regression_rate:type_name -> cairn.v1.CostRegressionRate
+	10, // 15: cairn.v1.GetServiceDoraResponse.dora:type_name -> cairn.v1.DoraMetrics
+	10, // 16: cairn.v1.GetTeamDoraResponse.dora:type_name -> cairn.v1.DoraMetrics
+	10, // 17: cairn.v1.GetOrganizationDoraResponse.dora:type_name -> cairn.v1.DoraMetrics
+	34, // 18: cairn.v1.GetPlatformMetricsResponse.time_to_first_deploy:type_name -> google.protobuf.Duration
+	19, // 19: cairn.v1.GetPlatformMetricsResponse.provisioning_times:type_name -> cairn.v1.ProvisioningTime
+	20, // 20: cairn.v1.GetPlatformMetricsResponse.support_tickets:type_name -> cairn.v1.CategoryCount
+	21, // 21: cairn.v1.GetPlatformMetricsResponse.active_services:type_name -> cairn.v1.ActiveServiceCount
+	34, // 22: cairn.v1.ProvisioningTime.p50:type_name -> google.protobuf.Duration
+	34, // 23: cairn.v1.ProvisioningTime.p95:type_name -> google.protobuf.Duration
+	33, // 24: cairn.v1.ListDeploymentsRequest.finished_after:type_name -> google.protobuf.Timestamp
+	33, // 25: cairn.v1.ListDeploymentsRequest.finished_before:type_name -> google.protobuf.Timestamp
+	24, // 26: cairn.v1.ListDeploymentsResponse.deployments:type_name -> cairn.v1.DeploymentRecord
+	33, // 27: cairn.v1.DeploymentRecord.started_at:type_name -> google.protobuf.Timestamp
+	33, // 28: cairn.v1.DeploymentRecord.finished_at:type_name -> google.protobuf.Timestamp
+	25, // 29: cairn.v1.DeploymentRecord.commits:type_name -> cairn.v1.DeployedCommit
+	28, // 30: cairn.v1.DeploymentRecord.incidents:type_name -> cairn.v1.IncidentRecord
+	33, // 31: cairn.v1.DeployedCommit.committed_at:type_name -> google.protobuf.Timestamp
+	34, // 32: cairn.v1.DeployedCommit.lead_time:type_name -> google.protobuf.Duration
+	33, // 33: cairn.v1.ListIncidentsRequest.opened_after:type_name -> google.protobuf.Timestamp
+	33, // 34: cairn.v1.ListIncidentsRequest.opened_before:type_name -> google.protobuf.Timestamp
+	28, // 35: cairn.v1.ListIncidentsResponse.incidents:type_name -> cairn.v1.IncidentRecord
+	33, // 36: cairn.v1.IncidentRecord.opened_at:type_name -> google.protobuf.Timestamp
+	33, // 37: cairn.v1.IncidentRecord.resolved_at:type_name -> google.protobuf.Timestamp
+	29, // 38: cairn.v1.IncidentRecord.deployment:type_name -> cairn.v1.ChargedDeployment
+	33, // 39: cairn.v1.ChargedDeployment.finished_at:type_name -> google.protobuf.Timestamp
+	28, // 40: cairn.v1.LinkIncidentResponse.incident:type_name -> cairn.v1.IncidentRecord
+	1,  // 41: cairn.v1.MetricsService.RecordDeployment:input_type -> cairn.v1.RecordDeploymentRequest
+	3,  // 42: cairn.v1.MetricsService.RecordIncident:input_type -> cairn.v1.RecordIncidentRequest
+	5,  // 43: cairn.v1.MetricsService.ResolveIncident:input_type -> cairn.v1.ResolveIncidentRequest
+	7,  // 44: cairn.v1.MetricsService.RecordSupportTicket:input_type -> cairn.v1.RecordSupportTicketRequest
+	11, // 45: cairn.v1.MetricsService.GetServiceDora:input_type -> cairn.v1.GetServiceDoraRequest
+	13, // 46: cairn.v1.MetricsService.GetTeamDora:input_type -> cairn.v1.GetTeamDoraRequest
+	15, // 47: cairn.v1.MetricsService.GetOrganizationDora:input_type -> cairn.v1.GetOrganizationDoraRequest
+	17, // 48: cairn.v1.MetricsService.GetPlatformMetrics:input_type -> cairn.v1.GetPlatformMetricsRequest
+	22, // 49: cairn.v1.MetricsService.ListDeployments:input_type -> cairn.v1.ListDeploymentsRequest
+	26, // 50: cairn.v1.MetricsService.ListIncidents:input_type -> cairn.v1.ListIncidentsRequest
+	30, // 51: cairn.v1.MetricsService.LinkIncident:input_type -> cairn.v1.LinkIncidentRequest
+	2,  // 52: cairn.v1.MetricsService.RecordDeployment:output_type -> cairn.v1.RecordDeploymentResponse
+	4,  // 53: cairn.v1.MetricsService.RecordIncident:output_type -> cairn.v1.RecordIncidentResponse
+	6,  // 54: cairn.v1.MetricsService.ResolveIncident:output_type -> cairn.v1.ResolveIncidentResponse
+	8,  // 55: cairn.v1.MetricsService.RecordSupportTicket:output_type -> cairn.v1.RecordSupportTicketResponse
+	12, // 56: cairn.v1.MetricsService.GetServiceDora:output_type -> cairn.v1.GetServiceDoraResponse
+	14, // 57: cairn.v1.MetricsService.GetTeamDora:output_type -> cairn.v1.GetTeamDoraResponse
+	16, // 58: cairn.v1.MetricsService.GetOrganizationDora:output_type -> cairn.v1.GetOrganizationDoraResponse
+	18, // 59: cairn.v1.MetricsService.GetPlatformMetrics:output_type -> cairn.v1.GetPlatformMetricsResponse
+	23, // 60: cairn.v1.MetricsService.ListDeployments:output_type -> cairn.v1.ListDeploymentsResponse
+	27, // 61: cairn.v1.MetricsService.ListIncidents:output_type -> cairn.v1.ListIncidentsResponse
+	31, // 62: cairn.v1.MetricsService.LinkIncident:output_type -> cairn.v1.LinkIncidentResponse
+	52, // [52:63] is the sub-list for method output_type
+	41, // [41:52] is the sub-list for method input_type
+	41, // [41:41] is the sub-list for extension type_name
+	41, // [41:41] is the sub-list for extension extendee
+	0,  // [0:41] is the sub-list for field type_name
 }
 
 func init() { file_cairn_v1_metrics_proto_init() }
@@ -2489,7 +2596,7 @@ func file_cairn_v1_metrics_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cairn_v1_metrics_proto_rawDesc), len(file_cairn_v1_metrics_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   32,
+			NumMessages:   33,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -288,6 +288,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/{parent_1}/costRegressions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The changes of a service or of a team's services in a period (each
+         *     successful deployment to a production environment, and each approved
+         *     promotion to one that no listed deployment shipped), each with its
+         *     cost verdict: whether its service's average daily billed cost over the
+         *     days after it grew past the thresholds against the days before it (a
+         *     cost regression), and by how much a month. Newest first.
+         */
+        get: operations["CostService_ListCostRegressions2"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/{parent_1}/deployments": {
         parameters: {
             query?: never;
@@ -321,6 +345,30 @@ export interface paths {
          *     first, each with the deployment it is charged to and how.
          */
         get: operations["MetricsService_ListIncidents2"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/{parent}/costRegressions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The changes of a service or of a team's services in a period (each
+         *     successful deployment to a production environment, and each approved
+         *     promotion to one that no listed deployment shipped), each with its
+         *     cost verdict: whether its service's average daily billed cost over the
+         *     days after it grew past the thresholds against the days before it (a
+         *     cost regression), and by how much a month. Newest first.
+         */
+        get: operations["CostService_ListCostRegressions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -974,6 +1022,103 @@ export interface components {
             /** @description The resource type, such as `database` or `compute`. */
             type?: string;
         };
+        /** @description One change of a service and what it did to its billed cost. */
+        v1CostChange: {
+            /**
+             * Format: double
+             * @description The average daily billed cost over the window_days whole UTC days
+             *     after the change's day; absent without a verdict.
+             */
+            afterDailyCost?: number;
+            /**
+             * Format: double
+             * @description The average daily billed cost over the window_days whole UTC days
+             *     before the change's day; absent without a verdict.
+             */
+            beforeDailyCost?: number;
+            /**
+             * Format: date-time
+             * @description When the deployment finished or the promotion was approved.
+             */
+            changeTime?: string;
+            /** @description The environment changed, such as production. */
+            environment?: string;
+            /**
+             * Format: double
+             * @description The growth of the average daily cost, in percent; absent without a
+             *     verdict, and when the cost before was zero (no percent of zero).
+             */
+            growthPercent?: number;
+            /**
+             * @description deployment (a successful deployment) or promotion (an approved
+             *     promotion no recorded deployment shipped).
+             */
+            kind?: string;
+            /**
+             * Format: int32
+             * @description Days of the two windows without billing, for BILLING_MISSING.
+             */
+            missingDays?: number;
+            /**
+             * Format: double
+             * @description The difference of the averages as a month of 30 days: what the change
+             *     added (or, negative, saved) a month; absent without a verdict.
+             */
+            monthlyChange?: number;
+            /**
+             * @description Why there is no verdict yet: AFTER_WINDOW_OPEN (the days after the
+             *     change have not all ended) or BILLING_MISSING (some day of the windows
+             *     has no billing in the currency yet: missing_days counts them); empty
+             *     with a verdict.
+             */
+            pendingReason?: string;
+            /**
+             * Format: int64
+             * @description The promotion's ID, for a promotion.
+             */
+            promotionId?: string;
+            /** @description The revision deployed or promoted, such as v1.5.0. */
+            revision?: string;
+            /** @description The service name. */
+            serviceName?: string;
+            /**
+             * @description The verdict: regression (the cost grew past both thresholds),
+             *     no_regression, or pending (no verdict yet: pending_reason says why).
+             */
+            verdict?: string;
+        };
+        /** @description The cost regression rate of a window's changes. */
+        v1CostRegressionRate: {
+            /**
+             * Format: int64
+             * @description The changes in the window: successful production deployments and
+             *     approved production promotions no deployment shipped.
+             */
+            changeCount?: string;
+            /**
+             * Format: int64
+             * @description Those with a verdict: their windows of days are complete and billed.
+             */
+            judgedCount?: string;
+            /**
+             * Format: int64
+             * @description Those judged cost regressions.
+             */
+            regressionCount?: string;
+            /**
+             * @description Why there is no rate, when there is none: NO_CHANGES (none in the
+             *     window) or NO_VERDICTS (none has a verdict yet: the last days' changes
+             *     wait for their days after to end, or billing is missing); empty with
+             *     a rate.
+             */
+            unavailableReason?: string;
+            /**
+             * Format: double
+             * @description Regressions over the changes with a verdict, as a ratio; 0 when
+             *     unavailable_reason is set.
+             */
+            value?: number;
+        };
         /** @description Response for ProvisioningService.CreatePromotion. */
         v1CreatePromotionResponse: {
             promotion?: components["schemas"]["v1Promotion"];
@@ -1244,6 +1389,7 @@ export interface components {
         /** @description The four DORA metrics over a window. */
         v1DoraMetrics: {
             changeFailureRate?: components["schemas"]["v1DoraMetric"];
+            costRegressionRate?: components["schemas"]["v1CostRegressionRate"];
             deploymentFrequency?: components["schemas"]["v1DoraMetric"];
             leadTimeForChanges?: components["schemas"]["v1DoraMetric"];
             timeToRestore?: components["schemas"]["v1DoraMetric"];
@@ -1581,6 +1727,36 @@ export interface components {
             anomalies?: components["schemas"]["v1CostAnomaly"][];
             /** @description A token for the next page; empty on the last page. */
             nextPageToken?: string;
+        };
+        /** @description Response for CostService.ListCostRegressions. */
+        v1ListCostRegressionsResponse: {
+            /** @description The changes, newest first. */
+            changes?: components["schemas"]["v1CostChange"][];
+            /**
+             * @description ISO 4217 currency code of every amount; billing in other currencies is
+             *     left out.
+             */
+            currency?: string;
+            /**
+             * Format: double
+             * @description Monthly growth past which a change is a regression, whatever its
+             *     percent (cost.regressions.floorMonthly).
+             */
+            floorMonthly?: number;
+            /** @description A token for the next page; empty on the last page. */
+            nextPageToken?: string;
+            /**
+             * Format: double
+             * @description Growth of the average daily cost, in percent, past which a change is a
+             *     regression (cost.regressions.thresholdPercent).
+             */
+            thresholdPercent?: number;
+            /**
+             * Format: int32
+             * @description How many whole UTC days each side of a change's day are compared
+             *     (cost.regressions.days).
+             */
+            windowDays?: number;
         };
         /** @description Response for CostService.ListDailyCostAnomalies. */
         v1ListDailyCostAnomaliesResponse: {
@@ -2793,6 +2969,80 @@ export interface operations {
             };
         };
     };
+    CostService_ListCostRegressions2: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Day of a month. Must be from 1 to 31 and valid for the year and month, or 0
+                 *     to specify a year by itself or a year and month where the day isn't
+                 *     significant.
+                 */
+                "endDate.day"?: number;
+                /**
+                 * @description Month of a year. Must be from 1 to 12, or 0 to specify a year without a
+                 *     month and day.
+                 */
+                "endDate.month"?: number;
+                /**
+                 * @description Year of the date. Must be from 1 to 9999, or 0 to specify a date without
+                 *     a year.
+                 */
+                "endDate.year"?: number;
+                /** @description At most this many changes are returned; 0 means 50. */
+                pageSize?: number;
+                /** @description A token from a previous response, to fetch the next page. */
+                pageToken?: string;
+                /** @description Only the changes judged cost regressions. */
+                regressionsOnly?: boolean;
+                /**
+                 * @description Day of a month. Must be from 1 to 31 and valid for the year and month, or 0
+                 *     to specify a year by itself or a year and month where the day isn't
+                 *     significant.
+                 */
+                "startDate.day"?: number;
+                /**
+                 * @description Month of a year. Must be from 1 to 12, or 0 to specify a year without a
+                 *     month and day.
+                 */
+                "startDate.month"?: number;
+                /**
+                 * @description Year of the date. Must be from 1 to 9999, or 0 to specify a date without
+                 *     a year.
+                 */
+                "startDate.year"?: number;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description Whose changes: a service, `services/{service}`, or a team's services,
+                 *     `teams/{team}`.
+                 */
+                parent_1: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListCostRegressionsResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
     MetricsService_ListDeployments2: {
         parameters: {
             query?: {
@@ -2892,6 +3142,80 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1ListIncidentsResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    CostService_ListCostRegressions: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Day of a month. Must be from 1 to 31 and valid for the year and month, or 0
+                 *     to specify a year by itself or a year and month where the day isn't
+                 *     significant.
+                 */
+                "endDate.day"?: number;
+                /**
+                 * @description Month of a year. Must be from 1 to 12, or 0 to specify a year without a
+                 *     month and day.
+                 */
+                "endDate.month"?: number;
+                /**
+                 * @description Year of the date. Must be from 1 to 9999, or 0 to specify a date without
+                 *     a year.
+                 */
+                "endDate.year"?: number;
+                /** @description At most this many changes are returned; 0 means 50. */
+                pageSize?: number;
+                /** @description A token from a previous response, to fetch the next page. */
+                pageToken?: string;
+                /** @description Only the changes judged cost regressions. */
+                regressionsOnly?: boolean;
+                /**
+                 * @description Day of a month. Must be from 1 to 31 and valid for the year and month, or 0
+                 *     to specify a year by itself or a year and month where the day isn't
+                 *     significant.
+                 */
+                "startDate.day"?: number;
+                /**
+                 * @description Month of a year. Must be from 1 to 12, or 0 to specify a year without a
+                 *     month and day.
+                 */
+                "startDate.month"?: number;
+                /**
+                 * @description Year of the date. Must be from 1 to 9999, or 0 to specify a date without
+                 *     a year.
+                 */
+                "startDate.year"?: number;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description Whose changes: a service, `services/{service}`, or a team's services,
+                 *     `teams/{team}`.
+                 */
+                parent: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListCostRegressionsResponse"];
                 };
             };
             /** @description An unexpected error response. */
