@@ -61,6 +61,8 @@ const cairnApi: CairnApi = {
     ],
   }),
   getServiceDora: async () => ({}),
+  listDeployments: async () => ({ deployments: [], nextPageToken: '' }),
+  listIncidents: async () => ({ incidents: [], nextPageToken: '' }),
   listPromotions: async () => ({ promotions: [], nextPageToken: '' }),
   approvePromotion: async () => ({ revision: '' }),
   denyPromotion: async () => ({ revision: '' }),
