@@ -210,15 +210,15 @@ export const cairnTranslationRef = createTranslationRef({
         incidentsLoadFailed: 'Could not load the incidents from Cairn',
         none: 'None in this window',
         deploymentsNote:
-          'At most the newest {{count}} of the window; {{command}} lists every one.',
+          'At most the newest {{size}} of the window; {{command}} lists every one.',
         incidentsNote:
-          'At most the newest {{count}} of the window; {{command}} lists every one.',
+          'At most the newest {{size}} of the window; {{command}} lists every one.',
         revision: 'Revision',
         status: 'Status',
         finished: 'Finished',
         leadTime: 'Lead time',
         incidents: 'Incidents',
-        medianOf: '{{value}} (median of {{count}} commits)',
+        medianOf: '{{value}} (median of {{commits}} commits)',
         noIncidents: 'None',
         changeFailure: 'Change failure',
         statuses: {

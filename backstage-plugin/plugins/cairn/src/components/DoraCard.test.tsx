@@ -117,7 +117,10 @@ const deployments: ListDeploymentsResponse = {
       status: 'failed',
       finishedAt: '2026-11-26T12:00:00Z',
       production: true,
-      commits: [],
+      // A failed deployment's commits have no lead time that counts.
+      commits: [
+        { sha: 'c0', committedAt: '2026-11-26T11:00:00Z', leadTime: '3600s' },
+      ],
       incidents: [],
     },
   ],
@@ -378,7 +381,27 @@ describe('DoraCard', () => {
     });
 
     it('opens the same deployments behind lead time for changes', async () => {
-      const listDeployments = jest.fn().mockResolvedValue(deployments);
+      const listDeployments = jest.fn().mockResolvedValue({
+        ...deployments,
+        deployments: [
+          ...deployments.deployments!,
+          {
+            name: 'services/orders-service/deployments/6',
+            environment: 'production',
+            revision: 'v1.3.0',
+            status: 'succeeded',
+            finishedAt: '2026-11-25T12:00:00Z',
+            production: true,
+            commits: [
+              {
+                sha: 'b1',
+                committedAt: '2026-11-25T11:15:00Z',
+                leadTime: '2700s',
+              },
+            ],
+          },
+        ],
+      });
       await renderCard(<DoraCard />, {
         getServiceDora: async () => windowed,
         listDeployments,
@@ -394,6 +417,7 @@ describe('DoraCard', () => {
       expect(rowsOf(table).map(r => [r[0], r[3]])).toEqual([
         ['v1.5.0', '2 hr (median of 3 commits)'],
         ['v1.4.0', '—'],
+        ['v1.3.0', '45 min'],
       ]);
       expect(listDeployments).toHaveBeenCalledTimes(1);
     });

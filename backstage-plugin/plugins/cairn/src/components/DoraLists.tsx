@@ -68,7 +68,7 @@ export function DeploymentList(props: {
       id={id}
       title={title}
       note={t('dora.list.deploymentsNote', {
-        count: String(LIST_PAGE_SIZE),
+        size: String(LIST_PAGE_SIZE),
         command: `cairn deployment list ${service}`,
       })}
     >
@@ -119,11 +119,11 @@ function DeploymentRow(props: {
 }) {
   const { deployment: d, markFailures, locales, t } = props;
   const incidents = d.incidents ?? [];
-  const leadTime = median(
-    (d.commits ?? [])
-      .map(c => parseProtoDuration(c.leadTime))
-      .filter((s): s is number => s !== undefined),
-  );
+  // A commit's lead time counts when its deployment succeeded.
+  const leadTimes = (d.status === 'succeeded' ? (d.commits ?? []) : [])
+    .map(c => parseProtoDuration(c.leadTime))
+    .filter((s): s is number => s !== undefined);
+  const leadTime = median(leadTimes);
   const status = d.status ?? '';
   return (
     <TableRow>
@@ -137,12 +137,16 @@ function DeploymentRow(props: {
         {d.finishedAt ? formatDateTime(d.finishedAt, locales) : '—'}
       </TableCell>
       <TableCell>
-        {leadTime === undefined
-          ? '—'
-          : t('dora.list.medianOf', {
-              value: formatDuration(leadTime, locales),
-              count: String(d.commits?.length ?? 0),
-            })}
+        {leadTime === undefined && '—'}
+        {leadTime !== undefined &&
+          leadTimes.length === 1 &&
+          formatDuration(leadTime, locales)}
+        {leadTime !== undefined &&
+          leadTimes.length > 1 &&
+          t('dora.list.medianOf', {
+            value: formatDuration(leadTime, locales),
+            commits: String(leadTimes.length),
+          })}
       </TableCell>
       <TableCell>
         {incidents.length === 0
@@ -189,7 +193,7 @@ export function IncidentList(props: {
       id={id}
       title={title}
       note={t('dora.list.incidentsNote', {
-        count: String(LIST_PAGE_SIZE),
+        size: String(LIST_PAGE_SIZE),
         command: `cairn incident list ${service}`,
       })}
     >
