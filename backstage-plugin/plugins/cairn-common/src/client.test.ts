@@ -191,6 +191,135 @@ describe('CairnClient', () => {
     ).toEqual([['services/orders-service/promotions/3', 'pending', true]]);
   });
 
+  it('lists a page of deployments with their filters, then the next page', async () => {
+    const page = {
+      deployments: [
+        {
+          name: 'services/orders-service/deployments/7',
+          service: 'orders-service',
+          environment: 'production',
+          revision: 'v1.4.0',
+          status: 'succeeded',
+          startedAt: '2026-11-27T11:50:00Z',
+          finishedAt: '2026-11-27T12:00:00Z',
+          production: true,
+          commits: [
+            {
+              sha: 'abc123',
+              committedAt: '2026-11-27T10:30:00Z',
+              leadTime: '5400s',
+            },
+          ],
+          incidents: [],
+        },
+      ],
+      nextPageToken: 'deployments-2',
+    };
+    const { calls, fetch } = recordingFetch(200, JSON.stringify(page));
+    const client = new CairnClient({
+      baseUrl: 'http://cairn:8080',
+      fetch,
+      token: 'token-of-jane',
+    });
+    const first = await client.listDeployments('orders-service', {
+      environment: 'production',
+      status: 'succeeded',
+      finishedAfter: '2026-11-01T00:00:00Z',
+      finishedBefore: '2026-12-01T00:00:00Z',
+      pageSize: 20,
+    });
+    await client.listDeployments('orders-service', {
+      pageToken: first.nextPageToken,
+    });
+    await client.listDeployments('orders service');
+    expect(calls.map(c => [c.init?.method, c.url, c.init?.body])).toEqual([
+      [
+        'GET',
+        'http://cairn:8080/v1/services/orders-service/deployments?environment=production&status=succeeded&finishedAfter=2026-11-01T00%3A00%3A00Z&finishedBefore=2026-12-01T00%3A00%3A00Z&pageSize=20',
+        undefined,
+      ],
+      [
+        'GET',
+        'http://cairn:8080/v1/services/orders-service/deployments?pageToken=deployments-2',
+        undefined,
+      ],
+      [
+        'GET',
+        'http://cairn:8080/v1/services/orders%20service/deployments',
+        undefined,
+      ],
+    ]);
+    expect(calls[0].init?.headers).toEqual({
+      Accept: 'application/json',
+      Authorization: 'Bearer token-of-jane',
+    });
+    expect(first).toEqual(page);
+  });
+
+  it('lists a page of incidents with their filters, then the next page', async () => {
+    const page = {
+      incidents: [
+        {
+          name: 'services/orders-service/incidents/INC-1042',
+          service: 'orders-service',
+          id: 'INC-1042',
+          openedAt: '2026-11-27T13:00:00Z',
+          resolvedAt: '2026-11-27T14:00:00Z',
+          causeRevision: '',
+          link: 'inferred',
+          deployment: {
+            name: 'services/orders-service/deployments/7',
+            revision: 'v1.4.0',
+            environment: 'production',
+            finishedAt: '2026-11-27T12:00:00Z',
+          },
+        },
+      ],
+      nextPageToken: 'incidents-2',
+    };
+    const { calls, fetch } = recordingFetch(200, JSON.stringify(page));
+    const client = new CairnClient({ baseUrl: 'http://cairn:8080', fetch });
+    const first = await client.listIncidents('orders-service', {
+      state: 'resolved',
+      openedAfter: '2026-11-01T00:00:00Z',
+      openedBefore: '2026-12-01T00:00:00Z',
+      pageSize: 20,
+    });
+    await client.listIncidents('orders-service', {
+      pageSize: 20,
+      pageToken: first.nextPageToken,
+    });
+    expect(calls.map(c => [c.init?.method, c.url])).toEqual([
+      [
+        'GET',
+        'http://cairn:8080/v1/services/orders-service/incidents?state=resolved&openedAfter=2026-11-01T00%3A00%3A00Z&openedBefore=2026-12-01T00%3A00%3A00Z&pageSize=20',
+      ],
+      [
+        'GET',
+        'http://cairn:8080/v1/services/orders-service/incidents?pageSize=20&pageToken=incidents-2',
+      ],
+    ]);
+    expect(calls[0].init?.headers).toEqual({ Accept: 'application/json' });
+    expect(first).toEqual(page);
+  });
+
+  it("rejects a failed list with Cairn's error", async () => {
+    const { fetch } = recordingFetch(
+      400,
+      JSON.stringify({
+        code: 3,
+        message: 'invalid page token',
+        details: [],
+      }),
+    );
+    const client = new CairnClient({ baseUrl: 'http://cairn', fetch });
+    const error = await client
+      .listIncidents('orders-service', { pageToken: 'stale' })
+      .catch(e => e);
+    expect(error).toBeInstanceOf(CairnError);
+    expect(error).toMatchObject({ status: 400, code: 3 });
+  });
+
   it.each([
     ['approvePromotion', ':approve'],
     ['denyPromotion', ':deny'],

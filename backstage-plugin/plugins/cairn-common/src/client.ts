@@ -5,6 +5,8 @@ import type {
   CreateServiceRequest,
   CreateServiceResponse,
   DoraMetrics,
+  ListDeploymentsResponse,
+  ListIncidentsResponse,
   ListPromotionsResponse,
   Promotion,
   PromotionPath,
@@ -115,6 +117,70 @@ export class CairnClient {
     return this.request('get', '/v1/{name}/dora', {
       name: serviceName(service),
       query: { window: options.window },
+      signal: options.signal,
+    });
+  }
+
+  /**
+   * A page of a service's deployments, newest finish first, each with its
+   * commits and their lead times and the incidents charged to it: what the
+   * DORA figures are counted from. Filters: `environment`, `status`
+   * (`succeeded` or `failed`) and a finish range `[finishedAfter,
+   * finishedBefore)` (RFC 3339 times; Cairn's default is the 30 days before
+   * now). Cairn returns 50 when no `pageSize` is given, at most 100, and
+   * `nextPageToken` is empty on the last page.
+   */
+  listDeployments(
+    service: string,
+    options: {
+      environment?: string;
+      status?: string;
+      finishedAfter?: string;
+      finishedBefore?: string;
+      pageSize?: number;
+      pageToken?: string;
+    } & CairnRequestOptions = {},
+  ): Promise<ListDeploymentsResponse> {
+    return this.request('get', '/v1/{parent}/deployments', {
+      parent: serviceName(service),
+      query: {
+        environment: options.environment,
+        status: options.status,
+        finishedAfter: options.finishedAfter,
+        finishedBefore: options.finishedBefore,
+        pageSize: options.pageSize,
+        pageToken: options.pageToken,
+      },
+      signal: options.signal,
+    });
+  }
+
+  /**
+   * A page of a service's incidents, newest opening first, each with the
+   * deployment it is charged to and how (`link`: `named`, `inferred`,
+   * `corrected`, or empty for none). Filters: `state` (`open` or
+   * `resolved`) and an opening range `[openedAfter, openedBefore)`; paged
+   * as listDeployments.
+   */
+  listIncidents(
+    service: string,
+    options: {
+      state?: string;
+      openedAfter?: string;
+      openedBefore?: string;
+      pageSize?: number;
+      pageToken?: string;
+    } & CairnRequestOptions = {},
+  ): Promise<ListIncidentsResponse> {
+    return this.request('get', '/v1/{parent}/incidents', {
+      parent: serviceName(service),
+      query: {
+        state: options.state,
+        openedAfter: options.openedAfter,
+        openedBefore: options.openedBefore,
+        pageSize: options.pageSize,
+        pageToken: options.pageToken,
+      },
       signal: options.signal,
     });
   }

@@ -34,3 +34,15 @@ export type PromotionPath = Schemas['v1ListEnvironmentsResponse'];
 export type Environment = Schemas['v1Environment'];
 /** How an environment takes promotions: from which environment, and whether an approver must decide. @public */
 export type EnvironmentPromotion = Schemas['v1EnvironmentPromotion'];
+/** A page of a service's deployments, newest finish first, and the token of the next page. @public */
+export type ListDeploymentsResponse = Schemas['v1ListDeploymentsResponse'];
+/** A recorded deployment, with its commits and the incidents charged to it: what the DORA figures count. @public */
+export type DeploymentRecord = Schemas['v1DeploymentRecord'];
+/** A commit a deployment shipped, with its lead time. @public */
+export type DeployedCommit = Schemas['v1DeployedCommit'];
+/** A page of a service's incidents, newest opening first, and the token of the next page. @public */
+export type ListIncidentsResponse = Schemas['v1ListIncidentsResponse'];
+/** A recorded incident, with the deployment it is charged to and how. @public */
+export type IncidentRecord = Schemas['v1IncidentRecord'];
+/** The deployment an incident is charged to. @public */
+export type ChargedDeployment = Schemas['v1ChargedDeployment'];

@@ -74,6 +74,8 @@ function fakeCairn(): jest.Mocked<CairnApi> {
     getServiceCost: jest.fn().mockResolvedValue(cost),
     getServiceStatus: jest.fn().mockResolvedValue(status),
     getServiceDora: jest.fn().mockResolvedValue({ window: '90d' }),
+    listDeployments: jest.fn().mockResolvedValue({ deployments: [] }),
+    listIncidents: jest.fn().mockResolvedValue({ incidents: [] }),
     listPromotions: jest.fn().mockResolvedValue(promotions),
     approvePromotion: jest.fn(),
     denyPromotion: jest.fn(),

@@ -16,6 +16,8 @@ export type CairnApi = Pick<
   | 'getServiceCost'
   | 'getServiceStatus'
   | 'getServiceDora'
+  | 'listDeployments'
+  | 'listIncidents'
   | 'listPromotions'
   | 'approvePromotion'
   | 'denyPromotion'

@@ -4,9 +4,10 @@ import {
 } from '@backstage/frontend-plugin-api';
 import { EntityProvider } from '@backstage/plugin-catalog-react';
 import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
-import { screen, within } from '@testing-library/react';
+import { fireEvent, screen, within } from '@testing-library/react';
 import { CairnApi, cairnApiRef } from './api';
 import { CostCard } from './components/CostCard';
+import { DoraCard } from './components/DoraCard';
 import { PromotionsCard } from './components/PromotionsCard';
 import { StatusCard } from './components/StatusCard';
 import { ordersEntity } from './__testUtils__/renderCard';
@@ -61,6 +62,8 @@ const cairnApi: CairnApi = {
     ],
   }),
   getServiceDora: async () => ({}),
+  listDeployments: async () => ({ deployments: [], nextPageToken: '' }),
+  listIncidents: async () => ({ incidents: [], nextPageToken: '' }),
   listPromotions: async () => ({ promotions: [], nextPageToken: '' }),
   approvePromotion: async () => ({ revision: '' }),
   denyPromotion: async () => ({ revision: '' }),
@@ -211,6 +214,89 @@ describe("the cards' words", () => {
     ]);
     expect(
       screen.getByRole('button', { name: '⟦promotions.showOlder⟧' }),
+    ).toBeInTheDocument();
+  });
+
+  it('come from the translation ref in the lists behind the DORA figures', async () => {
+    const metric = (unit: string) => ({
+      value: 3600,
+      unit,
+      band: 'elite',
+      previousValue: 3600,
+      sampleCount: '2',
+    });
+    await renderTranslated(<DoraCard />, {
+      getServiceDora: async () => ({
+        window: '30d',
+        deploymentFrequency: metric('deploys_per_day'),
+        leadTimeForChanges: metric('seconds'),
+        changeFailureRate: metric('ratio'),
+        timeToRestore: metric('seconds'),
+      }),
+      listDeployments: async () => ({
+        deployments: [
+          {
+            revision: 'v1.5.0',
+            status: 'failed',
+            finishedAt: '2026-11-27T12:00:00Z',
+            production: true,
+            incidents: [{ id: 'INC-1042' }],
+          },
+        ],
+      }),
+      listIncidents: async () => ({
+        incidents: [
+          {
+            id: 'INC-1042',
+            openedAt: '2026-11-27T13:00:00Z',
+            link: 'corrected',
+            deployment: { revision: 'v1.5.0' },
+          },
+        ],
+      }),
+    });
+    const rows = (table: string) =>
+      within(screen.getByRole('table', { name: table }))
+        .getAllByRole('row')
+        .map(r => r.textContent);
+    fireEvent.click(
+      await screen.findByRole('button', {
+        name: /^⟦dora\.openList metric=⟦dora\.changeFailureRate⟧ value=/,
+      }),
+    );
+    const deployments =
+      '⟦dora.list.deploymentsTitle metric=⟦dora.changeFailureRate⟧⟧';
+    expect(
+      await screen.findByRole('table', { name: deployments }),
+    ).toBeTruthy();
+    expect(rows(deployments)).toEqual([
+      '⟦dora.list.revision⟧⟦dora.list.status⟧⟦dora.list.finished⟧⟦dora.list.leadTime⟧⟦dora.list.incidents⟧',
+      expect.stringMatching(
+        /^v1\.5\.0⟦dora\.list\.statuses\.failed⟧.+—INC-1042⟦dora\.list\.changeFailure⟧$/,
+      ),
+    ]);
+    expect(
+      screen.getByText(
+        '⟦dora.list.deploymentsNote size=20 command=cairn deployment list orders-service⟧',
+      ),
+    ).toBeInTheDocument();
+    fireEvent.click(
+      screen.getByRole('button', {
+        name: /^⟦dora\.openList metric=⟦dora\.timeToRestore⟧ value=/,
+      }),
+    );
+    const incidents = '⟦dora.list.incidentsTitle metric=⟦dora.timeToRestore⟧⟧';
+    expect(await screen.findByRole('table', { name: incidents })).toBeTruthy();
+    expect(rows(incidents)).toEqual([
+      '⟦dora.list.incident⟧⟦dora.list.opened⟧⟦dora.list.resolved⟧⟦dora.list.restoreTime⟧⟦dora.list.chargedTo⟧',
+      expect.stringMatching(
+        /^INC-1042.+⟦dora\.list\.stillOpen⟧—⟦dora\.list\.chargedHow revision=v1\.5\.0 how=⟦dora\.list\.links\.corrected⟧⟧$/,
+      ),
+    ]);
+    expect(
+      screen.getByText(
+        '⟦dora.list.incidentsNote size=20 command=cairn incident list orders-service⟧',
+      ),
     ).toBeInTheDocument();
   });
 });

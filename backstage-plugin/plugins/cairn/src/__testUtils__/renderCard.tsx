@@ -37,6 +37,8 @@ export function renderCard(
     getServiceCost: unexpected('getServiceCost'),
     getServiceStatus: unexpected('getServiceStatus'),
     getServiceDora: unexpected('getServiceDora'),
+    listDeployments: unexpected('listDeployments'),
+    listIncidents: unexpected('listIncidents'),
     listPromotions: unexpected('listPromotions'),
     approvePromotion: unexpected('approvePromotion'),
     denyPromotion: unexpected('denyPromotion'),

@@ -2,11 +2,13 @@ import { EmptyState } from '@backstage/core-components';
 import type { DoraMetric, DoraMetrics } from '@cairn-dev/plugin-cairn-common';
 import Box from '@material-ui/core/Box';
 import Chip from '@material-ui/core/Chip';
+import Link from '@material-ui/core/Link';
 import TableBody from '@material-ui/core/TableBody';
 import TableCell from '@material-ui/core/TableCell';
 import TableHead from '@material-ui/core/TableHead';
 import TableRow from '@material-ui/core/TableRow';
 import { makeStyles } from '@material-ui/core/styles';
+import { Fragment, useState } from 'react';
 import {
   formatDuration,
   formatNumber,
@@ -21,6 +23,7 @@ import {
   Translate,
   useCairnTranslation,
 } from './CairnCard';
+import { DeploymentList, IncidentList } from './DoraLists';
 import { useCairnRead } from './useCairnRead';
 import { useCairnService } from './useCairnService';
 
@@ -121,14 +124,16 @@ function ServiceDoraCard(props: { service: string; window?: string }) {
         })
       }
     >
-      {dora => <DoraContent dora={dora} />}
+      {dora => <DoraContent dora={dora} service={service} />}
     </CairnCard>
   );
 }
 
-function DoraContent(props: { dora: DoraMetrics }) {
-  const { dora } = props;
+function DoraContent(props: { dora: DoraMetrics; service: string }) {
+  const { dora, service } = props;
   const classes = useStyles();
+  // The figure whose list is open, if one is.
+  const [open, setOpen] = useState<MetricKey | undefined>();
   const { t } = useCairnTranslation();
   const locales = userLocales();
   const measured = metrics.some(m => Number(dora[m.key]?.sampleCount ?? 0) > 0);
@@ -141,69 +146,122 @@ function DoraContent(props: { dora: DoraMetrics }) {
       />
     );
   }
+  const listId = (key: MetricKey) => `cairn-dora-${service}-${key}`;
+  const window = { start: dora.windowStart, end: dora.windowEnd };
   return (
-    <CardTable aria-label={t('dora.title')}>
-      <TableHead>
-        <TableRow>
-          <TableCell>{t('dora.metric')}</TableCell>
-          <TableCell>{t('dora.value')}</TableCell>
-          <TableCell>{t('dora.band')}</TableCell>
-          <TableCell>{t('dora.trend')}</TableCell>
-        </TableRow>
-      </TableHead>
-      <TableBody>
-        {metrics.map(({ key, higherIsBetter }) => {
-          const metric: DoraMetric = dora[key] ?? {};
-          const measuredHere = Number(metric.sampleCount ?? 0) > 0;
-          const band = metric.band ?? '';
-          const frequencyClass = metric.frequencyClass ?? '';
-          return (
-            <TableRow key={key}>
-              <TableCell>{t(`dora.${key}`)}</TableCell>
-              <TableCell>
-                {measuredHere
-                  ? formatMetric(
-                      metric.value ?? 0,
-                      metric.unit ?? '',
-                      locales,
-                      t,
-                    )
-                  : t('dora.nothingToMeasure')}
-                {key === 'deploymentFrequency' && frequencyClass && (
-                  <Box component="span" color="text.secondary">
-                    {` (${
-                      isOneOf(frequencyClasses, frequencyClass)
-                        ? t(`dora.frequencyClasses.${frequencyClass}`)
-                        : frequencyClass
-                    })`}
-                  </Box>
-                )}
-              </TableCell>
-              <TableCell>
-                {isOneOf(bands, band) && (
-                  <Chip
-                    size="small"
-                    label={t(`dora.bands.${band}`)}
-                    className={classes[band]}
-                  />
-                )}
-              </TableCell>
-              <TableCell>
-                {measuredHere && (
-                  <Trend
-                    value={metric.value ?? 0}
-                    previous={metric.previousValue ?? 0}
-                    unit={metric.unit ?? ''}
-                    higherIsBetter={higherIsBetter}
-                    classes={classes}
-                  />
-                )}
-              </TableCell>
-            </TableRow>
-          );
-        })}
-      </TableBody>
-    </CardTable>
+    <Fragment>
+      <CardTable aria-label={t('dora.title')}>
+        <TableHead>
+          <TableRow>
+            <TableCell>{t('dora.metric')}</TableCell>
+            <TableCell>{t('dora.value')}</TableCell>
+            <TableCell>{t('dora.band')}</TableCell>
+            <TableCell>{t('dora.trend')}</TableCell>
+          </TableRow>
+        </TableHead>
+        <TableBody>
+          {metrics.map(({ key, higherIsBetter }) => {
+            const metric: DoraMetric = dora[key] ?? {};
+            const measuredHere = Number(metric.sampleCount ?? 0) > 0;
+            const band = metric.band ?? '';
+            const frequencyClass = metric.frequencyClass ?? '';
+            return (
+              <TableRow key={key}>
+                <TableCell>{t(`dora.${key}`)}</TableCell>
+                <TableCell>
+                  {measuredHere ? (
+                    <FigureButton
+                      value={formatMetric(
+                        metric.value ?? 0,
+                        metric.unit ?? '',
+                        locales,
+                        t,
+                      )}
+                      metric={t(`dora.${key}`)}
+                      open={open === key}
+                      controls={listId(key)}
+                      onClick={() => setOpen(open === key ? undefined : key)}
+                    />
+                  ) : (
+                    t('dora.nothingToMeasure')
+                  )}
+                  {key === 'deploymentFrequency' && frequencyClass && (
+                    <Box component="span" color="text.secondary">
+                      {` (${
+                        isOneOf(frequencyClasses, frequencyClass)
+                          ? t(`dora.frequencyClasses.${frequencyClass}`)
+                          : frequencyClass
+                      })`}
+                    </Box>
+                  )}
+                </TableCell>
+                <TableCell>
+                  {isOneOf(bands, band) && (
+                    <Chip
+                      size="small"
+                      label={t(`dora.bands.${band}`)}
+                      className={classes[band]}
+                    />
+                  )}
+                </TableCell>
+                <TableCell>
+                  {measuredHere && (
+                    <Trend
+                      value={metric.value ?? 0}
+                      previous={metric.previousValue ?? 0}
+                      unit={metric.unit ?? ''}
+                      higherIsBetter={higherIsBetter}
+                      classes={classes}
+                    />
+                  )}
+                </TableCell>
+              </TableRow>
+            );
+          })}
+        </TableBody>
+      </CardTable>
+      {open === 'timeToRestore' && (
+        <IncidentList
+          id={listId(open)}
+          title={t('dora.list.incidentsTitle', { metric: t(`dora.${open}`) })}
+          service={service}
+          window={window}
+        />
+      )}
+      {open && open !== 'timeToRestore' && (
+        <DeploymentList
+          id={listId(open)}
+          title={t('dora.list.deploymentsTitle', { metric: t(`dora.${open}`) })}
+          service={service}
+          window={window}
+          markFailures={open === 'changeFailureRate'}
+        />
+      )}
+    </Fragment>
+  );
+}
+
+/** A figure that opens, inside the card, the list it is counted from. */
+function FigureButton(props: {
+  value: string;
+  metric: string;
+  open: boolean;
+  controls: string;
+  onClick: () => void;
+}) {
+  const { value, metric, open, controls, onClick } = props;
+  const { t } = useCairnTranslation();
+  return (
+    <Link
+      component="button"
+      variant="body2"
+      aria-label={t('dora.openList', { metric, value })}
+      aria-expanded={open}
+      aria-controls={controls}
+      onClick={onClick}
+    >
+      {value}
+    </Link>
   );
 }
 
