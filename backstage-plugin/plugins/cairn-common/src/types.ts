@@ -16,6 +16,8 @@ export type InfrastructureStatus = Schemas['v1InfrastructureStatus'];
 export type DoraMetrics = Schemas['v1DoraMetrics'];
 /** One DORA metric over a window. @public */
 export type DoraMetric = Schemas['v1DoraMetric'];
+/** The share of a window's production changes that were cost regressions. @public */
+export type CostRegressionRate = Schemas['v1CostRegressionRate'];
 /** The body of a create: what the scaffolder sends. @public */
 export type CreateServiceRequest = Schemas['v1CreateServiceRequest'];
 /** What Cairn recorded for a create. @public */

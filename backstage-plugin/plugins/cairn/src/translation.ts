@@ -185,6 +185,11 @@ export const cairnTranslationRef = createTranslationRef({
       changeFailureRate: 'Change failure rate',
       timeToRestore: 'Time to restore',
       nothingToMeasure: 'Nothing to measure',
+      costRegressionRate: 'Cost regression rate',
+      costRegressionsJudged: '{{regressions}} of {{judged}} judged changes',
+      costRegressionsNoChanges: 'No production change in the window',
+      costRegressionsNoVerdicts:
+        'No verdict yet: a change is judged once its days after have passed and are billed',
       nothingToCompare: 'Nothing to compare with',
       unchanged: 'Unchanged',
       from: 'from {{value}}',

@@ -216,6 +216,52 @@ describe('DoraCard', () => {
     });
   });
 
+  it('shows the cost regression rate beside the metrics, or why there is none', async () => {
+    const rateCell = async () => {
+      const row = (
+        await screen.findByRole('cell', { name: 'Cost regression rate' })
+      ).closest('tr')!;
+      return within(row).getAllByRole('cell')[1].textContent;
+    };
+    const { unmount } = await renderCard(<DoraCard />, {
+      getServiceDora: async () => ({
+        ...dora,
+        costRegressionRate: {
+          value: 0.5,
+          changeCount: '4',
+          judgedCount: '2',
+          regressionCount: '1',
+        },
+      }),
+    });
+    expect(await rateCell()).toBe('50.0% (1 of 2 judged changes)');
+    unmount();
+
+    const waiting = await renderCard(<DoraCard />, {
+      getServiceDora: async () => ({
+        ...dora,
+        costRegressionRate: {
+          value: 0,
+          changeCount: '3',
+          judgedCount: '0',
+          regressionCount: '0',
+          unavailableReason: 'NO_VERDICTS',
+        },
+      }),
+    });
+    expect(await rateCell()).toBe(
+      'No verdict yet: a change is judged once its days after have passed and are billed',
+    );
+    waiting.unmount();
+
+    // A Cairn that does not compute it sends none: no row.
+    await renderCard(<DoraCard />, { getServiceDora: async () => dora });
+    await screen.findByRole('table', { name: 'DORA metrics' });
+    expect(
+      screen.queryByRole('cell', { name: 'Cost regression rate' }),
+    ).not.toBeInTheDocument();
+  });
+
   it("asks for the window it is set to, and writes numbers in the browser's locale", async () => {
     jest.spyOn(navigator, 'languages', 'get').mockReturnValue(['de-DE']);
     try {

@@ -1,5 +1,9 @@
 import { EmptyState } from '@backstage/core-components';
-import type { DoraMetric, DoraMetrics } from '@cairn-dev/plugin-cairn-common';
+import type {
+  CostRegressionRate,
+  DoraMetric,
+  DoraMetrics,
+} from '@cairn-dev/plugin-cairn-common';
 import Box from '@material-ui/core/Box';
 import Chip from '@material-ui/core/Chip';
 import Link from '@material-ui/core/Link';
@@ -218,6 +222,9 @@ function DoraContent(props: { dora: DoraMetrics; service: string }) {
               </TableRow>
             );
           })}
+          {dora.costRegressionRate && (
+            <CostRegressionRow rate={dora.costRegressionRate} />
+          )}
         </TableBody>
       </CardTable>
       {open === 'timeToRestore' && (
@@ -295,5 +302,42 @@ function Trend(props: {
       {value > previous ? '▲' : '▼'}{' '}
       {t('dora.from', { value: formatMetric(previous, unit, locales, t) })}
     </span>
+  );
+}
+
+/**
+ * The cost regression rate beside the DORA metrics: the share of the
+ * window's production changes with a cost verdict after which the
+ * service's bill grew past Cairn's thresholds, or why there is none yet.
+ * It has no DORA band, and Cairn gives no earlier window to compare with.
+ */
+function CostRegressionRow(props: { rate: CostRegressionRate }) {
+  const { rate } = props;
+  const { t } = useCairnTranslation();
+  const locales = userLocales();
+  let value: string;
+  switch (rate.unavailableReason) {
+    case 'NO_CHANGES':
+      value = t('dora.costRegressionsNoChanges');
+      break;
+    case 'NO_VERDICTS':
+      value = t('dora.costRegressionsNoVerdicts');
+      break;
+    default:
+      value = `${formatMetric(rate.value ?? 0, 'ratio', locales, t)} (${t(
+        'dora.costRegressionsJudged',
+        {
+          regressions: rate.regressionCount ?? '0',
+          judged: rate.judgedCount ?? '0',
+        },
+      )})`;
+  }
+  return (
+    <TableRow>
+      <TableCell>{t('dora.costRegressionRate')}</TableCell>
+      <TableCell>{value}</TableCell>
+      <TableCell />
+      <TableCell />
+    </TableRow>
   );
 }
