@@ -245,7 +245,8 @@ describe('the entity cards in a browser against Cairn', () => {
       'Up',
     ]);
 
-    // DORA: four metrics with their bands.
+    // DORA: four metrics with their bands, and the cost regression rate,
+    // which has no verdict yet: the deployments' days after have no billing.
     const dora = (
       await cairn.call(tokens.proxy, 'GET', '/v1/services/orders-service/dora')
     ).body;
@@ -258,7 +259,12 @@ describe('the entity cards in a browser against Cairn', () => {
       'Lead time for changes',
       'Change failure rate',
       'Time to restore',
+      'Cost regression rate',
     ]);
+    expect(dora.costRegressionRate.unavailableReason).toBe('NO_VERDICTS');
+    expect(metrics[5][1]).toBe(
+      'No verdict yet: a change is judged once its days after have passed and are billed',
+    );
     expect(dora.changeFailureRate.value).toBeCloseTo(0.25);
     expect(metrics[3][1]).toBe('25.0%');
     const band = dora.deploymentFrequency.band as string;
